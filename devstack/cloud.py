@@ -1,0 +1,267 @@
+"""Start and stop the whole local cloud: S3 + SQS (moto server), the S3→dispatcher bridge, the
+RunPod emulator and a real worker process running the runpod SDK's production loop.
+
+Production wiring is mirrored where it matters: the bucket notifies on `ObjectCreated:*` with the
+same `.txt` suffix filter as `template.yaml`, the bridge hands each event to the dispatcher exactly
+as Lambda would (an exception leaves the message for redelivery, like Lambda's async retry), and the
+dispatcher presigns against moto with the same code as in AWS. moto checks neither signatures nor
+expiry; that is the one thing only a real deployment proves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devstack.runpod_emulator import RunPodEmulator
+from dispatcher.app import Dispatcher
+from dispatcher.errors import DispatchError
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (loopback)
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout_s}s")
+
+
+@dataclass
+class CloudConfig:
+    bucket: str = "transcripts"
+    output_prefix: str = "summaries/"
+    worker_concurrency: int = 4
+    worker_env: Mapping[str, str] = field(default_factory=dict)
+    start_worker: bool = True
+    log_dir: Path | None = None
+
+
+class LocalCloud:
+    """`with LocalCloud() as cloud:` starts everything; leaving the block stops everything."""
+
+    def __init__(self, config: CloudConfig | None = None) -> None:
+        self.config = config or CloudConfig()
+        self._tmp = tempfile.TemporaryDirectory(prefix="devstack-")
+        self.log_dir = self.config.log_dir or Path(self._tmp.name)
+        self.emulator = RunPodEmulator(poll_s=1.0)
+        self._moto: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self._bridge: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.bridge_errors: list[str] = []
+        self.s3_endpoint = ""
+        self.s3: Any = None
+        self.sqs: Any = None
+        self.queue_url = ""
+        self.dispatcher: Dispatcher | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> LocalCloud:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._start_moto()
+        self._create_resources()
+        self.emulator.start()
+        self.dispatcher = Dispatcher.from_env(self.dispatcher_env())
+        self._bridge = threading.Thread(target=self._run_bridge, name="s3-bridge", daemon=True)
+        self._bridge.start()
+        if self.config.start_worker:
+            self.start_worker()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._bridge is not None:
+            self._bridge.join(timeout=5)
+        self.stop_worker()
+        self.emulator.stop()
+        if self._moto is not None:
+            _terminate(self._moto)
+            self._moto = None
+        self._tmp.cleanup()
+
+    # ---- pieces ----------------------------------------------------------------------------
+    def _start_moto(self) -> None:
+        port = free_port()
+        self.s3_endpoint = f"http://127.0.0.1:{port}"
+        log_file = open(self.log_dir / "moto.log", "wb")  # noqa: SIM115 (closed with the process)
+        self._moto = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **FAKE_CREDENTIALS},
+        )
+        wait_http(f"{self.s3_endpoint}/moto-api/", 30, self._moto)
+
+    def _create_resources(self) -> None:
+        import boto3
+
+        kwargs = {
+            "region_name": REGION,
+            "endpoint_url": self.s3_endpoint,
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+        }
+        self.s3 = boto3.client("s3", **kwargs)
+        self.sqs = boto3.client("sqs", **kwargs)
+        self.s3.create_bucket(Bucket=self.config.bucket)
+        self.s3.put_bucket_versioning(
+            Bucket=self.config.bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+        self.queue_url = self.sqs.create_queue(QueueName="s3-events", Attributes={"VisibilityTimeout": "5"})[
+            "QueueUrl"
+        ]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        # The same filter as template.yaml: ObjectCreated with a .txt suffix.
+        self.s3.put_bucket_notification_configuration(
+            Bucket=self.config.bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".txt"}]}},
+                    }
+                ]
+            },
+        )
+
+    def dispatcher_env(self) -> dict[str, str]:
+        return {
+            "RUNPOD_API_KEY": self.emulator.api_key,
+            "RUNPOD_ENDPOINT_URL": self.emulator.endpoint_url,
+            "AWS_REGION": REGION,
+            "OUTPUT_PREFIX": self.config.output_prefix,
+            "S3_ENDPOINT_URL": self.s3_endpoint,
+            "RUNPOD_ATTEMPTS": "3",
+            **FAKE_CREDENTIALS,
+        }
+
+    def worker_process_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNPOD_", "WORKER_"))}
+        env.update(self.emulator.worker_env())
+        env.update(
+            {
+                "WORKER_ALLOW_LOOPBACK_URLS": "true",  # presigned URLs point at moto on 127.0.0.1
+                "WORKER_CONCURRENCY": str(self.config.worker_concurrency),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.config.worker_env)
+        return env
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        log_file = open(self.log_dir / "worker.log", "ab")  # noqa: SIM115
+        self.worker = subprocess.Popen(  # noqa: S603
+            [sys.executable, str(ROOT / "handler.py")],
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=self.worker_process_env(),
+        )
+        return self.worker
+
+    def stop_worker(self) -> None:
+        if self.worker is not None:
+            _terminate(self.worker)
+            self.worker = None
+
+    def _run_bridge(self) -> None:
+        """SQS → dispatcher, standing in for the S3 → Lambda trigger."""
+        assert self.dispatcher is not None
+        while not self._stop.is_set():
+            try:
+                answer = self.sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                )
+            except Exception as exc:  # moto going down during stop
+                if not self._stop.is_set():
+                    self.bridge_errors.append(f"receive: {exc}")
+                    time.sleep(0.2)
+                continue
+            for message in answer.get("Messages", []):
+                event = json.loads(message["Body"])
+                try:
+                    self.dispatcher.run(event)
+                except DispatchError as exc:
+                    # Left in the queue: redelivered after the visibility timeout, like a Lambda retry.
+                    self.bridge_errors.append(str(exc))
+                    continue
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # ---- helpers for callers ---------------------------------------------------------------
+    def upload(self, key: str, body: bytes) -> None:
+        self.s3.put_object(Bucket=self.config.bucket, Key=key, Body=body)
+
+    def output_keys(self, key: str) -> tuple[str, str]:
+        from dispatcher.events import output_keys
+
+        return output_keys(key, self.config.output_prefix, ".txt", "_summary")
+
+    def wait_for_metadata(self, key: str, timeout_s: float) -> dict[str, Any]:
+        """Poll S3 for the metadata file of `key` (written last by the worker); return it."""
+        _, metadata_key = self.output_keys(key)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.worker is not None and self.worker.poll() is not None:
+                raise RuntimeError(
+                    f"worker exited with {self.worker.returncode}; see {self.log_dir / 'worker.log'}"
+                )
+            try:
+                body = self.s3.get_object(Bucket=self.config.bucket, Key=metadata_key)["Body"].read()
+                return json.loads(body)
+            except self.s3.exceptions.NoSuchKey:
+                time.sleep(0.2)
+        raise TimeoutError(f"no metadata for {key} after {timeout_s}s")
+
+    def read(self, key: str) -> bytes:
+        return self.s3.get_object(Bucket=self.config.bucket, Key=key)["Body"].read()
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,35 @@
+"""The dispatcher's exception tree.
+
+DispatchError
+├── SettingsError          a required setting is missing or malformed (names it)
+├── PresignError           botocore could not presign (no credentials, bad region)
+└── RunPodError            /run did not accept the job
+    ├── RunPodAuthError    401/403: the API key is wrong; retrying cannot help
+    └── RunPodUnavailableError  429/5xx/network after all retries; the event is retried later
+"""
+
+from __future__ import annotations
+
+
+class DispatchError(Exception):
+    pass
+
+
+class SettingsError(DispatchError):
+    pass
+
+
+class PresignError(DispatchError):
+    pass
+
+
+class RunPodError(DispatchError):
+    pass
+
+
+class RunPodAuthError(RunPodError):
+    pass
+
+
+class RunPodUnavailableError(RunPodError):
+    pass

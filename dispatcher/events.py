@@ -1,0 +1,109 @@
+"""S3 event → object references: pure, no AWS calls.
+
+Handles every Record (an event may hold many), URL-decodes every key with `unquote_plus` (S3
+encodes a space as `+`), and sorts out what must not be dispatched: `s3:TestEvent`, non-S3 events,
+non-ObjectCreated records, keys under the output prefix and keys without the input suffix. The last
+two are what stop the worker's own summary writes from re-triggering the dispatcher: AWS's
+recursive-loop detection does not see writes made through presigned URLs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int | None = None
+    sequencer: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    reason: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    objects: list[ObjectRef]
+    skipped: list[Skipped]
+
+
+def parse_event(event: Any) -> ParsedEvent:
+    """Every S3 ObjectCreated record as an ObjectRef; everything else as a reason to skip."""
+    if not isinstance(event, dict):
+        return ParsedEvent([], [Skipped(f"not an S3 event (a {type(event).__name__})")])
+    if event.get("Event") == "s3:TestEvent":
+        return ParsedEvent([], [Skipped("s3:TestEvent (sent by S3 when notifications are configured)")])
+    records = event.get("Records")
+    if not isinstance(records, list):
+        return ParsedEvent([], [Skipped("not an S3 event (no Records list)")])
+    objects: list[ObjectRef] = []
+    skipped: list[Skipped] = []
+    for index, record in enumerate(records):
+        ref, reason = _parse_record(record)
+        if ref is not None:
+            objects.append(ref)
+        else:
+            skipped.append(Skipped(f"record {index}: {reason}"))
+    return ParsedEvent(objects, skipped)
+
+
+def _parse_record(record: Any) -> tuple[ObjectRef | None, str]:
+    if not isinstance(record, dict):
+        return None, "not an object"
+    if record.get("eventSource") != "aws:s3":
+        return None, f"not from S3 (eventSource={record.get('eventSource')!r})"
+    name = str(record.get("eventName", ""))
+    if not name.startswith("ObjectCreated:"):
+        return None, f"not an upload (eventName={name!r})"
+    s3 = record.get("s3")
+    s3 = s3 if isinstance(s3, dict) else {}
+    bucket_info = s3.get("bucket")
+    bucket = bucket_info.get("name") if isinstance(bucket_info, dict) else None
+    obj = s3.get("object")
+    obj = obj if isinstance(obj, dict) else {}
+    raw_key = obj.get("key")
+    if not isinstance(bucket, str) or not bucket or not isinstance(raw_key, str) or not raw_key:
+        return None, "missing s3.bucket.name or s3.object.key"
+    size = obj.get("size")
+    return (
+        ObjectRef(
+            bucket=bucket,
+            key=unquote_plus(raw_key),
+            version_id=obj.get("versionId") or None,
+            etag=(obj.get("eTag") or "").strip('"') or None,
+            size=size if isinstance(size, int) and size >= 0 else None,
+            sequencer=obj.get("sequencer") or None,
+        ),
+        "",
+    )
+
+
+def skip_reason(key: str, output_prefix: str, input_suffix: str, summary_suffix: str) -> str | None:
+    """Why this key must not be summarised, or None. The code-side twin of the template filters."""
+    if key.startswith(output_prefix):
+        return f"under the output prefix {output_prefix!r} (our own output)"
+    if not key.endswith(input_suffix):
+        return f"does not end in {input_suffix!r}"
+    stem = key[: -len(input_suffix)] if input_suffix else key
+    if stem.endswith(summary_suffix):
+        return f"looks like a summary ({summary_suffix}{input_suffix})"
+    return None
+
+
+def output_keys(key: str, output_prefix: str, input_suffix: str, summary_suffix: str) -> tuple[str, str]:
+    """`a/b/c.txt` → (`summaries/a/b/c_summary.txt`, `summaries/a/b/c_summary.json`).
+
+    Only the final input suffix is replaced; folders are kept under the output prefix.
+    """
+    stem = key[: -len(input_suffix)] if input_suffix and key.endswith(input_suffix) else key
+    base = f"{output_prefix}{stem}{summary_suffix}"
+    return base + ".txt", base + ".json"

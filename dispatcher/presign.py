@@ -1,0 +1,70 @@
+"""SigV4 presigned GET/PUT URLs on an injected S3 client: the only module that knows botocore.
+
+boto3 1.44 presigns with SigV2 and the global host unless told otherwise, so the default client is
+built with `signature_version="s3v4"`, virtual-hosted addressing and the bucket's region (the
+Lambda's region: S3 notifications only reach functions in the bucket's own region). A PUT signed
+with a ContentType must be sent with exactly that header; the worker uses the same constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+SUMMARY_CONTENT_TYPE = "text/plain; charset=utf-8"
+METADATA_CONTENT_TYPE = "application/json"
+
+
+def make_s3_client(region: str, endpoint_url: str | None = None, env: Mapping[str, str] | None = None) -> Any:
+    """A SigV4, virtual-hosted S3 client. Credentials come from `env` when it names them (local
+    cloud, tests), else from botocore's default chain (the Lambda role)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "virtual"},
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
+    env = env or {}
+    credentials = {
+        "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID"),
+        "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY"),
+        "aws_session_token": env.get("AWS_SESSION_TOKEN"),
+    }
+    return boto3.client(
+        "s3",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=config,
+        **{k: v for k, v in credentials.items() if v},
+    )
+
+
+class Presigner:
+    def __init__(self, s3_client: Any, expires_s: int) -> None:
+        self._s3 = s3_client
+        self._expires_s = expires_s
+
+    def get(self, bucket: str, key: str, version_id: str | None = None) -> str:
+        params = {"Bucket": bucket, "Key": key}
+        if version_id:
+            # Pin the exact upload: a later overwrite of the key gets its own job.
+            params["VersionId"] = version_id
+        return self._sign("get_object", params)
+
+    def put(self, bucket: str, key: str, content_type: str) -> str:
+        return self._sign("put_object", {"Bucket": bucket, "Key": key, "ContentType": content_type})
+
+    def _sign(self, operation: str, params: dict[str, str]) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from dispatcher.errors import PresignError
+
+        try:
+            url: str = self._s3.generate_presigned_url(operation, Params=params, ExpiresIn=self._expires_s)
+        except (BotoCoreError, ClientError) as exc:
+            raise PresignError(
+                f"cannot presign {operation} for s3://{params['Bucket']}/{params['Key']}: {exc}"
+            ) from exc
+        return url

@@ -1,0 +1,212 @@
+"""The extractive engine: a real summariser with no model weights, for CPUs and local runs.
+
+It ranks the transcript's own sentences and returns the best ones verbatim, grouped into key
+points, decisions and action items. It is labelled as extractive in the summary's first line and in
+the metadata, so nobody mistakes it for the LLM. Method: TF-IDF centroid similarity (how typical a
+sentence is of the meeting), a length prior (one-word turns carry little), a small bonus for
+decision/action cues, then maximal marginal relevance so the picks do not repeat each other.
+Linear in the number of sentences times the number picked, so a 1M-token transcript is fine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from worker.engines.base import Completion, SummaryTask
+from worker.transcript import sentences, utterances
+
+LABEL = "[Extractive summary: sentences selected verbatim from the transcript; no language model was used.]"
+HEADINGS = ("Key points", "Decisions", "Action items")
+STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
+MIN_BUDGET = 60
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORD = re.compile(r"[^\W\d_]+")
+_STOP = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    um uh umm uhm mm mmm hmm yeah yes okay ok oh ah like well right really actually just gonna
+    wanna kind sort thing things think know mean guess get got go going one also maybe something
+    stuff lot bit alright yep nope""".split()  # noqa: SIM905 (a word list reads better as prose)
+)
+_DECISION = re.compile(
+    r"\b(decided|decide|decision|agreed|agree on|we'?ll go with|settled on|conclude|final answer)\b",
+    re.IGNORECASE,
+)
+_ACTION = re.compile(
+    r"\b(action item|will (?:send|do|look|check|prepare|write|email|make|follow)|i'?ll |"
+    r"we need to|needs? to be done|by (?:next|monday|tuesday|wednesday|thursday|friday|tomorrow)|"
+    r"follow up|deadline|assign)\b",
+    re.IGNORECASE,
+)
+
+
+def count_tokens(text: str) -> int:
+    """Words and punctuation marks: the extractive engine's token, used for its own budgets."""
+    return len(_TOKEN.findall(text))
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    index: int
+    speaker: str | None
+    text: str
+    tokens: int
+    weights: dict[str, float]
+    norm: float
+
+    def render(self) -> str:
+        return f"{self.speaker}: {self.text}" if self.speaker else self.text
+
+
+class ExtractiveEngine:
+    name = "extractive"
+    model = "tfidf-centroid-mmr"
+    extractive = True
+
+    def __init__(self, max_model_len: int = 200_000, diversity: float = 0.3) -> None:
+        self.max_model_len = max_model_len
+        self._diversity = diversity
+
+    async def count_tokens(self, text: str) -> int:
+        return count_tokens(text)
+
+    async def prompt_tokens(self, task: SummaryTask) -> int:
+        return count_tokens(task.content)
+
+    async def complete(self, task: SummaryTask) -> Completion:
+        # CPU-bound ranking off the event loop, so other jobs' transfers keep moving.
+        text = await asyncio.to_thread(self.summarise, task.content, task.max_tokens, task.style)
+        return Completion(
+            text=text,
+            prompt_tokens=count_tokens(task.content),
+            completion_tokens=count_tokens(text),
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+    def rank(self, content: str, max_tokens: int) -> list[str]:
+        """The selected sentences in transcript order, within `max_tokens` (used by `make eval`)."""
+        return [s.render() for s in self._select(self._sentences(content), max_tokens)]
+
+    def summarise(self, content: str, max_tokens: int, style: str = "standard") -> str:
+        label_tokens = count_tokens(LABEL) + sum(count_tokens(h) for h in HEADINGS)
+        items = self._sentences(content)
+        # A summary is shorter than its source: cap at a share of the input, whatever the budget.
+        share = int(sum(s.tokens for s in items) * STYLE_SHARE.get(style, STYLE_SHARE["standard"]))
+        budget = min(max_tokens - label_tokens, max(share, MIN_BUDGET))
+        picked = self._select(items, max(budget, 1))
+        sections: dict[str, list[str]] = {h: [] for h in HEADINGS}
+        for sentence in picked:
+            if _ACTION.search(sentence.text):
+                sections["Action items"].append(sentence.render())
+            elif _DECISION.search(sentence.text):
+                sections["Decisions"].append(sentence.render())
+            else:
+                sections["Key points"].append(sentence.render())
+        parts = [LABEL]
+        for heading, lines in sections.items():
+            if lines:
+                parts.append(heading + "\n" + "\n".join(f"- {line}" for line in lines))
+        return "\n\n".join(parts)
+
+    def _sentences(self, content: str) -> list[_Sentence]:
+        raw: list[tuple[str | None, str]] = []
+        for turn in utterances(_strip_own_format(content)):
+            for sentence in sentences(turn.text):
+                raw.append((turn.speaker, sentence))
+        bags = [Counter(w for w in _words(text) if w not in _STOP) for _, text in raw]
+        df: Counter[str] = Counter()
+        for bag in bags:
+            df.update(bag.keys())
+        n = max(len(bags), 1)
+        idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
+        out = []
+        for i, ((speaker, text), bag) in enumerate(zip(raw, bags, strict=True)):
+            weights = {w: (1 + math.log(c)) * idf[w] for w, c in bag.items()}
+            norm = math.sqrt(sum(v * v for v in weights.values()))
+            # Tokens as rendered in the summary: "- Speaker: text".
+            rendered = f"- {speaker}: {text}" if speaker else f"- {text}"
+            out.append(_Sentence(i, speaker, text, count_tokens(rendered), weights, norm))
+        return out
+
+    def _select(self, items: list[_Sentence], max_tokens: int) -> list[_Sentence]:
+        if not items:
+            return []
+        centroid: dict[str, float] = {}
+        for s in items:
+            if s.norm:
+                for w, v in s.weights.items():
+                    centroid[w] = centroid.get(w, 0.0) + v / s.norm
+        c_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
+        relevance = {}
+        for s in items:
+            if not s.norm:
+                relevance[s.index] = 0.0
+                continue
+            cos = sum(v * centroid.get(w, 0.0) for w, v in s.weights.items()) / (s.norm * c_norm)
+            content_words = len(s.weights)
+            length_prior = min(1.0, content_words / 8.0)
+            cue = 1.15 if (_DECISION.search(s.text) or _ACTION.search(s.text)) else 1.0
+            relevance[s.index] = cos * length_prior * cue
+        candidates = sorted((s for s in items if relevance[s.index] > 0), key=lambda s: -relevance[s.index])[
+            :2000
+        ]
+        picked: list[_Sentence] = []
+        used = 0
+        # Each candidate's similarity to its closest pick, updated once per pick (not recomputed).
+        redundancy = dict.fromkeys((s.index for s in candidates), 0.0)
+        while candidates:
+            fitting = [s for s in candidates if used + s.tokens <= max_tokens]
+            if not fitting:
+                break
+            best = max(
+                fitting,
+                key=lambda s: (
+                    (1 - self._diversity) * relevance[s.index] - self._diversity * redundancy[s.index]
+                ),
+            )
+            candidates.remove(best)
+            picked.append(best)
+            used += best.tokens
+            for s in candidates:
+                redundancy[s.index] = max(redundancy[s.index], _cosine(s, best))
+        if not picked:
+            # Budget smaller than any sentence: the start of the most central one.
+            top = max(items, key=lambda s: relevance[s.index])
+            words = top.render().split()[: max(max_tokens // 2, 1)]
+            return [_Sentence(top.index, None, " ".join(words), max_tokens, {}, 0.0)]
+        return sorted(picked, key=lambda s: s.index)
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _cosine(a: _Sentence, b: _Sentence) -> float:
+    if not a.norm or not b.norm:
+        return 0.0
+    small, large = (a, b) if len(a.weights) < len(b.weights) else (b, a)
+    dot = sum(v * large.weights.get(w, 0.0) for w, v in small.weights.items())
+    return dot / (a.norm * b.norm)
+
+
+def _strip_own_format(content: str) -> str:
+    """Reduce steps feed our own summaries back in: drop the label and headings, keep the lines."""
+    lines = []
+    for line in content.split("\n"):
+        stripped = line.strip()
+        if stripped == LABEL or stripped in HEADINGS or stripped.startswith("## Part "):
+            continue
+        lines.append(stripped.removeprefix("- "))
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""The job contract (version 1): the strict input model and the small result.
+
+The dispatcher builds this input with the stdlib only; a contract test proves that what it sends
+validates here. `extra="forbid"` everywhere, so a typo in a field name fails before any GPU work,
+and the error names the field. The result never carries the summary in pull mode: RunPod keeps
+`/run` results for 30 minutes and rejects large outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from worker.errors import JobInputError
+
+SUMMARY_CONTENT_TYPE = "text/plain; charset=utf-8"
+METADATA_CONTENT_TYPE = "application/json"
+
+# RunPod caps a /run body at 10 MB; inline text is for small inputs and local runs.
+MAX_INLINE_TEXT_CHARS = 8_000_000
+MAX_URL_CHARS = 8_192
+# Far above any model's context: larger values are almost certainly a mistake in the caller.
+MAX_TOKENS_LIMIT = 1_000_000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Source(_Strict):
+    """Where the transcript came from: for metadata and logs only, never used for access."""
+
+    bucket: str = Field(min_length=1, max_length=255)
+    key: str = Field(min_length=1, max_length=1024)
+    version_id: str | None = Field(default=None, max_length=1024)
+    etag: str | None = Field(default=None, max_length=256)
+    size: int | None = Field(default=None, ge=0)
+
+
+class Options(_Strict):
+    """What the caller may tune. `max_tokens` is a request: the worker grants at most its cap."""
+
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
+    style: Literal["brief", "standard", "detailed"] = "standard"
+    language: str | None = Field(default=None, min_length=2, max_length=32)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+
+
+class JobInput(_Strict):
+    version: Literal[1] = 1
+    transcript_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
+    text: str | None = Field(default=None, max_length=MAX_INLINE_TEXT_CHARS)
+    summary_put_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
+    metadata_put_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
+    source: Source | None = None
+    options: Options = Options()
+
+    @model_validator(mode="after")
+    def _exactly_one_transcript(self) -> JobInput:
+        if (self.transcript_url is None) == (self.text is None):
+            raise ValueError("give exactly one of transcript_url (pull mode) or text (push mode)")
+        return self
+
+    @property
+    def pull_mode(self) -> bool:
+        return self.summary_put_url is not None
+
+    @classmethod
+    def parse(cls, raw: Any) -> JobInput:
+        """Validate a RunPod `input`; the error message names every offending field."""
+        if not isinstance(raw, dict):
+            raise JobInputError(f"invalid job input: expected a JSON object, got {type(raw).__name__}")
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise JobInputError("invalid job input: " + _describe(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in err["loc"]) or "input"
+        message = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)

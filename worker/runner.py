@@ -1,0 +1,190 @@
+"""Run one job end to end: validate → fetch → decode → summarise → upload → small result.
+
+Every job that was understood ends with a metadata file (when a metadata PUT URL exists) saying
+`status: "ok"` or `status: "error"` with a message: a transcript is never lost silently. Our own
+errors (`WorkerError`) become RunPod's `{"error": "..."}`; an unexpected bug does too, with a
+generic message, and is logged with its traceback. `EngineUnavailableError` is re-raised after the
+metadata is written, because a dead model server means this worker must stop taking jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from worker.engines.base import Engine
+from worker.errors import EngineUnavailableError, JobInputError, TranscriptError, WorkerError
+from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
+from worker.settings import WorkerSettings
+from worker.summarize import Progress, Summarizer, SummaryOptions
+from worker.transcript import decode
+from worker.transfer import Transfers, redact
+
+log = logging.getLogger(__name__)
+
+METADATA_SCHEMA = 1
+
+
+class JobRunner:
+    def __init__(self, settings: WorkerSettings, engine: Engine, transfers: Transfers) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._transfers = transfers
+
+    async def run(self, job_id: str, raw_input: Any, progress: Progress | None = None) -> dict[str, Any]:
+        started = time.perf_counter()
+        progress = progress or (lambda update: None)
+        timings: dict[str, float] = {}
+        meta: dict[str, Any] = {
+            "schema": METADATA_SCHEMA,
+            "job_id": job_id,
+            "status": "running",
+            "engine": self._engine.name,
+            "model": self._engine.model,
+            "extractive": self._engine.extractive,
+            "max_model_len": self._engine.max_model_len,
+        }
+        try:
+            job = JobInput.parse(raw_input)
+        except JobInputError as exc:
+            log.warning("job %s rejected: %s", job_id, exc)
+            await self._report_unparsed(raw_input, meta, exc, started)
+            return {"error": str(exc)}
+
+        meta["source"] = job.source.model_dump(exclude_none=True) if job.source else None
+        key = job.source.key if job.source else None
+        requested = job.options.max_tokens
+        granted = min(requested or self._settings.default_max_tokens, self._settings.max_output_tokens)
+        meta["options"] = {
+            **job.options.model_dump(),
+            "max_tokens_requested": requested,
+            "max_tokens_granted": granted,
+        }
+        try:
+            self._check_urls(job)
+            tick = time.perf_counter()
+            if job.transcript_url is not None:
+                progress({"stage": "downloading"})
+                data = await self._transfers.download(job.transcript_url, self._settings.max_transcript_bytes)
+            else:
+                data = (job.text or "").encode("utf-8")
+                limit = self._settings.max_transcript_bytes
+                if len(data) > limit:
+                    raise TranscriptError(f"transcript is {len(data)} bytes, over the {limit}-byte limit")
+            timings["download_s"] = time.perf_counter() - tick
+            decoded = decode(data)
+            meta["input"] = {"bytes": len(data), "chars": len(decoded.text), "encoding": decoded.encoding}
+            log.info(
+                "job %s: %d bytes (%s) from %s", job_id, len(data), decoded.encoding, key or "inline text"
+            )
+
+            tick = time.perf_counter()
+            summary = await Summarizer(self._engine, progress).summarize(
+                decoded.text,
+                SummaryOptions(
+                    max_tokens=granted,
+                    style=job.options.style,
+                    language=job.options.language,
+                    temperature=job.options.temperature,
+                ),
+            )
+            timings["summarize_s"] = time.perf_counter() - tick
+            stats = summary.stats
+            meta["input"]["tokens"] = stats.input_tokens
+            meta["output"] = {"tokens": stats.output_tokens, "chars": len(summary.text)}
+            meta["chunks"] = stats.chunks
+            meta["levels"] = stats.levels
+            meta["requests"] = stats.requests
+            meta["tokens_per_level"] = stats.tokens_per_level
+            meta["max_request_tokens"] = stats.max_request_tokens
+            meta["finish_reasons"] = stats.finish_reasons
+
+            tick = time.perf_counter()
+            if job.summary_put_url is not None:
+                progress({"stage": "uploading"})
+                await self._transfers.upload(
+                    job.summary_put_url, summary.text.encode("utf-8"), SUMMARY_CONTENT_TYPE, "summary"
+                )
+            timings["upload_s"] = time.perf_counter() - tick
+            meta["status"] = "ok"
+            meta["error"] = None
+            await self._write_metadata(job.metadata_put_url, meta, timings, started)
+        except WorkerError as exc:
+            log.warning("job %s failed (%s): %s", job_id, exc.code, exc)
+            meta["status"] = "error"
+            meta["error"] = {"code": exc.code, "message": str(exc)}
+            await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
+            if isinstance(exc, EngineUnavailableError):
+                raise
+            return {"error": str(exc)}
+        except Exception as exc:
+            log.exception("job %s: unexpected error", job_id)
+            meta["status"] = "error"
+            meta["error"] = {"code": "internal_error", "message": f"internal error: {type(exc).__name__}"}
+            await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
+            return {"error": meta["error"]["message"]}
+
+        result: dict[str, Any] = {
+            "status": "ok",
+            "engine": self._engine.name,
+            "model": self._engine.model,
+            "input_tokens": stats.input_tokens,
+            "output_tokens": stats.output_tokens,
+            "chunks": stats.chunks,
+            "levels": stats.levels,
+            "max_tokens_granted": granted,
+            "timings": meta["timings"],
+        }
+        if job.source:
+            result["source_key"] = job.source.key
+        if job.summary_put_url is None:
+            result["summary"] = summary.text  # push mode: nowhere else to put it
+        return result
+
+    def _check_urls(self, job: JobInput) -> None:
+        for what in ("transcript_url", "summary_put_url", "metadata_put_url"):
+            url = getattr(job, what)
+            if url is not None:
+                self._transfers.check(url, what)
+
+    async def _write_metadata(
+        self, url: str | None, meta: dict[str, Any], timings: dict[str, float], started: float
+    ) -> None:
+        meta["timings"] = {k: round(v, 4) for k, v in timings.items()} | {
+            "total_s": round(time.perf_counter() - started, 4)
+        }
+        meta["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        if url is None:
+            return
+        body = json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8")
+        await self._transfers.upload(url, body, METADATA_CONTENT_TYPE, "metadata")
+
+    async def _write_metadata_quietly(
+        self, url: str | None, meta: dict[str, Any], timings: dict[str, float], started: float
+    ) -> None:
+        try:
+            await self._write_metadata(url, meta, timings, started)
+        except WorkerError as exc:
+            log.error(
+                "metadata for job %s could not be written to %s: %s", meta["job_id"], redact(url or ""), exc
+            )
+
+    async def _report_unparsed(
+        self, raw: Any, meta: dict[str, Any], exc: JobInputError, started: float
+    ) -> None:
+        """Even a rejected input gets its metadata file, if it carried a usable metadata URL."""
+        url = raw.get("metadata_put_url") if isinstance(raw, dict) else None
+        if not isinstance(url, str):
+            return
+        try:
+            self._transfers.check(url, "metadata_put_url")
+        except WorkerError:
+            return
+        source = raw.get("source")
+        meta["source"] = source if isinstance(source, dict) else None
+        meta["status"] = "error"
+        meta["error"] = {"code": exc.code, "message": str(exc)}
+        await self._write_metadata_quietly(url, meta, {}, started)

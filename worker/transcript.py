@@ -1,0 +1,132 @@
+"""Turn downloaded bytes into clean transcript text, and text into utterances and sentences.
+
+Decoding: UTF-8 (a BOM is dropped), then UTF-16/32 when a BOM says so, then cp1252/Latin-1 for the
+legacy exports that meeting tools still produce. A body with NUL bytes and no UTF-16 BOM is binary
+and refused, as is a body with no letters at all. Line endings become `\n`. Nothing here knows
+about tokens or models.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from worker.errors import TranscriptError
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# "Alice:", "ALICE SMITH:", "Speaker 1:", "[00:01:02] Bob:", "PM:" at the start of a line.
+_SPEAKER = re.compile(
+    r"^\s*(?:\[?\(?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\)?\]?\s*[-–]?\s*)?"
+    r"(?P<speaker>[^\W\d_][\w .'’-]{0,40}?)\s*:(?:\s+|$)",
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[^\s])")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+
+
+@dataclass(frozen=True)
+class Utterance:
+    speaker: str | None
+    text: str
+
+    def render(self) -> str:
+        return f"{self.speaker}: {self.text}" if self.speaker else self.text
+
+
+def decode(data: bytes) -> Decoded:
+    """Decode transcript bytes; raise TranscriptError for empty or binary content."""
+    if not data.strip():
+        raise TranscriptError("transcript is empty")
+    encoding = _detect(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:  # only reachable for a lying BOM
+        raise TranscriptError(f"transcript is not valid {encoding}: {exc.reason}") from exc
+    text = normalise(text)
+    if "\x00" in text or _control_share(text) > 0.05:
+        raise TranscriptError("transcript looks binary, not text (control characters)")
+    if not _LETTER.search(text):
+        raise TranscriptError("transcript has no words (whitespace, digits or punctuation only)")
+    return Decoded(text=text, encoding=encoding.removesuffix("-sig"))
+
+
+def _detect(data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    if b"\x00" in data:
+        raise TranscriptError("transcript looks binary, not text (NUL bytes and no UTF-16 BOM)")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Not UTF-8: cp1252 covers Windows exports; Latin-1 decodes any byte sequence.
+        try:
+            data.decode("cp1252")
+        except UnicodeDecodeError:
+            return "latin-1"
+        return "cp1252"
+    return "utf-8"
+
+
+def _control_share(text: str) -> float:
+    sample = text[:100_000]
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\t")
+    return controls / max(len(sample), 1)
+
+
+def normalise(text: str) -> str:
+    """Unify line endings and Unicode form, drop trailing spaces and runs of blank lines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    text = unicodedata.normalize("NFC", text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def utterances(text: str) -> list[Utterance]:
+    """Split on speaker turns; lines without a speaker label continue the previous turn.
+
+    A transcript without any labels becomes one utterance per paragraph.
+    """
+    turns: list[Utterance] = []
+    speaker: str | None = None
+    buffer: list[str] = []
+
+    def flush() -> None:
+        body = " ".join(buffer).strip()
+        if body:
+            turns.append(Utterance(speaker, body))
+        buffer.clear()
+
+    for line in text.split("\n"):
+        match = _SPEAKER.match(line)
+        if match:
+            flush()
+            speaker = match.group("speaker").strip()
+            buffer.append(line[match.end() :])
+        elif not line.strip():
+            if speaker is None:
+                flush()
+        else:
+            buffer.append(line.strip())
+    flush()
+    return turns
+
+
+def sentences(text: str) -> list[str]:
+    """Split text on sentence-final punctuation; text with none stays one sentence."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
