@@ -88,7 +88,8 @@ class RunPodEmulator:
         self.result_ttl_s = result_ttl_s
         self.faults = Faults()
         self.jobs: dict[str, Job] = {}
-        self.run_requests = 0
+        self.run_requests = 0  # accepted-auth POST /run calls, faults included
+        self.api_requests = 0  # every public API call, rejected ones included
         self._queue: deque[str] = deque()
         self._stops: dict[str, set[str]] = {}
         self._cond = threading.Condition()
@@ -299,6 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
             if query.get("token", [""])[0] != em.worker_token:
                 return self._json(401, {"error": "bad worker token"})
             return self._worker(method, action, rest, query, body)
+        em.api_requests += 1
         if self.headers.get("Authorization", "") != f"Bearer {em.api_key}":
             self.rfile.read(length)
             return self._json(401, {"error": "Unauthorized"})

@@ -1,0 +1,101 @@
+"""Shared fixtures: hermetic env, a real moto S3 server over HTTP, presigned URLs, the emulator.
+
+Every server binds 127.0.0.1 on a free port and is stopped by the fixture that started it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.cloud import FAKE_CREDENTIALS, REGION, free_port, wait_http
+from devstack.runpod_emulator import RunPodEmulator
+from dispatcher.presign import Presigner, make_s3_client
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = Path(__file__).resolve().parent / "events"
+_PROJECT_PREFIXES = ("RUNPOD_", "WORKER_", "OUTPUT_", "JOB_", "URL_", "SUMMARY_", "S3_", "IDEMPOTENCY_", "AWS_")
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No project setting leaks in from the developer's shell; no AWS call can reach AWS."""
+    for name in list(os.environ):
+        if name.startswith(_PROJECT_PREFIXES):
+            monkeypatch.delenv(name)
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's server as a real HTTP endpoint (S3, SQS, DynamoDB) for the whole session."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **FAKE_CREDENTIALS},
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{endpoint}/moto-api/", 30, process)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def s3(moto_endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=moto_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106
+    )
+
+
+@pytest.fixture
+def bucket(s3: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh bucket per test (name derived from the test), emptied and deleted afterwards."""
+    name = "t-" + "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:50]
+    s3.create_bucket(Bucket=name)
+    yield name
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
+    s3.delete_bucket(Bucket=name)
+
+
+@pytest.fixture
+def presigner(moto_endpoint: str) -> Presigner:
+    """Presigns with the dispatcher's own code against the moto endpoint."""
+    return Presigner(make_s3_client(REGION, moto_endpoint, FAKE_CREDENTIALS), expires_s=3600)
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunPodEmulator]:
+    emu = RunPodEmulator(poll_s=0.5).start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+def load_event(name: str) -> dict[str, Any]:
+    import json
+
+    return json.loads((EVENTS / name).read_text())  # type: ignore[no-any-return]

@@ -1,0 +1,92 @@
+"""S3 event parsing and key rules: the traps of DESIGN.md §6 that live in pure code."""
+
+from __future__ import annotations
+
+import pytest
+
+from dispatcher.events import output_keys, parse_event, skip_reason
+from tests.conftest import load_event
+
+
+def test_object_key_is_url_decoded() -> None:
+    # S3 encodes a space as "+", and "+" itself as "%2B": unquote_plus, not unquote.
+    parsed = parse_event(load_event("s3_put_encoded_key.json"))
+    assert [o.key for o in parsed.objects] == ["team notes/Q4 (final)+v2 café.txt"]
+
+
+def test_every_record_of_an_event_is_handled() -> None:
+    parsed = parse_event(load_event("s3_put_many_records.json"))
+    assert [o.key for o in parsed.objects] == ["a.txt", "folder/b.txt", "c d.txt"]
+    assert [o.sequencer for o in parsed.objects] == ["01", "02", "03"]
+
+
+def test_version_etag_and_size_are_kept_for_idempotency_and_metadata() -> None:
+    (obj,) = parse_event(load_event("s3_put.json")).objects
+    assert obj.bucket == "meetings-bucket"
+    assert obj.version_id == "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+    assert obj.etag == "0123456789abcdef0123456789abcdef"
+    assert obj.size == 1024
+
+
+def test_unversioned_bucket_has_no_version_id() -> None:
+    (obj,) = parse_event(load_event("s3_put_unversioned.json")).objects
+    assert obj.version_id is None
+
+
+def test_s3_test_event_is_ignored_with_a_reason() -> None:
+    parsed = parse_event(load_event("s3_test_event.json"))
+    assert parsed.objects == []
+    assert "s3:TestEvent" in parsed.skipped[0].reason
+
+
+@pytest.mark.parametrize("event", [None, "text", [], {}, {"detail-type": "Scheduled Event"}, {"Records": "x"}])
+def test_non_s3_event_is_ignored(event: object) -> None:
+    parsed = parse_event(event)
+    assert parsed.objects == []
+    assert "not an S3 event" in parsed.skipped[0].reason
+
+
+def test_delete_record_is_not_dispatched() -> None:
+    parsed = parse_event(load_event("s3_delete.json"))
+    assert parsed.objects == []
+    assert "not an upload" in parsed.skipped[0].reason
+
+
+def test_record_missing_fields_is_skipped_and_others_still_handled() -> None:
+    event = load_event("s3_put_many_records.json")
+    del event["Records"][1]["s3"]["object"]["key"]
+    parsed = parse_event(event)
+    assert [o.key for o in parsed.objects] == ["a.txt", "c d.txt"]
+    assert "record 1: missing" in parsed.skipped[0].reason
+
+
+def test_summary_prefix_does_not_retrigger() -> None:
+    # The worker's writes go through presigned URLs: AWS loop detection cannot see them.
+    for obj in parse_event(load_event("s3_put_summary_output.json")).objects:
+        assert skip_reason(obj.key, "summaries/", ".txt", "_summary") is not None
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("notes.md", "does not end in '.txt'"),
+        ("MEETING.TXT", "does not end in '.txt'"),
+        ("elsewhere/x_summary.txt", "looks like a summary"),
+        ("summaries/x.txt", "under the output prefix"),
+    ],
+)
+def test_keys_that_must_not_be_summarised(key: str, reason: str) -> None:
+    assert reason in (skip_reason(key, "summaries/", ".txt", "_summary") or "")
+
+
+@pytest.mark.parametrize(
+    ("key", "summary", "metadata"),
+    [
+        ("session1.txt", "summaries/session1_summary.txt", "summaries/session1_summary.json"),
+        ("a/b/c.txt", "summaries/a/b/c_summary.txt", "summaries/a/b/c_summary.json"),
+        ("x.txt.txt", "summaries/x.txt_summary.txt", "summaries/x.txt_summary.json"),
+        ("team notes (1)+.txt", "summaries/team notes (1)+_summary.txt", "summaries/team notes (1)+_summary.json"),
+    ],
+)
+def test_output_keys_follow_the_seed(key: str, summary: str, metadata: str) -> None:
+    assert output_keys(key, "summaries/", ".txt", "_summary") == (summary, metadata)
