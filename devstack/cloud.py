@@ -23,7 +23,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher
@@ -78,6 +78,7 @@ class LocalCloud:
         self._bridge: threading.Thread | None = None
         self._stop = threading.Event()
         self.bridge_errors: list[str] = []
+        self._log_files: list[IO[bytes]] = []
         self.s3_endpoint = ""
         self.s3: Any = None
         self.sqs: Any = None
@@ -115,13 +116,15 @@ class LocalCloud:
         if self._moto is not None:
             _terminate(self._moto)
             self._moto = None
+        for handle in self._log_files:
+            handle.close()
         self._tmp.cleanup()
 
     # ---- pieces ----------------------------------------------------------------------------
     def _start_moto(self) -> None:
         port = free_port()
         self.s3_endpoint = f"http://127.0.0.1:{port}"
-        log_file = open(self.log_dir / "moto.log", "wb")  # noqa: SIM115 (closed with the process)
+        log_file = self._open_log("moto.log")
         self._moto = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=log_file,
@@ -190,7 +193,7 @@ class LocalCloud:
         return env
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        log_file = open(self.log_dir / "worker.log", "ab")  # noqa: SIM115
+        log_file = self._open_log("worker.log")
         self.worker = subprocess.Popen(  # noqa: S603
             [sys.executable, str(ROOT / "handler.py")],
             cwd=ROOT,
@@ -199,6 +202,11 @@ class LocalCloud:
             env=self.worker_process_env(),
         )
         return self.worker
+
+    def _open_log(self, name: str) -> IO[bytes]:
+        handle = (self.log_dir / name).open("ab")
+        self._log_files.append(handle)
+        return handle
 
     def stop_worker(self) -> None:
         if self.worker is not None:

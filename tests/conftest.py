@@ -21,7 +21,17 @@ from dispatcher.presign import Presigner, make_s3_client
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).resolve().parent / "events"
-_PROJECT_PREFIXES = ("RUNPOD_", "WORKER_", "OUTPUT_", "JOB_", "URL_", "SUMMARY_", "S3_", "IDEMPOTENCY_", "AWS_")
+_PROJECT_PREFIXES = (
+    "RUNPOD_",
+    "WORKER_",
+    "OUTPUT_",
+    "JOB_",
+    "URL_",
+    "SUMMARY_",
+    "S3_",
+    "IDEMPOTENCY_",
+    "AWS_",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +74,7 @@ def s3(moto_endpoint: str) -> Any:
         region_name=REGION,
         endpoint_url=moto_endpoint,
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106
+        aws_secret_access_key="testing",
     )
 
 

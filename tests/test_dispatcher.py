@@ -39,7 +39,9 @@ def _jobs(emulator: RunPodEmulator) -> list[dict[str, Any]]:
     return [job.input for job in emulator.jobs.values()]
 
 
-def test_each_record_becomes_one_job_with_presigned_urls(dispatcher: Dispatcher, emulator: RunPodEmulator) -> None:
+def test_each_record_becomes_one_job_with_presigned_urls(
+    dispatcher: Dispatcher, emulator: RunPodEmulator
+) -> None:
     result = dispatcher.run(load_event("s3_put_many_records.json"))
     assert [d["key"] for d in result["dispatched"]] == ["a.txt", "folder/b.txt", "c d.txt"]
     inputs = _jobs(emulator)
@@ -50,7 +52,9 @@ def test_each_record_becomes_one_job_with_presigned_urls(dispatcher: Dispatcher,
     assert "/meetings-bucket/summaries/folder/b_summary.json?" in nested["metadata_put_url"]
 
 
-def test_dispatched_input_validates_against_the_worker_contract(dispatcher: Dispatcher, emulator: RunPodEmulator) -> None:
+def test_dispatched_input_validates_against_the_worker_contract(
+    dispatcher: Dispatcher, emulator: RunPodEmulator
+) -> None:
     dispatcher.run(load_event("s3_put_encoded_key.json"))
     (raw,) = _jobs(emulator)
     job = JobInput.parse(json.loads(json.dumps(raw)))  # exactly what crossed the wire
@@ -87,7 +91,7 @@ def test_failed_record_does_not_stop_the_others_and_the_event_fails(
     dispatcher: Dispatcher, emulator: RunPodEmulator
 ) -> None:
     emulator.faults.run_statuses.extend([400])  # a permanent error for the first record only
-    with pytest.raises(DispatchError, match="1 of 3 records failed; first: a.txt"):
+    with pytest.raises(DispatchError, match=r"1 of 3 records failed; first: a\.txt"):
         dispatcher.run(load_event("s3_put_many_records.json"))
     assert [i["source"]["key"] for i in _jobs(emulator)] == ["folder/b.txt", "c d.txt"]
 
@@ -109,7 +113,11 @@ def test_runpod_down_fails_after_bounded_retries(moto_endpoint: str) -> None:
 
 @pytest.mark.parametrize("missing", ["RUNPOD_API_KEY", "RUNPOD_ENDPOINT_URL", "AWS_REGION"])
 def test_missing_required_setting_is_named(missing: str) -> None:
-    env = {"RUNPOD_API_KEY": "k", "RUNPOD_ENDPOINT_URL": "https://api.runpod.ai/v2/abc", "AWS_REGION": "us-east-1"}
+    env = {
+        "RUNPOD_API_KEY": "k",
+        "RUNPOD_ENDPOINT_URL": "https://api.runpod.ai/v2/abc",
+        "AWS_REGION": "us-east-1",
+    }
     del env[missing]
     with pytest.raises(SettingsError, match=missing):
         Settings.from_env(env)
@@ -131,7 +139,9 @@ def test_urls_must_outlive_the_job() -> None:
 
 
 def test_output_bucket_and_prefix_are_configurable(emulator: RunPodEmulator, moto_endpoint: str) -> None:
-    dispatcher = Dispatcher.from_env(_env(emulator, moto_endpoint, OUTPUT_BUCKET="out-bucket", OUTPUT_PREFIX="done"))
+    dispatcher = Dispatcher.from_env(
+        _env(emulator, moto_endpoint, OUTPUT_BUCKET="out-bucket", OUTPUT_PREFIX="done")
+    )
     dispatcher.run(load_event("s3_put.json"))
     (raw,) = _jobs(emulator)
     assert "/out-bucket/done/session1_summary.txt?" in raw["summary_put_url"]
@@ -139,6 +149,7 @@ def test_output_bucket_and_prefix_are_configurable(emulator: RunPodEmulator, mot
 
 def test_dispatcher_never_imports_runpod_or_worker_code() -> None:
     # `import runpod` alone costs ~1.7 s of Lambda cold start; pydantic is not in the runtime.
-    code = "import sys, dispatcher.app; print(sorted(m for m in sys.modules if m.split('.')[0] in ('runpod', 'worker', 'pydantic', 'aiohttp', 'requests')))"
+    heavy = "('runpod', 'worker', 'pydantic', 'aiohttp', 'requests')"
+    code = f"import sys, dispatcher.app; print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy}))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -39,7 +39,9 @@ def test_s3_test_event_is_ignored_with_a_reason() -> None:
     assert "s3:TestEvent" in parsed.skipped[0].reason
 
 
-@pytest.mark.parametrize("event", [None, "text", [], {}, {"detail-type": "Scheduled Event"}, {"Records": "x"}])
+@pytest.mark.parametrize(
+    "event", [None, "text", [], {}, {"detail-type": "Scheduled Event"}, {"Records": "x"}]
+)
 def test_non_s3_event_is_ignored(event: object) -> None:
     parsed = parse_event(event)
     assert parsed.objects == []
@@ -85,7 +87,11 @@ def test_keys_that_must_not_be_summarised(key: str, reason: str) -> None:
         ("session1.txt", "summaries/session1_summary.txt", "summaries/session1_summary.json"),
         ("a/b/c.txt", "summaries/a/b/c_summary.txt", "summaries/a/b/c_summary.json"),
         ("x.txt.txt", "summaries/x.txt_summary.txt", "summaries/x.txt_summary.json"),
-        ("team notes (1)+.txt", "summaries/team notes (1)+_summary.txt", "summaries/team notes (1)+_summary.json"),
+        (
+            "team notes (1)+.txt",
+            "summaries/team notes (1)+_summary.txt",
+            "summaries/team notes (1)+_summary.json",
+        ),
     ],
 )
 def test_output_keys_follow_the_seed(key: str, summary: str, metadata: str) -> None:

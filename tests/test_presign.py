@@ -29,7 +29,9 @@ def test_presigned_get_is_sigv4_on_the_regional_virtual_host() -> None:
 
 
 def test_presigned_put_signs_the_content_type() -> None:
-    url = Presigner(make_s3_client("us-east-1", env=CREDS), 60).put("b", "summaries/x.txt", SUMMARY_CONTENT_TYPE)
+    url = Presigner(make_s3_client("us-east-1", env=CREDS), 60).put(
+        "b", "summaries/x.txt", SUMMARY_CONTENT_TYPE
+    )
     assert "content-type" in _query(url)["X-Amz-SignedHeaders"].split(";")
 
 

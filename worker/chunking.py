@@ -54,8 +54,9 @@ def balance(groups: list[list[Piece]], budget: int, separator_tokens: int = 1) -
         return groups
     pieces = [p for g in groups for p in g]
     total = sum(p.tokens for p in pieces) + separator_tokens * (len(pieces) - 1)
-    target = -(-total // len(groups))
-    for attempt_budget in range(min(budget, max(target, 1)), budget + 1, max(1, budget // 50)):
+    # Never below the largest piece: it has to fit somewhere.
+    target = max(-(-total // len(groups)), max(p.tokens for p in pieces))
+    for attempt_budget in range(min(budget, target), budget + 1, max(1, budget // 50)):
         repacked = pack(pieces, attempt_budget, separator_tokens)
         if len(repacked) <= len(groups):
             return repacked

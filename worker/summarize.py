@@ -72,6 +72,7 @@ class Summarizer:
         if await self._fits(single):
             self._progress({"stage": "summarising", "done": 0, "total": 1})
             result = await self._run(single, stats)
+            self._progress({"stage": "summarising", "done": 1, "total": 1})
             stats.levels = 1
             stats.chunks = 1
             return self._finish(result, stats)
@@ -101,6 +102,7 @@ class Summarizer:
             if await self._fits(final):
                 self._progress({"stage": "merging", "level": level + 1, "done": 0, "total": 1})
                 result = await self._run(final, stats)
+                self._progress({"stage": "merging", "level": level + 1, "done": 1, "total": 1})
                 stats.levels = level + 1
                 return self._finish(result, stats)
             pieces = [Piece(f"## Part {i}\n{p.text.strip()}", 0) for i, p in enumerate(partials, 1)]

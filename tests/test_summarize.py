@@ -1,0 +1,90 @@
+"""One pass or map → reduce, against a fake engine with recorded history."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.fakes import FakeEngine
+from worker.errors import EngineError, TranscriptError
+from worker.summarize import SAFETY_TOKENS, Summarizer, SummaryOptions
+
+
+def _meeting(turns: int, words_per_turn: int = 30) -> str:
+    return "\n".join(
+        f"Speaker{i % 3}: " + " ".join(f"t{i}w{j}" for j in range(words_per_turn)) + "." for i in range(turns)
+    )
+
+
+def _run(engine: FakeEngine, text: str, max_tokens: int = 100, updates: list | None = None):  # type: ignore[no-untyped-def]
+    progress = updates.append if updates is not None else None
+    return asyncio.run(Summarizer(engine, progress).summarize(text, SummaryOptions(max_tokens=max_tokens)))
+
+
+def test_short_transcript_is_one_request() -> None:
+    engine = FakeEngine(max_model_len=400)
+    summary = _run(engine, _meeting(3))
+    assert [t.kind for t in engine.history] == ["single"]
+    assert summary.stats.chunks == 1 and summary.stats.levels == 1
+
+
+def test_long_transcript_is_mapped_then_reduced_within_budget() -> None:
+    engine = FakeEngine(max_model_len=400)
+    updates: list = []
+    summary = _run(engine, _meeting(60), max_tokens=100, updates=updates)
+    kinds = [t.kind for t in engine.history]
+    assert kinds.count("map") == summary.stats.chunks > 1
+    assert kinds[-1] == "reduce"
+    for task in engine.history:
+        assert len(task.content.split()) + 20 + task.max_tokens + SAFETY_TOKENS <= engine.max_model_len
+    assert summary.stats.max_request_tokens <= engine.max_model_len
+    assert updates[-1]["done"] == updates[-1]["total"]
+    assert summary.stats.tokens_per_level[0] > summary.stats.tokens_per_level[-1]
+
+
+def test_map_chunks_are_whole_utterances_in_order() -> None:
+    engine = FakeEngine(max_model_len=400)
+    _run(engine, _meeting(40), max_tokens=100)
+    maps = [t for t in engine.history if t.kind == "map"]
+    lines = [line for t in maps for line in t.content.split("\n")]
+    assert lines == _meeting(40).split("\n")
+    assert [t.part for t in maps] == list(range(1, len(maps) + 1))
+    assert {t.parts for t in maps} == {len(maps)}
+
+
+def test_reduce_recurses_while_partials_do_not_fit() -> None:
+    engine = FakeEngine(max_model_len=400)
+    summary = _run(engine, _meeting(400), max_tokens=100)
+    assert summary.stats.levels >= 3
+
+
+def test_a_single_overlong_utterance_is_split_on_sentences_then_words() -> None:
+    engine = FakeEngine(max_model_len=300)
+    monologue = "Alice: " + " ".join(f"word{i}" for i in range(2000))
+    summary = _run(engine, monologue, max_tokens=50)
+    assert summary.stats.chunks > 5
+
+
+def test_partials_that_do_not_shrink_fail_loudly() -> None:
+    engine = FakeEngine(max_model_len=400)
+    engine.enqueue(*["x " * 300] * 50)  # a model that rambles at max length
+    with pytest.raises(EngineError, match="did not shrink"):
+        _run(engine, _meeting(60), max_tokens=100)
+
+
+def test_context_too_small_for_any_content_is_an_engine_error() -> None:
+    with pytest.raises(EngineError, match="leaves no room"):
+        _run(FakeEngine(max_model_len=150), _meeting(60), max_tokens=100)
+
+
+def test_labels_without_speech_are_a_transcript_error() -> None:
+    with pytest.raises(TranscriptError, match="no speech"):
+        _run(FakeEngine(), "Alice:\nBob:")
+
+
+def test_empty_model_answer_is_an_engine_error() -> None:
+    engine = FakeEngine()
+    engine.enqueue("   ")
+    with pytest.raises(EngineError, match="empty summary"):
+        _run(engine, _meeting(2))

@@ -1,0 +1,93 @@
+"""Presigned GET/PUT against moto's S3 over HTTP, and the URL allow-list."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from dispatcher.presign import Presigner
+from worker.errors import DownloadError, TranscriptError, UrlNotAllowedError
+from worker.job import SUMMARY_CONTENT_TYPE
+from worker.transfer import Transfers, UrlPolicy, redact
+
+LOCAL = UrlPolicy(allow_loopback=True)
+PRODUCTION = UrlPolicy()
+
+
+def _transfers(policy: UrlPolicy = LOCAL) -> Transfers:
+    return Transfers(policy, timeout_s=5, attempts=2, backoff_s=0.01)
+
+
+async def _download(url: str, max_bytes: int = 1 << 20) -> bytes:
+    transfers = _transfers()
+    try:
+        return await transfers.download(url, max_bytes)
+    finally:
+        await transfers.aclose()
+
+
+def test_download_and_upload_through_presigned_urls(s3: Any, bucket: str, presigner: Presigner) -> None:
+    s3.put_object(Bucket=bucket, Key="in.txt", Body=b"Alice: hi")
+
+    async def go() -> bytes:
+        transfers = _transfers()
+        try:
+            data = await transfers.download(presigner.get(bucket, "in.txt"), 1 << 20)
+            put = presigner.put(bucket, "summaries/in_summary.txt", SUMMARY_CONTENT_TYPE)
+            await transfers.upload(put, "résumé".encode(), SUMMARY_CONTENT_TYPE, "summary")
+            return data
+        finally:
+            await transfers.aclose()
+
+    assert asyncio.run(go()) == b"Alice: hi"
+    stored = s3.get_object(Bucket=bucket, Key="summaries/in_summary.txt")
+    assert stored["Body"].read().decode() == "résumé"
+    assert stored["ContentType"] == SUMMARY_CONTENT_TYPE
+
+
+def test_size_cap_is_enforced_before_reading(s3: Any, bucket: str, presigner: Presigner) -> None:
+    s3.put_object(Bucket=bucket, Key="big.txt", Body=b"x" * 5000)
+    with pytest.raises(TranscriptError, match="5000 bytes, over the 1000-byte limit"):
+        asyncio.run(_download(presigner.get(bucket, "big.txt"), max_bytes=1000))
+
+
+def test_missing_object_is_a_clear_404(bucket: str, presigner: Presigner) -> None:
+    with pytest.raises(DownloadError, match=r"HTTP 404.*does not exist"):
+        asyncio.run(_download(presigner.get(bucket, "gone.txt")))
+
+
+def test_error_messages_never_carry_the_query_string(bucket: str, presigner: Presigner) -> None:
+    with pytest.raises(DownloadError) as info:
+        asyncio.run(_download(presigner.get(bucket, "gone.txt")))
+    assert "X-Amz-" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("file:///etc/passwd", "must be https"),
+        ("ftp://bucket.s3.amazonaws.com/x", "must be https"),
+        ("http://bucket.s3.us-east-1.amazonaws.com/x.txt?X-Amz-Signature=s", "must be https, got http"),
+        ("https://169.254.169.254/latest/meta-data/", "link-local/metadata IP"),
+        ("https://10.0.0.5/x", "private IP"),
+        ("https://127.0.0.1:9000/b/x.txt", "loopback"),
+        ("https://localhost/b/x.txt", "loopback"),
+        ("https://evil.example.com/x.txt", "not in the allow-list"),
+        ("https://amazonaws.com.evil.net/x", "not in the allow-list"),
+        ("https://user:pw@bucket.s3.amazonaws.com/x", "credentials"),
+        ("https:///nohost", "no host"),
+    ],
+)
+def test_production_policy_refuses_urls_outside_the_allow_list(url: str, message: str) -> None:
+    with pytest.raises(UrlNotAllowedError, match=message):
+        PRODUCTION.check(url, "transcript_url")
+
+
+def test_production_policy_accepts_regional_s3_urls() -> None:
+    PRODUCTION.check("https://b.s3.eu-west-1.amazonaws.com/k.txt?X-Amz-Signature=abc", "transcript_url")
+
+
+def test_redact_drops_query_and_userinfo() -> None:
+    assert redact("https://u:p@h.example/a%20b.txt?X-Amz-Signature=s#f") == "https://h.example/a%20b.txt"
