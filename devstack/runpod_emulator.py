@@ -66,9 +66,13 @@ class Job:
 
 @dataclass
 class Faults:
-    """Answers to force on the next /run calls (e.g. [429, 503]); consumed in order."""
+    """Faults to inject. `run_statuses`: answers to force on the next /run calls (e.g. [429, 503]),
+    consumed in order; `run_delay_s`: how long every /run takes to answer (a slow API, a race
+    window); `take_statuses`: answers to force on the next job-take calls (the worker's side)."""
 
     run_statuses: deque[int] = field(default_factory=deque)
+    run_delay_s: float = 0.0
+    take_statuses: deque[int] = field(default_factory=deque)
 
 
 class RunPodEmulator:
@@ -80,12 +84,20 @@ class RunPodEmulator:
         *,
         poll_s: float = 2.0,
         result_ttl_s: float = 1800.0,
+        worker_lost_s: float | None = None,
+        max_attempts: int = 2,
     ) -> None:
         self.endpoint_id = endpoint_id
         self.api_key = api_key
         self.worker_token = worker_token
         self.poll_s = poll_s
         self.result_ttl_s = result_ttl_s
+        # A worker silent this long (no job-take, job-stop or job-done call: killed, OOM, node lost)
+        # is gone: its jobs go back to the queue, up to `max_attempts` runs, then FAILED.
+        # None: jobs wait for policy.executionTimeout instead.
+        self.worker_lost_s = worker_lost_s
+        self.max_attempts = max_attempts
+        self.last_seen: dict[str, float] = {}
         self.faults = Faults()
         self.jobs: dict[str, Job] = {}
         self.run_requests = 0  # accepted-auth POST /run calls, faults included
@@ -235,7 +247,34 @@ class RunPodEmulator:
                 out[job.status] = out.get(job.status, 0) + 1
             return out
 
+    def seen(self, worker_id: str) -> None:
+        with self._cond:
+            self.last_seen[worker_id] = time.monotonic()
+
+    def refresh(self) -> None:
+        """Apply timeouts and lost workers now (the status route, tests)."""
+        with self._cond:
+            self._expire()
+
+    def _requeue_lost(self) -> None:
+        if self.worker_lost_s is None:
+            return
+        now = time.monotonic()
+        for job in self.jobs.values():
+            if job.status != "IN_PROGRESS" or job.worker_id is None:
+                continue
+            if now - self.last_seen.get(job.worker_id, now) <= self.worker_lost_s:
+                continue
+            if job.attempts < self.max_attempts:
+                job.status, job.worker_id, job.started = "IN_QUEUE", None, None
+                self._queue.append(job.id)
+            else:
+                job.status, job.finished = "FAILED", time.time()
+                job.error = f"worker lost {job.attempts} times (no heartbeat for {self.worker_lost_s}s)"
+            self._cond.notify_all()
+
     def _expire(self) -> None:
+        self._requeue_lost()
         now = time.time()
         for job in self.jobs.values():
             ttl = job.policy.get("ttl")
@@ -299,6 +338,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(length)
             if query.get("token", [""])[0] != em.worker_token:
                 return self._json(401, {"error": "bad worker token"})
+            if rest:
+                em.seen(rest[0])
             return self._worker(method, action, rest, query, body)
         em.api_requests += 1
         if self.headers.get("Authorization", "") != f"Bearer {em.api_key}":
@@ -310,6 +351,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(413, {"error": f"request body over {MAX_RUN_BODY} bytes"})
             body = self.rfile.read(length)
             em.run_requests += 1
+            if em.faults.run_delay_s:
+                time.sleep(em.faults.run_delay_s)
             if em.faults.run_statuses:
                 status = em.faults.run_statuses.popleft()
                 return self._json(status, {"error": f"injected fault {status}"})
@@ -323,6 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(200, {"id": created.id, "status": created.status})
         self.rfile.read(length)
         if action == "status" and rest:
+            em.refresh()
             found = em.jobs.get(rest[0])
             return self._json(200, found.view()) if found else self._json(404, {"error": "job not found"})
         if action == "cancel" and rest and method == "POST":
@@ -351,6 +395,9 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         em = self.emulator
         if action in ("job-take", "job-take-batch") and rest:
+            if em.faults.take_statuses:
+                status = em.faults.take_statuses.popleft()
+                return self._json(status, {"error": f"injected fault {status}"})
             count = int(query.get("batch_size", ["1"])[0]) if action == "job-take-batch" else 1
             jobs = em.take(rest[0], max(count, 1))
             if not jobs:

@@ -1,10 +1,18 @@
 """`lambda_handler(event, context)`: parse → filter → presign → submit, for every record.
 
 Settings and clients are built once per cold start (`Dispatcher.from_env`) and reused while the
-execution environment is warm. Records fail independently: one bad record does not stop the others,
-and if any failed the handler raises after trying them all, so Lambda's async retry (and then the
-on-failure destination) sees the failure. A retry re-submits the records that had succeeded too;
-the worker writes to fixed keys, so a duplicate costs GPU time but never corrupts or loses output.
+execution environment is warm. Records fail independently: one bad record does not stop the others.
+
+Two wirings, one handler:
+- S3 → Lambda (async, the default): an async invocation has no partial-batch response, so if any
+  record failed the handler raises after trying them all, and Lambda retries the whole event (then
+  the on-failure destination). With `IDEMPOTENCY_TABLE` set (dispatcher/idempotency.py) the retry
+  re-submits only the records that failed: the others are recognised as already dispatched.
+  Without it, a retry re-submits every record; the worker writes to fixed keys, so a duplicate
+  costs GPU time but never corrupts or loses output.
+- S3 → SQS → Lambda (event source mapping with `ReportBatchItemFailures`): the handler returns
+  `{"batchItemFailures": [...]}` naming only the messages whose records failed, so only those are
+  redelivered (and, after `maxReceiveCount`, land in the queue's DLQ).
 """
 
 from __future__ import annotations
@@ -12,8 +20,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dispatcher.errors import DispatchError
 from dispatcher.events import ObjectRef, output_keys, parse_event, skip_reason
@@ -21,10 +30,16 @@ from dispatcher.presign import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, Pres
 from dispatcher.runpod_api import RunPodClient
 from dispatcher.settings import Settings
 
+if TYPE_CHECKING:
+    from dispatcher.idempotency import IdempotentDispatch
+
 log = logging.getLogger("dispatcher")
 log.setLevel(logging.INFO)
 
 JOB_INPUT_VERSION = 1
+# Records not yet started when the invocation has less than this left are failed (and retried)
+# rather than cut off by Lambda's timeout halfway through a /run.
+DEADLINE_MARGIN_MS = 10_000
 
 
 @dataclass(frozen=True)
@@ -34,13 +49,21 @@ class Outcome:
     job_id: str | None = None
     skipped: str | None = None
     error: str | None = None
+    duplicate_of: str | None = None
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, presigner: Presigner, runpod: RunPodClient) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        presigner: Presigner,
+        runpod: RunPodClient,
+        idempotency: IdempotentDispatch | None = None,
+    ) -> None:
         self.settings = settings
         self._presigner = presigner
         self._runpod = runpod
+        self._idempotency = idempotency
 
     @classmethod
     def from_env(cls, env: Any = os.environ) -> Dispatcher:
@@ -52,11 +75,21 @@ class Dispatcher:
             timeout_s=settings.runpod_timeout_s,
             attempts=settings.runpod_attempts,
         )
-        return cls(settings, Presigner(s3, settings.url_expires_s), runpod)
+        idempotency = None
+        if settings.idempotency_table:
+            # Imported only when configured: Powertools is not in the Lambda runtime.
+            from dispatcher.idempotency import IdempotentDispatch, make_dynamodb_client
 
-    def run(self, event: Any) -> dict[str, Any]:
+            idempotency = IdempotentDispatch(
+                settings.idempotency_table,
+                settings.idempotency_ttl_s,
+                dynamodb_client=make_dynamodb_client(settings.region, settings.dynamodb_endpoint_url, env),
+            )
+        return cls(settings, Presigner(s3, settings.url_expires_s), runpod, idempotency)
+
+    def run(self, event: Any, context: Any = None) -> dict[str, Any]:
         """Handle an event the way Lambda sees it: raise if any record failed, so it is retried."""
-        result = self.handle(event)
+        result = self.handle(event, context)
         if result["failed"]:
             total = len(result["failed"]) + len(result["dispatched"])
             first = result["failed"][0]
@@ -65,11 +98,34 @@ class Dispatcher:
             )
         return result
 
-    def handle(self, event: Any) -> dict[str, Any]:
+    def run_sqs(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        """S3 events delivered through SQS: report only the failed messages for redelivery."""
+        failures: list[dict[str, str]] = []
+        for message in event.get("Records") or []:
+            message_id = str(message.get("messageId", ""))
+            try:
+                body = json.loads(message.get("body") or "")
+            except json.JSONDecodeError:
+                # Not an S3 event and never will be: redelivering it cannot help.
+                log.error(
+                    json.dumps({"event": "skipped", "message_id": message_id, "reason": "body not JSON"})
+                )
+                continue
+            if self.handle(body, context)["failed"]:
+                failures.append({"itemIdentifier": message_id})
+        return {"batchItemFailures": failures}
+
+    def handle(self, event: Any, context: Any = None) -> dict[str, Any]:
         parsed = parse_event(event)
         for note in parsed.skipped:
             log.info(json.dumps({"event": "skipped", "reason": note.reason}))
-        outcomes = [self.dispatch(ref) for ref in parsed.objects]
+        workers = min(self.settings.dispatch_concurrency, len(parsed.objects))
+        if workers <= 1:
+            outcomes = [self.dispatch(ref, context) for ref in parsed.objects]
+        else:
+            # Results keep the records' order; only the /run calls overlap.
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch") as pool:
+                outcomes = list(pool.map(lambda ref: self.dispatch(ref, context), parsed.objects))
         summary = {
             "dispatched": [o.__dict__ for o in outcomes if o.job_id],
             "skipped": [o.__dict__ for o in outcomes if o.skipped]
@@ -78,29 +134,33 @@ class Dispatcher:
         }
         return summary
 
-    def dispatch(self, ref: ObjectRef) -> Outcome:
+    def dispatch(self, ref: ObjectRef, context: Any = None) -> Outcome:
         s = self.settings
+        where = {"bucket": ref.bucket, "object_key": ref.key}
         reason = skip_reason(ref.key, s.output_prefix, s.input_suffix, s.summary_suffix)
         if reason:
-            log.info(
-                json.dumps(
-                    {"event": "skipped", "bucket": ref.bucket, "object_key": ref.key, "reason": reason}
-                )
-            )
+            log.info(json.dumps({"event": "skipped", **where, "reason": reason}))
             return Outcome(ref.bucket, ref.key, skipped=reason)
+        duplicate = False
         try:
-            job_id = self._runpod.submit(self.job_input(ref), self.policy(), s.webhook_url)
+            if _out_of_time(context):
+                raise DispatchError("not attempted: the invocation is about to time out")
+            if self._idempotency is None:
+                job_id = self._submit(ref)
+            else:
+                job_id, duplicate = self._idempotency.once(ref, lambda: self._submit(ref), context)
         except DispatchError as exc:
-            log.error(
-                json.dumps(
-                    {"event": "failed", "bucket": ref.bucket, "object_key": ref.key, "error": str(exc)}
-                )
-            )
+            log.error(json.dumps({"event": "failed", **where, "error": str(exc)}))
             return Outcome(ref.bucket, ref.key, error=str(exc))
-        log.info(
-            json.dumps({"event": "dispatched", "bucket": ref.bucket, "object_key": ref.key, "job_id": job_id})
-        )
+        if duplicate:
+            reason = f"duplicate delivery: this version was already dispatched as job {job_id}"
+            log.info(json.dumps({"event": "skipped", **where, "job_id": job_id, "reason": reason}))
+            return Outcome(ref.bucket, ref.key, skipped=reason, duplicate_of=job_id)
+        log.info(json.dumps({"event": "dispatched", **where, "job_id": job_id}))
         return Outcome(ref.bucket, ref.key, job_id=job_id)
+
+    def _submit(self, ref: ObjectRef) -> str:
+        return self._runpod.submit(self.job_input(ref), self.policy(), self.settings.webhook_url)
 
     def job_input(self, ref: ObjectRef) -> dict[str, Any]:
         """The job contract, version 1 (validated by `worker.job.JobInput`)."""
@@ -134,8 +194,22 @@ class Dispatcher:
 _dispatcher: Dispatcher | None = None
 
 
+def _out_of_time(context: Any) -> bool:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining is not None and remaining() < DEADLINE_MARGIN_MS
+
+
+def _is_sqs(event: Any) -> bool:
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list) or not records:
+        return False
+    return all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
+
+
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     global _dispatcher
     if _dispatcher is None:
         _dispatcher = Dispatcher.from_env(os.environ)
-    return _dispatcher.run(event)
+    if _is_sqs(event):
+        return _dispatcher.run_sqs(event, context)
+    return _dispatcher.run(event, context)

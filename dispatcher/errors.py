@@ -6,6 +6,8 @@ DispatchError
 └── RunPodError            /run did not accept the job
     ├── RunPodAuthError    401/403: the API key is wrong; retrying cannot help
     └── RunPodUnavailableError  429/5xx/network after all retries; the event is retried later
+└── IdempotencyError       the idempotency table (DynamoDB) could not be read or written
+    └── DispatchInProgressError  another invocation is dispatching this object version right now
 """
 
 from __future__ import annotations
@@ -32,4 +34,12 @@ class RunPodAuthError(RunPodError):
 
 
 class RunPodUnavailableError(RunPodError):
+    pass
+
+
+class IdempotencyError(DispatchError):
+    pass
+
+
+class DispatchInProgressError(IdempotencyError):
     pass

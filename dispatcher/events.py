@@ -22,6 +22,7 @@ class ObjectRef:
     etag: str | None = None
     size: int | None = None
     sequencer: str | None = None
+    event_time: str | None = None  # tells two uploads apart when an event has no version/sequencer
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def _parse_record(record: Any) -> tuple[ObjectRef | None, str]:
             etag=(obj.get("eTag") or "").strip('"') or None,
             size=size if isinstance(size, int) and size >= 0 else None,
             sequencer=obj.get("sequencer") or None,
+            event_time=record.get("eventTime") or None,
         ),
         "",
     )

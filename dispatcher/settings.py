@@ -28,6 +28,10 @@ RUNPOD_TIMEOUT_S = "RUNPOD_TIMEOUT_S"
 RUNPOD_ATTEMPTS = "RUNPOD_ATTEMPTS"
 REGION = "AWS_REGION"
 S3_ENDPOINT_URL = "S3_ENDPOINT_URL"
+IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+IDEMPOTENCY_TTL_S = "IDEMPOTENCY_TTL_S"
+DYNAMODB_ENDPOINT_URL = "DYNAMODB_ENDPOINT_URL"
+DISPATCH_CONCURRENCY = "DISPATCH_CONCURRENCY"
 
 SIGV4_MAX_EXPIRY_S = 7 * 24 * 3600
 EXPIRY_MARGIN_S = 300
@@ -70,6 +74,14 @@ class Settings:
     runpod_timeout_s: int = 10
     runpod_attempts: int = 4
     s3_endpoint_url: str | None = None  # local cloud only
+    # Unset: no dedupe (boto3 only). Set: Powertools idempotency on this DynamoDB table.
+    idempotency_table: str | None = None
+    # Outlives S3 redeliveries, Lambda's async retries (6 h max event age) and SQS retention (4 days).
+    idempotency_ttl_s: int = 7 * 24 * 3600
+    dynamodb_endpoint_url: str | None = None  # local cloud only
+    # Records of one event submitted at once (1: in order). A big event at RunPod's ~0.1 s per /run
+    # needs more to finish well inside the Lambda timeout.
+    dispatch_concurrency: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, api_key: str | None = None) -> Settings:
@@ -114,4 +126,8 @@ class Settings:
             runpod_timeout_s=_int(env, RUNPOD_TIMEOUT_S, cls.runpod_timeout_s),
             runpod_attempts=_int(env, RUNPOD_ATTEMPTS, cls.runpod_attempts),
             s3_endpoint_url=env.get(S3_ENDPOINT_URL, "").strip() or None,
+            idempotency_table=env.get(IDEMPOTENCY_TABLE, "").strip() or None,
+            idempotency_ttl_s=_int(env, IDEMPOTENCY_TTL_S, cls.idempotency_ttl_s),
+            dynamodb_endpoint_url=env.get(DYNAMODB_ENDPOINT_URL, "").strip() or None,
+            dispatch_concurrency=_int(env, DISPATCH_CONCURRENCY, cls.dispatch_concurrency),
         )

@@ -1,0 +1,255 @@
+"""One object version is dispatched once: Powertools idempotency on moto's DynamoDB over HTTP.
+
+Each test gets its own table on the session's moto server; concurrent deliveries are real threads,
+each with its own Dispatcher (as separate Lambda invocations would have).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.cloud import free_port
+from devstack.runpod_emulator import RunPodEmulator
+from dispatcher.app import Dispatcher, _is_sqs
+from dispatcher.errors import DispatchError
+from dispatcher.events import ObjectRef
+from dispatcher.idempotency import table_definition, version_key
+from tests.conftest import ROOT, load_event
+
+
+@pytest.fixture
+def table(moto_endpoint: str) -> Iterator[str]:
+    client = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=moto_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    name = f"idem-{uuid.uuid4().hex[:10]}"
+    client.create_table(**table_definition(name))
+    yield name
+    client.delete_table(TableName=name)
+
+
+def _env(emulator: RunPodEmulator, moto_endpoint: str, table: str | None, **extra: str) -> dict[str, str]:
+    env = {
+        "RUNPOD_API_KEY": emulator.api_key,
+        "RUNPOD_ENDPOINT_URL": emulator.endpoint_url,
+        "AWS_REGION": "us-east-1",
+        "S3_ENDPOINT_URL": moto_endpoint,
+        "DYNAMODB_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "RUNPOD_ATTEMPTS": "2",
+        **extra,
+    }
+    if table:
+        env["IDEMPOTENCY_TABLE"] = table
+    return env
+
+
+@pytest.fixture
+def make(emulator: RunPodEmulator, moto_endpoint: str, table: str) -> Any:
+    return lambda **extra: Dispatcher.from_env(_env(emulator, moto_endpoint, table, **extra))
+
+
+def _with_object(event: dict[str, Any], **fields: str) -> dict[str, Any]:
+    changed = copy.deepcopy(event)
+    changed["Records"][0]["s3"]["object"].update(fields)
+    return changed
+
+
+def test_redelivered_event_dispatches_once(make: Any, emulator: RunPodEmulator) -> None:
+    event = load_event("s3_put.json")
+    first = make().run(event)
+    second = make().run(event)  # S3's at-least-once redelivery, or Lambda's async retry
+    (job_id,) = emulator.jobs
+    assert first["dispatched"][0]["job_id"] == job_id
+    assert second["dispatched"] == []
+    assert second["skipped"][0]["duplicate_of"] == job_id
+    assert "already dispatched" in second["skipped"][0]["skipped"]
+
+
+@pytest.mark.parametrize("run_delay_s", [0.0, 0.5], ids=["instant-run", "slow-run"])
+def test_two_deliveries_at_the_same_moment_dispatch_once(
+    make: Any, emulator: RunPodEmulator, run_delay_s: float
+) -> None:
+    emulator.faults.run_delay_s = run_delay_s  # a slow /run holds the winner while the others arrive
+    event = load_event("s3_put.json")
+    dispatchers = [make() for _ in range(6)]
+    barrier = threading.Barrier(len(dispatchers))
+    results: list[dict[str, Any]] = []
+
+    def deliver(dispatcher: Dispatcher) -> None:
+        barrier.wait()
+        results.append(dispatcher.handle(event))
+
+    threads = [threading.Thread(target=deliver, args=(d,)) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert emulator.run_requests == 1
+    (job_id,) = emulator.jobs
+    dispatched = [r for r in results if r["dispatched"]]
+    busy = [r for r in results if r["failed"]]
+    assert len(dispatched) == 1
+    assert len(busy) + len([r for r in results if r["skipped"]]) == 5
+    for result in busy:
+        assert "being dispatched by another invocation" in result["failed"][0]["error"]
+    # The busy ones are retried (Lambda retry / SQS redelivery) and find the finished dispatch.
+    emulator.faults.run_delay_s = 0
+    retried = make().handle(event)
+    assert retried["skipped"][0]["duplicate_of"] == job_id
+    assert emulator.run_requests == 1
+
+
+def test_new_version_of_the_same_key_is_summarised_again(make: Any, emulator: RunPodEmulator) -> None:
+    event = load_event("s3_put.json")
+    make().run(event)
+    make().run(_with_object(event, versionId="second-upload-version", sequencer="0055AED6DCD90281F0"))
+    assert len(emulator.jobs) == 2
+
+
+def test_identical_bytes_uploaded_twice_unversioned_are_summarised_twice(
+    make: Any, emulator: RunPodEmulator
+) -> None:
+    # Same ETag (same bytes): only the sequencer tells the two uploads apart.
+    event = load_event("s3_put_unversioned.json")
+    make().run(event)
+    make().run(_with_object(event, sequencer="0055AED6DCD90281FF"))
+    make().run(event)  # and a redelivery of the first is still a duplicate
+    assert len(emulator.jobs) == 2
+
+
+def test_idempotency_key_is_the_version_not_the_etag_alone() -> None:
+    versioned = ObjectRef("b", "k.txt", version_id="v1", etag="e", sequencer="s")
+    assert version_key(versioned) == {"bucket": "b", "key": "k.txt", "version_id": "v1"}
+    unversioned = ObjectRef("b", "k.txt", etag="e", sequencer="s")
+    assert version_key(unversioned) == {"bucket": "b", "key": "k.txt", "etag": "e", "sequencer": "s"}
+    # moto's notifications carry neither version nor sequencer: the event time separates uploads.
+    local = ObjectRef("b", "k.txt", etag="e", event_time="2026-11-24T10:15:30.123Z")
+    assert version_key(local)["event_time"] == "2026-11-24T10:15:30.123Z"
+
+
+def test_failed_dispatch_is_not_remembered(make: Any, emulator: RunPodEmulator) -> None:
+    emulator.faults.run_statuses.extend([400])
+    event = load_event("s3_put.json")
+    with pytest.raises(DispatchError, match="HTTP 400"):
+        make().run(event)
+    assert make().run(event)["dispatched"]  # the retry dispatches for real
+    assert len(emulator.jobs) == 1
+
+
+def test_retry_of_a_partly_failed_event_resubmits_only_the_failed_record(
+    make: Any, emulator: RunPodEmulator
+) -> None:
+    emulator.faults.run_statuses.extend([400])  # the first record (a.txt) fails
+    event = load_event("s3_put_many_records.json")
+    with pytest.raises(DispatchError, match="1 of 3 records failed"):
+        make().run(event)
+    retried = make().run(event)  # Lambda's async retry of the whole event
+    assert [d["key"] for d in retried["dispatched"]] == ["a.txt"]
+    assert sorted(s["key"] for s in retried["skipped"]) == ["c d.txt", "folder/b.txt"]
+    assert sorted(j.input["source"]["key"] for j in emulator.jobs.values()) == [
+        "a.txt",
+        "c d.txt",
+        "folder/b.txt",
+    ]
+
+
+def test_without_a_table_there_is_no_dedupe(emulator: RunPodEmulator, moto_endpoint: str) -> None:
+    dispatcher = Dispatcher.from_env(_env(emulator, moto_endpoint, None))
+    event = load_event("s3_put.json")
+    dispatcher.run(event)
+    dispatcher.run(event)
+    assert len(emulator.jobs) == 2
+
+
+def test_without_a_table_powertools_is_never_imported() -> None:
+    # The Lambda runtime has boto3 but not Powertools: the default wiring must not need it.
+    code = (
+        "import sys; from dispatcher.app import Dispatcher; "
+        "Dispatcher.from_env({'RUNPOD_API_KEY': 'k', 'RUNPOD_ENDPOINT_URL': 'https://api.runpod.ai/v2/x', "
+        "'AWS_REGION': 'us-east-1'}); print('aws_lambda_powertools' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_idempotency_table_unreachable_fails_the_record_without_dispatching(
+    emulator: RunPodEmulator, moto_endpoint: str
+) -> None:
+    env = _env(emulator, moto_endpoint, "idem-table", DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+    result = Dispatcher.from_env(env).handle(load_event("s3_put.json"))
+    assert (
+        "idempotency table 'idem-table' failed for s3://meetings-bucket/session1.txt"
+        in result["failed"][0]["error"]
+    )
+    assert emulator.run_requests == 0  # never dispatched without the record: retried instead
+
+
+def test_missing_idempotency_table_is_named(emulator: RunPodEmulator, moto_endpoint: str) -> None:
+    dispatcher = Dispatcher.from_env(_env(emulator, moto_endpoint, "no-such-table"))
+    result = dispatcher.handle(load_event("s3_put.json"))
+    assert "'no-such-table'" in result["failed"][0]["error"]
+    assert "ResourceNotFoundException" in result["failed"][0]["error"]
+    assert emulator.run_requests == 0
+
+
+class _Context:
+    """A Lambda context with a fixed amount of time left."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_records_not_started_before_the_deadline_fail_for_retry(make: Any, emulator: RunPodEmulator) -> None:
+    result = make().handle(load_event("s3_put_many_records.json"), _Context(remaining_ms=3_000))
+    assert len(result["failed"]) == 3
+    assert all("about to time out" in f["error"] for f in result["failed"])
+    assert emulator.run_requests == 0
+
+
+def _sqs_event(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {"messageId": f"m{i}", "receiptHandle": f"h{i}", "body": body, "eventSource": "aws:sqs"}
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def test_sqs_wiring_reports_only_the_failed_messages(make: Any, emulator: RunPodEmulator) -> None:
+    emulator.faults.run_statuses.extend([400])  # the first message's record fails
+    put = load_event("s3_put.json")
+    other = _with_object(put, key="other.txt", versionId="v-other")
+    event = _sqs_event(
+        json.dumps(put), json.dumps(other), "not json", json.dumps(load_event("s3_test_event.json"))
+    )
+    assert _is_sqs(event)
+    assert make().run_sqs(event) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert [j.input["source"]["key"] for j in emulator.jobs.values()] == ["other.txt"]
+    # SQS redelivers m0 only; the retry dispatches it and the batch is clean.
+    assert make().run_sqs(_sqs_event(json.dumps(put))) == {"batchItemFailures": []}
+    assert len(emulator.jobs) == 2
+
+
+def test_s3_event_is_not_mistaken_for_sqs() -> None:
+    assert not _is_sqs(load_event("s3_put.json"))
+    assert not _is_sqs({"Records": []})
+    assert not _is_sqs([])
