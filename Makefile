@@ -13,6 +13,9 @@ QUIET_PIP := grep -v "is ignored: it is neither a file nor a directory" || true
 help:
 	@echo "make demo [FILE=meeting.txt]  upload a transcript to the local cloud and print its summary"
 	@echo "make test                     format, lint, types, all tests (installs everything first)"
+	@echo "make image / push              build / push the worker image (IMAGE=registry/name, MODEL_ID= to bake)"
+	@echo "make deploy-worker             create or update the RunPod template + endpoint (ARGS=--dry-run)"
+	@echo "make deploy-dispatcher         sam build + deploy the S3-triggered Lambda (docs/DEPLOY.md)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +35,62 @@ lint: install
 unit: install
 	$(BIN)/pytest
 
-test: lint unit
+test: lint unit check-deploy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# ---- Ship it: worker image, RunPod endpoint, AWS stack (docs/DEPLOY.md) ----------------------
+.PHONY: image push deploy-worker deploy-dispatcher dispatcher-package check-deploy
+
+# The one vLLM pin: the image's base tag and the CPU test wheel both read this file.
+VLLM_PIN := $(shell cat VLLM_VERSION)
+PROJECT_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+GIT_SHA := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
+# IMAGE must name a registry the RunPod workers can pull from, e.g. docker.io/you/transcript-worker.
+IMAGE ?= transcript-summarizer-worker
+# A new tag per commit: RunPod rolls workers when the template's image changes, not on a re-push.
+IMAGE_TAG ?= $(PROJECT_VERSION)-vllm$(VLLM_PIN)-$(GIT_SHA)
+IMAGE_REF := $(IMAGE):$(IMAGE_TAG)
+MODEL_ID ?=
+comma := ,
+MODEL_REVISION ?= main
+SAM_VENV := .venv-sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+DISPATCHER_PACKAGE := build/dispatcher-lambda
+
+image:
+	docker build --build-arg VLLM_VERSION=$(VLLM_PIN) \
+		$(if $(MODEL_ID),--build-arg MODEL_ID=$(MODEL_ID) --build-arg MODEL_REVISION=$(MODEL_REVISION)) \
+		$(if $(HF_TOKEN),--secret id=hf_token$(comma)env=HF_TOKEN) \
+		-t $(IMAGE_REF) .
+
+push:
+	@case "$(IMAGE)" in */*) ;; *) echo "set IMAGE=<registry>/<name> (RunPod pulls from a registry)"; exit 2;; esac
+	docker push $(IMAGE_REF)
+
+deploy-worker: install
+	$(BIN)/python -m deploy.worker --image $(IMAGE_REF) $(ARGS)
+
+# aws-sam-cli pins an older boto3 than the dev venv: it gets a venv of its own.
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q aws-sam-cli==1.170.0 2>&1 | $(QUIET_PIP)
+	touch $@
+
+# The Lambda's code: the dispatcher package alone (boto3 is in the runtime), without the client CLI.
+dispatcher-package:
+	rm -rf $(DISPATCHER_PACKAGE)
+	mkdir -p $(DISPATCHER_PACKAGE)/dispatcher
+	cp dispatcher/*.py $(DISPATCHER_PACKAGE)/dispatcher/
+	rm -f $(DISPATCHER_PACKAGE)/dispatcher/cli.py
+
+deploy-dispatcher: dispatcher-package $(SAM_VENV)/.installed
+	$(SAM) build --template template.yaml
+	if [ -f samconfig.toml ]; then $(SAM) deploy; else $(SAM) deploy --guided; fi
+
+check-deploy: install $(SAM_VENV)/.installed
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --template template.yaml
