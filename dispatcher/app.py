@@ -28,6 +28,7 @@ from dispatcher.errors import DispatchError
 from dispatcher.events import ObjectRef, output_keys, parse_event, skip_reason
 from dispatcher.presign import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, Presigner, make_s3_client
 from dispatcher.runpod_api import RunPodClient
+from dispatcher.secrets import api_key
 from dispatcher.settings import Settings
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ class Dispatcher:
 
     @classmethod
     def from_env(cls, env: Any = os.environ) -> Dispatcher:
-        settings = Settings.from_env(env)
+        # Secrets Manager / SSM when configured (read once per cold start), else RUNPOD_API_KEY.
+        settings = Settings.from_env(env, api_key=api_key(env))
         s3 = make_s3_client(settings.region, settings.s3_endpoint_url, env)
         runpod = RunPodClient(
             settings.runpod_endpoint_url,
