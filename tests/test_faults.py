@@ -1,0 +1,220 @@
+"""Faults injected through the local stand-ins: each is retried with bounded backoff or reported.
+
+S3 faults go through `devstack.faults.S3FaultProxy` in front of moto (the URLs are presigned
+against the proxy); RunPod faults through the emulator's `faults`; process faults (a killed worker,
+a cancelled job) against a real worker process running the runpod SDK's loop. Every test ends
+with the transcript accounted for: a summary, or a metadata file / job status naming the fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from devstack.cloud import FAKE_CREDENTIALS, REGION
+from devstack.faults import Fault, S3FaultProxy
+from devstack.runpod_emulator import RunPodEmulator
+from dispatcher.app import Dispatcher
+from dispatcher.errors import DispatchError
+from dispatcher.presign import Presigner, make_s3_client
+from dispatcher.runpod_api import RunPodClient
+from dispatcher.settings import Settings
+from tests.conftest import load_event
+from worker.engines.extractive import ExtractiveEngine
+from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
+from worker.runner import JobRunner
+from worker.settings import WorkerSettings
+from worker.transfer import Transfers, UrlPolicy
+
+MEETING = (
+    "Alice: We agreed to ship the billing export on Friday after the security review.\n"
+    "Bob: I will fix the timezone bug in the invoice dates before then.\n"
+    "Carol: Support needs the new help article by Thursday, I will write it.\n"
+) * 5
+TIMEOUT_S = 0.5  # the worker's per-read timeout in these tests; hangs last longer
+
+
+@pytest.fixture
+def proxy(moto_endpoint: str) -> Iterator[S3FaultProxy]:
+    with S3FaultProxy(moto_endpoint) as running:
+        yield running
+
+
+@pytest.fixture
+def via_proxy(proxy: S3FaultProxy) -> Presigner:
+    return Presigner(make_s3_client(REGION, proxy.endpoint, FAKE_CREDENTIALS), expires_s=3600)
+
+
+def _job(s3: Any, bucket: str, presigner: Presigner, body: bytes = MEETING.encode()) -> dict[str, Any]:
+    s3.put_object(Bucket=bucket, Key="m.txt", Body=body)
+    return {
+        "transcript_url": presigner.get(bucket, "m.txt"),
+        "summary_put_url": presigner.put(bucket, "summaries/m_summary.txt", SUMMARY_CONTENT_TYPE),
+        "metadata_put_url": presigner.put(bucket, "summaries/m_summary.json", METADATA_CONTENT_TYPE),
+        "source": {"bucket": bucket, "key": "m.txt"},
+    }
+
+
+def _run(raw: dict[str, Any], attempts: int = 3) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        transfers = Transfers(
+            UrlPolicy(allow_loopback=True), timeout_s=TIMEOUT_S, attempts=attempts, backoff_s=0.05
+        )
+        try:
+            return await JobRunner(WorkerSettings(), ExtractiveEngine(), transfers).run("job-f", raw)
+        finally:
+            await transfers.aclose()
+
+    return asyncio.run(go())
+
+
+def _metadata(s3: Any, bucket: str) -> dict[str, Any]:
+    return json.loads(s3.get_object(Bucket=bucket, Key="summaries/m_summary.json")["Body"].read())
+
+
+def _has_summary(s3: Any, bucket: str) -> bool:
+    return "Contents" in s3.list_objects_v2(Bucket=bucket, Prefix="summaries/m_summary.txt")
+
+
+# ---- S3 GET ------------------------------------------------------------------------------------
+def test_s3_get_503_then_success_is_retried(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    proxy.inject("GET", Fault.http(503), times=2)
+    assert _run(_job(s3, bucket, via_proxy))["status"] == "ok"
+    assert proxy.statuses("GET") == ["injected 503", "injected 503", "200"]
+    assert _metadata(s3, bucket)["status"] == "ok" and _has_summary(s3, bucket)
+
+
+def test_s3_get_5xx_that_never_clears_is_reported_after_bounded_attempts(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    proxy.inject("GET", Fault.http(500), times=10)
+    result = _run(_job(s3, bucket, via_proxy), attempts=3)
+    assert "download failed with HTTP 500" in result["error"]
+    assert proxy.statuses("GET") == ["injected 500"] * 3  # bounded: exactly `attempts` tries
+    meta = _metadata(s3, bucket)
+    assert meta["status"] == "error" and meta["error"]["code"] == "download_failed"
+
+
+def test_s3_get_timeout_then_success_is_retried(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    proxy.inject("GET", Fault.hang(TIMEOUT_S * 6))
+    started = time.monotonic()
+    assert _run(_job(s3, bucket, via_proxy))["status"] == "ok"
+    assert time.monotonic() - started < TIMEOUT_S * 6  # the hang was cut by the timeout, not waited out
+    assert proxy.statuses("GET") == ["injected hang", "200"]
+
+
+def test_s3_get_timeout_every_time_is_reported_as_a_timeout(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    proxy.inject("GET", Fault.hang(TIMEOUT_S * 6), times=2)
+    result = _run(_job(s3, bucket, via_proxy), attempts=2)
+    assert "Timeout" in result["error"] and "/m.txt" in result["error"]
+    assert _metadata(s3, bucket)["error"]["code"] == "download_failed"
+
+
+def test_truncated_body_is_retried_never_summarised_in_part(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    proxy.inject("GET", Fault.truncate(100))
+    assert _run(_job(s3, bucket, via_proxy))["status"] == "ok"
+    meta = _metadata(s3, bucket)
+    assert meta["input"]["bytes"] == len(MEETING.encode())  # the whole transcript, second try
+    assert proxy.statuses("GET")[1] == "200"
+
+
+def test_truncated_body_every_time_is_reported_not_summarised(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    proxy.inject("GET", Fault.truncate(100), times=3)
+    result = _run(_job(s3, bucket, via_proxy))
+    assert "received 100 of" in result["error"] or "truncated" in result["error"]
+    assert not _has_summary(s3, bucket)
+    assert _metadata(s3, bucket)["status"] == "error"
+
+
+def test_connection_dropped_then_success_is_retried(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    proxy.inject("GET", Fault.close())
+    assert _run(_job(s3, bucket, via_proxy))["status"] == "ok"
+
+
+# ---- S3 PUT ------------------------------------------------------------------------------------
+def test_s3_put_503_then_success_is_retried(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    proxy.inject("PUT", Fault.http(503), path_contains="_summary.txt")
+    proxy.inject("PUT", Fault.http(500), path_contains="_summary.json")
+    assert _run(_job(s3, bucket, via_proxy))["status"] == "ok"
+    assert proxy.statuses("PUT") == ["injected 503", "200", "injected 500", "200"]
+    assert _metadata(s3, bucket)["status"] == "ok" and _has_summary(s3, bucket)
+
+
+def test_s3_put_403_is_reported_not_retried(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    # An expired URL (or one signed for other headers) stays wrong: no retry, a clear message.
+    proxy.inject("PUT", Fault.http(403), path_contains="_summary.txt")
+    result = _run(_job(s3, bucket, via_proxy))
+    assert "upload of summary failed with HTTP 403" in result["error"]
+    assert "expired" in result["error"]
+    assert proxy.statuses("PUT") == ["injected 403", "200"]  # the summary once, then the metadata
+    meta = _metadata(s3, bucket)
+    assert meta["status"] == "error" and meta["error"]["code"] == "upload_failed"
+
+
+def test_metadata_put_403_is_returned_to_runpod_and_logged(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    proxy.inject("PUT", Fault.http(403), path_contains="_summary.json", times=2)
+    result = _run(_job(s3, bucket, via_proxy))
+    # The summary exists; only the metadata is missing, and RunPod's job result says why.
+    assert _has_summary(s3, bucket)
+    assert "upload of metadata failed with HTTP 403" in result["error"]
+
+
+# ---- RunPod API (dispatcher side) --------------------------------------------------------------
+def _dispatcher(endpoint_url: str, moto_endpoint: str, attempts: int = 4) -> Dispatcher:
+    settings = Settings.from_env(
+        {
+            "RUNPOD_API_KEY": "local-api-key",
+            "RUNPOD_ENDPOINT_URL": endpoint_url,
+            "AWS_REGION": REGION,
+            "S3_ENDPOINT_URL": moto_endpoint,
+        }
+    )
+    runpod = RunPodClient(endpoint_url, "local-api-key", timeout_s=2, attempts=attempts, backoff_s=0.02)
+    presigner = Presigner(make_s3_client(REGION, moto_endpoint, FAKE_CREDENTIALS), 3600)
+    return Dispatcher(settings, presigner, runpod)
+
+
+def test_runpod_429_and_5xx_then_success_are_retried(emulator: RunPodEmulator, moto_endpoint: str) -> None:
+    emulator.faults.run_statuses.extend([429, 500, 503])
+    result = _dispatcher(emulator.endpoint_url, moto_endpoint).run(load_event("s3_put.json"))
+    assert len(result["dispatched"]) == 1
+    assert emulator.run_requests == 4 and len(emulator.jobs) == 1
+
+
+def test_runpod_api_down_fails_the_event_and_its_retry_dispatches(moto_endpoint: str) -> None:
+    emulator = RunPodEmulator().start()
+    port = int(emulator.base_url.rsplit(":", 1)[1])
+    endpoint_url = emulator.endpoint_url
+    emulator.stop()  # RunPod unreachable
+    dispatcher = _dispatcher(endpoint_url, moto_endpoint, attempts=3)
+    with pytest.raises(DispatchError, match="failed after 3 attempts"):
+        dispatcher.run(load_event("s3_put.json"))  # Lambda records the failure and retries later
+    back = RunPodEmulator().start(port=port)
+    try:
+        assert len(dispatcher.run(load_event("s3_put.json"))["dispatched"]) == 1
+        assert len(back.jobs) == 1
+    finally:
+        back.stop()
