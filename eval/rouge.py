@@ -1,0 +1,136 @@
+"""`python -m eval.rouge`: ROUGE of the extractive engine (and optionally an LLM) against human
+summaries, side by side with LEAD, LexRank and TextRank in the same run; writes docs/EVAL.md.
+
+ROUGE-1/2/L/Lsum F1 ×100 from Google's `rouge-score` with stemming on, macro-averaged over
+meetings, overall and per domain. Every system's output is cut to its reference's length in words
+(see `eval.systems` for the fairness rules). `--engine openai --url …` adds an OpenAI-compatible
+server (vLLM, TGI, llama.cpp, …) through the worker's own engine and summariser, so the LLM's
+numbers come from the same harness. It never downloads anything: the meetings are a local folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eval import report
+from eval.data import DATA_ENV, DEFAULT_DIR, ROOT, DataMissingError, Meeting, load
+from eval.systems import System, cut, engine_system, extractive, lead, sumy_system
+
+METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+BASELINES = ("lead", "lexrank", "textrank", "extractive")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass
+class Scores:
+    """Per-meeting F1 (×100) for one system, plus the seconds each meeting took."""
+
+    system: str
+    f1: dict[str, dict[str, float]] = field(default_factory=dict)  # meeting id → metric → F1
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def mean(self, metric: str, ids: list[str] | None = None) -> float:
+        values = [self.f1[i][metric] for i in (ids if ids is not None else list(self.f1))]
+        return sum(values) / max(len(values), 1)
+
+
+def reference_lines(reference: str) -> str:
+    """The reference one sentence a line, for ROUGE-Lsum."""
+    return "\n".join(s.strip() for s in _SENTENCE_END.split(reference.strip()) if s.strip())
+
+
+def score_all(meetings: list[Meeting], systems: Mapping[str, System], progress: bool = True) -> list[Scores]:
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
+    results = {name: Scores(name) for name in systems}
+    for meeting in meetings:
+        target = reference_lines(meeting.reference)
+        words = meeting.reference_words
+        for name, system in systems.items():
+            tick = time.perf_counter()
+            picked = system(meeting.transcript, words)
+            results[name].seconds[meeting.id] = time.perf_counter() - tick
+            got = scorer.score(target, cut(picked, words))
+            results[name].f1[meeting.id] = {m: got[m].fmeasure * 100 for m in METRICS}
+        if progress:
+            line = "  ".join(f"{n} {results[n].f1[meeting.id]['rouge1']:5.1f}" for n in systems)
+            print(f"{meeting.id:>14}  R-1  {line}", file=sys.stderr)
+    return list(results.values())
+
+
+def build_llm(args: argparse.Namespace) -> System:
+    """An OpenAI-compatible engine built exactly as the worker builds it (`build_engine`)."""
+    from worker.engines import build_engine
+    from worker.settings import WorkerSettings
+
+    env = {"WORKER_ENGINE": "openai", **dict(kv.split("=", 1) for kv in args.env)}
+    if args.url:
+        env["WORKER_OPENAI_BASE_URL"] = args.url
+    if args.model:
+        env["WORKER_MODEL"] = args.model
+    engine = build_engine(WorkerSettings.from_env(env))
+    return engine_system(engine, args.max_tokens)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m eval.rouge", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get(DATA_ENV) or DEFAULT_DIR))
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "EVAL.md", help="report to write")
+    parser.add_argument("--no-write", action="store_true", help="print the report, write nothing")
+    parser.add_argument("--systems", default=",".join(BASELINES), help="comma-separated subset")
+    parser.add_argument("--limit", type=int, default=None, help="first N meetings only (smoke runs)")
+    parser.add_argument("--engine", choices=("extractive", "openai"), default="extractive")
+    parser.add_argument("--url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument("--model", help="model name the server serves")
+    parser.add_argument("--max-tokens", type=int, default=256, help="LLM summary budget")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="extra worker setting for the LLM"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        meetings = load(args.data, args.limit)
+    except DataMissingError as exc:
+        print(f"make eval: {exc}", file=sys.stderr)
+        return 2
+    factories = {
+        "lead": lambda: lead,
+        "lexrank": lambda: sumy_system("lexrank"),
+        "textrank": lambda: sumy_system("textrank"),
+        "extractive": lambda: extractive(),
+    }
+    wanted = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in factories]
+    if unknown:
+        print(f"unknown system(s): {', '.join(unknown)}; choose from {', '.join(factories)}", file=sys.stderr)
+        return 2
+    systems: dict[str, System] = {name: factories[name]() for name in wanted}
+    if args.engine == "openai":
+        systems["llm"] = build_llm(args)
+    print(f"scoring {len(systems)} systems on {len(meetings)} meetings from {args.data}", file=sys.stderr)
+    results = score_all(meetings, systems)
+    command = "python -m eval.rouge " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = report.render(meetings, results, args.data, command.strip())
+    print(report.headline(results))
+    if args.no_write:
+        print(text)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The systems compared by `make eval`, all fed the same sentences and cut the same way.
+
+Fairness rules, applied identically to every system:
+- Sentence units: the worker's own splitter (`worker.transcript.utterances` then `sentences`), speaker
+  labels dropped. sumy's default tokenizer needs NLTK's punkt data, which a fresh clone cannot
+  download offline, so sumy gets `RegexTokenizer` (this splitter plus a regex word tokenizer)
+  instead; sumy's own English stemmer and stop-word list (both shipped in the wheels) are kept.
+- Length: each system picks sentences in its own order of preference until it has at least the
+  reference's length in words; the picks are shown in transcript order, one a line, and cut to
+  exactly the reference's length in words (`cut`).
+
+LEAD takes the first sentences. The extractive engine is asked for a token budget slightly above
+the reference length (its own tokens are words and punctuation), through `rank`, i.e. without the
+label and headings that its user-facing summary carries. An LLM engine (`--engine openai`) goes
+through the worker's real `Summarizer` (one pass or map → reduce) and its answer is cut the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from worker.engines.base import Engine
+from worker.engines.extractive import ExtractiveEngine, count_tokens
+from worker.summarize import Summarizer, SummaryOptions
+from worker.transcript import normalise, sentences, utterances
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# A system maps (transcript, reference length in words) to its chosen sentences.
+System = Callable[[str, int], list[str]]
+
+
+def units(transcript: str) -> list[str]:
+    """Speaker-free sentences of a transcript, in order: what every extractive system chooses from."""
+    return [s for turn in utterances(normalise(transcript)) for s in sentences(turn.text)]
+
+
+def cut(picked: Sequence[str], words: int) -> str:
+    """The picks one a line (ROUGE-Lsum reads lines as sentences), cut to `words` words."""
+    lines: list[str] = []
+    left = words
+    for sentence in picked:
+        tokens = sentence.split()
+        if left <= 0:
+            break
+        lines.append(" ".join(tokens[:left]))
+        left -= len(tokens[:left])
+    return "\n".join(lines)
+
+
+def lead(transcript: str, words: int) -> list[str]:
+    picked, total = [], 0
+    for sentence in units(transcript):
+        if total >= words:
+            break
+        picked.append(sentence)
+        total += len(sentence.split())
+    return picked
+
+
+def extractive(engine: ExtractiveEngine | None = None) -> System:
+    engine = engine or ExtractiveEngine()
+
+    def run(transcript: str, words: int) -> list[str]:
+        text = normalise(transcript)
+        ratio = count_tokens(text) / max(len(text.split()), 1)
+        # Ask for a little more than needed so the cut, not the knapsack, sets the length.
+        return engine.rank(text, int(words * ratio * 1.15) + 8, with_speakers=False)
+
+    return run
+
+
+class RegexTokenizer:
+    """sumy's tokenizer interface without NLTK's punkt: the worker's splitter, a regex for words."""
+
+    language = "english"
+
+    def to_sentences(self, paragraph: str) -> tuple[str, ...]:
+        return tuple(sentences(paragraph))
+
+    def to_words(self, sentence: str) -> tuple[str, ...]:
+        return tuple(_WORD.findall(sentence))
+
+
+def sumy_system(method: str) -> System:
+    """LexRank or TextRank from sumy, on our sentence units, picking in rating order."""
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+    from sumy.nlp.stemmers import Stemmer
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+    from sumy.summarizers.text_rank import TextRankSummarizer
+    from sumy.utils import get_stop_words
+
+    classes: dict[str, Any] = {"lexrank": LexRankSummarizer, "textrank": TextRankSummarizer}
+    summarizer = classes[method](Stemmer("english"))
+    summarizer.stop_words = get_stop_words("english")
+    tokenizer = RegexTokenizer()
+
+    def run(transcript: str, words: int) -> list[str]:
+        document = ObjectDocumentModel(
+            [Paragraph([Sentence(s, tokenizer) for s in units(transcript) if _WORD.search(s)])]
+        )
+
+        def enough(ranked: list[Any]) -> list[Any]:
+            # sumy hands this the sentences best-first; keep them until the length is reached.
+            kept, total = [], 0
+            for info in ranked:
+                if total >= words:
+                    break
+                kept.append(info)
+                total += len(str(info.sentence).split())
+            return kept
+
+        return [str(s) for s in summarizer(document, enough)]
+
+    return run
+
+
+def engine_system(engine: Engine, max_tokens: int) -> System:
+    """Any engine through the worker's real summariser (one pass or map → reduce)."""
+
+    # One loop for every meeting: an HTTP engine's session is bound to the loop that opened it.
+    loop = asyncio.new_event_loop()
+
+    def run(transcript: str, words: int) -> list[str]:
+        options = SummaryOptions(max_tokens=max_tokens)
+        summary = loop.run_until_complete(Summarizer(engine).summarize(transcript, options))
+        return [line.strip() for line in summary.text.splitlines() if line.strip()]
+
+    return run
