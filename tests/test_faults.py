@@ -218,3 +218,32 @@ def test_runpod_api_down_fails_the_event_and_its_retry_dispatches(moto_endpoint:
         assert len(back.jobs) == 1
     finally:
         back.stop()
+
+
+# ---- a job stopped by the platform ---------------------------------------------------------------
+def test_job_stopped_mid_run_still_writes_error_metadata(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy
+) -> None:
+    # Regression: RunPod's cancel and executionTimeout reach the handler as a task cancellation,
+    # which skipped every `except` in JobRunner.run: the job ended with no metadata file at all.
+    proxy.inject("GET", Fault.delay(5))
+    raw = _job(s3, bucket, via_proxy)
+
+    async def go() -> None:
+        transfers = Transfers(UrlPolicy(allow_loopback=True), timeout_s=10, attempts=1)
+        try:
+            task = asyncio.create_task(
+                JobRunner(WorkerSettings(), ExtractiveEngine(), transfers).run("job-c", raw)
+            )
+            await asyncio.sleep(0.5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        finally:
+            await transfers.aclose()
+
+    asyncio.run(go())
+    meta = _metadata(s3, bucket)
+    assert meta["status"] == "error" and meta["error"]["code"] == "job_stopped"
+    assert "cancelled" in meta["error"]["message"] and "executionTimeout" in meta["error"]["message"]
+    assert not _has_summary(s3, bucket)

@@ -9,7 +9,8 @@
     │   └── UploadError          the PUT failed after retries
     ├── EngineError              the model server answered badly to one request
     │   └── EngineUnavailableError  the model server is gone: the worker must stop taking jobs
-    └── ConfigError              a setting is missing or malformed (raised at start-up only)
+    ├── ConfigError              a setting is missing or malformed (raised at start-up only)
+    └── JobStoppedError          the platform stopped the job (cancel, policy.executionTimeout)
 
 Vendor errors (aiohttp, pydantic) are translated once, in the module that calls the vendor, with
 `raise ... from exc`. `worker.runner` maps these to RunPod's `{"error": "..."}` and to the metadata
@@ -59,3 +60,9 @@ class EngineUnavailableError(EngineError):
 
 class ConfigError(WorkerError):
     code = "config_error"
+
+
+class JobStoppedError(WorkerError):
+    """Never raised: names the metadata of a job whose task RunPod's SDK cancelled."""
+
+    code = "job_stopped"

@@ -9,6 +9,7 @@ metadata is written, because a dead model server means this worker must stop tak
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -16,7 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from worker.engines.base import Engine
-from worker.errors import EngineUnavailableError, JobInputError, TranscriptError, WorkerError
+from worker.errors import (
+    EngineUnavailableError,
+    JobInputError,
+    JobStoppedError,
+    TranscriptError,
+    WorkerError,
+)
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
 from worker.settings import WorkerSettings
 from worker.summarize import Progress, Summarizer, SummaryOptions
@@ -120,6 +127,17 @@ class JobRunner:
             if isinstance(exc, EngineUnavailableError):
                 raise
             return {"error": str(exc)}
+        except asyncio.CancelledError:
+            # RunPod stops a job (cancel, policy.executionTimeout) by cancelling its task: say so in
+            # the metadata, then let the cancellation through to the SDK.
+            stopped = JobStoppedError(
+                "the job was stopped by the platform (cancelled, or over policy.executionTimeout)"
+            )
+            log.warning("job %s stopped: %s", job_id, stopped)
+            meta["status"] = "error"
+            meta["error"] = {"code": stopped.code, "message": str(stopped)}
+            await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
+            raise
         except Exception as exc:
             log.exception("job %s: unexpected error", job_id)
             meta["status"] = "error"
