@@ -23,8 +23,11 @@ ALLOW_LOOPBACK_URLS = "WORKER_ALLOW_LOOPBACK_URLS"
 HTTP_TIMEOUT_S = "WORKER_HTTP_TIMEOUT_S"
 TRANSFER_ATTEMPTS = "WORKER_TRANSFER_ATTEMPTS"
 EXTRACTIVE_CONTEXT_TOKENS = "WORKER_EXTRACTIVE_CONTEXT_TOKENS"
+# The `fixed` engine is for tests and benchmarks only (worker/engines/fixed.py).
+FIXED_LATENCY_MS = "WORKER_FIXED_LATENCY_MS"
+FIXED_MAX_MODEL_LEN = "WORKER_FIXED_MAX_MODEL_LEN"
 
-ENGINES = ("extractive", "vllm", "openai")
+ENGINES = ("extractive", "vllm", "openai", "fixed")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
 
@@ -83,6 +86,8 @@ class WorkerSettings:
     transfer_attempts: int = 3
     # The extractive engine has no model context; this only bounds how much one ranking pass sees.
     extractive_context_tokens: int = 200_000
+    fixed_latency_ms: int = 0
+    fixed_max_model_len: int = 131_072
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WorkerSettings:
@@ -102,6 +107,8 @@ class WorkerSettings:
             http_timeout_s=_float(env, HTTP_TIMEOUT_S, cls.http_timeout_s),
             transfer_attempts=_int(env, TRANSFER_ATTEMPTS, cls.transfer_attempts),
             extractive_context_tokens=_int(env, EXTRACTIVE_CONTEXT_TOKENS, cls.extractive_context_tokens),
+            fixed_latency_ms=_int(env, FIXED_LATENCY_MS, cls.fixed_latency_ms, minimum=0),
+            fixed_max_model_len=_int(env, FIXED_MAX_MODEL_LEN, cls.fixed_max_model_len, minimum=256),
         )
         if settings.default_max_tokens > settings.max_output_tokens:
             raise ConfigError(

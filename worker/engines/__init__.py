@@ -16,4 +16,8 @@ __all__ = ["Completion", "Engine", "ExtractiveEngine", "SummaryTask", "build_eng
 def build_engine(settings: WorkerSettings) -> Engine:
     if settings.engine == "extractive":
         return ExtractiveEngine(max_model_len=settings.extractive_context_tokens)
+    if settings.engine == "fixed":
+        from worker.engines.fixed import FixedLatencyEngine  # test/bench engine, no model
+
+        return FixedLatencyEngine(settings.fixed_latency_ms / 1000, settings.fixed_max_model_len)
     raise ConfigError(f"engine {settings.engine!r} is not available in this build")
