@@ -8,6 +8,7 @@ supervised model server dies later, the worker exits non-zero so RunPod replaces
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
@@ -20,7 +21,7 @@ os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
 import runpod
 
 from worker import logs
-from worker.engines import build_engine
+from worker.engines import build_engine, shutdown_engine
 from worker.errors import ConfigError, EngineUnavailableError
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
@@ -52,17 +53,25 @@ class Progress:
             runpod.serverless.progress_update(self._job, update)
 
 
+def _server_died(returncode: int) -> None:
+    """Called by the vLLM supervisor's watcher thread: a worker without its model server must go."""
+    log.error("the vLLM server exited with code %d; the worker exits so RunPod replaces it", returncode)
+    os._exit(EXIT_ENGINE)
+
+
 def main() -> None:
     logs.configure("worker", os.environ.get("WORKER_LOG_LEVEL", "INFO"))
     try:
         settings = WorkerSettings.from_env(os.environ)
-        engine = build_engine(settings)
+        # Returns once a local model server (engine `vllm`) answers /health, never before.
+        engine = build_engine(settings, on_server_exit=_server_died)
     except ConfigError as exc:
         log.error("worker cannot start: %s", exc)
         sys.exit(EXIT_CONFIG)
     except EngineUnavailableError as exc:
         log.error("engine failed to start: %s", exc)
         sys.exit(EXIT_ENGINE)
+    atexit.register(shutdown_engine, engine)  # sys.exit paths; SIGTERM returns from start() below
     transfers = Transfers(
         UrlPolicy(settings.allowed_hosts, settings.allow_http, settings.allow_loopback_urls),
         timeout_s=settings.http_timeout_s,
@@ -77,6 +86,7 @@ def main() -> None:
         except EngineUnavailableError as exc:
             # The job's metadata already says so; this worker can do nothing more.
             log.error("engine unavailable, exiting: %s", exc)
+            shutdown_engine(engine)
             os._exit(EXIT_ENGINE)
 
     log.info(
@@ -86,9 +96,12 @@ def main() -> None:
         engine.max_model_len,
         settings.concurrency,
     )
-    runpod.serverless.start(
-        {"handler": handler, "concurrency_modifier": lambda current: settings.concurrency}
-    )
+    try:
+        runpod.serverless.start(
+            {"handler": handler, "concurrency_modifier": lambda current: settings.concurrency}
+        )
+    finally:
+        shutdown_engine(engine)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ environment.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from worker.engines.settings import EngineSettings
 from worker.errors import ConfigError
 
 ENGINE = "WORKER_ENGINE"
@@ -88,10 +89,20 @@ class WorkerSettings:
     extractive_context_tokens: int = 200_000
     fixed_latency_ms: int = 0
     fixed_max_model_len: int = 131_072
+    # The model behind the vllm/openai engines (worker/engines/settings.py).
+    engine_options: EngineSettings = field(default_factory=EngineSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WorkerSettings:
-        engine = env.get(ENGINE, "").strip().lower() or "extractive"
+        engine_options = EngineSettings.from_env(env)
+        # No engine named: a configured model means vLLM, a configured URL means that server.
+        engine = env.get(ENGINE, "").strip().lower() or (
+            "vllm"
+            if engine_options.model_configured
+            else "openai"
+            if engine_options.openai_base_url
+            else "extractive"
+        )
         if engine not in ENGINES:
             raise ConfigError(f"{ENGINE} must be one of {', '.join(ENGINES)}, got {engine!r}")
         hosts = tuple(h.strip().lower() for h in env.get(ALLOWED_HOSTS, "").split(",") if h.strip())
@@ -109,6 +120,7 @@ class WorkerSettings:
             extractive_context_tokens=_int(env, EXTRACTIVE_CONTEXT_TOKENS, cls.extractive_context_tokens),
             fixed_latency_ms=_int(env, FIXED_LATENCY_MS, cls.fixed_latency_ms, minimum=0),
             fixed_max_model_len=_int(env, FIXED_MAX_MODEL_LEN, cls.fixed_max_model_len, minimum=256),
+            engine_options=engine_options,
         )
         if settings.default_max_tokens > settings.max_output_tokens:
             raise ConfigError(

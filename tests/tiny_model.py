@@ -1,0 +1,123 @@
+"""Build a tiny random-initialised YaRN Llama and its BPE tokenizer, for real vLLM runs on a CPU.
+
+Run with the vLLM venv's python (it has torch and transformers; the dev venv has neither):
+`.venv-vllm/bin/python tests/tiny_model.py OUT_DIR [--chat]`. It never downloads anything: the
+tokenizer is trained here on a synthetic corpus, the weights are random (seeded), so its output is
+noise and tests assert plumbing only. Shape: hidden 128, 4 heads of 32, 2 KV heads, 2 layers,
+vocabulary 2,048, `rope_scaling` yarn (factor 4 over 512 original positions → 2,048).
+`--chat` adds a chat template, to exercise the chat-completions path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+VOCAB_SIZE = 2048
+ORIGINAL_POSITIONS = 512
+YARN_FACTOR = 4.0
+MAX_POSITIONS = int(ORIGINAL_POSITIONS * YARN_FACTOR)
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+_WORDS = """we should ship the release next week after the review because the budget is tight and
+the customer asked for a demo so Alice will draft the plan while Bob checks the numbers decision
+agreed action item owner deadline meeting summary transcript project roadmap quarter revenue
+design team people think maybe yes no okay right good question answer problem issue risk timeline
+données réunion équipe décision le la les des une pour avec sans Sprint API server model token
+""".split()  # noqa: SIM905 (a word list reads better as prose)
+
+
+def corpus(lines: int, seed: int = 7) -> list[str]:
+    """Meeting-like lines; pseudo-words made of syllables give BPE enough to fill its vocabulary."""
+    rng = random.Random(seed)
+    syllables = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"]
+    vocabulary = _WORDS + ["".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(3000)]
+    speakers = ["Alice", "Bob", "Chen", "Dana"]
+    out = []
+    for _ in range(lines):
+        words = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(4, 18)))
+        out.append(f"{rng.choice(speakers)}: {words.capitalize()}{rng.choice('.?!')}")
+    return out
+
+
+def build_tokenizer(out: Path, chat: bool) -> None:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token=None, byte_fallback=False))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=VOCAB_SIZE,
+        special_tokens=["<unk>", "<s>", "</s>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(corpus(4000), trainer=trainer)
+    bos = tokenizer.token_to_id("<s>")
+    # Like Llama's tokenizer: BOS in front when special tokens are added.
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", bos)]
+    )
+    tokenizer.save(str(out / "tokenizer.json"))
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "model_max_length": MAX_POSITIONS,
+        "clean_up_tokenization_spaces": False,
+    }
+    if chat:
+        config["chat_template"] = CHAT_TEMPLATE
+    (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2))
+    (out / "special_tokens_map.json").write_text(
+        json.dumps({"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}, indent=2)
+    )
+
+
+def build_model(out: Path) -> None:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=128,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=32,
+        max_position_embeddings=MAX_POSITIONS,
+        rope_theta=10000.0,
+        rope_scaling={
+            "rope_type": "yarn",
+            "factor": YARN_FACTOR,
+            "original_max_position_embeddings": ORIGINAL_POSITIONS,
+        },
+        bos_token_id=1,
+        eos_token_id=2,
+        tie_word_embeddings=False,
+        torch_dtype="bfloat16",
+    )
+    model = LlamaForCausalLM(config).to(torch.bfloat16)
+    model.save_pretrained(out, safe_serialization=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--chat", action="store_true", help="add a chat template")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    build_tokenizer(args.out, args.chat)
+    build_model(args.out)
+    print(json.dumps({"path": str(args.out), "max_position_embeddings": MAX_POSITIONS}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Model presets: everything vLLM needs to serve one long-context model correctly, as data.
+
+A preset carries `max_model_len` (always explicit), dtype, KV-cache dtype, tensor parallelism, the
+model's shape for the memory planner, the GPU it is meant for, whether it has a chat template, and
+the YaRN parameters it was trained with. It never imports vLLM: `vllm_args()` renders CLI flags.
+
+Why the rope overrides: vLLM's YaRN defaults (beta_fast=32, beta_slow=1, attention scale
+0.1·ln s + 1) match the Llama-2 YaRN training code but not the Mistral one (beta_fast=128,
+beta_slow=2, 0.07·ln s + 1; jquesnelle/yarn `modeling_mistral_yarn.py`), and the published
+configs carry only `factor`. vLLM 0.32 applies dict-valued `hf_overrides` after it has normalised
+the checkpoint's rope config, replacing `rope_parameters` whole, so the override is complete:
+`rope_type`, `rope_theta`, `factor`, `original_max_position_embeddings`, `beta_fast`, `beta_slow`
+and `attention_factor` (the one key its YaRN class takes as the final scale; `mscale` alone is
+multiplied by 0.1). `max_position_embeddings` is overridden to the trained context so vLLM accepts
+`max_model_len` without `VLLM_ALLOW_LONG_MAX_MODEL_LEN`. GPTQ checkpoints load through vLLM's own
+kernels (Marlin on CUDA): never `--quantization gptq`, which forces the slow kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from worker.errors import ConfigError
+from worker.memory import ModelShape
+
+_MISTRAL_7B = dict(layers=32, kv_heads=8, head_dim=128)
+_LLAMA2_13B = dict(layers=40, kv_heads=40, head_dim=128)
+_LLAMA2_7B = dict(layers=32, kv_heads=32, head_dim=128)
+_LLAMA2_70B = dict(layers=80, kv_heads=8, head_dim=128)
+
+
+@dataclass(frozen=True)
+class YarnRope:
+    """Trained YaRN parameters. `mscale_coefficient` c gives the attention scale c·ln(factor) + 1."""
+
+    factor: float
+    original_max_position_embeddings: int
+    beta_fast: float = 32
+    beta_slow: float = 1
+    mscale_coefficient: float = 0.1
+    rope_theta: float = 10000.0
+
+    @property
+    def attention_factor(self) -> float:
+        return self.mscale_coefficient * math.log(self.factor) + 1.0 if self.factor > 1 else 1.0
+
+    @property
+    def trained_context(self) -> int:
+        return int(self.original_max_position_embeddings * self.factor)
+
+    def rope_parameters(self) -> dict[str, Any]:
+        return {
+            "rope_type": "yarn",
+            "rope_theta": self.rope_theta,
+            "factor": self.factor,
+            "original_max_position_embeddings": self.original_max_position_embeddings,
+            "beta_fast": self.beta_fast,
+            "beta_slow": self.beta_slow,
+            "attention_factor": self.attention_factor,
+        }
+
+
+MISTRAL_YARN = dict(beta_fast=128, beta_slow=2, mscale_coefficient=0.07)
+LLAMA2_YARN = dict(beta_fast=32, beta_slow=1, mscale_coefficient=0.1)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    model: str
+    max_model_len: int
+    shape: ModelShape | None
+    rope: YarnRope | None = None
+    dtype: str = "bfloat16"
+    kv_cache_dtype: str = "auto"
+    tensor_parallel_size: int = 1
+    # The GPU this preset is sized for (one of `tensor_parallel_size`), for the planner and README.
+    gpu_memory_gib: float = 80.0
+    gpu: str = "1× 80 GB (H100 / A100 80GB)"
+    chat: bool | None = False  # None: ask the server whether the tokenizer has a chat template
+    quantization: str | None = None  # informational ("gptq"); vLLM reads it from the checkpoint
+    revision: str | None = None
+    extra_args: tuple[str, ...] = field(default=())
+
+    @property
+    def served_name(self) -> str:
+        """The name the server answers to: the hub id, or a local folder's name."""
+        return Path(self.model).name if self.model.startswith(("/", ".")) else self.model
+
+    def hf_overrides(self) -> dict[str, Any]:
+        if self.rope is None:
+            return {}
+        return {
+            "max_position_embeddings": self.rope.trained_context,
+            "rope_parameters": self.rope.rope_parameters(),
+        }
+
+    def validate(self) -> None:
+        if self.rope is not None and self.max_model_len > self.rope.trained_context:
+            raise ConfigError(
+                f"preset {self.name}: max_model_len {self.max_model_len} exceeds the YaRN-trained "
+                f"context {self.rope.trained_context}"
+            )
+        flags = list(self.extra_args)
+        for i, flag in enumerate(flags):
+            value = flag.split("=", 1)[1] if "=" in flag else (flags[i + 1] if i + 1 < len(flags) else "")
+            if flag.split("=", 1)[0] in ("--quantization", "-q") and value == "gptq":
+                raise ConfigError(
+                    "--quantization gptq forces vLLM's slow GPTQ kernel; leave it out and vLLM "
+                    "picks its own (Marlin) from the checkpoint"
+                )
+
+    def vllm_args(self) -> list[str]:
+        """Flags for `vllm serve MODEL` / `api_server --model MODEL`, model excluded."""
+        args = [
+            "--served-model-name",
+            self.served_name,
+            "--max-model-len",
+            str(self.max_model_len),
+            "--dtype",
+            self.dtype,
+            "--kv-cache-dtype",
+            self.kv_cache_dtype,
+            "--tensor-parallel-size",
+            str(self.tensor_parallel_size),
+        ]
+        if overrides := self.hf_overrides():
+            args += ["--hf-overrides", json.dumps(overrides, separators=(",", ":"))]
+        if self.revision:
+            args += ["--revision", self.revision]
+        return args + list(self.extra_args)
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            name="yarn-mistral-7b-128k",
+            model="NousResearch/Yarn-Mistral-7b-128k",
+            max_model_len=131_072,
+            shape=ModelShape(**_MISTRAL_7B, weight_bytes=14_483_464_192),
+            rope=YarnRope(factor=16.0, original_max_position_embeddings=8192, **MISTRAL_YARN),
+        ),
+        Preset(
+            name="yarn-mistral-7b-64k",
+            model="NousResearch/Yarn-Mistral-7b-64k",
+            max_model_len=65_536,
+            shape=ModelShape(**_MISTRAL_7B, weight_bytes=14_483_464_192),
+            rope=YarnRope(factor=8.0, original_max_position_embeddings=8192, **MISTRAL_YARN),
+            gpu_memory_gib=44.0,
+            gpu="1× 48 GB (L40S / A6000)",
+        ),
+        Preset(
+            name="yarn-llama-2-13b-128k-gptq",
+            model="TheBloke/Yarn-Llama-2-13B-128K-GPTQ",
+            max_model_len=131_072,
+            shape=ModelShape(**_LLAMA2_13B, weight_bytes=7_260_000_000),
+            rope=YarnRope(factor=32.0, original_max_position_embeddings=4096, **LLAMA2_YARN),
+            dtype="float16",  # GPTQ kernels compute in fp16
+            # 40 KV heads, no GQA: 800 KiB/token, 100 GiB at 128K in fp16; fp8 halves it.
+            kv_cache_dtype="fp8",
+            quantization="gptq",
+            gpu="1× 80 GB (H100 / A100 80GB), fp8 KV cache; fp16 KV needs an H200",
+        ),
+        Preset(
+            name="yarn-llama-2-7b-128k-gptq",
+            model="TheBloke/Yarn-Llama-2-7B-128K-GPTQ",
+            max_model_len=131_072,
+            shape=ModelShape(**_LLAMA2_7B, weight_bytes=3_900_000_000),
+            rope=YarnRope(factor=32.0, original_max_position_embeddings=4096, **LLAMA2_YARN),
+            dtype="float16",
+            quantization="gptq",
+        ),
+        Preset(
+            name="yarn-llama-2-70b-32k-tp4",
+            model="NousResearch/Yarn-Llama-2-70b-32k",
+            max_model_len=32_768,
+            shape=ModelShape(**_LLAMA2_70B, weight_bytes=137_953_296_384),
+            rope=YarnRope(factor=8.0, original_max_position_embeddings=4096, **LLAMA2_YARN),
+            tensor_parallel_size=4,
+            gpu="4× 80 GB (H100 / A100 80GB), tensor parallel",
+        ),
+    )
+}
+
+
+def find_preset(name_or_model: str) -> Preset:
+    """A preset by its name or by its model id (case-insensitive)."""
+    wanted = name_or_model.strip().lower()
+    for preset in PRESETS.values():
+        if wanted in (preset.name, preset.model.lower()):
+            return preset
+    raise ConfigError(f"unknown model preset {name_or_model!r}; known: {', '.join(PRESETS)}")
+
+
+def local_preset(path: str | Path, max_model_len: int, **overrides: Any) -> Preset:
+    """Describe a model folder (a tiny test model, a fine-tune) from its own config.json.
+
+    The shape comes from the config and the weight files' sizes, so the planner works for it too;
+    rope scaling is the checkpoint's own unless `rope=` is given; chat is detected at start-up.
+    """
+    folder = Path(path)
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{folder} has no readable config.json: {exc}") from exc
+    config = config.get("text_config", config)
+    heads = int(config["num_attention_heads"])
+    shape = ModelShape(
+        layers=int(config["num_hidden_layers"]),
+        kv_heads=int(config.get("num_key_value_heads") or heads),
+        head_dim=int(config.get("head_dim") or config["hidden_size"] // heads),
+        weight_bytes=sum(f.stat().st_size for f in folder.glob("*.safetensors"))
+        + sum(f.stat().st_size for f in folder.glob("*.bin")),
+    )
+    fields: dict[str, Any] = {
+        "name": f"local:{folder.name}",
+        "model": str(folder.resolve()),
+        "max_model_len": max_model_len,
+        "shape": shape,
+        "chat": None,
+        "gpu": "any",
+    }
+    return replace(Preset(**fields), **overrides)

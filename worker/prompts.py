@@ -1,0 +1,92 @@
+"""Prompts: one summary task → a completion prompt (base models) or chat messages (instruct models).
+
+The Yarn models are base models without a chat template, so they get a plain document that ends
+where the summary should begin; instruction-tuned models get the same instructions as chat
+messages through their own template. Both say the same thing, in three variants:
+
+- `single`: the whole transcript → the final structured summary;
+- `map`: part i of n → notes on that part only, in the same structure, so the merge keeps it;
+- `reduce`: notes on consecutive parts (or partial summaries) → one summary of the whole.
+
+The summary's structure: Overview, Key points, Decisions, Action items (owner, task, due date when
+the transcript names them). It is written in `task.language` when given, else in the transcript's
+own language, headings included. Styles (`SummaryTask.style`):
+
+- `brief`: an overview of two or three sentences and at most five key points;
+- `standard`: every main topic, every decision and action item, concisely;
+- `detailed`: thorough, with the reasoning and figures behind each decision and open questions.
+
+Nothing here counts tokens or knows a server: the engine renders these and measures the result.
+"""
+
+from __future__ import annotations
+
+from worker.engines.base import SummaryTask
+
+STYLES = {
+    "brief": "Keep it short: an overview of two or three sentences and at most five key points.",
+    "standard": "Cover every main topic, every decision and every action item, concisely.",
+    "detailed": (
+        "Be thorough: cover every topic with the reasoning and figures behind each decision, "
+        "and list the open questions at the end of Key points."
+    ),
+}
+
+STRUCTURE = """Use exactly these four sections, in this order:
+Overview: two to four sentences on the purpose and outcome of the conversation.
+Key points: a bulleted list of the main topics, facts and arguments.
+Decisions: a bulleted list of what was decided ("None" if nothing was).
+Action items: a bulleted list of "Owner: task (due date)"; write the owner as the transcript names
+them, "Unassigned" when nobody is named, and leave out the due date when none is given."""
+
+SYSTEM = (
+    "You summarise meeting, lecture and call transcripts accurately. You never invent names, "
+    "numbers, decisions or tasks that the text does not contain."
+)
+
+
+def language_rule(language: str | None) -> str:
+    if language:
+        return f"Write the summary in {language}, section headings included."
+    return (
+        "Write the summary in the same language as the transcript, section headings included "
+        "(translate the section names above if the transcript is not in English)."
+    )
+
+
+def instructions(task: SummaryTask) -> str:
+    """The instruction text of one task: variant, structure, style, language."""
+    style = STYLES.get(task.style, STYLES["standard"])
+    if task.kind == "map":
+        what = (
+            f"Below is part {task.part} of {task.parts} of a long transcript. Write notes on this "
+            "part only, in the structure below, keeping every name, number, decision and action "
+            "item with its owner: they will be merged with the notes on the other parts."
+        )
+    elif task.kind == "reduce":
+        what = (
+            "Below are notes on consecutive parts of one long transcript, in order. Merge them "
+            "into one summary of the whole conversation: combine repeated points, keep every "
+            "decision and action item once, and keep the owners."
+        )
+    else:
+        what = "Below is a transcript. Summarise it."
+    return "\n\n".join([what, STRUCTURE, style, language_rule(task.language)])
+
+
+def _label(task: SummaryTask) -> str:
+    if task.kind == "map":
+        return f"Transcript, part {task.part} of {task.parts}"
+    return "Notes on the parts" if task.kind == "reduce" else "Transcript"
+
+
+def completion_prompt(task: SummaryTask) -> str:
+    """A document that a base model continues with the summary."""
+    heading = "Notes" if task.kind == "map" else "Summary"
+    return f"{instructions(task)}\n\n### {_label(task)}\n\n{task.content}\n\n### {heading}\n\n"
+
+
+def chat_messages(task: SummaryTask) -> list[dict[str, str]]:
+    """System + user messages for a model with a chat template."""
+    user = f"{instructions(task)}\n\n### {_label(task)}\n\n{task.content}"
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
