@@ -1,0 +1,273 @@
+"""The OpenAI-compatible engine against a fake server over real HTTP (the real vLLM runs in
+tests/test_vllm_*.py): routing, max_tokens, counting, concurrency bounds and error translation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from devstack.cloud import free_port
+from worker.engines import build_engine
+from worker.engines.base import SummaryTask
+from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine
+from worker.errors import ConfigError, EngineError, EngineUnavailableError
+from worker.settings import WorkerSettings
+from worker.summarize import Summarizer, SummaryOptions
+
+
+@dataclass
+class FakeServer:
+    """Counts a token per whitespace word (+1 BOS); the chat template adds 3 per message + 1."""
+
+    max_model_len: int | None = 1024
+    tokenize: bool = True
+    chat_template: bool = False
+    delay_s: float = 0.0
+    fail_statuses: list[int] = field(default_factory=list)
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    in_flight: int = 0
+    peak: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, body: dict[str, Any]) -> int:
+        if "messages" in body:
+            return sum(len(m["content"].split()) + 3 for m in body["messages"]) + 1
+        return len(body["prompt"].split()) + (1 if body.get("add_special_tokens", True) else 0)
+
+    def answer(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        if path == "/v1/models":
+            entry: dict[str, Any] = {"id": "fake-model"}
+            if self.max_model_len:
+                entry["max_model_len"] = self.max_model_len
+            return 200, {"data": [entry]}
+        if path == "/tokenize":
+            if not self.tokenize:
+                return 404, {"detail": "Not Found"}
+            if "messages" in body and not self.chat_template:
+                return 400, {"error": {"message": "no chat template"}}
+            return 200, {"count": self.count(body)}
+        if self.fail_statuses:
+            return self.fail_statuses.pop(0), {"error": {"message": "injected failure"}}
+        if "max_tokens" not in body:
+            return 400, {"error": {"message": "max_tokens missing"}}
+        usage = {"prompt_tokens": self.count(body), "completion_tokens": 3}
+        if path == "/v1/chat/completions":
+            choice = {"message": {"role": "assistant", "content": "Overview: a b c"}, "finish_reason": "stop"}
+        else:
+            choice = {"text": "Overview: a b", "finish_reason": "length"}
+        return 200, {"choices": [choice], "usage": usage}
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeServer, str]]:
+    state = FakeServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            generating = self.path.startswith("/v1/") and self.path != "/v1/models"
+            with state.lock:
+                state.requests.append((self.path, body))
+                state.headers.append(dict(self.headers))
+                if generating:
+                    state.in_flight += 1
+                    state.peak = max(state.peak, state.in_flight)
+            try:
+                if generating:
+                    time.sleep(state.delay_s)
+                status, payload = state.answer(self.path, body)
+            finally:
+                if generating:
+                    with state.lock:
+                        state.in_flight -= 1
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _serve  # noqa: N815
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def connected(url: str, **kw: Any) -> OpenAICompatEngine:
+    engine = OpenAICompatEngine(url, **kw)
+    engine.connect(timeout_s=5)
+    return engine
+
+
+def task(kind: str = "single", content: str = "Alice: hello there", max_tokens: int = 64) -> SummaryTask:
+    return SummaryTask(kind=kind, content=content, max_tokens=max_tokens)  # type: ignore[arg-type]
+
+
+async def run(engine: OpenAICompatEngine, coro: Any) -> Any:
+    try:
+        return await coro
+    finally:
+        await engine.aclose()
+
+
+def test_connect_learns_model_and_context_from_the_server(fake) -> None:
+    _, url = fake
+    engine = connected(url)
+    assert (engine.model, engine.max_model_len, engine.chat, engine.exact_counts) == (
+        "fake-model",
+        1024,
+        False,
+        True,
+    )
+
+
+def test_base_model_gets_completions_with_max_tokens(fake) -> None:
+    state, url = fake
+    engine = connected(url)
+    result = asyncio.run(run(engine, engine.complete(task(max_tokens=77))))
+    path, body = state.requests[-1]
+    assert path == "/v1/completions"
+    assert body["max_tokens"] == 77
+    assert body["prompt"].endswith("### Summary\n\n")
+    assert (result.text, result.prompt_tokens, result.finish_reason) == (
+        "Overview: a b",
+        state.count(body),
+        "length",
+    )
+
+
+def test_model_with_chat_template_gets_chat_completions(fake) -> None:
+    state, url = fake
+    state.chat_template = True
+    engine = connected(url)
+    assert engine.chat is True
+    result = asyncio.run(run(engine, engine.complete(task(max_tokens=55))))
+    path, body = state.requests[-1]
+    assert path == "/v1/chat/completions"
+    assert body["max_tokens"] == 55
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert result.text == "Overview: a b c"
+
+
+def test_prompt_tokens_count_the_rendered_prompt_not_just_the_content(fake) -> None:
+    state, url = fake
+    state.chat_template = True
+    engine = connected(url)
+    t = task()
+
+    async def both() -> tuple[int, int]:
+        return await engine.prompt_tokens(t), await engine.count_tokens(t.content)
+
+    prompt, content = asyncio.run(run(engine, both()))
+    path, body = state.requests[-2]
+    assert path == "/tokenize" and body["add_generation_prompt"] is True and "messages" in body
+    assert prompt > content
+    assert state.requests[-1][1]["add_special_tokens"] is False  # pieces of a prompt carry no BOS
+
+
+def test_without_tokenize_counts_are_byte_upper_bounds(fake) -> None:
+    state, url = fake
+    state.tokenize = False
+    engine = connected(url)
+    assert engine.exact_counts is False and engine.chat is False
+    count = asyncio.run(run(engine, engine.count_tokens("héllo wörld")))
+    assert count == len("héllo wörld".encode()) + BYTE_BOUND_SLACK
+
+
+def test_requests_are_bounded_by_the_concurrency_setting(fake) -> None:
+    state, url = fake
+    state.delay_s = 0.2
+    engine = connected(url, concurrency=2)
+
+    async def many() -> None:
+        await asyncio.gather(*(engine.complete(task()) for _ in range(6)))
+
+    asyncio.run(run(engine, many()))
+    assert state.peak == 2
+
+
+def test_summary_of_a_long_transcript_keeps_every_request_inside_the_context(fake) -> None:
+    state, url = fake
+    state.max_model_len = 600
+    engine = connected(url)
+    transcript = "\n".join(f"Speaker{i % 3}: " + " ".join(f"w{i}x{j}" for j in range(40)) for i in range(60))
+    summary = asyncio.run(
+        run(engine, Summarizer(engine).summarize(transcript, SummaryOptions(max_tokens=100)))
+    )
+    generations = [body for path, body in state.requests if path == "/v1/completions"]
+    assert summary.stats.chunks > 1 and summary.stats.levels >= 2
+    assert len(generations) == summary.stats.requests
+    for body in generations:
+        assert state.count(body) + body["max_tokens"] <= 600
+
+
+def test_a_4xx_answer_is_an_engine_error_with_the_server_message(fake) -> None:
+    state, url = fake
+    engine = connected(url)
+    state.fail_statuses = [400]
+    with pytest.raises(EngineError, match="injected failure") as caught:
+        asyncio.run(run(engine, engine.complete(task())))
+    assert not isinstance(caught.value, EngineUnavailableError)
+
+
+def test_a_5xx_answer_is_retried(fake) -> None:
+    state, url = fake
+    engine = connected(url)
+    state.fail_statuses = [503]
+    result = asyncio.run(run(engine, engine.complete(task())))
+    assert result.text and sum(p == "/v1/completions" for p, _ in state.requests) == 2
+
+
+def test_a_server_that_is_gone_makes_the_engine_unavailable(fake) -> None:
+    _, url = fake
+    engine = connected(url, attempts=2)
+    engine.base_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there any more
+    with pytest.raises(EngineUnavailableError):
+        asyncio.run(run(engine, engine.complete(task())))
+    with pytest.raises(EngineUnavailableError):
+        connected(engine.base_url)
+
+
+def test_a_server_context_shorter_than_configured_is_refused(fake) -> None:
+    _, url = fake
+    with pytest.raises(ConfigError, match="max_model_len 1024"):
+        connected(url, max_model_len=4096)
+
+
+def test_a_server_that_hides_its_context_needs_the_setting(fake) -> None:
+    state, url = fake
+    state.max_model_len = None
+    with pytest.raises(ConfigError, match="WORKER_MAX_MODEL_LEN"):
+        connected(url)
+    assert connected(url, max_model_len=2048).max_model_len == 2048
+
+
+def test_build_engine_openai_talks_to_the_configured_url_with_its_key(fake) -> None:
+    state, url = fake
+    settings = WorkerSettings.from_env({"WORKER_OPENAI_BASE_URL": url, "WORKER_OPENAI_API_KEY": "sk-local"})
+    engine = build_engine(settings)
+    assert (settings.engine, engine.name, engine.model) == ("openai", "openai", "fake-model")
+    assert state.headers[0]["Authorization"] == "Bearer sk-local"
+
+
+def test_openai_engine_without_a_url_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="WORKER_OPENAI_BASE_URL"):
+        build_engine(WorkerSettings.from_env({"WORKER_ENGINE": "openai"}))
