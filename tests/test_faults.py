@@ -9,9 +9,14 @@ with the transcript accounted for: a summary, or a metadata file / job status na
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +29,7 @@ from dispatcher.errors import DispatchError
 from dispatcher.presign import Presigner, make_s3_client
 from dispatcher.runpod_api import RunPodClient
 from dispatcher.settings import Settings
-from tests.conftest import load_event
+from tests.conftest import ROOT, load_event
 from worker.engines.extractive import ExtractiveEngine
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
 from worker.runner import JobRunner
@@ -247,3 +252,143 @@ def test_job_stopped_mid_run_still_writes_error_metadata(
     assert meta["status"] == "error" and meta["error"]["code"] == "job_stopped"
     assert "cancelled" in meta["error"]["message"] and "executionTimeout" in meta["error"]["message"]
     assert not _has_summary(s3, bucket)
+
+
+# ---- process faults: a real worker running the runpod SDK's loop against the emulator ----------
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[RunPodEmulator]:
+    """The emulator with lost-worker detection on (a worker silent for 3 s is gone)."""
+    emu = RunPodEmulator(poll_s=0.5, worker_lost_s=3.0, max_attempts=2).start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@contextlib.contextmanager
+def _worker(emulator: RunPodEmulator, log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`python handler.py` as RunPod runs it; stopped (by its pid) when the block ends."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("RUNPOD_", "WORKER_"))}
+    full |= emulator.worker_env() | {"WORKER_ALLOW_LOOPBACK_URLS": "true", "PYTHONUNBUFFERED": "1"} | env
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "handler.py")],
+            cwd=ROOT,
+            env=full,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _until(check: Any, timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} did not happen within {timeout_s}s")
+
+
+def _status(emulator: RunPodEmulator, job_id: str) -> str:
+    emulator.refresh()
+    return emulator.jobs[job_id].status
+
+
+def _submit(emulator: RunPodEmulator, job: dict[str, Any], execution_timeout_s: int = 120) -> str:
+    client = RunPodClient(emulator.endpoint_url, emulator.api_key)
+    return client.submit(job, {"executionTimeout": execution_timeout_s * 1000, "ttl": 600_000})
+
+
+def test_worker_job_take_5xx_then_success_keeps_polling(
+    s3: Any, bucket: str, presigner: Presigner, platform: RunPodEmulator, tmp_path: Path
+) -> None:
+    platform.faults.take_statuses.extend([500, 503])
+    job_id = _submit(platform, _job(s3, bucket, presigner))
+    with _worker(platform, tmp_path / "worker.log"):
+        _until(lambda: _status(platform, job_id) == "COMPLETED", 60, "the job completing")
+    assert not platform.faults.take_statuses  # both faults were met, and survived
+    assert _metadata(s3, bucket)["status"] == "ok"
+
+
+def test_job_cancelled_mid_run_is_stopped_and_the_worker_goes_on(
+    s3: Any,
+    bucket: str,
+    presigner: Presigner,
+    via_proxy: Presigner,
+    proxy: S3FaultProxy,
+    platform: RunPodEmulator,
+    tmp_path: Path,
+) -> None:
+    proxy.inject("GET", Fault.delay(6))  # keeps the first job busy downloading
+    slow = _submit(platform, _job(s3, bucket, via_proxy))
+    with _worker(platform, tmp_path / "worker.log") as worker:
+        # Running inside the worker, not just taken: the SDK drops a stop for a job it has not started.
+        _until(lambda: platform.jobs[slow].progress, 60, "the job reporting progress")
+        RunPodClient(platform.endpoint_url, platform.api_key).cancel(slow)  # /cancel → job-stop channel
+        meta = _until(lambda: _has_summary_or_meta(s3, bucket), 20, "the metadata of the stopped job")
+        assert meta["status"] == "error" and meta["error"]["code"] == "job_stopped"
+        assert _status(platform, slow) == "CANCELLED"
+        s3.delete_object(Bucket=bucket, Key="summaries/m_summary.json")
+        after = _submit(platform, _job(s3, bucket, presigner))
+        _until(lambda: _status(platform, after) == "COMPLETED", 30, "the next job completing")
+        assert worker.poll() is None
+    assert _metadata(s3, bucket)["status"] == "ok"
+
+
+def test_job_over_execution_timeout_is_stopped_and_reported(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy, platform: RunPodEmulator, tmp_path: Path
+) -> None:
+    proxy.inject("GET", Fault.delay(8))
+    job_id = _submit(platform, _job(s3, bucket, via_proxy), execution_timeout_s=2)
+    with _worker(platform, tmp_path / "worker.log"):
+        meta = _until(lambda: _has_summary_or_meta(s3, bucket), 30, "the metadata of the timed-out job")
+    assert meta["error"]["code"] == "job_stopped"
+    assert platform.jobs[job_id].status == "TIMED_OUT"
+
+
+def test_worker_killed_mid_job_is_requeued_and_a_new_worker_finishes_it(
+    s3: Any, bucket: str, via_proxy: Presigner, proxy: S3FaultProxy, platform: RunPodEmulator, tmp_path: Path
+) -> None:
+    proxy.inject("GET", Fault.delay(30))  # the first attempt never gets its transcript
+    job_id = _submit(platform, _job(s3, bucket, via_proxy))
+    with _worker(platform, tmp_path / "worker-1.log") as first:
+        _until(lambda: proxy.pending() == 0, 60, "the job's GET reaching the proxy (held there)")
+        first.kill()  # SIGKILL: no handler, no metadata, no job-done: only silence
+        first.wait()
+    # The platform notices the silence, puts the job back, and a replacement worker runs it.
+    _until(lambda: _status(platform, job_id) == "IN_QUEUE", 15, "the job being requeued")
+    with _worker(platform, tmp_path / "worker-2.log"):
+        _until(lambda: _status(platform, job_id) == "COMPLETED", 60, "the requeued job completing")
+    assert platform.jobs[job_id].attempts == 2
+    assert _metadata(s3, bucket)["status"] == "ok" and _has_summary(s3, bucket)
+
+
+def test_worker_lost_on_every_attempt_ends_failed_not_forgotten(platform: RunPodEmulator) -> None:
+    # No worker at all: the emulator's bookkeeping alone, with a worker that takes and vanishes.
+    job_id = _submit(platform, {"text": MEETING})
+    for attempt in (1, 2):
+        (taken,) = platform.take(f"ghost-{attempt}", 1)
+        assert taken.id == job_id
+        platform.seen(f"ghost-{attempt}")
+        platform.last_seen[f"ghost-{attempt}"] -= 10  # silent for longer than worker_lost_s
+        platform.refresh()
+    assert platform.jobs[job_id].status == "FAILED"
+    assert "worker lost 2 times" in platform.jobs[job_id].error
+
+
+def _has_summary_or_meta(s3: Any, bucket: str) -> dict[str, Any] | None:
+    try:
+        return _metadata(s3, bucket)
+    except s3.exceptions.NoSuchKey:
+        return None
