@@ -23,9 +23,12 @@ ARG VLLM_VERSION
 # A failing command anywhere in a pipe fails the build.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# Build-time model choice: empty MODEL_ID means no weights in the image.
+# Build-time model choice: empty MODEL_ID means no weights in the image. Bake the model of the
+# preset the endpoint will run (WORKER_MODEL_PRESET), e.g. NousResearch/Yarn-Mistral-7b-128k;
+# MODEL_REVISION (a commit hash is best) is empty for the hub's main branch.
 ARG MODEL_ID=""
-ARG MODEL_REVISION=main
+# The revision to bake (and to load: see WORKER_MODEL_REVISION below).
+ARG MODEL_REVISION=""
 
 # Runtime environment. RUNPOD_LOG_LEVEL=INFO: the SDK logs whole job inputs (presigned URLs are
 # bearer secrets) at DEBUG. WORKER_ENGINE=vllm: the image exists to run vLLM (the extractive
@@ -43,23 +46,39 @@ ENV PYTHONUNBUFFERED=1 \
 # offline, so a start-up never reaches the network. Not baked: under /runpod-volume, where RunPod
 # mounts an attached network volume, so the weights download once and every worker shares them
 # (without a volume the path is plain container disk and each cold start downloads again).
+# WORKER_MODEL_REVISION makes vLLM load the baked revision (empty: the preset's own).
 ENV HF_HOME=${BAKED_HF_HOME:-/runpod-volume/huggingface-cache} \
-    HF_HUB_OFFLINE=${MODEL_ID:+1}
+    HF_HUB_OFFLINE=${MODEL_ID:+1} \
+    WORKER_MODEL_REVISION=${MODEL_REVISION}
+
+# The interpreter that has vLLM is the base image's python3 (the worker's venv does not): fail the
+# build now if it has no vllm, and give the worker a fixed path to it (WORKER_VLLM_PYTHON), next to
+# the base image's `vllm` CLI, which the worker then prefers.
+RUN vllm_python="$(command -v python3)" \
+    && "${vllm_python}" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('vllm') is None)" \
+    && printf '#!/bin/sh\nexec %s "$@"\n' "${vllm_python}" > /usr/local/bin/vllm-python \
+    && chmod 0755 /usr/local/bin/vllm-python
+# The worker starts vLLM with this interpreter (worker/engines/settings.py).
+ENV WORKER_VLLM_PYTHON=/usr/local/bin/vllm-python
 
 # The worker's own environment: stdlib venv, so `pip install` below never touches vLLM's packages.
 RUN python3 -m venv /opt/worker
 
-# The worker's dependencies, read from pyproject.toml alone so this layer is rebuilt only when
-# they change, not on every code edit.
+# The worker's code lives in /app.
 WORKDIR /app
+
+# pyproject.toml alone first, so the dependency layer below is rebuilt only when it changes.
 COPY pyproject.toml /app/pyproject.toml
+# The worker's dependencies (runpod SDK, pydantic, aiohttp) as pinned in pyproject.toml.
 RUN /opt/worker/bin/python -c "import tomllib; print('\n'.join(tomllib.load(open('/app/pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
     && /opt/worker/bin/pip install --no-cache-dir -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# The worker package and the RunPod entrypoint (the .dockerignore lets nothing else in).
+# The RunPod entrypoint and `python handler.py`'s local test input.
 COPY handler.py test_input.json /app/
+# The worker package (the .dockerignore lets nothing else in: no tests, venvs or dispatcher).
 COPY worker /app/worker
+# Installed into the worker venv too, without touching the dependencies resolved above.
 RUN /opt/worker/bin/pip install --no-cache-dir --no-deps /app
 
 # Optional model baking. The Hugging Face token is a BuildKit secret (`--secret id=hf_token`):
@@ -69,7 +88,7 @@ RUN --mount=type=secret,id=hf_token,required=false \
         HF_TOKEN="$(cat /run/secrets/hf_token 2>/dev/null || true)" \
         HF_HUB_OFFLINE=0 \
         python3 -c "import sys; from huggingface_hub import snapshot_download; print(snapshot_download(repo_id=sys.argv[1], revision=sys.argv[2], ignore_patterns=['*.msgpack', '*.h5', '*.onnx', '*.ot', '*.tflite']))" \
-            "${MODEL_ID}" "${MODEL_REVISION}"; \
+            "${MODEL_ID}" "${MODEL_REVISION:-main}"; \
     fi
 
 # Labels for `docker inspect`: which vLLM and which model (if any) this image carries.
