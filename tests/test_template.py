@@ -1,0 +1,244 @@
+"""The SAM template, checked offline: cfn-lint, `sam validate` (when its venv exists), the
+settings it shares with the dispatcher, least privilege, and the package its handler resolves in."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode_str
+
+from dispatcher import secrets
+from dispatcher import settings as dispatcher_settings
+from dispatcher.settings import Settings
+from tests.conftest import ROOT
+
+TEMPLATE = ROOT / "template.yaml"
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+needs_sam = pytest.mark.skipif(
+    not SAM.exists(), reason="aws-sam-cli venv not built (make check-deploy builds it)"
+)
+
+
+def _template() -> dict[str, Any]:
+    document, errors = decode_str(TEMPLATE.read_text())
+    assert not errors
+    return json.loads(json.dumps(document))  # plain dicts, intrinsics as {"Ref": …}
+
+
+def _function() -> dict[str, Any]:
+    return _template()["Resources"]["DispatcherFunction"]["Properties"]  # type: ignore[no-any-return]
+
+
+def _run(*command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(command),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "SAM_CLI_TELEMETRY": "0",
+            **env,
+        },
+    )
+
+
+def test_cfn_lint_passes() -> None:
+    result = _run(str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_sam
+def test_sam_validate_lint_passes() -> None:
+    result = _run(str(SAM), "validate", "--lint", "--template", str(TEMPLATE))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_sam
+def test_sam_validate_passes_in_us_east_1() -> None:
+    result = _run(str(SAM), "validate", "--template", str(TEMPLATE), AWS_DEFAULT_REGION="us-east-1")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_parameter_defaults_are_the_dispatchers_defaults() -> None:
+    params = _template()["Parameters"]
+    assert params["OutputPrefix"]["Default"] == Settings.output_prefix
+    assert int(params["JobTtlSeconds"]["Default"]) == Settings.job_ttl_s
+    assert int(params["JobExecutionTimeoutSeconds"]["Default"]) == Settings.job_execution_timeout_s
+    assert params["UrlExpiresSeconds"]["Default"] == ""  # derived: ttl + timeout + margin
+
+
+def test_function_environment_names_are_settings_the_dispatcher_reads() -> None:
+    known = {v for v in vars(dispatcher_settings).values() if isinstance(v, str) and v.isupper()}
+    known |= {secrets.SECRET_ARN, secrets.PARAMETER}
+    names = set(_function()["Environment"]["Variables"])
+    assert names <= known, names - known
+    assert "RUNPOD_API_KEY" not in names  # the key comes from Secrets Manager / SSM, never the template
+
+
+def test_handler_runtime_and_package() -> None:
+    function = _function()
+    assert function["Handler"] == "dispatcher.app.lambda_handler"
+    assert function["Runtime"] in ("python3.12", "python3.13")
+    package = re.search(r"^DISPATCHER_PACKAGE := (\S+)", (ROOT / "Makefile").read_text(), re.M)
+    assert package and function["CodeUri"].rstrip("/") == package.group(1)
+
+
+def test_upload_trigger_filters_txt_under_the_input_prefix() -> None:
+    bucket = _template()["Resources"]["TranscriptsBucket"]
+    (config,) = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    assert config["Event"] == "s3:ObjectCreated:*"
+    with_prefix, without = config["Filter"]["S3Key"]["Rules"]["Fn::If"][1:]
+    assert with_prefix == [
+        {"Name": "prefix", "Value": {"Ref": "InputPrefix"}},
+        {"Name": "suffix", "Value": Settings.input_suffix},
+    ]
+    assert without == [{"Name": "suffix", "Value": Settings.input_suffix}]
+    # S3 checks the invoke permission when the notification is saved.
+    assert bucket["DependsOn"] == "S3InvokePermission"
+
+
+def _statements() -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for policy in _function()["Policies"]:
+        if "Fn::If" in policy:
+            policy = policy["Fn::If"][1]
+        found += policy.get("Statement", [])
+    return found
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def test_least_privilege_on_the_bucket() -> None:
+    by_sid = {s["Sid"]: s for s in _statements()}
+    assert _actions(by_sid["ReadTranscripts"]) == {"s3:GetObject", "s3:GetObjectVersion"}
+    assert by_sid["ReadTranscripts"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketName}/${InputPrefix}*"
+    }
+    assert _actions(by_sid["WriteSummaries"]) == {"s3:PutObject"}
+    assert (
+        by_sid["WriteSummaries"]["Resource"]["Fn::Sub"][0]
+        == "arn:${AWS::Partition}:s3:::${Bucket}/${OutputPrefix}*"
+    )
+    s3_actions = {a for s in _statements() for a in _actions(s) if a.startswith("s3")}
+    assert s3_actions == {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}
+    assert not any("*" in a for s in _statements() for a in _actions(s))
+
+
+@needs_sam
+def test_the_role_sam_generates_grants_nothing_more(tmp_path: Path) -> None:
+    """Translate with SAM's own translator (in its venv) and read the role it will create."""
+    script = """
+import json, sys
+from samtranslator.parser import parser
+from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse
+document = yaml_parse(open(sys.argv[1]).read())
+document["Resources"]["DispatcherFunction"]["Properties"]["CodeUri"] = "s3://bucket/key.zip"
+translator = Translator(managed_policy_map={}, sam_parser=parser.Parser())
+out = translator.translate(sam_template=document, parameter_values={})
+print(json.dumps(out))
+"""
+    result = _run(str(SAM.parent / "python"), "-c", script, str(TEMPLATE), AWS_DEFAULT_REGION="us-east-1")
+    assert result.returncode == 0, result.stderr
+    resources = json.loads(result.stdout)["Resources"]
+    role = resources["DispatcherFunctionRole"]["Properties"]
+    assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+    actions: set[str] = set()
+    for policy in role["Policies"]:
+        policy = policy["Fn::If"][1] if "Fn::If" in policy else policy
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions |= _actions(statement)
+    assert actions == {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "secretsmanager:GetSecretValue",
+        "ssm:GetParameter",
+        "sqs:SendMessage",  # to the on-failure destination only
+    }
+    assert resources["DispatcherFunction"]["Properties"]["ReservedConcurrentExecutions"] == {
+        "Ref": "ReservedConcurrency"
+    }
+
+
+def test_failed_events_go_to_an_on_failure_destination_after_retries() -> None:
+    config = _function()["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["FailedEvents", "Arn"]},
+    }
+    assert _function()["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+
+
+def test_api_key_source_is_exactly_one_of_secrets_manager_or_ssm() -> None:
+    template = _template()
+    assert set(template["Rules"]) == {"ExactlyOneApiKeySource"}
+    sids = {s["Sid"]: s for s in _statements()}
+    assert sids["ReadRunPodKeySecret"]["Resource"] == {"Ref": "RunPodApiKeySecretArn"}
+    assert _actions(sids["ReadRunPodKeyParameter"]) == {"ssm:GetParameter"}
+
+
+def test_idempotency_table_has_a_reserved_place() -> None:
+    assert "# ---- Idempotency (issue 5)" in TEMPLATE.read_text()
+
+
+def test_dispatcher_package_holds_only_the_dispatcher_and_its_handler_resolves(tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    made = _run("make", "--no-print-directory", "dispatcher-package", f"DISPATCHER_PACKAGE={package}")
+    assert made.returncode == 0, made.stderr
+    files = sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file())
+    assert files and all(re.fullmatch(r"dispatcher/\w+\.py", f) for f in files), files
+    assert "dispatcher/app.py" in files and "dispatcher/cli.py" not in files
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for name in files:
+            zipped.write(package / name, name)
+    assert len(archive.getvalue()) < 100_000  # our code only; boto3 is in the runtime
+
+    # What the Lambda runtime does: import the handler from the package root, call it once.
+    probe = f"""
+import json, sys
+sys.path.insert(0, {str(package)!r})
+import dispatcher.app
+assert dispatcher.app.__file__.startswith({str(package)!r}), dispatcher.app.__file__
+result = dispatcher.app.lambda_handler({{"Event": "s3:TestEvent"}}, None)
+heavy = sorted(m for m in ("runpod", "pydantic", "worker", "aws_lambda_powertools") if m in sys.modules)
+print(json.dumps({{"result": result, "heavy": heavy}}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={
+            "PATH": os.environ["PATH"],
+            "AWS_REGION": "us-east-1",
+            "RUNPOD_API_KEY": "k",
+            "RUNPOD_ENDPOINT_URL": "https://api.runpod.ai/v2/x",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["heavy"] == []
+    assert answer["result"]["dispatched"] == [] and answer["result"]["failed"] == []
