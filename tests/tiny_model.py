@@ -4,8 +4,10 @@ Run with the vLLM venv's python (it has torch and transformers; the dev venv has
 `.venv-vllm/bin/python tests/tiny_model.py OUT_DIR [--chat]`. It never downloads anything: the
 tokenizer is trained here on a synthetic corpus, the weights are random (seeded), so its output is
 noise and tests assert plumbing only. Shape: hidden 128, 4 heads of 32, 2 KV heads, 2 layers,
-vocabulary 2,048, `rope_scaling` yarn (factor 4 over 512 original positions → 2,048).
-`--chat` adds a chat template, to exercise the chat-completions path.
+vocabulary 2,048, `rope_scaling` yarn (factor 4 over 512 original positions → 2,048). Like the
+published Yarn configs, `max_position_embeddings` (1,024) is below the YaRN context, so only a
+preset's `hf_overrides` lets vLLM serve all 2,048 positions. `--chat` adds a chat template, to
+exercise the chat-completions path.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ VOCAB_SIZE = 2048
 ORIGINAL_POSITIONS = 512
 YARN_FACTOR = 4.0
 MAX_POSITIONS = int(ORIGINAL_POSITIONS * YARN_FACTOR)
+CONFIG_POSITIONS = 1024
 CHAT_TEMPLATE = (
     "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
@@ -92,7 +95,7 @@ def build_model(out: Path) -> None:
         num_attention_heads=4,
         num_key_value_heads=2,
         head_dim=32,
-        max_position_embeddings=MAX_POSITIONS,
+        max_position_embeddings=CONFIG_POSITIONS,
         rope_theta=10000.0,
         rope_scaling={
             "rope_type": "yarn",
@@ -102,7 +105,7 @@ def build_model(out: Path) -> None:
         bos_token_id=1,
         eos_token_id=2,
         tie_word_embeddings=False,
-        torch_dtype="bfloat16",
+        dtype="bfloat16",
     )
     model = LlamaForCausalLM(config).to(torch.bfloat16)
     model.save_pretrained(out, safe_serialization=True)
@@ -116,7 +119,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     build_tokenizer(args.out, args.chat)
     build_model(args.out)
-    print(json.dumps({"path": str(args.out), "max_position_embeddings": MAX_POSITIONS}))
+    print(json.dumps({"path": str(args.out), "yarn_context": MAX_POSITIONS}))
 
 
 if __name__ == "__main__":

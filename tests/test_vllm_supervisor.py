@@ -1,0 +1,165 @@
+"""The vLLM supervisor's mechanics against a stand-in `vllm` package (a real subprocess over HTTP):
+health gate, log tail in errors, timeouts, death watch, process-group stop. The real server is
+exercised in test_vllm_server.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from worker.engines.vllm_server import ServerSpec, VllmServer
+from worker.errors import EngineUnavailableError
+
+FAKE_API_SERVER = """
+import argparse, http.server, os, subprocess, sys, time
+parser = argparse.ArgumentParser()
+parser.add_argument("--model"); parser.add_argument("--host"); parser.add_argument("--port", type=int)
+args, _ = parser.parse_known_args()
+mode = os.environ["FAKE_VLLM_MODE"]
+for i in range(100):
+    print(f"log line {i}", flush=True)
+if mode == "crash":
+    print("fatal: out of memory", flush=True)
+    sys.exit(3)
+if mode == "spawn":  # like vLLM's engine-core process: a child in the same group
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    open(os.environ["FAKE_VLLM_CHILD"], "w").write(str(child.pid))
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if mode != "hang" else 503); self.end_headers()
+    def log_message(self, *a): pass
+time.sleep(0.5)
+http.server.HTTPServer((args.host, args.port), Health).serve_forever()
+"""
+
+
+@pytest.fixture
+def fake_vllm(tmp_path: Path) -> Path:
+    package = tmp_path / "site" / "vllm" / "entrypoints" / "openai"
+    package.mkdir(parents=True)
+    for folder in (package, package.parent, package.parent.parent):
+        (folder / "__init__.py").write_text("")
+    (package / "api_server.py").write_text(FAKE_API_SERVER)
+    return tmp_path / "site"
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[IO[str]]:
+    with (tmp_path / "sink.log").open("w") as log:
+        yield log
+
+
+@pytest.fixture
+def make(fake_vllm: Path, tmp_path: Path, sink: IO[str]) -> Iterator[Callable[..., VllmServer]]:
+    """Supervised stand-in servers; any still running at the end are stopped."""
+    made: list[VllmServer] = []
+
+    def build(mode: str, **kw: Any) -> VllmServer:
+        env = {
+            "PYTHONPATH": str(fake_vllm),
+            "FAKE_VLLM_MODE": mode,
+            "FAKE_VLLM_CHILD": str(tmp_path / "child"),
+        }
+        spec = ServerSpec(model="tiny", python=sys.executable, env=env, log_lines=5, startup_timeout_s=30)
+        made.append(VllmServer(spec, sink=sink, **kw))
+        return made[-1]
+
+    yield build
+    for supervised in made:
+        supervised.stop()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(") ")[1][0] != "Z"
+
+
+def test_server_is_started_on_loopback_with_the_api_server_module_when_no_cli_exists(make) -> None:
+    supervised = make("ok")
+    command = supervised.command()
+    assert command[:5] == [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", "tiny"]
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+
+
+def test_vllm_serve_is_used_when_the_interpreter_has_the_cli(tmp_path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "vllm").write_text("#!/bin/sh\n")
+    (bin_dir / "vllm").chmod(0o755)
+    supervised = VllmServer(
+        ServerSpec(model="org/model", python=str(bin_dir / "python"), args=["--dtype", "half"])
+    )
+    assert supervised.command()[:3] == [str(bin_dir / "vllm"), "serve", "org/model"]
+    assert supervised.command()[-2:] == ["--dtype", "half"]
+
+
+def test_wait_healthy_returns_once_health_answers_and_stop_ends_the_whole_group(make, tmp_path) -> None:
+    supervised = make("spawn")
+    supervised.start()
+    try:
+        assert supervised.wait_healthy() > 0
+        child = int((tmp_path / "child").read_text())
+        assert alive(child)
+    finally:
+        supervised.stop()
+    assert supervised.pid is not None and not alive(supervised.pid)
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(child)  # vLLM's engine core would have outlived a plain kill of the server
+    assert "log line 99" in (tmp_path / "sink.log").read_text()  # the server's log reaches the sink
+
+
+def test_a_server_that_dies_at_startup_fails_with_its_last_log_lines(make) -> None:
+    supervised = make("crash")
+    supervised.start()
+    with pytest.raises(EngineUnavailableError) as caught:
+        supervised.wait_healthy()
+    message = str(caught.value)
+    assert "exited with code 3" in message
+    assert message.endswith("fatal: out of memory")
+    assert "log line 95" not in message and "log line 96" in message  # only the last 5 lines
+
+
+def test_a_server_that_never_gets_healthy_times_out_and_is_stopped(make) -> None:
+    supervised = make("hang")
+    supervised.start()
+    with pytest.raises(EngineUnavailableError, match="not healthy after 2s"):
+        supervised.wait_healthy(timeout_s=2)
+    assert supervised.pid is not None and not alive(supervised.pid)
+
+
+def test_on_exit_is_called_when_a_healthy_server_dies_but_not_when_it_is_stopped(make) -> None:
+    called = threading.Event()
+    codes: list[int] = []
+
+    def on_exit(code: int) -> None:
+        codes.append(code)
+        called.set()
+
+    supervised = make("ok", on_exit=on_exit)
+    supervised.start()
+    supervised.wait_healthy()
+    assert supervised.pid is not None
+    os.kill(supervised.pid, 9)
+    assert called.wait(10)
+    assert codes == [-9]
+    supervised.stop()
+
+    quiet = make("ok", on_exit=on_exit)
+    quiet.start()
+    quiet.wait_healthy()
+    quiet.stop()
+    time.sleep(0.5)
+    assert codes == [-9]
