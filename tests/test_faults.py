@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from devstack.cloud import FAKE_CREDENTIALS, REGION
+from devstack.cloud import FAKE_CREDENTIALS, REGION, free_port, wait_http
 from devstack.faults import Fault, S3FaultProxy
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher
@@ -392,3 +392,49 @@ def _has_summary_or_meta(s3: Any, bucket: str) -> dict[str, Any] | None:
         return _metadata(s3, bucket)
     except s3.exceptions.NoSuchKey:
         return None
+
+
+# ---- the engine server dying mid-job ----------------------------------------------------------
+@contextlib.contextmanager
+def _engine_server(port: int, delay_s: float, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tests.fake_openai_server", str(port), str(delay_s)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_http(f"http://127.0.0.1:{port}/health", 20, server)
+            yield server
+        finally:
+            if server.poll() is None:
+                server.kill()
+            server.wait()
+
+
+def test_engine_server_dying_mid_job_exits_the_worker_and_the_job_runs_again(
+    s3: Any, bucket: str, presigner: Presigner, platform: RunPodEmulator, tmp_path: Path
+) -> None:
+    port = free_port()
+    engine_env = {"WORKER_ENGINE": "openai", "WORKER_OPENAI_BASE_URL": f"http://127.0.0.1:{port}"}
+    job_id = _submit(platform, _job(s3, bucket, presigner))
+    engine_log = tmp_path / "engine-1.log"
+    with (
+        _engine_server(port, 30, engine_log) as engine,
+        _worker(platform, tmp_path / "worker-1.log", **engine_env) as worker,
+    ):
+        _until(lambda: "generating" in engine_log.read_text(), 60, "a generation request in flight")
+        engine.kill()  # the model server dies with the request in flight
+        assert worker.wait(timeout=30) == 3  # EXIT_ENGINE: RunPod replaces the worker
+    meta = _metadata(s3, bucket)
+    assert meta["status"] == "error" and meta["error"]["code"] == "engine_unavailable"
+    assert not _has_summary(s3, bucket)
+    # The platform restarts the worker (and its model server); the job, requeued, runs again.
+    _until(lambda: _status(platform, job_id) == "IN_QUEUE", 15, "the job being requeued")
+    with (
+        _engine_server(port, 0, tmp_path / "engine-2.log"),
+        _worker(platform, tmp_path / "worker-2.log", **engine_env),
+    ):
+        _until(lambda: _status(platform, job_id) == "COMPLETED", 60, "the job completing on the new worker")
+    assert _metadata(s3, bucket)["status"] == "ok" and _has_summary(s3, bucket)
