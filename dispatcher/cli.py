@@ -1,0 +1,261 @@
+"""The client command: upload a transcript, follow its job, print its summary.
+
+    python -m dispatcher.cli submit FILE [--key KEY] [--wait]
+    python -m dispatcher.cli status JOB_ID
+    python -m dispatcher.cli wait KEY [--job JOB_ID] [--timeout S] [--interval S]
+
+`submit` uploads FILE under the input prefix, where the bucket's trigger picks it up. `wait` polls
+every 5 s (as the seed's Lambda polled RunPod) until the worker's metadata file appears, showing
+progress (RunPod's status and progress too when `--job` names the job), then prints the summary
+on stdout; progress goes to stderr. `status` prints RunPod's status of a job as JSON.
+
+The same flags work against the local cloud and against AWS/RunPod: the only difference is
+`S3_ENDPOINT_URL` (moto) being set or not. Settings come from flags, else the environment
+(`TRANSCRIPTS_BUCKET`, `INPUT_PREFIX`, `OUTPUT_BUCKET`, `OUTPUT_PREFIX`, `AWS_REGION`,
+`S3_ENDPOINT_URL`, `RUNPOD_ENDPOINT_URL`, `RUNPOD_API_KEY`); the API key is never a flag, so it
+stays out of shell history. Runs on the user's machine with boto3 and the stdlib; reuses the
+dispatcher's RunPod client and output-key naming. It is not part of the Lambda package.
+
+Exit status: 0 summary printed / status shown, 1 the job failed or a request was refused,
+2 bad usage, 3 timed out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from dispatcher import settings as names
+from dispatcher.errors import DispatchError
+from dispatcher.events import output_keys
+from dispatcher.presign import SUMMARY_CONTENT_TYPE, make_s3_client
+from dispatcher.runpod_api import RunPodClient
+from dispatcher.settings import Settings
+
+BUCKET = "TRANSCRIPTS_BUCKET"
+INPUT_PREFIX = "INPUT_PREFIX"
+DEFAULT_INPUT_PREFIX = "incoming/"  # template.yaml's InputPrefix default
+TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
+EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 1, 2, 3
+
+
+class UsageError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CliSettings:
+    bucket: str | None
+    input_prefix: str
+    output_bucket: str | None
+    output_prefix: str
+    input_suffix: str
+    summary_suffix: str
+    region: str | None
+    s3_endpoint_url: str | None
+    runpod_endpoint_url: str | None
+    runpod_api_key: str | None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, env: Mapping[str, str]) -> CliSettings:
+        def pick(flag: str | None, name: str, default: str | None = None) -> str | None:
+            value = flag if flag is not None else env.get(name, "")
+            return value.strip() or default
+
+        prefix = pick(args.prefix, INPUT_PREFIX, DEFAULT_INPUT_PREFIX) or ""
+        output_prefix = pick(args.output_prefix, names.OUTPUT_PREFIX, Settings.output_prefix) or ""
+        return cls(
+            bucket=pick(args.bucket, BUCKET),
+            input_prefix="" if prefix == "/" else prefix,
+            output_bucket=pick(args.output_bucket, names.OUTPUT_BUCKET),
+            output_prefix=output_prefix if output_prefix.endswith("/") else output_prefix + "/",
+            input_suffix=env.get(names.INPUT_SUFFIX, "") or Settings.input_suffix,
+            summary_suffix=env.get(names.SUMMARY_SUFFIX, "") or Settings.summary_suffix,
+            region=pick(args.region, names.REGION) or env.get("AWS_DEFAULT_REGION") or None,
+            s3_endpoint_url=pick(args.s3_endpoint_url, names.S3_ENDPOINT_URL),
+            runpod_endpoint_url=pick(args.endpoint_url, names.RUNPOD_ENDPOINT_URL),
+            runpod_api_key=env.get(names.RUNPOD_API_KEY, "").strip() or None,
+        )
+
+    def need_bucket(self) -> str:
+        if not self.bucket:
+            raise UsageError(f"set --bucket or {BUCKET}")
+        return self.bucket
+
+    def runpod(self) -> RunPodClient:
+        if not self.runpod_endpoint_url or not self.runpod_api_key:
+            raise UsageError(
+                f"set --endpoint-url (or {names.RUNPOD_ENDPOINT_URL}) and {names.RUNPOD_API_KEY}"
+            )
+        return RunPodClient(self.runpod_endpoint_url, self.runpod_api_key, attempts=3)
+
+
+class Client:
+    """The three commands over an S3 client and (for job status) the dispatcher's RunPod client."""
+
+    def __init__(self, settings: CliSettings, env: Mapping[str, str], err: TextIO, out: TextIO) -> None:
+        self.settings = settings
+        self._env = env
+        self._s3: Any = None
+        self.err = err
+        self.out = out
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            region = self.settings.region or "us-east-1"
+            self._s3 = make_s3_client(region, self.settings.s3_endpoint_url, self._env)
+        return self._s3
+
+    def submit(self, path: Path, key: str | None) -> str:
+        s = self.settings
+        key = key or s.input_prefix + path.name
+        if not key.endswith(s.input_suffix):
+            key += s.input_suffix
+            print(f"note: only *{s.input_suffix} uploads are summarised; uploading as {key}", file=self.err)
+        bucket = s.need_bucket()
+        self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=SUMMARY_CONTENT_TYPE)
+        summary_key, _ = self.outputs(key)
+        print(f"uploaded s3://{bucket}/{key}", file=self.err)
+        print(f"summary will be at s3://{self.output_bucket}/{summary_key}", file=self.err)
+        return key
+
+    @property
+    def output_bucket(self) -> str:
+        return self.settings.output_bucket or self.settings.need_bucket()
+
+    def outputs(self, key: str) -> tuple[str, str]:
+        s = self.settings
+        return output_keys(key, s.output_prefix, s.input_suffix, s.summary_suffix)
+
+    def status(self, job_id: str) -> dict[str, Any]:
+        return self.settings.runpod().status(job_id)
+
+    def wait(self, key: str, job_id: str | None, timeout_s: float, interval_s: float) -> int:
+        summary_key, metadata_key = self.outputs(key)
+        runpod = self.settings.runpod() if job_id else None
+        started = time.monotonic()
+        last = ""
+        terminal_seen = False
+        while True:
+            metadata = self._read_json(metadata_key)
+            elapsed = time.monotonic() - started
+            if metadata is not None:
+                return self._finish(metadata, summary_key, elapsed)
+            if terminal_seen:  # RunPod says it is over and the worker wrote nothing
+                print(f"error: the job ended ({last}) without writing {metadata_key}", file=self.err)
+                return EXIT_FAILED
+            state = f"waiting for s3://{self.output_bucket}/{metadata_key}"
+            if runpod is not None and job_id is not None:
+                answer = runpod.status(job_id)
+                status = str(answer.get("status", "?"))
+                progress = answer.get("output") if status == "IN_PROGRESS" else answer.get("error")
+                state = status + (f" {json.dumps(progress)}" if progress else "")
+                terminal_seen = status in TERMINAL
+            if state != last:
+                print(f"[{elapsed:6.1f}s] {state}", file=self.err, flush=True)
+                last = state
+            if elapsed + interval_s > timeout_s:
+                print(f"error: no summary after {timeout_s:g}s", file=self.err)
+                return EXIT_TIMEOUT
+            time.sleep(interval_s)
+
+    def _finish(self, metadata: dict[str, Any], summary_key: str, elapsed: float) -> int:
+        if metadata.get("status") != "ok":
+            print(f"error: the job failed: {json.dumps(metadata.get('error'))}", file=self.err)
+            return EXIT_FAILED
+        summary = self.s3.get_object(Bucket=self.output_bucket, Key=summary_key)["Body"].read()
+        self.out.write(summary.decode("utf-8"))
+        if not summary.endswith(b"\n"):
+            self.out.write("\n")
+        tokens = metadata.get("output", {}).get("tokens")
+        print(
+            f"[{elapsed:6.1f}s] done: s3://{self.output_bucket}/{summary_key} "
+            f"(engine={metadata.get('engine')}, model={metadata.get('model')}, output tokens={tokens})",
+            file=self.err,
+        )
+        return 0
+
+    def _read_json(self, key: str) -> dict[str, Any] | None:
+        try:
+            body = self.s3.get_object(Bucket=self.output_bucket, Key=key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        document = json.loads(body)
+        return document if isinstance(document, dict) else None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dispatcher.cli",
+        description="Upload transcripts, follow their jobs, print their summaries.",
+    )
+    parser.add_argument("--bucket", help=f"transcripts bucket (env {BUCKET})")
+    parser.add_argument(
+        "--prefix", help=f"input prefix (env {INPUT_PREFIX}, default {DEFAULT_INPUT_PREFIX}; '/' for none)"
+    )
+    parser.add_argument("--output-bucket", help="summaries bucket (env OUTPUT_BUCKET, default: --bucket)")
+    parser.add_argument(
+        "--output-prefix", help=f"summaries prefix (env OUTPUT_PREFIX, default {Settings.output_prefix})"
+    )
+    parser.add_argument("--region", help="AWS region (env AWS_REGION)")
+    parser.add_argument("--s3-endpoint-url", help="S3 endpoint for the local cloud (env S3_ENDPOINT_URL)")
+    parser.add_argument("--endpoint-url", help="RunPod endpoint URL (env RUNPOD_ENDPOINT_URL)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    submit = commands.add_parser("submit", help="upload FILE under the input prefix")
+    submit.add_argument("file", type=Path)
+    submit.add_argument("--key", help="object key (default: prefix + file name)")
+    submit.add_argument("--wait", action="store_true", help="then wait for the summary")
+    status = commands.add_parser("status", help="RunPod's status of a job, as JSON")
+    status.add_argument("job_id")
+    wait = commands.add_parser("wait", help="wait for the summary of an uploaded KEY and print it")
+    wait.add_argument("key")
+    wait.add_argument("--job", help="RunPod job id, to show its status and progress while waiting")
+    for command in (submit, wait):
+        command.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
+        command.add_argument("--interval", type=float, default=5.0, help="poll interval, seconds (default 5)")
+    return parser
+
+
+def main(
+    argv: list[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    args = _parser().parse_args(argv)
+    env = os.environ if env is None else env
+    try:
+        client = Client(CliSettings.from_args(args, env), env, err, out)
+        if args.command == "status":
+            print(json.dumps(client.status(args.job_id), indent=2), file=out)
+            return 0
+        if args.command == "submit":
+            if not args.file.is_file():
+                raise UsageError(f"{args.file} is not a file")
+            key = client.submit(args.file, args.key)
+            return client.wait(key, None, args.timeout, args.interval) if args.wait else 0
+        return client.wait(args.key, args.job, args.timeout, args.interval)
+    except UsageError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
+    except DispatchError as exc:  # RunPod refused or was unreachable (typed by runpod_api)
+        print(f"error: {exc}", file=err)
+        return EXIT_FAILED
+    except (BotoCoreError, ClientError) as exc:
+        # No credentials, AccessDenied, NoSuchBucket: one line, not a traceback.
+        print(f"error: S3: {exc}", file=err)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
