@@ -74,16 +74,18 @@ IMAGE_TAG ?= $(PROJECT_VERSION)-vllm$(VLLM_PIN)-$(GIT_SHA)
 IMAGE_REF := $(IMAGE):$(IMAGE_TAG)
 MODEL_ID ?=
 comma := ,
-MODEL_REVISION ?= main
+MODEL_REVISION ?=
 SAM_VENV := .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 DISPATCHER_PACKAGE := build/dispatcher-lambda
 
+# BuildKit (docker buildx) is required: the HF token is a build secret (RUN --mount=type=secret).
+IMAGE_BUILD_ARGS = --build-arg VLLM_VERSION=$(VLLM_PIN) \
+	$(if $(MODEL_ID),--build-arg MODEL_ID=$(MODEL_ID) --build-arg MODEL_REVISION=$(MODEL_REVISION)) \
+	$(if $(HF_TOKEN),--secret id=hf_token$(comma)env=HF_TOKEN)
+
 image:
-	docker build --build-arg VLLM_VERSION=$(VLLM_PIN) \
-		$(if $(MODEL_ID),--build-arg MODEL_ID=$(MODEL_ID) --build-arg MODEL_REVISION=$(MODEL_REVISION)) \
-		$(if $(HF_TOKEN),--secret id=hf_token$(comma)env=HF_TOKEN) \
-		-t $(IMAGE_REF) .
+	DOCKER_BUILDKIT=1 docker build $(strip $(IMAGE_BUILD_ARGS)) -t $(IMAGE_REF) .
 
 push:
 	@case "$(IMAGE)" in */*) ;; *) echo "set IMAGE=<registry>/<name> (RunPod pulls from a registry)"; exit 2;; esac
