@@ -138,6 +138,9 @@ def test_least_privilege_on_the_bucket() -> None:
     s3_actions = {a for s in _statements() for a in _actions(s) if a.startswith("s3")}
     assert s3_actions == {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}
     assert not any("*" in a for s in _statements() for a in _actions(s))
+    for statement in _statements():
+        if any(a.startswith("dynamodb:") for a in _actions(statement)):
+            assert statement["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
 
 
 @needs_sam
@@ -171,6 +174,11 @@ print(json.dumps(out))
         "secretsmanager:GetSecretValue",
         "ssm:GetParameter",
         "sqs:SendMessage",  # to the on-failure destination only
+        # item-level access to the idempotency table only (issue 5)
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
     }
     assert resources["DispatcherFunction"]["Properties"]["ReservedConcurrentExecutions"] == {
         "Ref": "ReservedConcurrency"
@@ -195,7 +203,7 @@ def test_api_key_source_is_exactly_one_of_secrets_manager_or_ssm() -> None:
     assert _actions(sids["ReadRunPodKeyParameter"]) == {"ssm:GetParameter"}
 
 
-def test_idempotency_table_has_a_reserved_place() -> None:
+def test_idempotency_section_is_marked() -> None:
     assert "# ---- Idempotency (issue 5)" in TEMPLATE.read_text()
 
 
