@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dispatcher.errors import DispatchError
+from dispatcher.errors import DispatchError, OutputKeyError
 from dispatcher.events import ObjectRef, output_keys, parse_event, skip_reason
 from dispatcher.presign import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, Presigner, make_s3_client
 from dispatcher.runpod_api import RunPodClient
@@ -41,6 +41,7 @@ JOB_INPUT_VERSION = 1
 # Records not yet started when the invocation has less than this left are failed (and retried)
 # rather than cut off by Lambda's timeout halfway through a /run.
 DEADLINE_MARGIN_MS = 10_000
+S3_MAX_KEY_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,13 @@ class Dispatcher:
         """The job contract, version 1 (validated by `worker.job.JobInput`)."""
         s = self.settings
         summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffix, s.summary_suffix)
+        size = len(metadata_key.encode("utf-8"))
+        if size > S3_MAX_KEY_BYTES:
+            # S3 would refuse both PUTs after the GPU work, leaving no summary and no metadata.
+            raise OutputKeyError(
+                f"the output key would be {size} bytes, over S3's {S3_MAX_KEY_BYTES}-byte limit: "
+                "shorten the transcript's key"
+            )
         out_bucket = s.output_bucket or ref.bucket
         source: dict[str, Any] = {"bucket": ref.bucket, "key": ref.key}
         for name in ("version_id", "etag", "size"):

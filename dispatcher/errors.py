@@ -3,6 +3,7 @@
 DispatchError
 ├── SettingsError          a required setting is missing or malformed (names it)
 ├── PresignError           botocore could not presign (no credentials, bad region)
+├── OutputKeyError         the summary's key would break an S3 limit (retrying cannot help)
 └── RunPodError            /run did not accept the job
     ├── RunPodAuthError    401/403: the API key is wrong; retrying cannot help
     └── RunPodUnavailableError  429/5xx/network after all retries; the event is retried later
@@ -22,6 +23,10 @@ class SettingsError(DispatchError):
 
 
 class PresignError(DispatchError):
+    pass
+
+
+class OutputKeyError(DispatchError):
     pass
 
 
