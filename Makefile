@@ -7,12 +7,14 @@ BIN := $(VENV)/bin
 # pip on some machines warns about every package of a missing extra index: keep the output readable.
 QUIET_PIP := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install demo test lint unit clean vllm-venv
+.PHONY: install demo test lint unit clean vllm-venv bench eval
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo [FILE=meeting.txt]  upload a transcript to the local cloud and print its summary"
 	@echo "make test                     format, lint, types, all tests (installs everything first)"
+	@echo "make bench                    benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores)"
+	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval)"
 	@echo "make image / push              build / push the worker image (IMAGE=registry/name, MODEL_ID= to bake)"
 	@echo "make deploy-worker             create or update the RunPod template + endpoint (ARGS=--dry-run)"
 	@echo "make deploy-dispatcher         sam build + deploy the S3-triggered Lambda (docs/DEPLOY.md)"
@@ -23,6 +25,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# ---- Benchmarks and quality (issue 6): results are written to docs/, figures as measured
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev,bench]' 2>&1 | $(QUIET_PIP)
+	touch $@
+
+bench: $(VENV)/.bench-installed vllm-venv
+	$(BIN)/python -m bench.run $(if $(EVAL_DATA),--data $(EVAL_DATA))
+
+eval: $(VENV)/.bench-installed
+	$(BIN)/python -m eval.rouge $(if $(EVAL_DATA),--data $(EVAL_DATA))
 
 demo: install
 	$(BIN)/python -m devstack.demo $(FILE)

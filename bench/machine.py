@@ -65,4 +65,12 @@ def describe() -> list[str]:
         + ("NVIDIA GPU present (unused here)" if Path("/dev/nvidia0").exists() else "no GPU"),
         f"- OS / Python: {platform.system()} {platform.release()}, Python {platform.python_version()}",
         f"- Code: commit {_commit()}",
+        f"- Load average when the run started: {_load()} (other work on the machine skews timings)",
     ]
+
+
+def _load() -> str:
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
+    except OSError:
+        return "unknown"
