@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     body: list[str] = []
     raw: dict[str, Any] = {}
     started = time.perf_counter()
+    machine = describe()  # before the run, so the load average is the one the run started with
     for number in chosen:
         title, section = available[number]
         print(f"bench {number}: {title} ...", file=sys.stderr, flush=True)
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         "Written by `make bench` (`bench/run.py`); figures as measured on the machine below, not"
         " edited. Benchmarks report; no test asserts on them.",
         "",
-        *describe(),
+        *machine,
         f"- Command: `{command.strip()}` (total {time.perf_counter() - started:.0f} s)",
         f"- Raw numbers: `{args.out.with_suffix('.json').name}`",
     ]

@@ -8,8 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.machine import describe
-
 if TYPE_CHECKING:
     from eval.data import Meeting
     from eval.rouge import Scores
@@ -52,7 +50,9 @@ def headline(results: list[Scores]) -> str:
     return line + ("\n" + check if check else "")
 
 
-def render(meetings: list[Meeting], results: list[Scores], data: Path, command: str) -> str:
+def render(
+    meetings: list[Meeting], results: list[Scores], data: Path, command: str, machine: list[str]
+) -> str:
     domains = sorted({m.domain for m in meetings})
     ids_by_domain = {d: [m.id for m in meetings if m.domain == d] for d in domains}
     out = [
@@ -60,7 +60,7 @@ def render(meetings: list[Meeting], results: list[Scores], data: Path, command: 
         "",
         "Written by `make eval` (`eval/rouge.py`); figures as measured, not edited.",
         "",
-        *describe(),
+        *machine,
         f"- Command: `{command}`",
         f"- Data: {len(meetings)} meetings from `{_shown(data)}` "
         "(QMSum validation: AMI, ICSI, parliamentary committees; Zhong et al., NAACL 2021)",
@@ -106,7 +106,7 @@ def render(meetings: list[Meeting], results: list[Scores], data: Path, command: 
         "",
         "```",
         "make eval                                   # extractive engine + baselines, writes this file",
-        "python -m eval.rouge --engine openai --url http://127.0.0.1:8000/v1 --model MODEL \\",
+        "python -m eval.rouge --engine openai --url http://127.0.0.1:8000 --model MODEL \\",
         "    --out docs/EVAL-llm.md                  # adds an LLM served by any OpenAI-compatible server",
         "```",
         "",

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.machine import describe
 from eval import report
 from eval.data import DATA_ENV, DEFAULT_DIR, ROOT, DataMissingError, Meeting, load
 from eval.systems import System, cut, engine_system, extractive, lead, sumy_system
@@ -75,7 +76,7 @@ def build_llm(args: argparse.Namespace) -> System:
     if args.url:
         env["WORKER_OPENAI_BASE_URL"] = args.url
     if args.model:
-        env["WORKER_MODEL"] = args.model
+        env["WORKER_OPENAI_MODEL"] = args.model
     engine = build_engine(WorkerSettings.from_env(env))
     return engine_system(engine, args.max_tokens)
 
@@ -88,7 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--systems", default=",".join(BASELINES), help="comma-separated subset")
     parser.add_argument("--limit", type=int, default=None, help="first N meetings only (smoke runs)")
     parser.add_argument("--engine", choices=("extractive", "openai"), default="extractive")
-    parser.add_argument("--url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument("--url", help="OpenAI-compatible server root, e.g. http://127.0.0.1:8000")
     parser.add_argument("--model", help="model name the server serves")
     parser.add_argument("--max-tokens", type=int, default=256, help="LLM summary budget")
     parser.add_argument(
@@ -118,10 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     systems: dict[str, System] = {name: factories[name]() for name in wanted}
     if args.engine == "openai":
         systems["llm"] = build_llm(args)
+    machine = describe()
     print(f"scoring {len(systems)} systems on {len(meetings)} meetings from {args.data}", file=sys.stderr)
     results = score_all(meetings, systems)
     command = "python -m eval.rouge " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report.render(meetings, results, args.data, command.strip())
+    text = report.render(meetings, results, args.data, command.strip(), machine)
     print(report.headline(results))
     if args.no_write:
         print(text)
