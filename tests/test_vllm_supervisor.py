@@ -5,6 +5,8 @@ exercised in test_vllm_server.py."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -14,13 +16,19 @@ from typing import IO, Any
 
 import pytest
 
+from devstack.runpod_emulator import RunPodEmulator
+from tests.vllm_fixtures import find_vllm_server
 from worker.engines.vllm_server import ServerSpec, VllmServer
 from worker.errors import EngineUnavailableError
 
+ROOT = Path(__file__).resolve().parent.parent
+EXIT_ENGINE = 3  # handler.py
 FAKE_API_SERVER = """
-import argparse, http.server, os, subprocess, sys, time
+import argparse, http.server, json, os, subprocess, sys, time
 parser = argparse.ArgumentParser()
-parser.add_argument("--model"); parser.add_argument("--host"); parser.add_argument("--port", type=int)
+for name in ("--model", "--host", "--served-model-name"):
+    parser.add_argument(name)
+parser.add_argument("--port", type=int); parser.add_argument("--max-model-len", type=int, default=4096)
 args, _ = parser.parse_known_args()
 mode = os.environ["FAKE_VLLM_MODE"]
 for i in range(100):
@@ -31,12 +39,22 @@ if mode == "crash":
 if mode == "spawn":  # like vLLM's engine-core process: a child in the same group
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     open(os.environ["FAKE_VLLM_CHILD"], "w").write(str(child.pid))
-class Health(http.server.BaseHTTPRequestHandler):
+class Api(http.server.BaseHTTPRequestHandler):
+    def _json(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
+        self.wfile.write(data)
     def do_GET(self):
+        if self.path == "/v1/models":
+            return self._json({"data": [{"id": args.served_model_name or args.model,
+                                         "max_model_len": args.max_model_len}]})
         self.send_response(200 if mode != "hang" else 503); self.end_headers()
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._json({"count": 1})
     def log_message(self, *a): pass
 time.sleep(0.5)
-http.server.HTTPServer((args.host, args.port), Health).serve_forever()
+http.server.ThreadingHTTPServer((args.host, args.port), Api).serve_forever()
 """
 
 
@@ -168,3 +186,73 @@ def test_on_exit_is_called_when_a_healthy_server_dies_but_not_when_it_is_stopped
     quiet.stop()
     time.sleep(0.5)
     assert codes == [-9]
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunPodEmulator]:
+    running = RunPodEmulator(poll_s=0.5).start()
+    yield running
+    running.stop()
+
+
+def start_worker(
+    fake_vllm: Path, tmp_path: Path, emulator: RunPodEmulator, mode: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKER_", "RUNPOD_"))}
+    env.update(emulator.worker_env())
+    env.update(
+        {
+            "WORKER_ENGINE": "vllm",
+            "WORKER_MODEL": "org/fake-model",
+            "WORKER_MAX_MODEL_LEN": "4096",
+            "WORKER_VLLM_PYTHON": sys.executable,
+            "WORKER_VLLM_LOG_LINES": "3",
+            "PYTHONPATH": str(fake_vllm),
+            "FAKE_VLLM_MODE": mode,
+            "FAKE_VLLM_CHILD": str(tmp_path / "child"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen([sys.executable, str(ROOT / "handler.py")], env=env, stdout=log, stderr=log)
+    return worker, log_path
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_stopping_the_worker_stops_its_server_and_the_servers_children(fake_vllm, tmp_path, emulator) -> None:
+    worker, log_path = start_worker(fake_vllm, tmp_path, emulator, "spawn")
+    try:
+        wait_for(lambda: "worker ready" in log_path.read_text(), 60)
+        server = find_vllm_server(worker.pid)
+        assert server is not None
+        child = int((tmp_path / "child").read_text())
+        worker.send_signal(signal.SIGTERM)  # what RunPod sends when it scales a worker down
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    wait_for(lambda: not alive(server) and not alive(child), 10)
+
+
+def test_a_server_that_fails_to_start_makes_the_worker_exit_with_its_last_log_lines(
+    fake_vllm, tmp_path, emulator
+) -> None:
+    worker, log_path = start_worker(fake_vllm, tmp_path, emulator, "crash")
+    try:
+        assert worker.wait(timeout=60) == EXIT_ENGINE
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    log = log_path.read_text()
+    assert "exited with code 3 before it became healthy" in log
+    assert "fatal: out of memory" in log
+    assert "worker ready" not in log
