@@ -76,8 +76,15 @@ def vllm_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
+# Test modules import these fixtures by name, so each module holds its own copy of a session
+# fixture: the build is memoised here so the session still builds the tiny model once.
+_BUILT: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
 def tiny_model(vllm_python: Path, vllm_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if "tiny" in _BUILT:
+        return _BUILT["tiny"]
     out = tmp_path_factory.mktemp("tiny-model")
     started = time.monotonic()
     subprocess.run(
@@ -88,6 +95,7 @@ def tiny_model(vllm_python: Path, vllm_env: dict[str, str], tmp_path_factory: py
         timeout=300,
     )
     print(f"\ntiny model built in {time.monotonic() - started:.1f}s")
+    _BUILT["tiny"] = out
     return out
 
 
