@@ -245,6 +245,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             f"<Message>injected fault {status}</Message></Error>"
         ).encode()
         self.send_response(status)
+        if 300 <= status < 400:
+            # Off the allow-list, as a hijacked or misconfigured endpoint would send it.
+            self.send_header("Location", "https://evil.example.com/collect")
         self.send_header("Content-Type", "application/xml")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -13,16 +13,22 @@ import asyncio
 import codecs
 import copy
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
 
+from devstack.cloud import FAKE_CREDENTIALS, REGION
+from devstack.faults import Fault, S3FaultProxy
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher import app
 from dispatcher.app import Dispatcher
-from dispatcher.presign import Presigner
+from dispatcher.presign import Presigner, make_s3_client
+from dispatcher.runpod_api import RunPodClient
 from tests.conftest import load_event
+from tests.procs import until, worker_process
 from worker.engines.extractive import ExtractiveEngine
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
 from worker.runner import JobRunner
@@ -292,3 +298,167 @@ def test_record_for_a_deleted_object_ends_in_error_metadata(
     meta = metadata(s3, bucket, "summaries/gone_summary.json")
     assert_reported(result, meta, "does not exist (deleted after upload?)", "download_failed")
     assert meta["source"]["key"] == "gone.txt"
+
+
+# ---- job inputs ------------------------------------------------------------------------------------
+def _with_meta(presigner: Presigner, bucket: str, raw: dict[str, Any]) -> dict[str, Any]:
+    return {"metadata_put_url": presigner.put(bucket, META_KEY, METADATA_CONTENT_TYPE)} | raw
+
+
+BAD_JOB_INPUTS: dict[str, tuple[dict[str, Any], str]] = {
+    "unknown_field": ({"text": SENTENCE, "transcript": "x"}, "transcript: Extra inputs are not permitted"),
+    "unknown_option": ({"text": SENTENCE, "options": {"max_token": 5}}, "options.max_token: Extra inputs"),
+    "both_url_and_text": (
+        {"text": SENTENCE, "transcript_url": "https://b.s3.amazonaws.com/k.txt"},
+        "exactly one of transcript_url (pull mode) or text (push mode)",
+    ),
+    "neither_url_nor_text": ({"options": {"style": "brief"}}, "exactly one of transcript_url"),
+    "negative_max_tokens": ({"text": SENTENCE, "options": {"max_tokens": -5}}, "options.max_tokens"),
+    "zero_max_tokens": ({"text": SENTENCE, "options": {"max_tokens": 0}}, "greater than or equal to 1"),
+    "huge_max_tokens": (
+        {"text": SENTENCE, "options": {"max_tokens": 10**12}},
+        "less than or equal to 1000000",
+    ),
+    "max_tokens_not_a_number": ({"text": SENTENCE, "options": {"max_tokens": "lots"}}, "options.max_tokens"),
+    "text_not_a_string": ({"text": 42}, "text: Input should be a valid string"),
+    "options_not_an_object": ({"text": SENTENCE, "options": "fast"}, "options: Input should be"),
+    "unknown_contract_version": ({"text": SENTENCE, "version": 2}, "version: Input should be 1"),
+    "temperature_out_of_range": ({"text": SENTENCE, "options": {"temperature": 9}}, "options.temperature"),
+    "unknown_style": ({"text": SENTENCE, "options": {"style": "haiku"}}, "options.style"),
+    "source_with_negative_size": (
+        {"text": SENTENCE, "source": {"bucket": "b", "key": "k", "size": -1}},
+        "source.size",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BAD_JOB_INPUTS)
+def test_invalid_job_input_names_the_field_in_result_and_metadata(
+    name: str, s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    raw, fragment = BAD_JOB_INPUTS[name]
+    result = run_job(_with_meta(presigner, bucket, raw))
+    assert_reported(result, metadata(s3, bucket), fragment, "invalid_input")
+
+
+@pytest.mark.parametrize("raw", [None, [], "text", 7], ids=["null", "list", "string", "number"])
+def test_job_input_that_is_not_an_object_is_refused(raw: Any) -> None:
+    assert "invalid job input: expected a JSON object" in run_job(raw)["error"]
+
+
+def test_unusable_metadata_url_is_named_and_nothing_is_written(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    raw = pull_job(s3, bucket, presigner, SENTENCE.encode()) | {"metadata_put_url": "file:///tmp/meta.json"}
+    result = run_job(raw)
+    assert "metadata_put_url must be https, got scheme 'file'" in result["error"]
+    assert not has_object(s3, bucket, "summaries/m_summary.txt")  # refused before any work
+
+
+# ---- URLs --------------------------------------------------------------------------------------------
+BAD_URLS = {
+    "http_in_production_mode": ("http://b.s3.amazonaws.com/k.txt", "must be https, got http"),
+    "file_scheme": ("file:///etc/passwd", "must be https, got scheme 'file'"),
+    "instance_metadata_ip": ("https://169.254.169.254/latest/meta-data/", "link-local/metadata IP"),
+    "instance_metadata_over_http": ("http://169.254.169.254/latest/meta-data/", "must be https, got http"),
+    "ipv6_link_local": ("https://[fe80::1]/k.txt", "link-local/metadata IP"),
+    "private_ip": ("https://10.0.0.5/k.txt", "private IP"),
+    "host_outside_the_allow_list": (
+        "https://evil.example.com/k.txt",
+        "'evil.example.com' is not in the allow-list",
+    ),
+    "lookalike_host": ("https://b.s3.amazonaws.com.evil.io/k.txt", "is not in the allow-list"),
+    "credentials_in_url": ("https://user:pw@b.s3.amazonaws.com/k.txt", "must not carry credentials"),
+    "not_a_url": ("just some words", "must be https, got scheme ''"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_URLS)
+def test_transcript_url_outside_the_allow_list_is_refused_before_connecting(
+    name: str, s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    url, fragment = BAD_URLS[name]
+    raw = pull_job(s3, bucket, presigner, None) | {"transcript_url": url}
+    result = run_job(raw)
+    assert_reported(result, metadata(s3, bucket), fragment, "url_not_allowed")
+    assert "transcript_url" in result["error"]
+
+
+def test_loopback_url_in_production_mode_is_refused(s3: Any, bucket: str, presigner: Presigner) -> None:
+    # Production policy: the moto URLs (127.0.0.1) are refused, metadata URL included, so the
+    # job's own error is the only report; nothing was fetched or written.
+    result = run_job(pull_job(s3, bucket, presigner, SENTENCE.encode()), policy=PRODUCTION)
+    assert "transcript_url points at a loopback address, allowed only for local runs" in result["error"]
+    assert not has_object(s3, bucket, META_KEY)
+
+
+def test_presigned_query_string_never_reaches_the_error_or_metadata(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    raw = pull_job(s3, bucket, presigner, None) | {
+        "transcript_url": "https://evil.example.com/k.txt?X-Amz-Signature=abc"
+    }
+    result = run_job(raw)
+    body = s3.get_object(Bucket=bucket, Key=META_KEY)["Body"].read().decode()
+    for text in (result["error"], body):
+        assert "X-Amz-Signature" not in text and "X-Amz-Credential" not in text
+
+
+def test_missing_object_404_is_reported(s3: Any, bucket: str, presigner: Presigner) -> None:
+    result = run_job(pull_job(s3, bucket, presigner, None, key="never-uploaded.txt"))
+    assert_reported(result, metadata(s3, bucket), "HTTP 404", "download_failed")
+    assert "does not exist" in result["error"]
+
+
+@pytest.fixture
+def proxied(moto_endpoint: str) -> Iterator[tuple[S3FaultProxy, Presigner]]:
+    with S3FaultProxy(moto_endpoint) as proxy:
+        yield proxy, Presigner(make_s3_client(REGION, proxy.endpoint, FAKE_CREDENTIALS), 3600)
+
+
+def test_expired_url_403_is_reported_not_retried(s3: Any, bucket: str, proxied: Any) -> None:
+    proxy, via_proxy = proxied
+    proxy.inject("GET", Fault.http(403))  # what S3 answers for an expired signature
+    result = run_job(pull_job(s3, bucket, via_proxy, SENTENCE.encode()))
+    assert_reported(result, metadata(s3, bucket), "HTTP 403", "download_failed")
+    assert "expired" in result["error"]
+    assert proxy.statuses("GET") == ["injected 403"]
+
+
+@pytest.mark.parametrize("status", [301, 307])
+def test_redirect_is_not_followed(status: int, s3: Any, bucket: str, proxied: Any) -> None:
+    proxy, via_proxy = proxied
+    proxy.inject("GET", Fault.http(status))
+    result = run_job(pull_job(s3, bucket, via_proxy, SENTENCE.encode()))
+    assert_reported(
+        result, metadata(s3, bucket), f"redirected ({status}); redirects are not followed", "download_failed"
+    )
+
+
+# ---- no process crashes ------------------------------------------------------------------------------
+def test_a_real_worker_survives_a_run_of_bad_jobs_and_still_serves(
+    s3: Any, bucket: str, presigner: Presigner, tmp_path: Path
+) -> None:
+    emulator = RunPodEmulator(poll_s=0.5).start()
+    client = RunPodClient(emulator.endpoint_url, emulator.api_key)
+    policy = {"executionTimeout": 60_000, "ttl": 600_000}
+    bad = [
+        {"text": SENTENCE, "transcript": "typo"},
+        {"transcript_url": "file:///etc/passwd"},
+        {"transcript_url": "https://169.254.169.254/latest/meta-data/"},
+        {"text": "\x00\x01\x02 binary"},
+        {"text": " \n "},
+        {"options": {"max_tokens": -1}},
+        pull_job(s3, bucket, presigner, None, key="missing.txt"),
+    ]
+    try:
+        ids = [client.submit(raw, policy) for raw in bad]
+        with worker_process(emulator, tmp_path / "worker.log") as worker:
+            until(lambda: all(emulator.jobs[i].status == "FAILED" for i in ids), 60, "every bad job failing")
+            good = client.submit({"text": SENTENCE * 3}, policy)
+            until(lambda: emulator.jobs[good].status == "COMPLETED", 30, "the next good job completing")
+            assert worker.poll() is None
+        errors = [str(emulator.jobs[i].error) for i in ids]
+        assert all(errors) and not any("internal error" in e for e in errors)
+    finally:
+        emulator.stop()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from dispatcher.presign import Presigner, make_s3_client
 from dispatcher.runpod_api import RunPodClient
 from dispatcher.settings import Settings
 from tests.conftest import ROOT, load_event
+from tests.procs import until, worker_process
 from worker.engines.extractive import ExtractiveEngine
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
 from worker.runner import JobRunner
@@ -265,41 +265,6 @@ def platform(tmp_path: Path) -> Iterator[RunPodEmulator]:
         emu.stop()
 
 
-@contextlib.contextmanager
-def _worker(emulator: RunPodEmulator, log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`python handler.py` as RunPod runs it; stopped (by its pid) when the block ends."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("RUNPOD_", "WORKER_"))}
-    full |= emulator.worker_env() | {"WORKER_ALLOW_LOOPBACK_URLS": "true", "PYTHONUNBUFFERED": "1"} | env
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "handler.py")],
-            cwd=ROOT,
-            env=full,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-
-def _until(check: Any, timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} did not happen within {timeout_s}s")
-
-
 def _status(emulator: RunPodEmulator, job_id: str) -> str:
     emulator.refresh()
     return emulator.jobs[job_id].status
@@ -315,8 +280,8 @@ def test_worker_job_take_5xx_then_success_keeps_polling(
 ) -> None:
     platform.faults.take_statuses.extend([500, 503])
     job_id = _submit(platform, _job(s3, bucket, presigner))
-    with _worker(platform, tmp_path / "worker.log"):
-        _until(lambda: _status(platform, job_id) == "COMPLETED", 60, "the job completing")
+    with worker_process(platform, tmp_path / "worker.log"):
+        until(lambda: _status(platform, job_id) == "COMPLETED", 60, "the job completing")
     assert not platform.faults.take_statuses  # both faults were met, and survived
     assert _metadata(s3, bucket)["status"] == "ok"
 
@@ -332,16 +297,16 @@ def test_job_cancelled_mid_run_is_stopped_and_the_worker_goes_on(
 ) -> None:
     proxy.inject("GET", Fault.delay(6))  # keeps the first job busy downloading
     slow = _submit(platform, _job(s3, bucket, via_proxy))
-    with _worker(platform, tmp_path / "worker.log") as worker:
+    with worker_process(platform, tmp_path / "worker.log") as worker:
         # Running inside the worker, not just taken: the SDK drops a stop for a job it has not started.
-        _until(lambda: platform.jobs[slow].progress, 60, "the job reporting progress")
+        until(lambda: platform.jobs[slow].progress, 60, "the job reporting progress")
         RunPodClient(platform.endpoint_url, platform.api_key).cancel(slow)  # /cancel → job-stop channel
-        meta = _until(lambda: _has_summary_or_meta(s3, bucket), 20, "the metadata of the stopped job")
+        meta = until(lambda: _has_summary_or_meta(s3, bucket), 20, "the metadata of the stopped job")
         assert meta["status"] == "error" and meta["error"]["code"] == "job_stopped"
         assert _status(platform, slow) == "CANCELLED"
         s3.delete_object(Bucket=bucket, Key="summaries/m_summary.json")
         after = _submit(platform, _job(s3, bucket, presigner))
-        _until(lambda: _status(platform, after) == "COMPLETED", 30, "the next job completing")
+        until(lambda: _status(platform, after) == "COMPLETED", 30, "the next job completing")
         assert worker.poll() is None
     assert _metadata(s3, bucket)["status"] == "ok"
 
@@ -351,8 +316,8 @@ def test_job_over_execution_timeout_is_stopped_and_reported(
 ) -> None:
     proxy.inject("GET", Fault.delay(8))
     job_id = _submit(platform, _job(s3, bucket, via_proxy), execution_timeout_s=2)
-    with _worker(platform, tmp_path / "worker.log"):
-        meta = _until(lambda: _has_summary_or_meta(s3, bucket), 30, "the metadata of the timed-out job")
+    with worker_process(platform, tmp_path / "worker.log"):
+        meta = until(lambda: _has_summary_or_meta(s3, bucket), 30, "the metadata of the timed-out job")
     assert meta["error"]["code"] == "job_stopped"
     assert platform.jobs[job_id].status == "TIMED_OUT"
 
@@ -362,14 +327,14 @@ def test_worker_killed_mid_job_is_requeued_and_a_new_worker_finishes_it(
 ) -> None:
     proxy.inject("GET", Fault.delay(30))  # the first attempt never gets its transcript
     job_id = _submit(platform, _job(s3, bucket, via_proxy))
-    with _worker(platform, tmp_path / "worker-1.log") as first:
-        _until(lambda: proxy.pending() == 0, 60, "the job's GET reaching the proxy (held there)")
+    with worker_process(platform, tmp_path / "worker-1.log") as first:
+        until(lambda: proxy.pending() == 0, 60, "the job's GET reaching the proxy (held there)")
         first.kill()  # SIGKILL: no handler, no metadata, no job-done: only silence
         first.wait()
     # The platform notices the silence, puts the job back, and a replacement worker runs it.
-    _until(lambda: _status(platform, job_id) == "IN_QUEUE", 15, "the job being requeued")
-    with _worker(platform, tmp_path / "worker-2.log"):
-        _until(lambda: _status(platform, job_id) == "COMPLETED", 60, "the requeued job completing")
+    until(lambda: _status(platform, job_id) == "IN_QUEUE", 15, "the job being requeued")
+    with worker_process(platform, tmp_path / "worker-2.log"):
+        until(lambda: _status(platform, job_id) == "COMPLETED", 60, "the requeued job completing")
     assert platform.jobs[job_id].attempts == 2
     assert _metadata(s3, bucket)["status"] == "ok" and _has_summary(s3, bucket)
 
@@ -422,19 +387,19 @@ def test_engine_server_dying_mid_job_exits_the_worker_and_the_job_runs_again(
     engine_log = tmp_path / "engine-1.log"
     with (
         _engine_server(port, 30, engine_log) as engine,
-        _worker(platform, tmp_path / "worker-1.log", **engine_env) as worker,
+        worker_process(platform, tmp_path / "worker-1.log", **engine_env) as worker,
     ):
-        _until(lambda: "generating" in engine_log.read_text(), 60, "a generation request in flight")
+        until(lambda: "generating" in engine_log.read_text(), 60, "a generation request in flight")
         engine.kill()  # the model server dies with the request in flight
         assert worker.wait(timeout=30) == 3  # EXIT_ENGINE: RunPod replaces the worker
     meta = _metadata(s3, bucket)
     assert meta["status"] == "error" and meta["error"]["code"] == "engine_unavailable"
     assert not _has_summary(s3, bucket)
     # The platform restarts the worker (and its model server); the job, requeued, runs again.
-    _until(lambda: _status(platform, job_id) == "IN_QUEUE", 15, "the job being requeued")
+    until(lambda: _status(platform, job_id) == "IN_QUEUE", 15, "the job being requeued")
     with (
         _engine_server(port, 0, tmp_path / "engine-2.log"),
-        _worker(platform, tmp_path / "worker-2.log", **engine_env),
+        worker_process(platform, tmp_path / "worker-2.log", **engine_env),
     ):
-        _until(lambda: _status(platform, job_id) == "COMPLETED", 60, "the job completing on the new worker")
+        until(lambda: _status(platform, job_id) == "COMPLETED", 60, "the job completing on the new worker")
     assert _metadata(s3, bucket)["status"] == "ok" and _has_summary(s3, bucket)

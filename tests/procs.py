@@ -1,0 +1,54 @@
+"""Helpers for tests that run real processes: a RunPod worker (`python handler.py` running the
+SDK's production loop against the emulator) and polling for a condition with a deadline."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from devstack.runpod_emulator import RunPodEmulator
+from tests.conftest import ROOT
+
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def worker_process(emulator: RunPodEmulator, log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`python handler.py` as RunPod runs it; stopped (by its pid) when the block ends."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("RUNPOD_", "WORKER_"))}
+    full |= emulator.worker_env() | {"WORKER_ALLOW_LOOPBACK_URLS": "true", "PYTHONUNBUFFERED": "1"} | env
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "handler.py")],
+            cwd=ROOT,
+            env=full,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def until(check: Callable[[], T], timeout_s: float, what: str) -> T:
+    """Poll `check` until it returns something truthy; raise TimeoutError naming `what`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} did not happen within {timeout_s}s")
