@@ -1,5 +1,5 @@
-"""Start and stop the whole local cloud: S3 + SQS (moto server), the S3→dispatcher bridge, the
-RunPod emulator and a real worker process running the runpod SDK's production loop.
+"""Start and stop the whole local cloud: S3, SQS and DynamoDB (moto server), the S3→dispatcher
+bridge, the RunPod emulator and a real worker process running the runpod SDK's production loop.
 
 Production wiring is mirrored where it matters: the bucket notifies on `ObjectCreated:*` with the
 same `.txt` suffix filter as `template.yaml`, the bridge hands each event to the dispatcher exactly
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+IDEMPOTENCY_TABLE = "dispatch-idempotency"
 
 
 def free_port() -> int:
@@ -63,6 +64,8 @@ class CloudConfig:
     worker_env: Mapping[str, str] = field(default_factory=dict)
     start_worker: bool = True
     log_dir: Path | None = None
+    # As template.yaml deploys it: one dispatch per object version, on moto's DynamoDB.
+    idempotency: bool = True
 
 
 class LocalCloud:
@@ -144,6 +147,10 @@ class LocalCloud:
         }
         self.s3 = boto3.client("s3", **kwargs)
         self.sqs = boto3.client("sqs", **kwargs)
+        if self.config.idempotency:
+            from dispatcher.idempotency import table_definition
+
+            boto3.client("dynamodb", **kwargs).create_table(**table_definition(IDEMPOTENCY_TABLE))
         self.s3.create_bucket(Bucket=self.config.bucket)
         self.s3.put_bucket_versioning(
             Bucket=self.config.bucket, VersioningConfiguration={"Status": "Enabled"}
@@ -177,6 +184,11 @@ class LocalCloud:
             "S3_ENDPOINT_URL": self.s3_endpoint,
             "RUNPOD_ATTEMPTS": "3",
             **FAKE_CREDENTIALS,
+            **(
+                {"IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE, "DYNAMODB_ENDPOINT_URL": self.s3_endpoint}
+                if self.config.idempotency
+                else {}
+            ),
         }
 
     def worker_process_env(self) -> dict[str, str]:
