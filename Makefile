@@ -74,7 +74,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # ---- Ship it: worker image, RunPod endpoint, AWS stack (docs/DEPLOY.md) ----------------------
-.PHONY: image push deploy-worker deploy-dispatcher dispatcher-package check-deploy
+.PHONY: image push deploy-worker destroy-worker deploy-dispatcher dispatcher-package check-deploy
 
 # The one vLLM pin: the image's base tag and the CPU test wheel both read this file.
 VLLM_PIN := $(shell cat VLLM_VERSION)
@@ -106,6 +106,10 @@ push:
 
 deploy-worker: install
 	$(BIN)/python -m deploy.worker --image $(IMAGE_REF) $(ARGS)
+
+# Teardown of the RunPod side: the endpoint (scaled to 0 first), then the template, by name.
+destroy-worker: install
+	$(BIN)/python -m deploy.worker --delete $(ARGS)
 
 # aws-sam-cli pins an older boto3 than the dev venv: it gets a venv of its own.
 $(SAM_VENV)/.installed:

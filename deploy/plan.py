@@ -5,7 +5,9 @@ two endpoints with our name is a conflict, not a guess). An update sends only th
 differ, so a second run with the same settings plans no request at all. Fields the API does not
 echo back (`flashboot` on an endpoint) cannot be compared: they are sent on create and with any
 update, but never cause one by themselves. Create-only fields (`isServerless`, `computeType`) are
-not patchable; a template of ours that is not a serverless one is a conflict.
+not patchable; a template of ours that is not a serverless one is a conflict. Teardown scales
+our endpoint to zero workers, deletes it, then deletes our template (RunPod refuses to delete a
+template an endpoint still uses).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ README = "Transcript summarizer worker (vLLM). Managed by `make deploy-worker`; 
 class Step:
     resource: str  # "template" or "endpoint"
     name: str
-    action: str  # "create", "update" or "unchanged"
+    action: str  # "create", "update", "unchanged", "scale to 0", "delete" or "absent"
     current_id: str | None = None
     changed: tuple[str, ...] = ()
     request: Request | None = None
@@ -134,6 +136,55 @@ def plan_endpoint(settings: DeploySettings, endpoints: list[dict[str, Any]], tem
     if changes:
         changes.update({k: desired[k] for k in ENDPOINT_NOT_ECHOED if k in desired})
     return _update_or_keep("endpoint", name, current, changes, f"/endpoints/{current['id']}")
+
+
+def plan_teardown(
+    settings: DeploySettings, templates: list[dict[str, Any]], endpoints: list[dict[str, Any]]
+) -> list[Step]:
+    steps: list[Step] = []
+    name = settings.endpoint_name
+    mine = [e for e in endpoints if e.get("name") in (name, name + FLASHBOOT_SUFFIX)]
+    if len(mine) > 1:
+        raise DeployConflictError(f"{len(mine)} endpoints are named {name!r}: {_ids(mine)}; delete by hand")
+    for endpoint in mine:
+        endpoint_id = str(endpoint["id"])
+        if endpoint.get("workersMin") != 0 or endpoint.get("workersMax") != 0:
+            body = {"workersMin": 0, "workersMax": 0}
+            steps.append(
+                Step(
+                    "endpoint",
+                    name,
+                    "scale to 0",
+                    endpoint_id,
+                    request=Request("PATCH", f"/endpoints/{endpoint_id}", body),
+                )
+            )
+        steps.append(
+            Step(
+                "endpoint",
+                name,
+                "delete",
+                endpoint_id,
+                request=Request("DELETE", f"/endpoints/{endpoint_id}"),
+            )
+        )
+    if not mine:
+        steps.append(Step("endpoint", name, "absent"))
+    ours = [t for t in templates if t.get("name") == settings.template_name and not t.get("isRunpod")]
+    for template in ours:
+        template_id = str(template["id"])
+        steps.append(
+            Step(
+                "template",
+                settings.template_name,
+                "delete",
+                template_id,
+                request=Request("DELETE", f"/templates/{template_id}"),
+            )
+        )
+    if not ours:
+        steps.append(Step("template", settings.template_name, "absent"))
+    return steps
 
 
 def _update_or_keep(

@@ -1,10 +1,10 @@
 """RunPod's management REST API (`https://rest.runpod.io/v1`) over urllib: templates and endpoints.
 
-Only what the deploy command needs: list, create and update (PATCH) templates and endpoints. Reads
-and PATCHes are retried on 429/5xx/network errors (they are idempotent); a create is not, because
-a lost answer could hide a created resource — the command is idempotent by name, so running it
-again is the safe retry. 401/403 raise `RunPodRestAuthError` at once. The API key only ever goes
-into the Authorization header; `describe()` renders a request with it masked.
+Only what the deploy command needs: list, create, update (PATCH) and delete templates and
+endpoints. Reads, PATCHes and DELETEs are retried on 429/5xx/network errors (they are idempotent);
+a create is not, because a lost answer could hide a created resource: the command is idempotent
+by name, so running it again is the safe retry. 401/403 raise `RunPodRestAuthError` at once. The
+API key only ever goes into the Authorization header; `describe()` renders a request with it masked.
 """
 
 from __future__ import annotations
@@ -63,8 +63,11 @@ class RunPodRest:
         return self._list("/endpoints")
 
     def send(self, request: Request) -> dict[str, Any]:
-        """Send a planned create or update; returns the resource RunPod answered with."""
+        """Send a planned create, update or delete; returns the resource RunPod answered with
+        (nothing for a delete)."""
         answer = self._call(request, retry=request.method != "POST")
+        if request.method == "DELETE":
+            return {}
         if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
             raise RunPodRestError(
                 f"{request.method} {request.path} answered without an id: {str(answer)[:200]}"

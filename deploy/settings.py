@@ -105,9 +105,10 @@ class DeploySettings:
     worker_env: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> DeploySettings:
+    def from_env(cls, env: Mapping[str, str], *, teardown: bool = False) -> DeploySettings:
+        """`teardown`: settings to find and delete what exists, where no image is needed."""
         image = env.get(IMAGE, "").strip()
-        if not image or ":" not in image.rsplit("/", 1)[-1]:
+        if not teardown and (not image or ":" not in image.rsplit("/", 1)[-1]):
             raise DeployConfigError(f"{IMAGE} (--image) must name a pushed image with a tag, got {image!r}")
         preset_name = env.get(PRESET, "").strip() or DEFAULT_PRESET
         gpu_memory, tensor_parallel = _preset_needs(preset_name)

@@ -1,6 +1,7 @@
 """`make deploy-worker`: create or update, by name, the RunPod serverless template and endpoint.
 
     python -m deploy.worker --image REGISTRY/NAME:TAG [--preset NAME] [--workers-max N] … [--dry-run]
+    python -m deploy.worker --delete [--dry-run]       # teardown: endpoint (scaled to 0), template
 
 Reads what exists (GET /templates, GET /endpoints), then sends only what differs: a create the
 first time, a PATCH of the changed fields after a change, nothing at all when everything matches.
@@ -23,7 +24,7 @@ from typing import TextIO
 
 from deploy import settings as names
 from deploy.errors import DeployConfigError, DeployError
-from deploy.plan import PENDING_TEMPLATE_ID, Step, plan_endpoint, plan_template
+from deploy.plan import PENDING_TEMPLATE_ID, Step, plan_endpoint, plan_teardown, plan_template
 from deploy.rest import RunPodRest
 from deploy.settings import DeploySettings
 from dispatcher.settings import JOB_EXECUTION_TIMEOUT_S
@@ -78,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
         help="extra worker variable for the template (repeatable), e.g. WORKER_MAX_MODEL_LEN=65536",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the requests, send none")
+    parser.add_argument(
+        "--delete", action="store_true", help="tear down: delete the endpoint, then the template"
+    )
     return parser
 
 
@@ -95,7 +99,7 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> DeploySetting
                 raise DeployConfigError(f"--env wants KEY=VALUE, got {item!r}")
             extra[key.strip()] = value
         merged[names.WORKER_ENV] = json.dumps(extra)
-    return DeploySettings.from_env(merged)
+    return DeploySettings.from_env(merged, teardown=args.delete)
 
 
 def _report(step: Step, out: TextIO, base_url: str, dry_run: bool) -> None:
@@ -143,13 +147,27 @@ def run(
     return endpoint_id
 
 
+def teardown(settings: DeploySettings, *, dry_run: bool, out: TextIO, rest: RunPodRest | None = None) -> None:
+    """Delete our endpoint (scaled to zero workers first) and our template, by name."""
+    if settings.api_key is None:
+        raise DeployConfigError(f"{names.API_KEY} is required to find what to delete")
+    rest = rest or RunPodRest(settings.rest_url, settings.api_key)
+    for step in plan_teardown(settings, rest.list_templates(), rest.list_endpoints()):
+        _report(step, out, settings.rest_url, dry_run)
+        if step.request is not None and not dry_run:
+            rest.send(step.request)
+
+
 def main(
     argv: list[str] | None = None, env: Mapping[str, str] | None = None, out: TextIO = sys.stdout
 ) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args, os.environ if env is None else env)
-        run(settings, dry_run=args.dry_run, out=out)
+        if args.delete:
+            teardown(settings, dry_run=args.dry_run, out=out)
+        else:
+            run(settings, dry_run=args.dry_run, out=out)
     except DeployConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

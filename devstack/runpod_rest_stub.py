@@ -2,13 +2,14 @@
 serverless endpoints, over stdlib HTTP, recording every request.
 
 It answers like the API's OpenAPI description (v0.1.0): `GET/POST /templates`,
-`GET/PATCH /templates/{id}` (+ `POST /templates/{id}/update`), `GET/POST /endpoints`,
-`GET/PATCH /endpoints/{id}` (+ `POST /endpoints/{id}/update`), Bearer auth, 400 on an unknown field
-or a wrong type, unique template names, an endpoint's `templateId` must exist. It is stricter than
-the real API where that catches our mistakes (unknown fields are rejected, not ignored) and, like
-the real one, does not echo `flashboot` back on an endpoint. A template change bumps the `version`
-of the endpoints using it (RunPod's rolling release). It never runs a worker: the queue and the
-worker protocol are `runpod_emulator.py`'s job.
+`GET/PATCH/DELETE /templates/{id}` (+ `POST /templates/{id}/update`), `GET/POST /endpoints`,
+`GET/PATCH/DELETE /endpoints/{id}` (+ `POST /endpoints/{id}/update`), Bearer auth, 400 on an
+unknown field or a wrong type, unique template names, an endpoint's `templateId` must exist and a
+template in use cannot be deleted. It is stricter than the real API where that catches our
+mistakes (unknown fields are rejected, not ignored) and, like the real one, does not echo
+`flashboot` back on an endpoint. A template change bumps the `version` of the endpoints using it
+(RunPod's rolling release). It never runs a worker: the queue and the worker protocol are
+`runpod_emulator.py`'s job.
 """
 
 from __future__ import annotations
@@ -222,6 +223,13 @@ class RunPodRestStub:
         endpoint.update({k: v for k, v in body.items() if k not in _NOT_ECHOED})
         return endpoint
 
+    def _delete(self, kind: str, item_id: str) -> None:
+        table = self.templates if kind == "templates" else self.endpoints
+        self._get(table, item_id, kind)
+        if kind == "templates" and any(e["templateId"] == item_id for e in self.endpoints.values()):
+            raise RestError(400, f"template {item_id} is in use by an endpoint")
+        del table[item_id]
+
     @staticmethod
     def _get(table: dict[str, dict[str, Any]], item_id: str, kind: str) -> dict[str, Any]:
         if item_id not in table:
@@ -259,6 +267,9 @@ class RunPodRestStub:
                     return 200, self._update_template(parts[1], _validate(body, TEMPLATE_UPDATE_FIELDS, ()))
                 update_fields = {k: v for k, v in ENDPOINT_FIELDS.items() if k != "computeType"}
                 return 200, self._update_endpoint(parts[1], _validate(body, update_fields, ()))
+            if len(parts) == 2 and method == "DELETE":
+                self._delete(kind, parts[1])
+                return 200, None
             raise RestError(405, f"{method} {path} is not supported")
 
 
@@ -270,7 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _answer(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
+        data = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

@@ -266,3 +266,30 @@ def test_make_deploy_worker_passes_the_pinned_image_tag() -> None:
         rf"-m deploy\.worker --image docker\.io/acme/w:[\w.]+-vllm{re.escape(pin)}-\w+ --dry-run",
         result.stdout,
     )
+
+
+def test_delete_scales_the_endpoint_to_zero_then_removes_it_and_the_template(api: RunPodRestStub) -> None:
+    _deploy(api)
+    endpoint_id, template_id = _endpoint(api)["id"], _template(api)["id"]
+    api.requests.clear()
+    code, out = _deploy(api, "--delete", DEPLOY_IMAGE="")  # no image needed to tear down
+    assert code == 0, out
+    assert [(r.method, r.path, r.body) for r in api.writes()] == [
+        ("PATCH", f"/v1/endpoints/{endpoint_id}", {"workersMin": 0, "workersMax": 0}),
+        ("DELETE", f"/v1/endpoints/{endpoint_id}", None),
+        ("DELETE", f"/v1/templates/{template_id}", None),
+    ]
+    assert api.endpoints == {} and all(t["isRunpod"] for t in api.templates.values())
+    # Nothing left: a second teardown finds nothing and sends nothing.
+    api.requests.clear()
+    code, out = _deploy(api, "--delete")
+    assert code == 0 and api.writes() == [] and out.count(": absent") == 2
+
+
+def test_delete_dry_run_prints_the_deletes_and_sends_none(api: RunPodRestStub) -> None:
+    _deploy(api)
+    api.requests.clear()
+    code, out = _deploy(api, "--delete", "--dry-run")
+    assert code == 0 and api.writes() == []
+    assert f"DELETE {api.base_url}/endpoints/{_endpoint(api)['id']}" in out
+    assert f"DELETE {api.base_url}/templates/{_template(api)['id']}" in out
