@@ -74,7 +74,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # ---- Ship it: worker image, RunPod endpoint, AWS stack (docs/DEPLOY.md) ----------------------
-.PHONY: image push deploy-worker destroy-worker deploy-dispatcher dispatcher-package check-deploy
+.PHONY: image push deploy-worker destroy-worker deploy-dispatcher destroy-dispatcher dispatcher-package check-deploy
 
 # The one vLLM pin: the image's base tag and the CPU test wheel both read this file.
 VLLM_PIN := $(shell cat VLLM_VERSION)
@@ -127,6 +127,10 @@ dispatcher-package:
 deploy-dispatcher: dispatcher-package $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml
 	if [ -f samconfig.toml ]; then $(SAM) deploy; else $(SAM) deploy --guided; fi
+
+# Deletes the stack (not the transcripts bucket: it is retained with your data; docs/DEPLOY.md).
+destroy-dispatcher: $(SAM_VENV)/.installed
+	$(SAM) delete
 
 check-deploy: install $(SAM_VENV)/.installed
 	$(BIN)/hadolint Dockerfile
