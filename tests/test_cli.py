@@ -150,3 +150,17 @@ def test_runs_as_a_module(cloud: LocalCloud) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == cloud.read("summaries/module/run_summary.txt").decode().strip()
+
+
+def test_client_command_lines_in_the_docs_parse() -> None:
+    """Every `python -m dispatcher.cli …` line in docs/DEPLOY.md and README.md is valid usage."""
+    import re
+    import shlex
+
+    doc = (ROOT / "docs" / "DEPLOY.md").read_text() + (ROOT / "README.md").read_text()
+    doc = doc.replace("\\\n", " ")
+    lines = re.findall(r"-m dispatcher\.cli (.+)", doc)
+    assert len(lines) >= 4
+    for line in lines:
+        words = shlex.split(re.sub(r"<[^>]+>", "x", line.split("#")[0].split("`")[0]))
+        _parser().parse_args(words)

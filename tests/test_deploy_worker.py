@@ -293,3 +293,25 @@ def test_delete_dry_run_prints_the_deletes_and_sends_none(api: RunPodRestStub) -
     assert code == 0 and api.writes() == []
     assert f"DELETE {api.base_url}/endpoints/{_endpoint(api)['id']}" in out
     assert f"DELETE {api.base_url}/templates/{_template(api)['id']}" in out
+
+
+def test_every_flag_and_make_target_in_the_deploy_doc_exists() -> None:
+    """docs/DEPLOY.md must not drift from the commands it documents."""
+    from deploy.worker import _parser
+
+    doc = (ROOT / "docs" / "DEPLOY.md").read_text() + (ROOT / "README.md").read_text()
+    first_cells = re.findall(r"^\| (`--[^|]+)\|", doc, re.M)  # the flag tables' first column
+    flags = {flag for cell in first_cells for flag in re.findall(r"--[a-z-]+", cell)}
+    assert {"--preset", "--workers-max", "--execution-timeout", "--env"} <= flags
+    known = {option for action in _parser()._actions for option in action.option_strings}
+    assert flags <= known, flags - known
+    targets = set(re.findall(r"\bmake ((?:[a-z-]+ ?)+)", doc))
+    for target in {t for group in targets for t in group.split() if not t.startswith("-")}:
+        result = subprocess.run(
+            ["make", "-n", target, "IMAGE=docker.io/acme/w"],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, (target, result.stderr)
