@@ -32,6 +32,10 @@ log = logging.getLogger("handler")
 EXIT_CONFIG = 2
 EXIT_ENGINE = 3
 PROGRESS_INTERVAL_S = 1.0
+# After the model server dies, jobs in flight fail on their own within seconds (connection refused)
+# and write their metadata: the worker waits for them this long before it exits.
+SERVER_DEATH_GRACE_S = 30.0
+_active_jobs = 0  # jobs running in this process; read by the supervisor's watcher thread
 
 
 class Progress:
@@ -56,6 +60,9 @@ class Progress:
 def _server_died(returncode: int) -> None:
     """Called by the vLLM supervisor's watcher thread: a worker without its model server must go."""
     log.error("the vLLM server exited with code %d; the worker exits so RunPod replaces it", returncode)
+    deadline = time.monotonic() + SERVER_DEATH_GRACE_S
+    while _active_jobs and time.monotonic() < deadline:
+        time.sleep(0.1)
     os._exit(EXIT_ENGINE)
 
 
@@ -81,6 +88,8 @@ def main() -> None:
     online = "RUNPOD_WEBHOOK_GET_JOB" in os.environ
 
     async def handler(job: dict[str, Any]) -> dict[str, Any]:
+        global _active_jobs
+        _active_jobs += 1
         try:
             return await runner.run(job["id"], job.get("input"), Progress(job, online))
         except EngineUnavailableError as exc:
@@ -88,6 +97,8 @@ def main() -> None:
             log.error("engine unavailable, exiting: %s", exc)
             shutdown_engine(engine)
             os._exit(EXIT_ENGINE)
+        finally:
+            _active_jobs -= 1
 
     log.info(
         "worker ready: engine=%s model=%s max_model_len=%d concurrency=%d",

@@ -4,6 +4,7 @@ exercised in test_vllm_server.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,6 +53,10 @@ class Api(http.server.BaseHTTPRequestHandler):
         self.send_response(200 if mode != "hang" else 503); self.end_headers()
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/v1/completions":
+            open(os.environ["FAKE_VLLM_CHILD"] + ".generating", "w").close()
+            time.sleep(30)
+            return self._json({"choices": [{"text": "x", "finish_reason": "stop"}]})
         self._json({"count": 1})
     def log_message(self, *a): pass
 time.sleep(0.5)
@@ -196,7 +202,7 @@ def emulator() -> Iterator[RunPodEmulator]:
 
 
 def start_worker(
-    fake_vllm: Path, tmp_path: Path, emulator: RunPodEmulator, mode: str
+    fake_vllm: Path, tmp_path: Path, emulator: RunPodEmulator, mode: str, extra: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKER_", "RUNPOD_"))}
     env.update(emulator.worker_env())
@@ -211,6 +217,7 @@ def start_worker(
             "FAKE_VLLM_MODE": mode,
             "FAKE_VLLM_CHILD": str(tmp_path / "child"),
             "PYTHONUNBUFFERED": "1",
+            **(extra or {}),
         }
     )
     log_path = tmp_path / "worker.log"
@@ -256,3 +263,52 @@ def test_a_server_that_fails_to_start_makes_the_worker_exit_with_its_last_log_li
     assert "exited with code 3 before it became healthy" in log
     assert "fatal: out of memory" in log
     assert "worker ready" not in log
+
+
+class PutSink:
+    """Records PUT bodies, standing in for a presigned metadata URL."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_PUT(self) -> None:
+                sink.bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/meta.json?X-Amz-Signature=s"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_a_job_in_flight_when_the_server_dies_still_writes_its_metadata(
+    fake_vllm, tmp_path, emulator
+) -> None:
+    """Regression: the watcher's exit used to pre-empt the job's own error report."""
+    sink = PutSink()
+    worker, log_path = start_worker(
+        fake_vllm, tmp_path, emulator, "ok", {"WORKER_ALLOW_LOOPBACK_URLS": "true"}
+    )
+    try:
+        wait_for(lambda: "worker ready" in log_path.read_text(), 60)
+        emulator.submit({"input": {"text": "Alice: we ship on Friday.", "metadata_put_url": sink.url}})
+        wait_for((tmp_path / "child.generating").exists, 30)
+        server = find_vllm_server(worker.pid)
+        assert server is not None
+        os.killpg(server, signal.SIGKILL)
+        assert worker.wait(timeout=60) == EXIT_ENGINE
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        sink.server.shutdown()
+        sink.server.server_close()
+    (body,) = sink.bodies
+    meta = json.loads(body)
+    assert (meta["status"], meta["error"]["code"]) == ("error", "engine_unavailable")
