@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.memory import GIB, KIB, MemoryPlan, ModelShape, kv_bytes_per_token
+from worker.memory import GIB, KIB, MemoryPlan, ModelShape, detect_gpu_memory_gib, kv_bytes_per_token
 from worker.presets import PRESETS
 
 MISTRAL = PRESETS["yarn-mistral-7b-128k"]
@@ -100,3 +100,16 @@ def test_kv_heads_split_across_tensor_parallel_gpus() -> None:
 def test_unknown_kv_cache_dtype_is_refused() -> None:
     with pytest.raises(ValueError, match="kv_cache_dtype"):
         kv_bytes_per_token(MISTRAL.shape, "bfloat16", "int3")
+
+
+def test_gpu_memory_is_the_smallest_gpu_that_nvidia_smi_reports(tmp_path, monkeypatch) -> None:
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho 81559\necho 46068\n")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert detect_gpu_memory_gib() == pytest.approx(46068 / 1024)
+
+
+def test_no_nvidia_smi_means_no_figure(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert detect_gpu_memory_gib() is None
