@@ -133,9 +133,8 @@ def plan_endpoint(settings: DeploySettings, endpoints: list[dict[str, Any]], tem
     changes = changed_fields(
         desired, current, create_only=ENDPOINT_CREATE_ONLY, not_echoed=ENDPOINT_NOT_ECHOED
     )
-    if changes:
-        changes.update({k: desired[k] for k in ENDPOINT_NOT_ECHOED if k in desired})
-    return _update_or_keep("endpoint", name, current, changes, f"/endpoints/{current['id']}")
+    riders = {k: desired[k] for k in ENDPOINT_NOT_ECHOED if k in desired}
+    return _update_or_keep("endpoint", name, current, changes, f"/endpoints/{current['id']}", riders)
 
 
 def plan_teardown(
@@ -188,8 +187,14 @@ def plan_teardown(
 
 
 def _update_or_keep(
-    resource: str, name: str, current: Mapping[str, Any], changes: dict[str, Any], path: str
+    resource: str,
+    name: str,
+    current: Mapping[str, Any],
+    changes: dict[str, Any],
+    path: str,
+    riders: Mapping[str, Any] | None = None,
 ) -> Step:
+    """`riders`: fields sent along with an update that cannot be compared (never echoed back)."""
     current_id = str(current.get("id"))
     if not changes:
         return Step(resource, name, "unchanged", current_id=current_id)
@@ -199,7 +204,7 @@ def _update_or_keep(
         "update",
         current_id=current_id,
         changed=tuple(sorted(changes)),
-        request=Request("PATCH", path, changes),
+        request=Request("PATCH", path, {**changes, **(riders or {})}),
     )
 
 

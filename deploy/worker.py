@@ -129,7 +129,8 @@ def run(
     if template.request is not None and not dry_run:
         assert rest is not None
         template_id = rest.send(template.request)["id"]
-        print(f"  template id {template_id}", file=out)
+        if template.action == "create":
+            print(f"  template id {template_id}", file=out)
 
     endpoint = plan_endpoint(
         settings, rest.list_endpoints() if rest else [], template_id or PENDING_TEMPLATE_ID
@@ -139,7 +140,8 @@ def run(
     if endpoint.request is not None and not dry_run:
         assert rest is not None
         endpoint_id = rest.send(endpoint.request)["id"]
-        print(f"  endpoint id {endpoint_id}", file=out)
+        if endpoint.action == "create":
+            print(f"  endpoint id {endpoint_id}", file=out)
 
     if endpoint_id:
         print(f"\nRUNPOD_ENDPOINT_URL={settings.serverless_url}/{endpoint_id}", file=out)

@@ -92,7 +92,8 @@ def test_a_new_image_patches_only_the_template_and_rolls_the_endpoint(api: RunPo
 def test_a_scaling_change_patches_only_the_changed_endpoint_fields(api: RunPodRestStub) -> None:
     _deploy(api)
     api.requests.clear()
-    assert _deploy(api, "--workers-max", "5", "--idle-timeout", "120")[0] == 0
+    code, out = _deploy(api, "--workers-max", "5", "--idle-timeout", "120")
+    assert code == 0 and "update: idleTimeout, workersMax\n" in out
     (patch,) = api.writes()
     assert patch.method == "PATCH" and patch.path == f"/v1/endpoints/{_endpoint(api)['id']}"
     # flashboot is not echoed by the API, so it rides along with any update rather than causing one.
