@@ -45,7 +45,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: install vllm-venv
+unit: install vllm-venv sam-venv
 	$(BIN)/pytest
 
 test: lint unit check-deploy
@@ -74,7 +74,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # ---- Ship it: worker image, RunPod endpoint, AWS stack (docs/DEPLOY.md) ----------------------
-.PHONY: image push deploy-worker destroy-worker deploy-dispatcher destroy-dispatcher dispatcher-package check-deploy
+.PHONY: image push deploy-worker destroy-worker deploy-dispatcher destroy-dispatcher dispatcher-package check-deploy sam-venv
 
 # The one vLLM pin: the image's base tag and the CPU test wheel both read this file.
 VLLM_PIN := $(shell cat VLLM_VERSION)
@@ -111,11 +111,14 @@ deploy-worker: install
 destroy-worker: install
 	$(BIN)/python -m deploy.worker --delete $(ARGS)
 
-# aws-sam-cli pins an older boto3 than the dev venv: it gets a venv of its own.
+# aws-sam-cli pins an older boto3 than the dev venv: it gets a venv of its own (the template
+# tests use its translator too, so `unit` builds it).
 $(SAM_VENV)/.installed:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install -q aws-sam-cli==1.170.0 2>&1 | $(QUIET_PIP)
 	touch $@
+
+sam-venv: $(SAM_VENV)/.installed
 
 # The Lambda's code: the dispatcher package alone (boto3 is in the runtime), without the client CLI.
 dispatcher-package:
