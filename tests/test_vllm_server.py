@@ -140,10 +140,14 @@ def test_tokenize_counts_match_the_tokenizers_own_counts(vllm_server: TinyServer
             assert json.loads(answer.read())["count"] == len(tokenizer.encode(text).ids)  # with BOS
 
 
-def test_a_chat_template_is_detected_and_counted_as_the_server_bills_it(vllm_server: TinyServer) -> None:
-    engine = engine_for(vllm_server.base_url, vllm_server, chat=None)
-    assert engine.chat is True
-    task = SummaryTask(kind="single", content="\n".join(corpus(10)), max_tokens=16)
+def test_a_chat_template_is_detected(vllm_server: TinyServer) -> None:
+    assert engine_for(vllm_server.base_url, vllm_server, chat=None).chat is True
+
+
+@pytest.mark.parametrize("chat", [False, True], ids=["completion", "chat"])
+def test_the_counted_prompt_is_exactly_what_the_server_bills(vllm_server: TinyServer, chat: bool) -> None:
+    engine = engine_for(vllm_server.base_url, vllm_server, chat=chat)
+    task = SummaryTask(kind="map", content="\n".join(corpus(10)), max_tokens=16, part=2, parts=3)
 
     async def both() -> tuple[int, int]:
         try:
