@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # pip on some machines warns about every package of a missing extra index: keep the output readable.
-QUIET_PIP := grep -v "is ignored: it is neither a file nor a directory" || true
+# Only grep's "no line left" status is forgiven; with pipefail a failing pip still fails the target.
+QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || test $$? -eq 1; }
 
 .PHONY: install demo test lint unit clean vllm-venv bench eval
 .DEFAULT_GOAL := help
