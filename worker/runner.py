@@ -57,12 +57,14 @@ class JobRunner:
         try:
             job = JobInput.parse(raw_input)
         except JobInputError as exc:
-            log.warning("job %s rejected: %s", job_id, exc)
+            log.warning("job %s rejected: %s", job_id, exc, extra={"job_id": job_id})
             await self._report_unparsed(raw_input, meta, exc, started)
             return {"error": str(exc)}
 
         meta["source"] = job.source.model_dump(exclude_none=True) if job.source else None
         key = job.source.key if job.source else None
+        # Structured fields on every line about this job (worker/logs.py JsonFormatter).
+        ctx = {"job_id": job_id, "object_key": key}
         requested = job.options.max_tokens
         granted = min(requested or self._settings.default_max_tokens, self._settings.max_output_tokens)
         meta["options"] = {
@@ -85,7 +87,12 @@ class JobRunner:
             decoded = decode(data)
             meta["input"] = {"bytes": len(data), "chars": len(decoded.text), "encoding": decoded.encoding}
             log.info(
-                "job %s: %d bytes (%s) from %s", job_id, len(data), decoded.encoding, key or "inline text"
+                "job %s: %d bytes (%s) from %s",
+                job_id,
+                len(data),
+                decoded.encoding,
+                key or "inline text",
+                extra=ctx,
             )
 
             tick = time.perf_counter()
@@ -120,7 +127,7 @@ class JobRunner:
             meta["error"] = None
             await self._write_metadata(job.metadata_put_url, meta, timings, started)
         except WorkerError as exc:
-            log.warning("job %s failed (%s): %s", job_id, exc.code, exc)
+            log.warning("job %s failed (%s): %s", job_id, exc.code, exc, extra=ctx)
             meta["status"] = "error"
             meta["error"] = {"code": exc.code, "message": str(exc)}
             await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
@@ -133,13 +140,13 @@ class JobRunner:
             stopped = JobStoppedError(
                 "the job was stopped by the platform (cancelled, or over policy.executionTimeout)"
             )
-            log.warning("job %s stopped: %s", job_id, stopped)
+            log.warning("job %s stopped: %s", job_id, stopped, extra=ctx)
             meta["status"] = "error"
             meta["error"] = {"code": stopped.code, "message": str(stopped)}
             await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
             raise
         except Exception as exc:
-            log.exception("job %s: unexpected error", job_id)
+            log.exception("job %s: unexpected error", job_id, extra=ctx)
             meta["status"] = "error"
             meta["error"] = {"code": "internal_error", "message": f"internal error: {type(exc).__name__}"}
             await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
@@ -186,8 +193,13 @@ class JobRunner:
         try:
             await self._write_metadata(url, meta, timings, started)
         except WorkerError as exc:
+            source = meta.get("source") or {}
             log.error(
-                "metadata for job %s could not be written to %s: %s", meta["job_id"], redact(url or ""), exc
+                "metadata for job %s could not be written to %s: %s",
+                meta["job_id"],
+                redact(url or ""),
+                exc,
+                extra={"job_id": meta["job_id"], "object_key": source.get("key")},
             )
 
     async def _report_unparsed(
