@@ -22,7 +22,8 @@ from pathlib import Path
 from bench.machine import describe
 from eval import report
 from eval.data import DATA_ENV, DEFAULT_DIR, ROOT, DataMissingError, Meeting, load
-from eval.systems import System, cut, engine_system, extractive, lead, sumy_system
+from eval.systems import EngineSystem, System, cut, extractive, lead, sumy_system
+from worker.errors import WorkerError
 
 METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 BASELINES = ("lead", "lexrank", "textrank", "extractive")
@@ -67,7 +68,7 @@ def score_all(meetings: list[Meeting], systems: Mapping[str, System], progress: 
     return list(results.values())
 
 
-def build_llm(args: argparse.Namespace) -> System:
+def build_llm(args: argparse.Namespace) -> EngineSystem:
     """An OpenAI-compatible engine built exactly as the worker builds it (`build_engine`)."""
     from worker.engines import build_engine
     from worker.settings import WorkerSettings
@@ -78,7 +79,7 @@ def build_llm(args: argparse.Namespace) -> System:
     if args.model:
         env["WORKER_OPENAI_MODEL"] = args.model
     engine = build_engine(WorkerSettings.from_env(env))
-    return engine_system(engine, args.max_tokens)
+    return EngineSystem(engine, args.max_tokens)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -117,11 +118,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown system(s): {', '.join(unknown)}; choose from {', '.join(factories)}", file=sys.stderr)
         return 2
     systems: dict[str, System] = {name: factories[name]() for name in wanted}
-    if args.engine == "openai":
-        systems["llm"] = build_llm(args)
+    try:
+        llm = build_llm(args) if args.engine == "openai" else None
+    except WorkerError as exc:
+        print(f"cannot use the {args.engine} engine: {exc}", file=sys.stderr)
+        return 2
+    if llm is not None:
+        systems["llm"] = llm
     machine = describe()
     print(f"scoring {len(systems)} systems on {len(meetings)} meetings from {args.data}", file=sys.stderr)
-    results = score_all(meetings, systems)
+    try:
+        results = score_all(meetings, systems)
+    finally:
+        if llm is not None:
+            llm.close()
     command = "python -m eval.rouge " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report.render(meetings, results, args.data, command.strip(), machine)
     print(report.headline(results))

@@ -117,15 +117,20 @@ def sumy_system(method: str) -> System:
     return run
 
 
-def engine_system(engine: Engine, max_tokens: int) -> System:
+class EngineSystem:
     """Any engine through the worker's real summariser (one pass or map → reduce)."""
 
-    # One loop for every meeting: an HTTP engine's session is bound to the loop that opened it.
-    loop = asyncio.new_event_loop()
+    def __init__(self, engine: Engine, max_tokens: int) -> None:
+        self._engine = engine
+        self._max_tokens = max_tokens
+        # One loop for every meeting: an HTTP engine's session is bound to the loop that opened it.
+        self._loop = asyncio.new_event_loop()
 
-    def run(transcript: str, words: int) -> list[str]:
-        options = SummaryOptions(max_tokens=max_tokens)
-        summary = loop.run_until_complete(Summarizer(engine).summarize(transcript, options))
+    def __call__(self, transcript: str, words: int) -> list[str]:
+        options = SummaryOptions(max_tokens=self._max_tokens)
+        summary = self._loop.run_until_complete(Summarizer(self._engine).summarize(transcript, options))
         return [line.strip() for line in summary.text.splitlines() if line.strip()]
 
-    return run
+    def close(self) -> None:
+        self._loop.run_until_complete(self._engine.aclose())
+        self._loop.close()

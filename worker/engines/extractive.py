@@ -27,6 +27,8 @@ STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
 MIN_BUDGET = 60
 # MMR looks at the best-ranked sentences only, so selection stays linear in transcript length.
 _POOL = 2000
+# Cosine similarity above which a sentence counts as a repeat of one already picked.
+_DUPLICATE = 0.9
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -192,6 +194,8 @@ class ExtractiveEngine:
             used += best.tokens
             for s in candidates:
                 redundancy[s.index] = max(redundancy[s.index], _cosine(s, best))
+            # A near-copy of a pick says nothing new, even when the budget has room left for it.
+            candidates = [s for s in candidates if redundancy[s.index] < _DUPLICATE]
         if not picked:
             # Budget smaller than any sentence: the start of the most central one.
             top = max(items, key=lambda s: relevance[s.index])

@@ -1,0 +1,107 @@
+"""The extractive engine: a real, labelled summariser that picks verbatim sentences within budget."""
+
+from __future__ import annotations
+
+import asyncio
+
+from worker.engines.base import SummaryTask
+from worker.engines.extractive import HEADINGS, LABEL, ExtractiveEngine, count_tokens
+
+MEETING = """\
+Alice: Good morning everyone, let's start the budget review for the mobile app project.
+Bob: Yeah.
+Alice: The mobile app budget is twelve thousand euros and the design phase used most of it.
+Carol: The design phase took longer because the user interface tests failed twice.
+Bob: Um, okay.
+Carol: The user interface tests now pass on both phones and tablets after the redesign.
+Alice: We decided to move the launch of the mobile app to the end of March.
+Bob: I'll send the revised budget to the finance team by Friday.
+Dave: The marketing survey says young users want a dark theme and faster search.
+Carol: Search speed depends on the new backend, which the platform team delivers in February.
+Alice: Right.
+Dave: The survey also found that price matters less than battery use for our users.
+"""
+
+
+def test_summary_is_labelled_as_extractive_with_headings() -> None:
+    summary = ExtractiveEngine().summarise(MEETING, 400)
+    assert summary.splitlines()[0] == LABEL
+    assert any(heading in summary for heading in HEADINGS)
+
+
+def test_every_picked_sentence_is_verbatim_from_the_transcript() -> None:
+    for sentence in ExtractiveEngine().rank(MEETING, 120, with_speakers=False):
+        assert sentence in MEETING
+
+
+def test_rank_keeps_transcript_order_and_speaker_labels() -> None:
+    picked = ExtractiveEngine().rank(MEETING, 150)
+    positions = [MEETING.index(line) for line in picked]
+    assert positions == sorted(positions)
+    assert all(line.split(":")[0] in {"Alice", "Bob", "Carol", "Dave"} for line in picked)
+
+
+def test_rank_stays_within_the_token_budget() -> None:
+    for budget in (20, 60, 150):
+        picked = ExtractiveEngine().rank(MEETING, budget)
+        assert sum(count_tokens(f"- {line}") for line in picked) <= budget
+
+
+def test_summary_stays_within_max_tokens() -> None:
+    for budget in (80, 200):
+        assert count_tokens(ExtractiveEngine().summarise(MEETING, budget)) <= budget
+
+
+def test_filler_turns_are_not_picked() -> None:
+    picked = ExtractiveEngine().rank(MEETING, 150, with_speakers=False)
+    assert "Yeah." not in picked and "Um, okay." not in picked and "Right." not in picked
+
+
+def test_repeated_sentences_are_picked_once() -> None:
+    repeated = "Carol: The user interface tests now pass on both phones and tablets after the redesign.\n"
+    picked = ExtractiveEngine().rank(MEETING + repeated * 20, 200, with_speakers=False)
+    assert sum("tests now pass" in line for line in picked) == 1
+
+
+def test_decisions_and_action_items_get_their_own_sections() -> None:
+    short = (
+        "Alice: We decided to move the launch of the mobile app to the end of March.\n"
+        "Bob: I'll send the revised budget to the finance team by Friday.\n"
+        "Carol: The survey found that battery use matters more than price for our users.\n"
+    )
+    summary = ExtractiveEngine().summarise(short, 1000)
+    sections = {part.split("\n", 1)[0]: part for part in summary.split("\n\n")}
+    assert "decided to move the launch" in sections["Decisions"]
+    assert "send the revised budget" in sections["Action items"]
+    assert "battery use matters" in sections["Key points"]
+
+
+def test_a_budget_below_any_sentence_returns_the_start_of_the_most_central_one() -> None:
+    picked = ExtractiveEngine().rank(MEETING, 6, with_speakers=False)
+    assert len(picked) == 1
+    assert 0 < len(picked[0].split()) <= 3
+
+
+def test_reduce_input_loses_our_own_label_and_headings() -> None:
+    engine = ExtractiveEngine()
+    partial = engine.summarise(MEETING, 300)
+    merged = engine.summarise(f"## Part 1\n{partial}\n\n## Part 2\n{partial}", 300)
+    assert merged.count(LABEL) == 1
+    assert "## Part" not in merged
+
+
+def test_complete_reports_token_counts_of_prompt_and_answer() -> None:
+    engine = ExtractiveEngine()
+    task = SummaryTask(kind="single", content=MEETING, max_tokens=150)
+    result = asyncio.run(engine.complete(task))
+    assert result.prompt_tokens == asyncio.run(engine.prompt_tokens(task)) == count_tokens(MEETING)
+    assert result.completion_tokens == count_tokens(result.text) <= 150
+
+
+def test_a_long_transcript_is_summarised_within_budget() -> None:
+    long = "\n".join(
+        f"Speaker {i % 7}: Topic {i % 97} needs item {i} reviewed by the group." for i in range(20_000)
+    )
+    summary = ExtractiveEngine().summarise(long, 500)
+    assert summary.startswith(LABEL)
+    assert count_tokens(summary) <= 500
