@@ -4,7 +4,8 @@ It ranks the transcript's own sentences and returns the best ones verbatim, grou
 points, decisions and action items. It is labelled as extractive in the summary's first line and in
 the metadata, so nobody mistakes it for the LLM. Method: TF-IDF centroid similarity (how typical a
 sentence is of the meeting), a length prior (one-word turns carry little), a small bonus for
-decision/action cues, then maximal marginal relevance so the picks do not repeat each other.
+decision/action cues, then maximal marginal relevance so the picks do not repeat each other (a
+near-copy of a pick is never taken).
 Scoring is linear in the number of sentences; MMR then works on the 2,000 best only, so its cost
 is bounded by that pool times the number picked and a 1M-token transcript takes seconds. On the
 QMSum validation meetings it beats sumy's TextRank and LexRank (docs/EVAL.md).
