@@ -233,17 +233,25 @@ def test_s3_test_event_dispatches_nothing_and_does_not_fail(
 
 
 @pytest.mark.parametrize(
-    ("name", "mutate", "reason"),
+    ("mutate", "reason"),
     [
-        ("no_object_key", lambda r: r["s3"]["object"].pop("key"), "missing s3.bucket.name or s3.object.key"),
-        ("no_bucket", lambda r: r["s3"].pop("bucket"), "missing s3.bucket.name or s3.object.key"),
-        ("no_s3_section", lambda r: r.pop("s3"), "missing s3.bucket.name or s3.object.key"),
-        ("no_event_name", lambda r: r.pop("eventName"), "not an upload"),
-        ("object_removed", lambda r: r.update(eventName="ObjectRemoved:Delete"), "not an upload"),
+        pytest.param(
+            lambda r: r["s3"]["object"].pop("key"),
+            "missing s3.bucket.name or s3.object.key",
+            id="no_object_key",
+        ),
+        pytest.param(
+            lambda r: r["s3"].pop("bucket"), "missing s3.bucket.name or s3.object.key", id="no_bucket"
+        ),
+        pytest.param(lambda r: r.pop("s3"), "missing s3.bucket.name or s3.object.key", id="no_s3_section"),
+        pytest.param(lambda r: r.pop("eventName"), "not an upload", id="no_event_name"),
+        pytest.param(
+            lambda r: r.update(eventName="ObjectRemoved:Delete"), "not an upload", id="object_removed"
+        ),
     ],
 )
 def test_record_with_missing_fields_is_skipped_with_its_reason(
-    name: str, mutate: Any, reason: str, dispatcher: Dispatcher, emulator: RunPodEmulator
+    mutate: Any, reason: str, dispatcher: Dispatcher, emulator: RunPodEmulator
 ) -> None:
     event = copy.deepcopy(load_event("s3_put.json"))
     mutate(event["Records"][0])
