@@ -256,7 +256,7 @@ def test_module_entrypoint_dry_run_runs_as_a_command() -> None:
 def test_make_deploy_worker_passes_the_pinned_image_tag() -> None:
     pin = (ROOT / "VLLM_VERSION").read_text().strip()
     result = subprocess.run(
-        ["make", "-n", "deploy-worker", "IMAGE=docker.io/acme/w", "ARGS=--dry-run"],
+        ["make", "--no-print-directory", "-n", "deploy-worker", "IMAGE=docker.io/acme/w", "ARGS=--dry-run"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -309,7 +309,7 @@ def test_every_flag_and_make_target_in_the_deploy_doc_exists() -> None:
     targets = set(re.findall(r"\bmake ((?:[a-z-]+ ?)+)", doc))
     for target in {t for group in targets for t in group.split() if not t.startswith("-")}:
         result = subprocess.run(
-            ["make", "-n", target, "IMAGE=docker.io/acme/w"],
+            ["make", "--no-print-directory", "-n", target, "IMAGE=docker.io/acme/w"],
             cwd=ROOT,
             capture_output=True,
             timeout=60,

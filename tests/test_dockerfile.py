@@ -88,7 +88,7 @@ def test_cpu_test_wheel_reads_the_same_pin() -> None:
 
 def test_make_image_builds_with_the_pinned_version_and_tag() -> None:
     result = subprocess.run(
-        ["make", "-n", "image", "IMAGE=docker.io/acme/worker"],
+        ["make", "--no-print-directory", "-n", "image", "IMAGE=docker.io/acme/worker"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -103,7 +103,14 @@ def test_make_image_builds_with_the_pinned_version_and_tag() -> None:
 
 def test_make_image_with_a_model_bakes_it_and_passes_the_token_as_a_secret() -> None:
     result = subprocess.run(
-        ["make", "-n", "image", "MODEL_ID=NousResearch/Yarn-Mistral-7b-128k", "MODEL_REVISION=abc123"],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "image",
+            "MODEL_ID=NousResearch/Yarn-Mistral-7b-128k",
+            "MODEL_REVISION=abc123",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -122,7 +129,7 @@ def test_make_image_with_a_model_bakes_it_and_passes_the_token_as_a_secret() -> 
 def test_make_push_refuses_an_image_without_a_registry() -> None:
     # A clean environment: an IMAGE exported in the developer's shell must not reach `docker push`.
     result = subprocess.run(
-        ["make", "push"],
+        ["make", "--no-print-directory", "push"],
         cwd=ROOT,
         capture_output=True,
         text=True,
