@@ -24,7 +24,7 @@ REAL_POLL_S = 5.0
 POLL_S = 0.1  # scaled: 1/50 of the seed's 5 s
 SCALE = POLL_S / REAL_POLL_S
 SIZES = (16_000, 128_000)
-JOBS_PER_SIZE = 4
+JOBS_PER_SIZE = 10
 BUCKET = "bench-dispatch"
 
 
