@@ -11,7 +11,9 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -21,7 +23,7 @@ os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
 import runpod
 
 from worker import logs
-from worker.engines import build_engine, shutdown_engine
+from worker.engines import Engine, build_engine, shutdown_engine
 from worker.errors import ConfigError, EngineUnavailableError
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
@@ -32,10 +34,12 @@ log = logging.getLogger("handler")
 EXIT_CONFIG = 2
 EXIT_ENGINE = 3
 PROGRESS_INTERVAL_S = 1.0
-# After the model server dies, jobs in flight fail on their own within seconds (connection refused)
-# and write their metadata: the worker waits for them this long before it exits.
-SERVER_DEATH_GRACE_S = 30.0
-_active_jobs = 0  # jobs running in this process; read by the supervisor's watcher thread
+# When the model server is gone the worker stops the SDK's loop the SDK's own way (SIGTERM): no more
+# jobs are taken, jobs already taken fail fast, write their metadata and are reported failed, and
+# main() exits EXIT_ENGINE so RunPod replaces the worker. If the loop has not stopped by this
+# deadline, the worker exits anyway.
+SHUTDOWN_BACKSTOP_S = 45.0
+_engine_lost = threading.Event()
 
 
 class Progress:
@@ -60,9 +64,22 @@ class Progress:
 def _server_died(returncode: int) -> None:
     """Called by the vLLM supervisor's watcher thread: a worker without its model server must go."""
     log.error("the vLLM server exited with code %d; the worker exits so RunPod replaces it", returncode)
-    deadline = time.monotonic() + SERVER_DEATH_GRACE_S
-    while _active_jobs and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _stop_worker(None)
+
+
+def _stop_worker(engine: Engine | None) -> None:
+    if _engine_lost.is_set():
+        return
+    _engine_lost.set()
+    os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=_backstop, args=(engine,), name="engine-lost-backstop", daemon=True).start()
+
+
+def _backstop(engine: Engine | None) -> None:
+    time.sleep(SHUTDOWN_BACKSTOP_S)
+    log.error("the worker loop did not stop within %.0fs of losing the engine; exiting", SHUTDOWN_BACKSTOP_S)
+    if engine is not None:
+        shutdown_engine(engine)  # a hung but living server must not outlive us (os._exit skips atexit)
     os._exit(EXIT_ENGINE)
 
 
@@ -88,17 +105,14 @@ def main() -> None:
     online = "RUNPOD_WEBHOOK_GET_JOB" in os.environ
 
     async def handler(job: dict[str, Any]) -> dict[str, Any]:
-        global _active_jobs
-        _active_jobs += 1
         try:
             return await runner.run(job["id"], job.get("input"), Progress(job, online))
         except EngineUnavailableError as exc:
-            # The job's metadata already says so; this worker can do nothing more.
-            log.error("engine unavailable, exiting: %s", exc)
-            shutdown_engine(engine)
-            os._exit(EXIT_ENGINE)
-        finally:
-            _active_jobs -= 1
+            # The metadata already says so: report the job failed and stop this worker (an external
+            # server has no supervisor to notice; a local one may be hung rather than dead).
+            log.error("engine unavailable, the worker stops: %s", exc)
+            _stop_worker(engine)
+            return {"error": str(exc)}
 
     log.info(
         "worker ready: engine=%s model=%s max_model_len=%d concurrency=%d",
@@ -113,6 +127,8 @@ def main() -> None:
         )
     finally:
         shutdown_engine(engine)
+    if _engine_lost.is_set():
+        sys.exit(EXIT_ENGINE)
 
 
 if __name__ == "__main__":
