@@ -57,8 +57,9 @@ def missing_message(folder: Path) -> str:
         f"  {folder}/ES2006a.txt\n"
         f"  {folder}/ES2006a.summary.txt\n"
         '(optionally a manifest.jsonl with {"id": ..., "domain": ...} rows), or point the harness\n'
-        f"at another folder with --data DIR or {DATA_ENV}=DIR. The numbers in docs/EVAL.md were measured\n"
-        "on the 35 QMSum validation meetings (github.com/Yale-LILY/QMSum, MIT licence)."
+        f"at another folder with `make eval EVAL_DATA=DIR`, --data DIR or {DATA_ENV}=DIR. The numbers in\n"
+        "docs/EVAL.md were measured on the 35 QMSum validation meetings\n"
+        "(github.com/Yale-LILY/QMSum, MIT licence)."
     )
 
 
