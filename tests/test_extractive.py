@@ -105,3 +105,18 @@ def test_a_long_transcript_is_summarised_within_budget() -> None:
     summary = ExtractiveEngine().summarise(long, 500)
     assert summary.startswith(LABEL)
     assert count_tokens(summary) <= 500
+
+
+def test_small_talk_never_fills_a_roomy_budget() -> None:
+    # Regression: with room left, MMR picked "Bye, everyone." and "Thanks." for having no overlap.
+    substance = [
+        "Alice: The payment screen crashes on older Android phones when biometric login is enabled.",
+        "Bob: The crash comes from the keystore migration that shipped in the last release.",
+        "Carol: Support received two hundred tickets about the payment crash this week.",
+        "Alice: We decided to ship a hotfix with a PIN fallback for the affected Android phones.",
+        "Bob: I will prepare the keystore hotfix and send the estimate to Alice by Thursday.",
+    ]
+    small_talk = ["Carol: Thanks.", "Bob: Bye, everyone.", "Alice: Okay.", "Carol: Later."]
+    text = ExtractiveEngine().summarise("\n".join(substance + small_talk), max_tokens=2000, style="detailed")
+    for line in small_talk:
+        assert line not in text

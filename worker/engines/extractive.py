@@ -30,6 +30,9 @@ MIN_BUDGET = 60
 _POOL = 2000
 # Cosine similarity above which a sentence counts as a repeat of one already picked.
 _DUPLICATE = 0.9
+# A sentence far less central than the best one ("Thanks.", "Bye, everyone.") is never picked just
+# because the budget has room: a summary may end shorter than its budget.
+_FLOOR = 0.25
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -173,9 +176,11 @@ class ExtractiveEngine:
             length_prior = min(1.0, content_words / self._saturation)
             cue = 1.15 if (_DECISION.search(s.text) or _ACTION.search(s.text)) else 1.0
             relevance[s.index] = cos * length_prior * cue
-        candidates = sorted((s for s in items if relevance[s.index] > 0), key=lambda s: -relevance[s.index])[
-            :_POOL
-        ]
+        floor = _FLOOR * max(relevance.values())
+        candidates = sorted(
+            (s for s in items if relevance[s.index] > 0 and relevance[s.index] >= floor),
+            key=lambda s: -relevance[s.index],
+        )[:_POOL]
         picked: list[_Sentence] = []
         used = 0
         # Each candidate's similarity to its closest pick, updated once per pick (not recomputed).
