@@ -117,7 +117,7 @@ class LocalCloud:
         self.stop_worker()
         self.emulator.stop()
         if self._moto is not None:
-            _terminate(self._moto)
+            terminate(self._moto)
             self._moto = None
         for handle in self._log_files:
             handle.close()
@@ -222,7 +222,7 @@ class LocalCloud:
 
     def stop_worker(self) -> None:
         if self.worker is not None:
-            _terminate(self.worker)
+            terminate(self.worker)
             self.worker = None
 
     def _run_bridge(self) -> None:
@@ -277,7 +277,8 @@ class LocalCloud:
         return self.s3.get_object(Bucket=self.config.bucket, Key=key)["Body"].read()
 
 
-def _terminate(process: subprocess.Popen[bytes]) -> None:
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 10 s: for processes this code started, by their handle."""
     if process.poll() is None:
         process.terminate()
         try:

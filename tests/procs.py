@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from devstack.cloud import terminate
 from devstack.runpod_emulator import RunPodEmulator
 from tests.conftest import ROOT
 
@@ -34,13 +35,7 @@ def worker_process(emulator: RunPodEmulator, log: Path, **env: str) -> Iterator[
         try:
             yield process
         finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            terminate(process)
 
 
 def until(check: Callable[[], T], timeout_s: float, what: str) -> T:
