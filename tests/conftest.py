@@ -79,6 +79,17 @@ def s3(moto_endpoint: str) -> Any:
 
 
 @pytest.fixture
+def dynamodb(moto_endpoint: str) -> Any:
+    return boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=moto_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
 def bucket(s3: Any, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh bucket per test (name derived from the test), emptied and deleted afterwards."""
     name = "t-" + "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:50]

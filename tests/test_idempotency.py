@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from devstack.cloud import free_port
@@ -28,14 +27,8 @@ from tests.conftest import ROOT, load_event
 
 
 @pytest.fixture
-def table(moto_endpoint: str) -> Iterator[str]:
-    client = boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        endpoint_url=moto_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+def table(dynamodb: Any) -> Iterator[str]:
+    client = dynamodb
     name = f"idem-{uuid.uuid4().hex[:10]}"
     client.create_table(**table_definition(name))
     yield name

@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from devstack.cloud import CloudConfig, LocalCloud
@@ -116,14 +115,7 @@ def test_burst_of_1000_uploads_ends_in_1000_summaries_none_lost_none_duplicated(
 
 
 @pytest.fixture
-def idempotent_dispatcher(emulator: RunPodEmulator, moto_endpoint: str) -> Any:
-    dynamodb = boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        endpoint_url=moto_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+def idempotent_dispatcher(emulator: RunPodEmulator, moto_endpoint: str, dynamodb: Any) -> Any:
     dynamodb.create_table(**table_definition("load-idem"))
     env = {
         "RUNPOD_API_KEY": emulator.api_key,
