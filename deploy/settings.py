@@ -148,12 +148,12 @@ class DeploySettings:
 
     def template_env(self) -> dict[str, str]:
         """The worker's environment on RunPod: engine, preset, limits, concurrency (+ extras)."""
-        from worker.engines.settings import MODEL_PRESET
         from worker.settings import (
             CONCURRENCY,
             ENGINE,
             MAX_OUTPUT_TOKENS,
             MAX_TRANSCRIPT_BYTES,
+            MODEL_PRESET,
             WorkerSettings,
         )
 
@@ -178,8 +178,8 @@ def gpu_types_for(memory_gib: float) -> tuple[str, ...]:
 
 def _preset_needs(name: str) -> tuple[float, int]:
     """(GPU memory GiB, GPUs per worker) of a model preset; fails on an unknown one."""
+    from worker.engines import find_preset
     from worker.errors import ConfigError
-    from worker.presets import find_preset
 
     try:
         preset = find_preset(name)
@@ -201,21 +201,18 @@ def parse_worker_env(raw: str) -> tuple[tuple[str, str], ...]:
 
 
 def known_worker_variables() -> frozenset[str]:
-    """Every `WORKER_*` name the worker reads (the constants of its two settings modules)."""
+    """Every `WORKER_*` name the worker reads (the constants of its one settings module)."""
     from worker import settings as worker_settings
-    from worker.engines import settings as engine_settings
 
-    names = set()
-    for module in (worker_settings, engine_settings):
-        for value in vars(module).values():
-            if isinstance(value, str) and value.startswith("WORKER_") and value.isupper():
-                names.add(value)
-    return frozenset(names | {"WORKER_LOG_LEVEL"})  # read by handler.py itself
+    return frozenset(
+        value
+        for value in vars(worker_settings).values()
+        if isinstance(value, str) and value.startswith("WORKER_") and value.isupper()
+    )
 
 
 def check_worker_env(env: Mapping[str, str]) -> None:
     """Refuse a worker environment the worker would refuse (or silently ignore) at start-up."""
-    from worker.engines.settings import EngineSettings
     from worker.errors import ConfigError
     from worker.settings import WorkerSettings
 
@@ -224,6 +221,5 @@ def check_worker_env(env: Mapping[str, str]) -> None:
         raise DeployConfigError(f"unknown worker setting(s): {', '.join(unknown)} (typo?)")
     try:
         WorkerSettings.from_env(env)
-        EngineSettings.from_env(env)
     except ConfigError as exc:
         raise DeployConfigError(f"the worker would refuse this environment: {exc}") from exc

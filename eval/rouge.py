@@ -78,7 +78,7 @@ def build_llm(args: argparse.Namespace) -> EngineSystem:
         env["WORKER_OPENAI_BASE_URL"] = args.url
     if args.model:
         env["WORKER_OPENAI_MODEL"] = args.model
-    engine = build_engine(WorkerSettings.from_env(env))
+    engine = build_engine(WorkerSettings.from_env(env).engine_settings)
     return EngineSystem(engine, args.max_tokens)
 
 

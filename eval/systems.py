@@ -22,10 +22,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from worker.engines.base import Engine
-from worker.engines.extractive import ExtractiveEngine, count_tokens
-from worker.summarize import Summarizer, SummaryOptions
-from worker.transcript import normalise, sentences, utterances
+from worker.engines import Engine, ExtractiveEngine, sentences, utterances
+from worker.engines import count_word_tokens as count_tokens
+from worker.summarize import Summarizer
+from worker.transcript import normalise
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # A system maps (transcript, reference length in words) to its chosen sentences.
@@ -127,8 +127,9 @@ class EngineSystem:
         self._loop = asyncio.new_event_loop()
 
     def __call__(self, transcript: str, words: int) -> list[str]:
-        options = SummaryOptions(max_tokens=self._max_tokens)
-        summary = self._loop.run_until_complete(Summarizer(self._engine).summarize(transcript, options))
+        summary = self._loop.run_until_complete(
+            Summarizer(self._engine).summarize(transcript, self._max_tokens)
+        )
         return [line.strip() for line in summary.text.splitlines() if line.strip()]
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from worker.engines.base import Completion, SummaryTask
+from worker.engines import Completion, SummaryTask
 
 PROMPT_OVERHEAD = 20
 

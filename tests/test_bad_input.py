@@ -29,7 +29,7 @@ from dispatcher.presign import Presigner, make_s3_client
 from dispatcher.runpod_api import RunPodClient
 from tests.conftest import load_event
 from tests.procs import until, worker_process
-from worker.engines.extractive import ExtractiveEngine
+from worker.engines import ExtractiveEngine
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings

@@ -14,10 +14,9 @@ import pytest
 
 from bench.transcripts import transcript
 from devstack.cloud import free_port, wait_http
-from worker.engines import build_engine
-from worker.engines.base import SummaryTask
-from worker.engines.extractive import count_tokens
-from worker.engines.fixed import LABEL, FixedLatencyEngine
+from worker.engines import FIXED_LABEL as LABEL
+from worker.engines import FixedLatencyEngine, SummaryTask, build_engine
+from worker.engines import count_word_tokens as count_tokens
 from worker.errors import ConfigError
 from worker.settings import WorkerSettings
 
@@ -94,7 +93,7 @@ def test_fixed_engine_is_selected_by_settings_with_its_latency() -> None:
     engine = build_engine(
         WorkerSettings.from_env(
             {"WORKER_ENGINE": "fixed", "WORKER_FIXED_LATENCY_MS": "250", "WORKER_FIXED_MAX_MODEL_LEN": "4096"}
-        )
+        ).engine_settings
     )
     assert isinstance(engine, FixedLatencyEngine)
     assert (engine.latency_s, engine.max_model_len) == (0.25, 4096)

@@ -18,7 +18,6 @@ from deploy.worker import main, run
 from devstack.runpod_rest_stub import RunPodRestStub
 from dispatcher.app import Dispatcher
 from tests.conftest import ROOT
-from worker.engines.settings import EngineSettings
 from worker.settings import WorkerSettings
 
 IMAGE = "docker.io/acme/transcript-worker:0.1.0-vllm0.32.0-abc1234"
@@ -117,7 +116,8 @@ def test_template_env_is_an_environment_the_worker_accepts(api: RunPodRestStub) 
     _deploy(api, "--preset", "yarn-mistral-7b-64k", "--env", "WORKER_MAX_MODEL_LEN=32768")
     env = _template(api)["env"]
     assert env["RUNPOD_LOG_LEVEL"] == "INFO"  # the SDK logs presigned URLs at DEBUG
-    worker, engine = WorkerSettings.from_env(env), EngineSettings.from_env(env)
+    worker = WorkerSettings.from_env(env)
+    engine = worker.engine_settings
     assert worker.engine == "vllm"
     assert (engine.preset, engine.max_model_len) == ("yarn-mistral-7b-64k", 32768)
     # a 48 GB preset gets 48 GB GPUs first

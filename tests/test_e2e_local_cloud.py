@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.cloud import CloudConfig, LocalCloud
-from worker.engines.extractive import LABEL
+from worker.engines import EXTRACTIVE_LABEL as LABEL
 
 MEETING = """Alice: Good morning, let's review the warehouse migration plan for the second quarter.
 Bob: The new scanners arrive on the third of May, but the inventory software still needs an update.

@@ -1,4 +1,4 @@
-"""S3 event parsing and key rules: the traps of DESIGN.md §6 that live in pure code."""
+"""S3 event parsing and key rules: the traps of docs/ARCHITECTURE.md that live in pure code."""
 
 from __future__ import annotations
 

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import asyncio
 
-from worker.engines.base import SummaryTask
-from worker.engines.extractive import HEADINGS, LABEL, ExtractiveEngine, count_tokens
+from worker.engines import (
+    EXTRACTIVE_HEADINGS as HEADINGS,
+)
+from worker.engines import (
+    EXTRACTIVE_LABEL as LABEL,
+)
+from worker.engines import (
+    ExtractiveEngine,
+    SummaryTask,
+)
+from worker.engines import (
+    count_word_tokens as count_tokens,
+)
 
 MEETING = """\
 Alice: Good morning everyone, let's start the budget review for the mobile app project.

@@ -30,7 +30,7 @@ from dispatcher.runpod_api import RunPodClient
 from dispatcher.settings import Settings
 from tests.conftest import ROOT, load_event
 from tests.procs import until, worker_process
-from worker.engines.extractive import ExtractiveEngine
+from worker.engines import ExtractiveEngine
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings

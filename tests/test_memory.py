@@ -1,11 +1,18 @@
-"""The memory planner against DESIGN.md §3's table: KV bytes per token, totals, fits and advice."""
+"""The memory planner against the models' published shapes: KV bytes per token, totals, fits and advice."""
 
 from __future__ import annotations
 
 import pytest
 
-from worker.memory import GIB, KIB, MemoryPlan, ModelShape, detect_gpu_memory_gib, kv_bytes_per_token
-from worker.presets import PRESETS
+from worker.engines import (
+    GIB,
+    KIB,
+    PRESETS,
+    MemoryPlan,
+    ModelShape,
+    detect_gpu_memory_gib,
+    kv_bytes_per_token,
+)
 
 MISTRAL = PRESETS["yarn-mistral-7b-128k"]
 LLAMA13 = PRESETS["yarn-llama-2-13b-128k-gptq"]

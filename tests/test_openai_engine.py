@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 
 from devstack.cloud import free_port
-from worker.engines import build_engine
-from worker.engines.base import SummaryTask
-from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine
+from worker.engines import BYTE_BOUND_SLACK, OpenAICompatEngine, SummaryTask, build_engine
 from worker.errors import ConfigError, EngineError, EngineUnavailableError
 from worker.settings import WorkerSettings
-from worker.summarize import Summarizer, SummaryOptions
+from worker.summarize import Summarizer
 
 
 @dataclass
@@ -209,9 +207,7 @@ def test_summary_of_a_long_transcript_keeps_every_request_inside_the_context(fak
     state.max_model_len = 600
     engine = connected(url)
     transcript = "\n".join(f"Speaker{i % 3}: " + " ".join(f"w{i}x{j}" for j in range(40)) for i in range(60))
-    summary = asyncio.run(
-        run(engine, Summarizer(engine).summarize(transcript, SummaryOptions(max_tokens=100)))
-    )
+    summary = asyncio.run(run(engine, Summarizer(engine).summarize(transcript, 100)))
     generations = [body for path, body in state.requests if path == "/v1/completions"]
     assert summary.stats.chunks > 1 and summary.stats.levels >= 2
     assert len(generations) == summary.stats.requests
@@ -263,11 +259,11 @@ def test_a_server_that_hides_its_context_needs_the_setting(fake) -> None:
 def test_build_engine_openai_talks_to_the_configured_url_with_its_key(fake) -> None:
     state, url = fake
     settings = WorkerSettings.from_env({"WORKER_OPENAI_BASE_URL": url, "WORKER_OPENAI_API_KEY": "sk-local"})
-    engine = build_engine(settings)
+    engine = build_engine(settings.engine_settings)
     assert (settings.engine, engine.name, engine.model) == ("openai", "openai", "fake-model")
     assert state.headers[0]["Authorization"] == "Bearer sk-local"
 
 
 def test_openai_engine_without_a_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="WORKER_OPENAI_BASE_URL"):
-        build_engine(WorkerSettings.from_env({"WORKER_ENGINE": "openai"}))
+        build_engine(WorkerSettings.from_env({"WORKER_ENGINE": "openai"}).engine_settings)

@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from worker.engines import check_memory, resolve_preset
-from worker.engines.settings import EngineSettings
+from worker.engines import PRESETS, check_memory, find_preset, local_preset, resolve_preset
 from worker.errors import ConfigError
-from worker.presets import PRESETS, find_preset, local_preset
-from worker.settings import WorkerSettings
+from worker.settings import WorkerSettings, engine_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 MISTRALS = ("yarn-mistral-7b-128k", "yarn-mistral-7b-64k")
@@ -78,7 +76,7 @@ def test_gptq_presets_leave_the_kernel_choice_to_vllm() -> None:
 def test_quantization_gptq_flag_is_refused() -> None:
     env = {"WORKER_MODEL_PRESET": "yarn-llama-2-7b-128k-gptq", "WORKER_VLLM_ARGS": "--quantization gptq"}
     with pytest.raises(ConfigError, match="slow GPTQ kernel"):
-        resolve_preset(EngineSettings.from_env(env))
+        resolve_preset(engine_settings(env))
 
 
 def test_the_70b_example_is_tensor_parallel() -> None:
@@ -88,7 +86,7 @@ def test_the_70b_example_is_tensor_parallel() -> None:
 def test_context_beyond_the_yarn_training_is_refused() -> None:
     env = {"WORKER_MODEL_PRESET": "yarn-mistral-7b-64k", "WORKER_MAX_MODEL_LEN": "131072"}
     with pytest.raises(ConfigError, match="YaRN-trained context 65536"):
-        resolve_preset(EngineSettings.from_env(env))
+        resolve_preset(engine_settings(env))
 
 
 def test_settings_override_preset_fields_and_append_vllm_flags() -> None:
@@ -100,7 +98,7 @@ def test_settings_override_preset_fields_and_append_vllm_flags() -> None:
         "WORKER_VLLM_ARGS": "--enable-prefix-caching --max-num-seqs 8",
         "WORKER_PROMPT_FORMAT": "chat",
     }
-    preset = resolve_preset(EngineSettings.from_env(env))
+    preset = resolve_preset(engine_settings(env))
     args = preset.vllm_args()
     assert flag(args, "--max-model-len") == "65536"
     assert flag(args, "--kv-cache-dtype") == "auto"
@@ -110,15 +108,15 @@ def test_settings_override_preset_fields_and_append_vllm_flags() -> None:
 
 
 def test_a_hub_id_with_a_preset_selects_it() -> None:
-    preset = resolve_preset(EngineSettings.from_env({"WORKER_MODEL": "nousresearch/yarn-mistral-7b-128k"}))
+    preset = resolve_preset(engine_settings({"WORKER_MODEL": "nousresearch/yarn-mistral-7b-128k"}))
     assert preset.name == "yarn-mistral-7b-128k"
 
 
 def test_a_model_without_preset_needs_its_context_length() -> None:
     with pytest.raises(ConfigError, match="WORKER_MAX_MODEL_LEN"):
-        resolve_preset(EngineSettings.from_env({"WORKER_MODEL": "someone/some-model"}))
+        resolve_preset(engine_settings({"WORKER_MODEL": "someone/some-model"}))
     preset = resolve_preset(
-        EngineSettings.from_env({"WORKER_MODEL": "someone/some-model", "WORKER_MAX_MODEL_LEN": "32768"})
+        engine_settings({"WORKER_MODEL": "someone/some-model", "WORKER_MAX_MODEL_LEN": "32768"})
     )
     assert (preset.max_model_len, preset.shape, preset.hf_overrides()) == (32768, None, {})
 
@@ -152,7 +150,7 @@ def test_engine_settings_parse_strictly() -> None:
     ]
     for env, name in bad:
         with pytest.raises(ConfigError, match=name):
-            EngineSettings.from_env(env)
+            engine_settings(env)
 
 
 def test_engine_defaults_to_vllm_when_a_model_is_configured_else_extractive() -> None:
@@ -165,10 +163,10 @@ def test_engine_defaults_to_vllm_when_a_model_is_configured_else_extractive() ->
 
 def test_planner_refuses_13b_with_fp16_kv_on_an_80_gb_gpu() -> None:
     env = {"WORKER_MODEL_PRESET": "yarn-llama-2-13b-128k-gptq", "WORKER_KV_CACHE_DTYPE": "auto"}
-    options = EngineSettings.from_env({**env, "WORKER_GPU_MEMORY_GIB": "80"})
+    options = engine_settings({**env, "WORKER_GPU_MEMORY_GIB": "80"})
     with pytest.raises(ConfigError, match=r"does not fit.*kv_cache_dtype=fp8"):
         check_memory(resolve_preset(options), options)
-    h200 = EngineSettings.from_env({**env, "WORKER_GPU_MEMORY_GIB": "139"})
+    h200 = engine_settings({**env, "WORKER_GPU_MEMORY_GIB": "139"})
     check_memory(resolve_preset(h200), h200)
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from worker.engines.base import SummaryTask
-from worker.prompts import STYLES, chat_messages, completion_prompt, instructions
+from worker.engines import STYLES, SummaryOptions, SummaryTask, chat_messages, completion_prompt, instructions
 
 TRANSCRIPT = "Alice: We ship on Friday.\nBob: I will update the docs by Thursday."
 
 
-def task(**kw) -> SummaryTask:
-    return SummaryTask(**{"kind": "single", "content": TRANSCRIPT, "max_tokens": 256, **kw})
+def task(style: str = "standard", language: str | None = None, **kw) -> SummaryTask:
+    # model_construct: the prompt must cope even with a style the input model would refuse.
+    options = SummaryOptions.model_construct(style=style, language=language)
+    return SummaryTask(
+        **{"kind": "single", "content": TRANSCRIPT, "max_tokens": 256, "options": options, **kw}
+    )
 
 
 def test_summary_asks_for_overview_key_points_decisions_and_owned_action_items() -> None:

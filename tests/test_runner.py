@@ -12,7 +12,8 @@ from dispatcher.app import Dispatcher
 from dispatcher.presign import METADATA_CONTENT_TYPE as DISPATCH_METADATA_TYPE
 from dispatcher.presign import SUMMARY_CONTENT_TYPE as DISPATCH_SUMMARY_TYPE
 from dispatcher.presign import Presigner
-from worker.engines.extractive import LABEL, ExtractiveEngine
+from worker.engines import EXTRACTIVE_LABEL as LABEL
+from worker.engines import ExtractiveEngine
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings

@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakes import FakeEngine
 from worker.errors import EngineError, TranscriptError
-from worker.summarize import SAFETY_TOKENS, Summarizer, SummaryOptions
+from worker.summarize import SAFETY_TOKENS, Summarizer
 
 
 def _meeting(turns: int, words_per_turn: int = 30) -> str:
@@ -19,7 +19,7 @@ def _meeting(turns: int, words_per_turn: int = 30) -> str:
 
 def _run(engine: FakeEngine, text: str, max_tokens: int = 100, updates: list | None = None):  # type: ignore[no-untyped-def]
     progress = updates.append if updates is not None else None
-    return asyncio.run(Summarizer(engine, progress).summarize(text, SummaryOptions(max_tokens=max_tokens)))
+    return asyncio.run(Summarizer(engine, progress).summarize(text, max_tokens))
 
 
 def test_short_transcript_is_one_request() -> None:

@@ -6,8 +6,9 @@ import codecs
 
 import pytest
 
+from worker.engines import sentences, utterances
 from worker.errors import TranscriptError
-from worker.transcript import decode, sentences, utterances
+from worker.transcript import decode
 
 TEXT = "Ana: Olá, café às três?\nBob: Yes — 3 pm works.\n"
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.vllm_fixtures import vllm_env, vllm_python  # noqa: F401 (fixtures are used by name)
-from worker.presets import PRESETS
+from worker.engines import PRESETS
 
 pytestmark = pytest.mark.vllm
 

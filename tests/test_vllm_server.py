@@ -30,9 +30,8 @@ from tests.vllm_fixtures import (  # noqa: F401 (fixtures are used by name)
     vllm_python,
     vllm_server,
 )
-from worker.engines.base import SummaryTask
-from worker.engines.openai_compat import OpenAICompatEngine
-from worker.summarize import Summarizer, SummaryOptions
+from worker.engines import OpenAICompatEngine, SummaryTask
+from worker.summarize import Summarizer
 
 pytestmark = pytest.mark.vllm
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,9 +173,7 @@ def test_a_transcript_three_times_the_context_goes_through_map_and_reduce_within
 
     async def summarise() -> Any:
         try:
-            return await Summarizer(engine, progress.append).summarize(
-                transcript, SummaryOptions(max_tokens=256)
-            )
+            return await Summarizer(engine, progress.append).summarize(transcript, 256)
         finally:
             await engine.aclose()
 

@@ -20,7 +20,7 @@ import pytest
 
 from devstack.runpod_emulator import RunPodEmulator
 from tests.vllm_fixtures import find_vllm_server
-from worker.engines.vllm_server import ServerSpec, VllmServer
+from worker.engines import ServerSpec, VllmServer
 from worker.errors import EngineUnavailableError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.engines.vllm_server import ServerSpec, VllmServer
-from worker.presets import MISTRAL_YARN, Preset, YarnRope, local_preset
+from worker.engines import MISTRAL_YARN, Preset, ServerSpec, VllmServer, YarnRope, local_preset
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from worker.engines import SummaryOptions
 from worker.errors import JobInputError
 
 SUMMARY_CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -20,8 +21,6 @@ METADATA_CONTENT_TYPE = "application/json"
 # RunPod caps a /run body at 10 MB; inline text is for small inputs and local runs.
 MAX_INLINE_TEXT_CHARS = 8_000_000
 MAX_URL_CHARS = 8_192
-# Far above any model's context: larger values are almost certainly a mistake in the caller.
-MAX_TOKENS_LIMIT = 1_000_000
 
 
 class _Strict(BaseModel):
@@ -38,15 +37,6 @@ class Source(_Strict):
     size: int | None = Field(default=None, ge=0)
 
 
-class Options(_Strict):
-    """What the caller may tune. `max_tokens` is a request: the worker grants at most its cap."""
-
-    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
-    style: Literal["brief", "standard", "detailed"] = "standard"
-    language: str | None = Field(default=None, min_length=2, max_length=32)
-    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
-
-
 class JobInput(_Strict):
     version: Literal[1] = 1
     transcript_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
@@ -54,7 +44,7 @@ class JobInput(_Strict):
     summary_put_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
     metadata_put_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
     source: Source | None = None
-    options: Options = Options()
+    options: SummaryOptions = SummaryOptions()
 
     @model_validator(mode="after")
     def _exactly_one_transcript(self) -> JobInput:

@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from worker.engines.base import Engine
+from worker.engines import Engine
 from worker.errors import (
     EngineUnavailableError,
     JobInputError,
@@ -26,7 +26,7 @@ from worker.errors import (
 )
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
 from worker.settings import WorkerSettings
-from worker.summarize import Progress, Summarizer, SummaryOptions
+from worker.summarize import Progress, Summarizer
 from worker.transcript import decode
 from worker.transfer import Transfers, redact
 
@@ -96,15 +96,7 @@ class JobRunner:
             )
 
             tick = time.perf_counter()
-            summary = await Summarizer(self._engine, progress).summarize(
-                decoded.text,
-                SummaryOptions(
-                    max_tokens=granted,
-                    style=job.options.style,
-                    language=job.options.language,
-                    temperature=job.options.temperature,
-                ),
-            )
+            summary = await Summarizer(self._engine, progress).summarize(decoded.text, granted, job.options)
             timings["summarize_s"] = time.perf_counter() - tick
             stats = summary.stats
             meta["input"]["tokens"] = stats.input_tokens

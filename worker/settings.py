@@ -1,19 +1,26 @@
 """Worker settings: one frozen object, built once from an injected mapping (`os.environ` in prod).
 
-Env names are the constants below; booleans parse strictly ("true"/"false"/"1"/"0"), a malformed
-value fails at start-up with its name, never at the first job. Nothing else in the worker reads the
-environment.
+This module is the worker's one settings parser: every variable name is a constant below, and every
+value is parsed by `_Env` the same way: an empty value means "unset" (the default applies);
+integers are decimal integers; numbers are finite decimals (`nan`, `inf` are refused); booleans are
+`true`/`false`/`1`/`0`/`yes`/`no` in any case; each has bounds. A malformed value fails at start-up
+with its name, never at the first job. Nothing else in the worker reads the environment; the engine
+part is handed to `worker.engines` as an `EngineSettings`.
 """
 
 from __future__ import annotations
 
+import math
+import shlex
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from worker.engines.settings import EngineSettings
+from worker.engines import ENGINES, PROMPT_FORMATS, EngineSettings
 from worker.errors import ConfigError
 
 ENGINE = "WORKER_ENGINE"
+LOG_LEVEL = "WORKER_LOG_LEVEL"
 MAX_OUTPUT_TOKENS = "WORKER_MAX_OUTPUT_TOKENS"
 DEFAULT_MAX_TOKENS = "WORKER_DEFAULT_MAX_TOKENS"
 MAX_TRANSCRIPT_BYTES = "WORKER_MAX_TRANSCRIPT_BYTES"
@@ -24,56 +31,143 @@ ALLOW_LOOPBACK_URLS = "WORKER_ALLOW_LOOPBACK_URLS"
 HTTP_TIMEOUT_S = "WORKER_HTTP_TIMEOUT_S"
 TRANSFER_ATTEMPTS = "WORKER_TRANSFER_ATTEMPTS"
 EXTRACTIVE_CONTEXT_TOKENS = "WORKER_EXTRACTIVE_CONTEXT_TOKENS"
-# The `fixed` engine is for tests and benchmarks only (worker/engines/fixed.py).
 FIXED_LATENCY_MS = "WORKER_FIXED_LATENCY_MS"
 FIXED_MAX_MODEL_LEN = "WORKER_FIXED_MAX_MODEL_LEN"
+# The model behind the vllm/openai engines.
+MODEL_PRESET = "WORKER_MODEL_PRESET"
+MODEL = "WORKER_MODEL"
+MAX_MODEL_LEN = "WORKER_MAX_MODEL_LEN"
+DTYPE = "WORKER_DTYPE"
+KV_CACHE_DTYPE = "WORKER_KV_CACHE_DTYPE"
+TENSOR_PARALLEL_SIZE = "WORKER_TENSOR_PARALLEL_SIZE"
+MODEL_REVISION = "WORKER_MODEL_REVISION"
+PROMPT_FORMAT = "WORKER_PROMPT_FORMAT"
+VLLM_PYTHON = "WORKER_VLLM_PYTHON"
+VLLM_ARGS = "WORKER_VLLM_ARGS"
+VLLM_PORT = "WORKER_VLLM_PORT"
+VLLM_STARTUP_TIMEOUT_S = "WORKER_VLLM_STARTUP_TIMEOUT_S"
+VLLM_LOG_LINES = "WORKER_VLLM_LOG_LINES"
+GPU_MEMORY_GIB = "WORKER_GPU_MEMORY_GIB"
+GPU_MEMORY_UTILIZATION = "WORKER_GPU_MEMORY_UTILIZATION"
+MEMORY_CHECK = "WORKER_MEMORY_CHECK"
+OPENAI_BASE_URL = "WORKER_OPENAI_BASE_URL"
+OPENAI_API_KEY = "WORKER_OPENAI_API_KEY"
+OPENAI_MODEL = "WORKER_OPENAI_MODEL"
+ENGINE_CONCURRENCY = "WORKER_ENGINE_CONCURRENCY"
+ENGINE_TIMEOUT_S = "WORKER_ENGINE_TIMEOUT_S"
 
-ENGINES = ("extractive", "vllm", "openai", "fixed")
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no", ""}
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
-    if value < minimum:
-        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
-    if value <= 0:
-        raise ConfigError(f"{name} must be > 0, got {value}")
-    return value
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+_NO_LIMIT = 10**15
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    lowered = raw.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+class _Env:
+    """Reads one mapping; every accessor returns the default for an unset or empty variable."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str) -> str | None:
+        return self._env.get(name, "").strip() or None
+
+    def integer(self, name: str, default: int, low: int = 1, high: int = _NO_LIMIT) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ConfigError(f"{name} must be a number between {low:g} and {high:g}, got {raw!r}")
+        return value
+
+    def optional_number(self, name: str, low: float, high: float) -> float | None:
+        return None if self.text(name) is None else self.number(name, 0.0, low, high)
+
+    def optional_integer(self, name: str, low: int, high: int) -> int | None:
+        return None if self.text(name) is None else self.integer(name, 0, low, high)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = (self.text(name) or default).lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def words(self, name: str) -> tuple[str, ...]:
+        try:
+            return tuple(shlex.split(self._env.get(name, "")))
+        except ValueError as exc:
+            raise ConfigError(f"{name} is not a valid shell word list: {exc}") from exc
+
+    def url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+        return value.rstrip("/") if value else None
+
+
+def engine_settings(env: Mapping[str, str]) -> EngineSettings:
+    read = _Env(env)
+    d = EngineSettings
+    base_url = read.url(OPENAI_BASE_URL)
+    options = EngineSettings(
+        extractive_context_tokens=read.integer(EXTRACTIVE_CONTEXT_TOKENS, d.extractive_context_tokens),
+        fixed_latency_ms=read.integer(FIXED_LATENCY_MS, d.fixed_latency_ms, low=0),
+        fixed_max_model_len=read.integer(FIXED_MAX_MODEL_LEN, d.fixed_max_model_len, low=256),
+        preset=read.text(MODEL_PRESET),
+        model=read.text(MODEL),
+        max_model_len=read.optional_integer(MAX_MODEL_LEN, 64, 10_000_000),
+        dtype=read.text(DTYPE),
+        kv_cache_dtype=read.text(KV_CACHE_DTYPE),
+        tensor_parallel_size=read.optional_integer(TENSOR_PARALLEL_SIZE, 1, 64),
+        revision=read.text(MODEL_REVISION),
+        prompt_format=read.choice(PROMPT_FORMAT, d.prompt_format, PROMPT_FORMATS),
+        vllm_python=read.text(VLLM_PYTHON) or sys.executable,
+        vllm_args=read.words(VLLM_ARGS),
+        vllm_port=read.integer(VLLM_PORT, d.vllm_port, 1, 65_535),
+        vllm_startup_timeout_s=read.number(VLLM_STARTUP_TIMEOUT_S, d.vllm_startup_timeout_s, 1, 86_400),
+        vllm_log_lines=read.integer(VLLM_LOG_LINES, d.vllm_log_lines, 1, 10_000),
+        gpu_memory_gib=read.optional_number(GPU_MEMORY_GIB, 0.5, 100_000),
+        gpu_memory_utilization=read.number(GPU_MEMORY_UTILIZATION, d.gpu_memory_utilization, 0.05, 1.0),
+        memory_check=read.boolean(MEMORY_CHECK, d.memory_check),
+        openai_base_url=base_url,
+        openai_api_key=read.text(OPENAI_API_KEY),
+        openai_model=read.text(OPENAI_MODEL),
+        concurrency=read.integer(ENGINE_CONCURRENCY, d.concurrency, 1, 4096),
+        timeout_s=read.number(ENGINE_TIMEOUT_S, d.timeout_s, 1, 86_400),
+    )
+    # No engine named: a configured model means vLLM, a configured URL means that server.
+    implied = "vllm" if options.model_configured else "openai" if base_url else "extractive"
+    kind = read.choice(ENGINE, implied, ENGINES)
+    return EngineSettings(**{**vars(options), "kind": kind})
 
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    engine: str = "extractive"
     # The seed's ceiling: 16,000 output tokens (~12,000 English words), never exceeded.
     max_output_tokens: int = 16_000
     default_max_tokens: int = 1_024
@@ -85,42 +179,32 @@ class WorkerSettings:
     allow_loopback_urls: bool = False
     http_timeout_s: float = 60.0
     transfer_attempts: int = 3
-    # The extractive engine has no model context; this only bounds how much one ranking pass sees.
-    extractive_context_tokens: int = 200_000
-    fixed_latency_ms: int = 0
-    fixed_max_model_len: int = 131_072
-    # The model behind the vllm/openai engines (worker/engines/settings.py).
-    engine_options: EngineSettings = field(default_factory=EngineSettings)
+    log_level: str = "INFO"
+    engine_settings: EngineSettings = field(default_factory=EngineSettings)
+
+    @property
+    def engine(self) -> str:
+        """The engine's name: extractive, vllm, openai or fixed."""
+        return self.engine_settings.kind
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WorkerSettings:
-        engine_options = EngineSettings.from_env(env)
-        # No engine named: a configured model means vLLM, a configured URL means that server.
-        engine = env.get(ENGINE, "").strip().lower() or (
-            "vllm"
-            if engine_options.model_configured
-            else "openai"
-            if engine_options.openai_base_url
-            else "extractive"
-        )
-        if engine not in ENGINES:
-            raise ConfigError(f"{ENGINE} must be one of {', '.join(ENGINES)}, got {engine!r}")
+        read = _Env(env)
         hosts = tuple(h.strip().lower() for h in env.get(ALLOWED_HOSTS, "").split(",") if h.strip())
         settings = cls(
-            engine=engine,
-            max_output_tokens=_int(env, MAX_OUTPUT_TOKENS, cls.max_output_tokens),
-            default_max_tokens=_int(env, DEFAULT_MAX_TOKENS, cls.default_max_tokens),
-            max_transcript_bytes=_int(env, MAX_TRANSCRIPT_BYTES, cls.max_transcript_bytes),
-            concurrency=_int(env, CONCURRENCY, cls.concurrency),
+            max_output_tokens=read.integer(MAX_OUTPUT_TOKENS, cls.max_output_tokens),
+            default_max_tokens=read.integer(DEFAULT_MAX_TOKENS, cls.default_max_tokens),
+            max_transcript_bytes=read.integer(MAX_TRANSCRIPT_BYTES, cls.max_transcript_bytes),
+            concurrency=read.integer(CONCURRENCY, cls.concurrency),
             allowed_hosts=hosts or cls.allowed_hosts,
-            allow_http=_bool(env, ALLOW_HTTP, cls.allow_http),
-            allow_loopback_urls=_bool(env, ALLOW_LOOPBACK_URLS, cls.allow_loopback_urls),
-            http_timeout_s=_float(env, HTTP_TIMEOUT_S, cls.http_timeout_s),
-            transfer_attempts=_int(env, TRANSFER_ATTEMPTS, cls.transfer_attempts),
-            extractive_context_tokens=_int(env, EXTRACTIVE_CONTEXT_TOKENS, cls.extractive_context_tokens),
-            fixed_latency_ms=_int(env, FIXED_LATENCY_MS, cls.fixed_latency_ms, minimum=0),
-            fixed_max_model_len=_int(env, FIXED_MAX_MODEL_LEN, cls.fixed_max_model_len, minimum=256),
-            engine_options=engine_options,
+            allow_http=read.boolean(ALLOW_HTTP, cls.allow_http),
+            allow_loopback_urls=read.boolean(ALLOW_LOOPBACK_URLS, cls.allow_loopback_urls),
+            http_timeout_s=read.number(HTTP_TIMEOUT_S, cls.http_timeout_s, 0.1, 86_400),
+            transfer_attempts=read.integer(TRANSFER_ATTEMPTS, cls.transfer_attempts, 1, 100),
+            log_level=read.choice(
+                LOG_LEVEL, cls.log_level.lower(), tuple(n.lower() for n in LOG_LEVELS)
+            ).upper(),
+            engine_settings=engine_settings(env),
         )
         if settings.default_max_tokens > settings.max_output_tokens:
             raise ConfigError(

@@ -15,9 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from worker.chunking import Piece, balance, join, pack, split_words
-from worker.engines.base import Completion, Engine, SummaryTask
+from worker.engines import (
+    Completion,
+    Engine,
+    SummaryOptions,
+    SummaryTask,
+    part_heading,
+    sentences,
+    utterances,
+)
 from worker.errors import EngineError, TranscriptError
-from worker.transcript import sentences, utterances
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +32,6 @@ Progress = Callable[[dict[str, int | str]], None]
 MAX_LEVELS = 8
 # Tokens kept free in every request for the few a tokenizer adds where chunks are joined.
 SAFETY_TOKENS = 16
-
-
-@dataclass(frozen=True)
-class SummaryOptions:
-    max_tokens: int
-    style: str = "standard"
-    language: str | None = None
-    temperature: float = 0.2
 
 
 @dataclass
@@ -58,8 +57,10 @@ class Summarizer:
         self._engine = engine
         self._progress = progress or (lambda update: None)
 
-    async def summarize(self, text: str, options: SummaryOptions) -> Summary:
+    async def summarize(self, text: str, max_tokens: int, options: SummaryOptions | None = None) -> Summary:
+        """Summarise `text` in at most `max_tokens` tokens (the budget the worker granted)."""
         engine = self._engine
+        options = options or SummaryOptions()
         stats = SummaryStats()
         turns = utterances(text)
         if not turns:
@@ -68,7 +69,7 @@ class Summarizer:
         stats.input_tokens = await engine.count_tokens(body)
         stats.tokens_per_level.append(stats.input_tokens)
 
-        single = self._task("single", body, options.max_tokens, options)
+        single = self._task("single", body, max_tokens, options)
         if await self._fits(single):
             self._progress({"stage": "summarising", "done": 0, "total": 1})
             result = await self._run(single, stats)
@@ -83,14 +84,14 @@ class Summarizer:
             level += 1
             if level > MAX_LEVELS:
                 raise EngineError(f"summary did not fit after {MAX_LEVELS} reduce levels")
-            map_tokens = self._map_tokens(options.max_tokens)
+            map_tokens = self._map_tokens(max_tokens)
             budget = await self._content_budget("map" if level == 1 else "reduce", map_tokens, options)
             chunks = await self._plan(pieces, budget, map_tokens, options, "map" if level == 1 else "reduce")
             if level == 1:
                 stats.chunks = len(chunks)
             log.info("level %d: %d chunks of <= %d tokens", level, len(chunks), budget)
             partials = await self._run_level(chunks, stats, level)
-            joined = "\n\n".join(f"## Part {i}\n{p.text.strip()}" for i, p in enumerate(partials, 1))
+            joined = "\n\n".join(f"{part_heading(i)}\n{p.text.strip()}" for i, p in enumerate(partials, 1))
             joined_tokens = await engine.count_tokens(joined)
             stats.tokens_per_level.append(joined_tokens)
             if joined_tokens >= stats.tokens_per_level[-2]:
@@ -98,14 +99,14 @@ class Summarizer:
                     f"partial summaries did not shrink at level {level} "
                     f"({stats.tokens_per_level[-2]} → {joined_tokens} tokens)"
                 )
-            final = self._task("reduce", joined, options.max_tokens, options)
+            final = self._task("reduce", joined, max_tokens, options)
             if await self._fits(final):
                 self._progress({"stage": "merging", "level": level + 1, "done": 0, "total": 1})
                 result = await self._run(final, stats)
                 self._progress({"stage": "merging", "level": level + 1, "done": 1, "total": 1})
                 stats.levels = level + 1
                 return self._finish(result, stats)
-            pieces = [Piece(f"## Part {i}\n{p.text.strip()}", 0) for i, p in enumerate(partials, 1)]
+            pieces = [Piece(f"{part_heading(i)}\n{p.text.strip()}", 0) for i, p in enumerate(partials, 1)]
 
     def _task(
         self, kind: str, content: str, max_tokens: int, options: SummaryOptions, part: int = 1, parts: int = 1
@@ -114,9 +115,7 @@ class Summarizer:
             kind=kind,  # type: ignore[arg-type]
             content=content,
             max_tokens=max_tokens,
-            style=options.style,
-            language=options.language,
-            temperature=options.temperature,
+            options=options,
             part=part,
             parts=parts,
         )

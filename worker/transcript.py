@@ -1,4 +1,4 @@
-"""Turn downloaded bytes into clean transcript text, and text into utterances and sentences.
+"""Turn downloaded bytes into clean transcript text (splitting it into turns is `worker.engines.text`).
 
 Decoding: UTF-8 (a BOM is dropped), then UTF-16/32 when a BOM says so, then cp1252/Latin-1 for the
 legacy exports that meeting tools still produce. A body with NUL bytes and no UTF-16 BOM is binary
@@ -22,12 +22,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# "Alice:", "ALICE SMITH:", "Speaker 1:", "[00:01:02] Bob:", "PM:" at the start of a line.
-_SPEAKER = re.compile(
-    r"^\s*(?:\[?\(?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\)?\]?\s*[-–]?\s*)?"
-    r"(?P<speaker>[^\W\d_][\w .'’-]{0,40}?)\s*:(?:\s+|$)",
-)
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[^\s])")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -35,15 +29,6 @@ _LETTER = re.compile(r"[^\W\d_]")
 class Decoded:
     text: str
     encoding: str
-
-
-@dataclass(frozen=True)
-class Utterance:
-    speaker: str | None
-    text: str
-
-    def render(self) -> str:
-        return f"{self.speaker}: {self.text}" if self.speaker else self.text
 
 
 def decode(data: bytes) -> Decoded:
@@ -95,38 +80,3 @@ def normalise(text: str) -> str:
     text = "\n".join(lines)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
-
-
-def utterances(text: str) -> list[Utterance]:
-    """Split on speaker turns; lines without a speaker label continue the previous turn.
-
-    A transcript without any labels becomes one utterance per paragraph.
-    """
-    turns: list[Utterance] = []
-    speaker: str | None = None
-    buffer: list[str] = []
-
-    def flush() -> None:
-        body = " ".join(buffer).strip()
-        if body:
-            turns.append(Utterance(speaker, body))
-        buffer.clear()
-
-    for line in text.split("\n"):
-        match = _SPEAKER.match(line)
-        if match:
-            flush()
-            speaker = match.group("speaker").strip()
-            buffer.append(line[match.end() :])
-        elif not line.strip():
-            if speaker is None:
-                flush()
-        else:
-            buffer.append(line.strip())
-    flush()
-    return turns
-
-
-def sentences(text: str) -> list[str]:
-    """Split text on sentence-final punctuation; text with none stays one sentence."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]

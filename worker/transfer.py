@@ -8,10 +8,8 @@ an error message. The size cap is checked on Content-Length before reading and a
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -19,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
+from worker.engines import Retry, retrying
 from worker.errors import DownloadError, TranscriptError, UploadError, UrlNotAllowedError
 
 log = logging.getLogger(__name__)
@@ -148,7 +147,7 @@ class Transfers:
                 if len(buffer) > max_bytes:
                     raise TranscriptError(f"transcript is over the {max_bytes}-byte limit")
             if declared is not None and len(buffer) != declared:
-                raise _RetryableError(
+                raise Retry(
                     DownloadError(
                         f"download truncated: got {len(buffer)} of {declared} bytes from {redact(url)}"
                     )
@@ -165,28 +164,21 @@ class Transfers:
 
     async def _retrying(self, method: str, url: str, once: Callable[[], Awaitable[T]]) -> T:
         error_type = DownloadError if method == "GET" else UploadError
-        last: Exception | None = None
-        for attempt in range(1, self._attempts + 1):
+
+        async def attempt() -> T:
             try:
                 return await once()
-            except _RetryableError as exc:
-                last = exc.error
             except (TimeoutError, aiohttp.ClientError) as exc:
-                last = error_type(f"{method} {redact(url)} failed: {type(exc).__name__}: {_safe(exc)}")
-            if attempt < self._attempts:
-                delay = self._backoff_s * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
-                log.warning(
-                    "retrying %s %s in %.2fs (attempt %d): %s", method, redact(url), delay, attempt, last
-                )
-                await asyncio.sleep(delay)
-        assert last is not None
-        raise last
+                message = f"{method} {redact(url)} failed: {type(exc).__name__}: {_safe(exc)}"
+                raise Retry(error_type(message)) from exc
 
-
-class _RetryableError(Exception):
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
+        return await retrying(
+            attempt,
+            attempts=self._attempts,
+            backoff_s=self._backoff_s,
+            what=f"{method} {redact(url)}",
+            log=log,
+        )
 
 
 def _raise_for_status(
@@ -203,7 +195,7 @@ def _raise_for_status(
     elif status == 404:
         message += ": the object does not exist (deleted after upload?)"
     if status in _RETRY_STATUS:
-        raise _RetryableError(error_type(message))
+        raise Retry(error_type(message))
     raise error_type(message)
 
 

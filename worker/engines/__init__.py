@@ -1,177 +1,92 @@
-"""Engines: the only package that knows a model server or a ranking algorithm.
+"""Engines: the whole model adapter, and the only package that knows a model server or a ranking method.
 
-`build_engine` picks one from settings; the summariser sees only the `Engine` protocol.
-
-- `extractive`: sentence ranking, no weights (the default when no model is configured);
-- `vllm`: a local vLLM server supervised by this worker, from a preset (`worker.presets`), after
-  the memory planner agreed that it fits the GPU;
-- `openai`: any OpenAI-compatible URL (a user's own vLLM, TGI, llama.cpp server); no subprocess.
-
-The HTTP client, the supervisor and the presets are imported only by the branch that needs them.
+Everything model-side lives here: the `Engine` protocol and the options that reach it (`base`), the
+factory that builds a ready engine from `EngineSettings` (`factory`), the engines themselves
+(`extractive`, `openai_compat`, `vllm_server` + the vLLM supervisor, `fixed`), the prompts, the
+model presets, the GPU memory planner, the text units engines work on, and the retry loop of the
+engine's HTTP client. The rest of the worker imports only the names below; the modules inside
+import nothing from the worker but `worker.errors`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from worker.engines.base import Completion, Engine, SummaryTask
+from worker.engines.base import (
+    MAX_TOKENS_LIMIT,
+    Completion,
+    Engine,
+    SummaryOptions,
+    SummaryTask,
+    is_part_heading,
+    part_heading,
+)
+from worker.engines.extractive import HEADINGS as EXTRACTIVE_HEADINGS
+from worker.engines.extractive import LABEL as EXTRACTIVE_LABEL
 from worker.engines.extractive import ExtractiveEngine
-from worker.engines.settings import MAX_MODEL_LEN, MODEL, OPENAI_BASE_URL, EngineSettings
-from worker.errors import ConfigError
-
-if TYPE_CHECKING:
-    from worker.engines.openai_compat import OpenAICompatEngine
-    from worker.presets import Preset
-    from worker.settings import WorkerSettings
+from worker.engines.extractive import count_tokens as count_word_tokens
+from worker.engines.factory import build_engine, check_memory, resolve_preset
+from worker.engines.fixed import LABEL as FIXED_LABEL
+from worker.engines.fixed import FixedLatencyEngine
+from worker.engines.memory import GIB, KIB, MemoryPlan, ModelShape, detect_gpu_memory_gib, kv_bytes_per_token
+from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine
+from worker.engines.presets import (
+    LLAMA2_YARN,
+    MISTRAL_YARN,
+    PRESETS,
+    Preset,
+    YarnRope,
+    find_preset,
+    local_preset,
+)
+from worker.engines.prompts import STYLES, chat_messages, completion_prompt, instructions
+from worker.engines.retry import Retry, retrying
+from worker.engines.settings import ENGINES, PROMPT_FORMATS, EngineSettings
+from worker.engines.text import Utterance, sentences, utterances
+from worker.engines.vllm_server import ServerSpec, VllmServer
 
 __all__ = [
+    "BYTE_BOUND_SLACK",
+    "ENGINES",
+    "EXTRACTIVE_HEADINGS",
+    "EXTRACTIVE_LABEL",
+    "FIXED_LABEL",
+    "GIB",
+    "KIB",
+    "LLAMA2_YARN",
+    "MAX_TOKENS_LIMIT",
+    "MISTRAL_YARN",
+    "PRESETS",
+    "PROMPT_FORMATS",
+    "STYLES",
     "Completion",
     "Engine",
+    "EngineSettings",
     "ExtractiveEngine",
+    "FixedLatencyEngine",
+    "MemoryPlan",
+    "ModelShape",
+    "OpenAICompatEngine",
+    "Preset",
+    "Retry",
+    "ServerSpec",
+    "SummaryOptions",
     "SummaryTask",
+    "Utterance",
+    "VllmServer",
+    "YarnRope",
     "build_engine",
+    "chat_messages",
+    "check_memory",
+    "completion_prompt",
+    "count_word_tokens",
+    "detect_gpu_memory_gib",
+    "find_preset",
+    "instructions",
+    "is_part_heading",
+    "kv_bytes_per_token",
+    "local_preset",
+    "part_heading",
     "resolve_preset",
-    "shutdown_engine",
+    "retrying",
+    "sentences",
+    "utterances",
 ]
-
-log = logging.getLogger(__name__)
-_CHAT = {"auto": None, "completion": False, "chat": True}
-
-
-def build_engine(settings: WorkerSettings, on_server_exit: Callable[[int], None] | None = None) -> Engine:
-    """Build the configured engine, ready to serve: a `vllm` engine returns only once its server is
-    healthy. `on_server_exit(returncode)` is called if that server dies later."""
-    if settings.engine == "extractive":
-        return ExtractiveEngine(max_model_len=settings.extractive_context_tokens)
-    if settings.engine == "fixed":
-        from worker.engines.fixed import FixedLatencyEngine  # test/bench engine, no model
-
-        return FixedLatencyEngine(settings.fixed_latency_ms / 1000, settings.fixed_max_model_len)
-    options = settings.engine_options
-    if settings.engine == "openai":
-        if options.openai_base_url is None:
-            raise ConfigError(f"{OPENAI_BASE_URL} is required with WORKER_ENGINE=openai")
-        engine = _client(
-            options, options.openai_base_url, "openai", options.openai_model, options.max_model_len
-        )
-        engine.chat = _CHAT[options.prompt_format]
-        engine.connect()
-        return engine
-    if settings.engine == "vllm":
-        return _start_vllm(options, on_server_exit)
-    raise ConfigError(f"engine {settings.engine!r} is not available in this build")
-
-
-def shutdown_engine(engine: Engine) -> None:
-    """Stop whatever the engine supervises (a local vLLM server); safe to call twice."""
-    stop = getattr(engine, "shutdown", None)
-    if callable(stop):
-        stop()
-
-
-def resolve_preset(options: EngineSettings) -> Preset:
-    """The preset named by the settings, with every per-field override applied and validated."""
-    from worker.presets import PRESETS, Preset, find_preset, local_preset
-
-    if options.preset:
-        preset = find_preset(options.preset)
-        if options.model:
-            preset = replace(preset, model=options.model)  # e.g. a local copy of the same weights
-    elif options.model and any(p.model.lower() == options.model.lower() for p in PRESETS.values()):
-        preset = find_preset(options.model)
-    elif options.model:
-        if options.max_model_len is None:
-            raise ConfigError(f"{MODEL}={options.model} has no preset: set {MAX_MODEL_LEN} as well")
-        if Path(options.model).is_dir():
-            preset = local_preset(options.model, options.max_model_len)
-        else:
-            preset = Preset(
-                name=options.model, model=options.model, max_model_len=options.max_model_len, shape=None
-            )
-    else:
-        raise ConfigError("WORKER_ENGINE=vllm needs WORKER_MODEL_PRESET or WORKER_MODEL")
-    chat = _CHAT[options.prompt_format]
-    preset = replace(
-        preset,
-        max_model_len=options.max_model_len or preset.max_model_len,
-        dtype=options.dtype or preset.dtype,
-        kv_cache_dtype=options.kv_cache_dtype or preset.kv_cache_dtype,
-        tensor_parallel_size=options.tensor_parallel_size or preset.tensor_parallel_size,
-        revision=options.revision or preset.revision,
-        chat=preset.chat if chat is None else chat,
-        extra_args=(*preset.extra_args, *options.vllm_args),
-    )
-    preset.validate()
-    return preset
-
-
-def check_memory(preset: Preset, options: EngineSettings) -> None:
-    """Refuse, with the planner's advice, a preset that cannot fit: better than a crash loop."""
-    from worker.memory import MemoryPlan, detect_gpu_memory_gib
-
-    if not options.memory_check or preset.shape is None:
-        return
-    gpu = options.gpu_memory_gib or detect_gpu_memory_gib()
-    if gpu is None:
-        log.warning("no GPU memory figure (no nvidia-smi, WORKER_GPU_MEMORY_GIB unset): plan not checked")
-        return
-    plan = MemoryPlan(
-        shape=preset.shape,
-        dtype=preset.dtype,
-        kv_cache_dtype=preset.kv_cache_dtype,
-        max_model_len=preset.max_model_len,
-        tensor_parallel_size=preset.tensor_parallel_size,
-        gpu_memory_gib=gpu,
-        utilization=options.gpu_memory_utilization,
-    )
-    if not plan.fits:
-        raise ConfigError(plan.message(f"preset {preset.name}"))
-    log.info("memory plan: %s", plan.message(f"preset {preset.name}"))
-
-
-def _client(
-    options: EngineSettings, base_url: str, name: str, model: str | None, max_model_len: int | None
-) -> OpenAICompatEngine:
-    from worker.engines.openai_compat import OpenAICompatEngine
-
-    return OpenAICompatEngine(
-        base_url,
-        name=name,
-        model=model,
-        max_model_len=max_model_len,
-        api_key=options.openai_api_key,
-        concurrency=options.concurrency,
-        timeout_s=options.timeout_s,
-    )
-
-
-def _start_vllm(options: EngineSettings, on_server_exit: Callable[[int], None] | None) -> Engine:
-    from worker.engines.vllm_server import ServerSpec, VllmServer
-
-    preset = resolve_preset(options)
-    check_memory(preset, options)
-    args = [*preset.vllm_args(), "--gpu-memory-utilization", str(options.gpu_memory_utilization)]
-    spec = ServerSpec(
-        model=preset.model,
-        args=args,
-        python=options.vllm_python,
-        port=options.vllm_port,
-        startup_timeout_s=options.vllm_startup_timeout_s,
-        log_lines=options.vllm_log_lines,
-    )
-    server = VllmServer(spec, on_exit=on_server_exit)
-    server.start()
-    try:
-        server.wait_healthy()
-        engine = _client(options, server.base_url, "vllm", preset.served_name, preset.max_model_len)
-        engine.chat = preset.chat
-        engine.connect()
-    except BaseException:
-        server.stop()
-        raise
-    engine.server = server
-    return engine

@@ -1,22 +1,52 @@
-"""The engine protocol: the only surface the summariser sees of a model server or ranking method.
+"""The engine protocol and what flows through it: options, one summary task, one completion.
 
 An engine counts tokens exactly as its model does, knows its context length, and turns one
 `SummaryTask` into one `Completion`. How the task becomes a prompt (completion-style for base
 models, a chat template for instruction models) or a ranking (extractive) is the engine's business,
 so `prompt_tokens` is the engine's too: the budget check must count the very prompt that is sent.
+
+`SummaryOptions` is the job input's `options` object itself (worker.job embeds it): it travels
+unchanged from the RunPod input to the prompt, so a new option is one field here and one use where
+it matters, nothing copied in between.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+
 TaskKind = Literal["single", "map", "reduce"]
+# Far above any model's context: larger values are almost certainly a mistake in the caller.
+MAX_TOKENS_LIMIT = 1_000_000
+# Partial summaries are joined under this heading before a reduce step; engines that read their own
+# output back (extractive) recognise it with `is_part_heading`.
+PART_HEADING = "## Part "
+
+
+def part_heading(number: int) -> str:
+    return f"{PART_HEADING}{number}"
+
+
+def is_part_heading(line: str) -> bool:
+    return line.strip().startswith(PART_HEADING)
+
+
+class SummaryOptions(BaseModel):
+    """What the caller may tune. `max_tokens` is a request: the worker grants at most its cap."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
+    style: Literal["brief", "standard", "detailed"] = "standard"
+    language: str | None = Field(default=None, min_length=2, max_length=32)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
 
 
 @dataclass(frozen=True)
 class SummaryTask:
-    """One request: summarise `content` into at most `max_tokens` tokens.
+    """One request: summarise `content` into at most `max_tokens` tokens (the granted budget).
 
     `single`: the whole transcript in one pass; `map`: one chunk of a long transcript
     (`part` of `parts`); `reduce`: partial summaries to merge into one.
@@ -25,9 +55,7 @@ class SummaryTask:
     kind: TaskKind
     content: str
     max_tokens: int
-    style: str = "standard"
-    language: str | None = None
-    temperature: float = 0.2
+    options: SummaryOptions = field(default_factory=SummaryOptions)
     part: int = 1
     parts: int = 1
 
@@ -41,7 +69,9 @@ class Completion:
 
 
 class Engine(Protocol):
-    name: str  # "extractive", "vllm", "openai"
+    """Everything the worker calls on an engine; a built engine is ready to serve as returned."""
+
+    name: str  # "extractive", "vllm", "openai", "fixed"
     model: str
     extractive: bool
     max_model_len: int
@@ -52,4 +82,8 @@ class Engine(Protocol):
 
     async def complete(self, task: SummaryTask) -> Completion: ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Close this engine's connections (in the event loop that used them)."""
+
+    def shutdown(self) -> None:
+        """Stop whatever the engine supervises (a local model server); safe to call twice."""

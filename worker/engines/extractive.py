@@ -19,8 +19,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from worker.engines.base import Completion, SummaryTask
-from worker.transcript import sentences, utterances
+from worker.engines.base import Completion, SummaryTask, is_part_heading
+from worker.engines.text import sentences, utterances
 
 LABEL = "[Extractive summary: sentences selected verbatim from the transcript; no language model was used.]"
 HEADINGS = ("Key points", "Decisions", "Action items")
@@ -101,7 +101,7 @@ class ExtractiveEngine:
 
     async def complete(self, task: SummaryTask) -> Completion:
         # CPU-bound ranking off the event loop, so other jobs' transfers keep moving.
-        text = await asyncio.to_thread(self.summarise, task.content, task.max_tokens, task.style)
+        text = await asyncio.to_thread(self.summarise, task.content, task.max_tokens, task.options.style)
         return Completion(
             text=text,
             prompt_tokens=count_tokens(task.content),
@@ -110,6 +110,9 @@ class ExtractiveEngine:
 
     async def aclose(self) -> None:
         return None
+
+    def shutdown(self) -> None:
+        return None  # supervises nothing
 
     def rank(self, content: str, max_tokens: int, *, with_speakers: bool = True) -> list[str]:
         """The selected sentences in transcript order, within `max_tokens` (used by `make eval`)."""
@@ -227,7 +230,7 @@ def _strip_own_format(content: str) -> str:
     lines = []
     for line in content.split("\n"):
         stripped = line.strip()
-        if stripped == LABEL or stripped in HEADINGS or stripped.startswith("## Part "):
+        if stripped == LABEL or stripped in HEADINGS or is_part_heading(stripped):
             continue
         lines.append(stripped.removeprefix("- "))
     return "\n".join(lines)

@@ -55,3 +55,6 @@ class FixedLatencyEngine:
 
     async def aclose(self) -> None:
         return None
+
+    def shutdown(self) -> None:
+        return None  # supervises nothing

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from worker import prompts
 from worker.engines.base import Completion, SummaryTask
+from worker.engines.prompts import chat_messages, completion_prompt
+from worker.engines.retry import Retry, retrying
 from worker.errors import ConfigError, EngineError, EngineUnavailableError
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ class OpenAICompatEngine:
         concurrency: int = 32,
         timeout_s: float = 1800.0,
         attempts: int = 3,
+        backoff_s: float = 0.5,
+        server: VllmServer | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -70,7 +73,8 @@ class OpenAICompatEngine:
         self._concurrency = concurrency
         self._timeout_s = timeout_s
         self._attempts = attempts
-        self.server: VllmServer | None = None  # the local server this engine supervises, if any
+        self._backoff_s = backoff_s
+        self.server = server  # the local server this engine supervises, if any
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._generate_slots: asyncio.Semaphore
@@ -150,12 +154,12 @@ class OpenAICompatEngine:
 
     async def prompt_tokens(self, task: SummaryTask) -> int:
         if self.chat:
-            messages = prompts.chat_messages(task)
+            messages = chat_messages(task)
             if not self.exact_counts:
                 return sum(byte_bound(m["content"]) + CHAT_MESSAGE_SLACK for m in messages)
             body: dict[str, Any] = {"model": self.model, "messages": messages, "add_generation_prompt": True}
         else:
-            prompt = prompts.completion_prompt(task)
+            prompt = completion_prompt(task)
             if not self.exact_counts:
                 return byte_bound(prompt)
             body = {"model": self.model, "prompt": prompt, "add_special_tokens": True}
@@ -165,13 +169,13 @@ class OpenAICompatEngine:
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": task.max_tokens,
-            "temperature": task.temperature,
+            "temperature": task.options.temperature,
         }
         if self.chat:
-            body["messages"] = prompts.chat_messages(task)
+            body["messages"] = chat_messages(task)
             answer = await self._post("/v1/chat/completions", body)
         else:
-            body["prompt"] = prompts.completion_prompt(task)
+            body["prompt"] = completion_prompt(task)
             answer = await self._post("/v1/completions", body)
         try:
             choice = answer["choices"][0]
@@ -221,25 +225,26 @@ class OpenAICompatEngine:
         # Counting must not queue behind long generations of other jobs: separate bounds.
         slots = self._tokenize_slots if path == "/tokenize" else self._generate_slots
         url = self.base_url + path
-        for attempt in range(1, self._attempts + 1):
+
+        async def attempt() -> Any:
             try:
                 async with slots, session.post(url, json=body) as answer:
                     if answer.status < 400:
                         return await answer.json(content_type=None)
-                    detail = _error_detail(await answer.text())
-                    if answer.status < 500 or attempt == self._attempts:
-                        raise EngineError(f"{path} answered {answer.status}: {detail}")
+                    error = EngineError(
+                        f"{path} answered {answer.status}: {_error_detail(await answer.text())}"
+                    )
+                    raise Retry(error) if answer.status >= 500 else error
             except (aiohttp.ClientConnectionError, ConnectionError) as exc:
-                if attempt == self._attempts:
-                    raise EngineUnavailableError(
-                        f"the model server at {self.base_url} is gone: {exc}"
-                    ) from exc
+                raise Retry(
+                    EngineUnavailableError(f"the model server at {self.base_url} is gone: {exc}")
+                ) from exc
             except TimeoutError as exc:
                 raise EngineError(f"{path} did not answer within {self._timeout_s:.0f}s") from exc
             except (aiohttp.ClientError, ValueError) as exc:
                 raise EngineError(f"{path} failed: {exc!r}") from exc
-            await asyncio.sleep(0.5 * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
+
+        return await retrying(attempt, attempts=self._attempts, backoff_s=self._backoff_s, what=path, log=log)
 
 
 def _error_detail(body: str) -> str:

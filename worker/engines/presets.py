@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from worker.engines.memory import ModelShape
 from worker.errors import ConfigError
-from worker.memory import ModelShape
 
 _MISTRAL_7B = dict(layers=32, kv_heads=8, head_dim=128)
 _LLAMA2_13B = dict(layers=40, kv_heads=40, head_dim=128)

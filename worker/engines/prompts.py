@@ -9,8 +9,8 @@ messages through their own template. Both say the same thing, in three variants:
 - `reduce`: notes on consecutive parts (or partial summaries) → one summary of the whole.
 
 The summary's structure: Overview, Key points, Decisions, Action items (owner, task, due date when
-the transcript names them). It is written in `task.language` when given, else in the transcript's
-own language, headings included. Styles (`SummaryTask.style`):
+the transcript names them). It is written in `task.options.language` when given, else in the transcript's
+own language, headings included. Styles (`SummaryOptions.style`):
 
 - `brief`: an overview of two or three sentences and at most five key points;
 - `standard`: every main topic, every decision and action item, concisely;
@@ -56,7 +56,7 @@ def language_rule(language: str | None) -> str:
 
 def instructions(task: SummaryTask) -> str:
     """The instruction text of one task: variant, structure, style, language."""
-    style = STYLES.get(task.style, STYLES["standard"])
+    style = STYLES.get(task.options.style, STYLES["standard"])
     if task.kind == "map":
         what = (
             f"Below is part {task.part} of {task.parts} of a long transcript. Write notes on this "
@@ -71,7 +71,7 @@ def instructions(task: SummaryTask) -> str:
         )
     else:
         what = "Below is a transcript. Summarise it."
-    return "\n\n".join([what, STRUCTURE, style, language_rule(task.language)])
+    return "\n\n".join([what, STRUCTURE, style, language_rule(task.options.language)])
 
 
 def _label(task: SummaryTask) -> str:

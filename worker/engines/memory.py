@@ -8,7 +8,7 @@ activations and the CUDA runtime. When that does not fit it proposes, in order: 
 longest context that fits, and the fewest GPUs (tensor parallel) that fit.
 
 It never talks to a GPU itself: `detect_gpu_memory_gib` asks `nvidia-smi`, and callers pass the
-figure in (or a setting does), so the arithmetic is pure and tested against DESIGN.md's table.
+figure in (or a setting does), so the arithmetic is pure and tested against the published configs' figures.
 Units: GiB = 2**30 bytes; "an 80 GB GPU" is an 80 GiB H100/A100 as `nvidia-smi` reports it.
 """
 

@@ -1,0 +1,78 @@
+"""The layout's rules, checked on the source: the engine package is the one model adapter.
+
+docs/ARCHITECTURE.md states them; these tests keep the tree honest as it grows.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINES = ROOT / "worker" / "engines"
+PRODUCT_AND_TOOLS = ("worker", "dispatcher", "devstack", "deploy", "bench", "eval", "tests", "client")
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+    return names
+
+
+def _python_files(*folders: str) -> list[Path]:
+    files = [p for folder in folders for p in (ROOT / folder).rglob("*.py") if ".venv" not in p.parts]
+    return files + ([ROOT / "handler.py"] if "worker" in folders else [])
+
+
+def test_engines_import_nothing_from_the_worker_but_its_errors() -> None:
+    offending = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in ENGINES.rglob("*.py")
+        for name in _imports(path)
+        if name.startswith("worker.") and not name.startswith(("worker.engines", "worker.errors"))
+    }
+    assert not offending, sorted(offending)
+
+
+def test_nothing_outside_the_engine_package_imports_its_modules() -> None:
+    internal = {f"worker.engines.{p.stem}" for p in ENGINES.glob("*.py") if p.stem != "__init__"}
+    offending = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _python_files(*PRODUCT_AND_TOOLS)
+        if ENGINES not in path.parents
+        for name in _imports(path)
+        if any(name == module or name.startswith(module + ".") for module in internal)
+    }
+    assert not offending, sorted(offending)
+
+
+def test_model_side_modules_live_in_the_engine_package() -> None:
+    for name in ("prompts", "presets", "memory"):
+        assert not (ROOT / "worker" / f"{name}.py").exists()
+        assert (ENGINES / f"{name}.py").exists()
+
+
+def test_bench_never_imports_the_tests() -> None:
+    offending = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _python_files("bench", "eval", "devstack", "worker", "dispatcher", "deploy")
+        for name in _imports(path)
+        if name == "tests" or name.startswith("tests.")
+    }
+    assert not offending, sorted(offending)
+
+
+def test_only_the_settings_module_reads_the_workers_environment() -> None:
+    reads = re.compile(r"os\.environ\.get\(|os\.environ\[|os\.getenv\(")
+    readers = {
+        str(p.relative_to(ROOT)) for p in (ROOT / "worker").rglob("*.py") if reads.search(p.read_text())
+    }
+    # handler.py hands os.environ to WorkerSettings.from_env; a child process may inherit it whole.
+    assert readers == set(), readers
