@@ -81,7 +81,8 @@ clean:
 VLLM_PIN := $(shell cat VLLM_VERSION)
 PROJECT_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 GIT_SHA := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
-# IMAGE must name a registry the RunPod workers can pull from, e.g. docker.io/you/transcript-worker.
+# IMAGE must name a registry host the RunPod workers can pull from, e.g. docker.io/you/transcript-worker
+# (`make push` and deploy/settings.py's check_image refuse a name without one).
 IMAGE ?= transcript-summarizer-worker
 # A new tag per commit: RunPod rolls workers when the template's image changes, not on a re-push.
 IMAGE_TAG ?= $(PROJECT_VERSION)-vllm$(VLLM_PIN)-$(GIT_SHA)
@@ -102,7 +103,7 @@ image:
 	DOCKER_BUILDKIT=1 docker build $(strip $(IMAGE_BUILD_ARGS)) -t $(IMAGE_REF) .
 
 push:
-	@case "$(IMAGE)" in */*) ;; *) echo "set IMAGE=<registry>/<name> (RunPod pulls from a registry)"; exit 2;; esac
+	@case "$(IMAGE)" in *.*/*|*:*/*|localhost/*) ;; *) echo "set IMAGE=<registry host>/<name>, e.g. IMAGE=docker.io/you/transcript-worker (RunPod pulls from a registry)"; exit 2;; esac
 	docker push $(IMAGE_REF)
 
 deploy-worker: install

@@ -1,26 +1,37 @@
-"""RunPod's management REST API (`https://rest.runpod.io/v1`) over urllib: templates and endpoints.
+"""RunPod's management REST API v2 (`https://api.runpod.io/v2`): templates and serverless endpoints.
 
 Only what the deploy command needs: list, create, update (PATCH) and delete templates and
-endpoints. Reads, PATCHes and DELETEs are retried on 429/5xx/network errors (they are idempotent);
-a create is not, because a lost answer could hide a created resource: the command is idempotent
-by name, so running it again is the safe retry. 401/403 raise `RunPodRestAuthError` at once. The
-API key only ever goes into the Authorization header; `describe()` renders a request with it masked.
+endpoints, over the dispatcher's one HTTP helper (`dispatcher.http`: retries, no redirects). Reads,
+PATCHes and DELETEs are retried on 408/425/429/5xx/network errors (they are idempotent); a create is
+not, because a lost answer could hide a created resource: the command is idempotent by name, so
+running it again is the safe retry. 401/403 raise `RunPodRestAuthError` at once. v2 wraps lists
+(`{"templates": [...]}`, `{"endpoints": [...]}`) and answers errors as RFC 9457 problems (`title`,
+`status`, `detail`, `errors[]`): `problem_line` makes one readable line of one. The API key only
+ever goes into the Authorization header; `Request.describe()` masks it and secret-looking env values.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from deploy.errors import RunPodRestAuthError, RunPodRestError
+from dispatcher.http import (
+    HttpDecodeError,
+    HttpRedirectError,
+    HttpStatusError,
+    HttpUnavailableError,
+    JsonHttp,
+    Opener,
+)
 
-_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-Opener = Callable[..., Any]
+# Env values whose name says they are secrets are masked in a dry run (HF_TOKEN, *_API_KEY, …).
+SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
+MASK = "***"
 
 
 @dataclass(frozen=True)
@@ -30,10 +41,32 @@ class Request:
     body: dict[str, Any] | None = None
 
     def describe(self, base_url: str) -> str:
-        lines = [f"{self.method} {base_url}{self.path}", "Authorization: Bearer ***"]
+        lines = [f"{self.method} {base_url}{self.path}", f"Authorization: Bearer {MASK}"]
         if self.body is not None:
-            lines += ["Content-Type: application/json", json.dumps(self.body, indent=2, sort_keys=True)]
+            lines += [
+                "Content-Type: application/json",
+                json.dumps(_masked(self.body), indent=2, sort_keys=True),
+            ]
         return "\n".join(lines)
+
+
+def _masked(body: Mapping[str, Any]) -> dict[str, Any]:
+    shown = dict(body)
+    if isinstance(shown.get("env"), dict):
+        shown["env"] = {k: (MASK if SECRET_NAME.search(k) else v) for k, v in shown["env"].items()}
+    return shown
+
+
+def problem_line(problem: Mapping[str, Any] | None, fallback: str) -> str:
+    """An RFC 9457 problem as one line: `422 Unprocessable Entity: detail ($.a: why; $.b: why)`."""
+    if not problem or not any(k in problem for k in ("title", "detail", "errors")):
+        return " ".join(fallback.split())[:300]
+    head = " ".join(str(problem[k]) for k in ("status", "title") if problem.get(k) is not None)
+    text = f"{head}: {problem['detail']}" if problem.get("detail") else head
+    errors = problem.get("errors")
+    if isinstance(errors, list) and errors:
+        text += " (" + "; ".join(str(e) for e in errors[:10]) + ")"
+    return " ".join(text.split())  # one line, whatever the server put in it
 
 
 class RunPodRest:
@@ -50,21 +83,19 @@ class RunPodRest:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
-        self._timeout_s = timeout_s
-        self._attempts = attempts
-        self._backoff_s = backoff_s
-        self._open = opener or urllib.request.urlopen
-        self._sleep = sleep
+        self._http = JsonHttp(
+            timeout_s=timeout_s, attempts=attempts, backoff_s=backoff_s, opener=opener, sleep=sleep
+        )
 
     def list_templates(self) -> list[dict[str, Any]]:
-        return self._list("/templates")
+        return self._list("/templates", "templates")
 
     def list_endpoints(self) -> list[dict[str, Any]]:
-        return self._list("/endpoints")
+        return self._list("/serverless", "endpoints")
 
     def send(self, request: Request) -> dict[str, Any]:
         """Send a planned create, update or delete; returns the resource RunPod answered with
-        (nothing for a delete)."""
+        (nothing for a delete: v2 answers 204 without a body)."""
         answer = self._call(request, retry=request.method != "POST")
         if request.method == "DELETE":
             return {}
@@ -74,42 +105,31 @@ class RunPodRest:
             )
         return answer
 
-    def _list(self, path: str) -> list[dict[str, Any]]:
+    def _list(self, path: str, key: str) -> list[dict[str, Any]]:
         answer = self._call(Request("GET", path), retry=True)
-        if not isinstance(answer, list):
-            raise RunPodRestError(f"GET {path} did not answer with a list: {str(answer)[:200]}")
-        return [item for item in answer if isinstance(item, dict)]
+        items = answer.get(key) if isinstance(answer, dict) else None
+        if not isinstance(items, list):
+            raise RunPodRestError(f'GET {path} did not answer with {{"{key}": [...]}}: {str(answer)[:200]}')
+        return [item for item in items if isinstance(item, dict)]
 
     def _call(self, request: Request, *, retry: bool) -> Any:
-        data = json.dumps(request.body).encode() if request.body is not None else None
-        url = self.base_url + request.path
         where = f"{request.method} {request.path}"
-        attempts = self._attempts if retry else 1
-        last = ""
-        for attempt in range(1, attempts + 1):
-            http = urllib.request.Request(url, data=data, method=request.method)  # noqa: S310 (https URL from settings)
-            http.add_header("Authorization", f"Bearer {self._api_key}")
-            http.add_header("Accept", "application/json")
-            if data is not None:
-                http.add_header("Content-Type", "application/json")
-            try:
-                with self._open(http, timeout=self._timeout_s) as response:
-                    payload = response.read()
-                return json.loads(payload or b"null")
-            except urllib.error.HTTPError as exc:
-                detail = exc.read()[:500].decode("utf-8", "replace")
-                if exc.code in (401, 403):
-                    raise RunPodRestAuthError(
-                        f"RunPod rejected the API key ({exc.code}) on {where}: check RUNPOD_API_KEY "
-                        "(it needs read/write access to templates and endpoints)"
-                    ) from exc
-                if exc.code not in _RETRY_STATUS:
-                    raise RunPodRestError(f"{where} failed with HTTP {exc.code}: {detail}") from exc
-                last = f"HTTP {exc.code}: {detail}"
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-            except json.JSONDecodeError as exc:
-                raise RunPodRestError(f"{where} answered with invalid JSON") from exc
-            if attempt < attempts:
-                self._sleep(self._backoff_s * 2 ** (attempt - 1))
-        raise RunPodRestError(f"{where} failed after {attempts} attempt(s): {last}")
+        headers = {"Authorization": f"Bearer {self._api_key}"}
+        try:
+            return self._http.request(
+                request.method, self.base_url + request.path, request.body, headers=headers, retry=retry
+            )
+        except HttpStatusError as exc:
+            if exc.status in (401, 403):
+                raise RunPodRestAuthError(
+                    f"RunPod rejected the API key on {where}: {problem_line(exc.problem, exc.body)}; "
+                    "check RUNPOD_API_KEY (it needs read/write access to templates and serverless)"
+                ) from exc
+            raise RunPodRestError(f"{where} failed: {problem_line(exc.problem, exc.body)}") from exc
+        except HttpUnavailableError as exc:
+            last = f" ({problem_line(exc.last.problem, exc.last.body)})" if exc.last else ""
+            raise RunPodRestError(f"{where} {exc}{last}") from exc
+        except HttpRedirectError as exc:
+            raise RunPodRestError(f"{where}: {exc} (check RUNPOD_REST_URL)") from exc
+        except HttpDecodeError as exc:
+            raise RunPodRestError(f"{where}: {exc}") from exc

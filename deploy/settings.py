@@ -5,11 +5,19 @@ execution timeout is the dispatcher's `JOB_EXECUTION_TIMEOUT_S` (same variable, 
 worker limits are `WorkerSettings`' defaults, and the GPU types and count follow the model preset's
 memory and tensor-parallel size. The worker environment that goes into the template is parsed by
 the worker's own settings classes before anything is sent, so a typo fails here, not in a worker.
+
+RunPod REST v2 changed defaults that matter here, so each is set explicitly (runpod/docs
+`api-reference-v2/openapi.json`): an endpoint's `timeout` defaults to 5 minutes (we send the job's
+execution timeout), `flashboot` defaults to `OFF` (`DEPLOY_FLASHBOOT` picks the mode), and
+`workers.idleTimeout` is refused with `REQUEST_COUNT` scaling (it is only set with `QUEUE_DELAY`).
+A worker that is not ready within RunPod's init timeout (~7 minutes) is marked unhealthy: the
+template's `RUNPOD_INIT_TIMEOUT` is the worker's vLLM start-up limit plus a margin.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,7 +32,7 @@ IMAGE = "DEPLOY_IMAGE"
 TEMPLATE_NAME = "DEPLOY_TEMPLATE_NAME"
 ENDPOINT_NAME = "DEPLOY_ENDPOINT_NAME"
 PRESET = "DEPLOY_PRESET"
-GPU_TYPES = "DEPLOY_GPU_TYPES"
+GPU_POOLS = "DEPLOY_GPU_POOLS"
 GPU_COUNT = "DEPLOY_GPU_COUNT"
 WORKERS_MIN = "DEPLOY_WORKERS_MIN"
 WORKERS_MAX = "DEPLOY_WORKERS_MAX"
@@ -38,12 +46,19 @@ CONTAINER_DISK_GB = "DEPLOY_CONTAINER_DISK_GB"
 WORKER_ENV = "DEPLOY_WORKER_ENV"  # a JSON object of extra worker variables
 
 DEFAULT_PRESET = "yarn-mistral-7b-128k"
-# RunPod GPU type ids (the REST API's enum), smallest class that holds the preset first.
+# RunPod serverless GPU pool ids (v2 `gpu.pools`; runpod/docs references/gpu-types.mdx), by memory:
+# the smallest class that holds the preset. Newer cards first within a class.
 GPU_CLASSES: tuple[tuple[float, tuple[str, ...]], ...] = (
-    (48.0, ("NVIDIA L40S", "NVIDIA RTX 6000 Ada Generation", "NVIDIA A40", "NVIDIA RTX A6000")),
-    (80.0, ("NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB", "NVIDIA A100 80GB PCIe", "NVIDIA H100 PCIe")),
-    (141.0, ("NVIDIA H200",)),
+    (48.0, ("ADA_48_PRO", "AMPERE_48")),  # L40, L40S, 6000 Ada · A6000, A40
+    (80.0, ("ADA_80_PRO", "AMPERE_80")),  # H100 · A100 80GB
+    (141.0, ("HOPPER_141",)),  # H200
 )
+FLASHBOOT_MODES = ("OFF", "FLASHBOOT", "PRIORITY_FLASHBOOT")  # v2 `FlashBoot` enum
+SCALER_TYPES = ("QUEUE_DELAY", "REQUEST_COUNT")
+INIT_TIMEOUT = "RUNPOD_INIT_TIMEOUT"
+# RunPod's init timeout covers the whole start: Python, the worker's settings, vLLM's start-up
+# (bounded by WORKER_VLLM_STARTUP_TIMEOUT_S) and the readiness check. The margin is for the rest.
+INIT_TIMEOUT_MARGIN_S = 120
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -63,15 +78,24 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("true", "1", "yes"):
-        return True
-    if raw in ("false", "0", "no"):
-        return False
-    raise DeployConfigError(f"{name} must be true or false, got {raw!r}")
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(name, "").strip().upper() or default
+    if value not in choices:
+        raise DeployConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def check_image(image: str) -> None:
+    """RunPod pulls the image from a registry: refuse a local name before anything is sent."""
+    hint = (
+        "pass IMAGE=<registry host>/<name>, e.g. `make deploy-worker IMAGE=docker.io/you/transcript-worker`"
+    )
+    name, _, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "")
+    host = name.split("/", 1)[0] if "/" in name else ""
+    if not host or not ("." in host or ":" in host or host == "localhost"):
+        raise DeployConfigError(f"{IMAGE} (--image) {image!r} names no registry host: {hint}")
+    if not tag:
+        raise DeployConfigError(f"{IMAGE} (--image) must name a pushed image with a tag, got {image!r}")
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -85,20 +109,22 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
 class DeploySettings:
     image: str
     api_key: str | None = None  # None: only a dry run of a first deployment is possible
-    rest_url: str = "https://rest.runpod.io/v1"
+    rest_url: str = "https://api.runpod.io/v2"
     serverless_url: str = "https://api.runpod.ai/v2"
     template_name: str = "transcript-summarizer-worker"
     endpoint_name: str = "transcript-summarizer"
     preset: str = DEFAULT_PRESET
-    gpu_type_ids: tuple[str, ...] = GPU_CLASSES[1][1]
+    gpu_pools: tuple[str, ...] = GPU_CLASSES[1][1]
     gpu_count: int = 1
     workers_min: int = 0  # idle cost 0: no worker runs while nothing is queued
     workers_max: int = 2
-    idle_timeout_s: int = 30  # billed seconds a worker waits for the next job before stopping
+    # Billed seconds a worker waits for the next job before stopping; None with REQUEST_COUNT
+    # scaling, where v2 refuses the field.
+    idle_timeout_s: int | None = 30
     execution_timeout_s: int = DispatcherSettings.job_execution_timeout_s
     scaler_type: str = "QUEUE_DELAY"
     scaler_value: int = 4
-    flashboot: bool = True
+    flashboot: str = "OFF"  # v2's default, stated: FlashBoot is on only when asked for
     network_volume_id: str | None = None
     data_center_ids: tuple[str, ...] = ()
     container_disk_gb: int = 50
@@ -108,19 +134,25 @@ class DeploySettings:
     def from_env(cls, env: Mapping[str, str], *, teardown: bool = False) -> DeploySettings:
         """`teardown`: settings to find and delete what exists, where no image is needed."""
         image = env.get(IMAGE, "").strip()
-        if not teardown and (not image or ":" not in image.rsplit("/", 1)[-1]):
-            raise DeployConfigError(f"{IMAGE} (--image) must name a pushed image with a tag, got {image!r}")
+        if not teardown:
+            check_image(image)
         preset_name = env.get(PRESET, "").strip() or DEFAULT_PRESET
         gpu_memory, tensor_parallel = _preset_needs(preset_name)
         workers_min = _int(env, WORKERS_MIN, cls.workers_min, 0, 100)
         workers_max = _int(env, WORKERS_MAX, cls.workers_max, 1, 100)
         if workers_min > workers_max:
             raise DeployConfigError(f"{WORKERS_MIN} ({workers_min}) exceeds {WORKERS_MAX} ({workers_max})")
-        scaler_type = env.get(SCALER_TYPE, "").strip().upper() or cls.scaler_type
-        if scaler_type not in ("QUEUE_DELAY", "REQUEST_COUNT"):
-            raise DeployConfigError(
-                f"{SCALER_TYPE} must be QUEUE_DELAY or REQUEST_COUNT, got {scaler_type!r}"
-            )
+        scaler_type = _choice(env, SCALER_TYPE, SCALER_TYPES, cls.scaler_type)
+        idle_timeout: int | None = _int(env, IDLE_TIMEOUT_S, 0, 1, 3600)
+        if scaler_type == "REQUEST_COUNT":
+            if idle_timeout:
+                raise DeployConfigError(
+                    f"{IDLE_TIMEOUT_S} cannot be set with {SCALER_TYPE}=REQUEST_COUNT: RunPod v2 refuses "
+                    "an idle timeout on a queue endpoint that scales on request count"
+                )
+            idle_timeout = None
+        else:
+            idle_timeout = idle_timeout or cls.idle_timeout_s
         settings = cls(
             image=image,
             api_key=env.get(API_KEY, "").strip() or None,
@@ -129,15 +161,15 @@ class DeploySettings:
             template_name=env.get(TEMPLATE_NAME, "").strip() or cls.template_name,
             endpoint_name=env.get(ENDPOINT_NAME, "").strip() or cls.endpoint_name,
             preset=preset_name,
-            gpu_type_ids=_list(env, GPU_TYPES) or gpu_types_for(gpu_memory),
+            gpu_pools=_list(env, GPU_POOLS) or gpu_pools_for(gpu_memory),
             gpu_count=_int(env, GPU_COUNT, tensor_parallel, 1, 8),
             workers_min=workers_min,
             workers_max=workers_max,
-            idle_timeout_s=_int(env, IDLE_TIMEOUT_S, cls.idle_timeout_s, 1, 3600),
+            idle_timeout_s=idle_timeout,
             execution_timeout_s=_int(env, JOB_EXECUTION_TIMEOUT_S, cls.execution_timeout_s, 5, 7 * 24 * 3600),
             scaler_type=scaler_type,
             scaler_value=_int(env, SCALER_VALUE, cls.scaler_value, 1, 3600),
-            flashboot=_bool(env, FLASHBOOT, cls.flashboot),
+            flashboot=_choice(env, FLASHBOOT, FLASHBOOT_MODES, cls.flashboot),
             network_volume_id=env.get(NETWORK_VOLUME_ID, "").strip() or None,
             data_center_ids=_list(env, DATA_CENTERS),
             container_disk_gb=_int(env, CONTAINER_DISK_GB, cls.container_disk_gb, 10, 2000),
@@ -147,13 +179,16 @@ class DeploySettings:
         return settings
 
     def template_env(self) -> dict[str, str]:
-        """The worker's environment on RunPod: engine, preset, limits, concurrency (+ extras)."""
+        """The worker's environment on RunPod: engine, preset, limits, concurrency, start-up
+        limits (+ extras)."""
+        from worker.engines import EngineSettings
         from worker.settings import (
             CONCURRENCY,
             ENGINE,
             MAX_OUTPUT_TOKENS,
             MAX_TRANSCRIPT_BYTES,
             MODEL_PRESET,
+            VLLM_STARTUP_TIMEOUT_S,
             WorkerSettings,
         )
 
@@ -166,10 +201,21 @@ class DeploySettings:
             MAX_TRANSCRIPT_BYTES: str(WorkerSettings.max_transcript_bytes),
         }
         env.update(dict(self.worker_env))
+        # RunPod marks a worker unhealthy when it is not ready within RUNPOD_INIT_TIMEOUT (~7 min by
+        # default); a first start downloads the weights and loads vLLM, which the worker allows
+        # WORKER_VLLM_STARTUP_TIMEOUT_S for. Both are written down so they cannot drift apart.
+        try:
+            startup_s = math.ceil(
+                float(env.get(VLLM_STARTUP_TIMEOUT_S) or EngineSettings.vllm_startup_timeout_s)
+            )
+        except ValueError:
+            return env  # check_worker_env names the malformed value
+        env.setdefault(VLLM_STARTUP_TIMEOUT_S, str(startup_s))
+        env.setdefault(INIT_TIMEOUT, str(startup_s + INIT_TIMEOUT_MARGIN_S))
         return env
 
 
-def gpu_types_for(memory_gib: float) -> tuple[str, ...]:
+def gpu_pools_for(memory_gib: float) -> tuple[str, ...]:
     for capacity, types in GPU_CLASSES:
         if memory_gib <= capacity:
             return types
@@ -223,3 +269,21 @@ def check_worker_env(env: Mapping[str, str]) -> None:
         WorkerSettings.from_env(env)
     except ConfigError as exc:
         raise DeployConfigError(f"the worker would refuse this environment: {exc}") from exc
+    _check_init_timeout(env)
+
+
+def _check_init_timeout(env: Mapping[str, str]) -> None:
+    """RUNPOD_INIT_TIMEOUT below the worker's own vLLM start-up limit would kill a healthy start."""
+    from worker.settings import VLLM_STARTUP_TIMEOUT_S
+
+    raw = env.get(INIT_TIMEOUT, "")
+    try:
+        init_s = int(raw)
+    except ValueError as exc:
+        raise DeployConfigError(f"{INIT_TIMEOUT} must be an integer (seconds), got {raw!r}") from exc
+    startup_s = float(env.get(VLLM_STARTUP_TIMEOUT_S, "0") or 0)
+    if init_s < startup_s:
+        raise DeployConfigError(
+            f"{INIT_TIMEOUT} ({init_s}s) is shorter than {VLLM_STARTUP_TIMEOUT_S} ({startup_s:g}s): "
+            "RunPod would mark a worker unhealthy while vLLM is still allowed to start"
+        )

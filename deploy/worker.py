@@ -3,8 +3,9 @@
     python -m deploy.worker --image REGISTRY/NAME:TAG [--preset NAME] [--workers-max N] … [--dry-run]
     python -m deploy.worker --delete [--dry-run]       # teardown: endpoint (scaled to 0), template
 
-Reads what exists (GET /templates, GET /endpoints), then sends only what differs: a create the
-first time, a PATCH of the changed fields after a change, nothing at all when everything matches.
+Speaks RunPod's REST API v2 (`https://api.runpod.io/v2`; v1 was retired on November 15, 2026).
+Reads what exists (GET /v2/templates, GET /v2/serverless), then sends only what differs: a create
+the first time, a PATCH of the changed fields after a change, nothing at all when everything matches.
 `--dry-run` prints the requests it would send (the API key masked) and sends none; with
 RUNPOD_API_KEY set it still reads the current state, so it shows exactly the next run's changes.
 Every flag has an environment variable (`deploy/settings.py`); flags win. At the end it prints the
@@ -35,7 +36,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "--preset": (names.PRESET, f"model preset (default {names.DEFAULT_PRESET})"),
     "--template-name": (names.TEMPLATE_NAME, "RunPod template name"),
     "--endpoint-name": (names.ENDPOINT_NAME, "RunPod endpoint name"),
-    "--gpu-types": (names.GPU_TYPES, "comma-separated RunPod GPU type ids, in order of preference"),
+    "--gpu-pools": (names.GPU_POOLS, "comma-separated RunPod serverless GPU pool ids, e.g. ADA_80_PRO"),
     "--gpu-count": (names.GPU_COUNT, "GPUs per worker (default: the preset's tensor-parallel size)"),
     "--workers-min": (
         names.WORKERS_MIN,
@@ -44,18 +45,18 @@ FLAGS: dict[str, tuple[str, str]] = {
     "--workers-max": (names.WORKERS_MAX, "most workers at once (default 2)"),
     "--idle-timeout": (
         names.IDLE_TIMEOUT_S,
-        "seconds a worker waits for the next job before stopping (default 30)",
+        "seconds a worker waits for the next job before stopping (default 30; not with REQUEST_COUNT)",
     ),
     "--execution-timeout": (
         JOB_EXECUTION_TIMEOUT_S,
-        "endpoint execution timeout, s (default: the dispatcher's)",
+        "endpoint execution timeout, s (default: the dispatcher's; v2's own default is 300)",
     ),
     "--scaler-type": (names.SCALER_TYPE, "QUEUE_DELAY (default) or REQUEST_COUNT"),
     "--scaler-value": (
         names.SCALER_VALUE,
-        "seconds in queue (QUEUE_DELAY) or jobs per worker (REQUEST_COUNT)",
+        "seconds in queue (QUEUE_DELAY, default 4) or requests per worker (REQUEST_COUNT)",
     ),
-    "--flashboot": (names.FLASHBOOT, "true (default) or false"),
+    "--flashboot": (names.FLASHBOOT, "OFF (default), FLASHBOOT or PRIORITY_FLASHBOOT"),
     "--network-volume-id": (names.NETWORK_VOLUME_ID, "RunPod network volume for the model cache"),
     "--data-centers": (names.DATA_CENTERS, "comma-separated data center ids (a network volume pins one)"),
     "--container-disk-gb": (names.CONTAINER_DISK_GB, "container disk per worker (default 50)"),

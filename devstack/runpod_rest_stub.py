@@ -1,15 +1,18 @@
-"""A local stand-in for RunPod's management REST API (`https://rest.runpod.io/v1`): templates and
+"""A local stand-in for RunPod's management REST API v2 (`https://api.runpod.io/v2`): templates and
 serverless endpoints, over stdlib HTTP, recording every request.
 
-It answers like the API's OpenAPI description (v0.1.0): `GET/POST /templates`,
-`GET/PATCH/DELETE /templates/{id}` (+ `POST /templates/{id}/update`), `GET/POST /endpoints`,
-`GET/PATCH/DELETE /endpoints/{id}` (+ `POST /endpoints/{id}/update`), Bearer auth, 400 on an
-unknown field or a wrong type, unique template names, an endpoint's `templateId` must exist and a
-template in use cannot be deleted. It is stricter than the real API where that catches our
-mistakes (unknown fields are rejected, not ignored) and, like the real one, does not echo
-`flashboot` back on an endpoint. A template change bumps the `version` of the endpoints using it
-(RunPod's rolling release). It never runs a worker: the queue and the worker protocol are
-`runpod_emulator.py`'s job.
+It follows the v2 OpenAPI schema (runpod/docs `api-reference-v2/openapi.json`, "Runpod REST API"
+2.0.0) for the fields the deploy command uses: `GET/POST /v2/templates`,
+`GET/PATCH/DELETE /v2/templates/{id}`, `GET/POST /v2/serverless`, `GET/PATCH/DELETE
+/v2/serverless/{id}`; lists wrapped (`{"templates": [...]}`, `{"endpoints": [...]}`); creates
+answer 201, deletes 204 without a body; every error an RFC 9457 problem (`title`, `status`,
+`detail`, `errors[]`, `application/problem+json`). Bodies are checked like the schema's
+`unevaluatedProperties: false`: an unknown field, a wrong type, a missing required field or a value
+out of range is a 422 naming it. Semantic refusals the schema describes in prose are 400s:
+`workers.idleTimeout` with `REQUEST_COUNT` scaling, `workers.min` above `workers.max`, a template
+name that exists, deleting a template an endpoint uses. As in v2, an endpoint copies its template's
+container settings (image, env, disk) when created and keeps no link to it: later template edits do
+not reach the endpoint. It never runs a worker (that is `runpod_emulator.py`'s job).
 """
 
 from __future__ import annotations
@@ -20,48 +23,72 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-_STR, _INT, _BOOL, _LIST, _ENV = "string", "integer", "boolean", "array of strings", "object of strings"
-TEMPLATE_FIELDS = {
-    "name": _STR,
-    "imageName": _STR,
-    "category": _STR,
-    "containerDiskInGb": _INT,
-    "containerRegistryAuthId": _STR,
-    "dockerEntrypoint": _LIST,
-    "dockerStartCmd": _LIST,
+# A field's kind: a type name, an enum (a tuple of allowed strings) or a nested object's fields.
+_STR, _INT, _NUM, _BOOL, _LIST, _ENV, _STR_OR_NULL = (
+    "string",
+    "integer",
+    "number",
+    "boolean",
+    "array of strings",
+    "object of strings",
+    "string or null",
+)
+FLASHBOOT = ("OFF", "FLASHBOOT", "PRIORITY_FLASHBOOT")
+Fields = dict[str, Any]
+
+CONTAINER: Fields = {  # ContainerConfig: shared by templates and endpoints
+    "args": _STR,
+    "disk": _INT,
     "env": _ENV,
-    "isPublic": _BOOL,
-    "isServerless": _BOOL,
+    "image": _STR,
     "ports": _LIST,
-    "readme": _STR,
-    "volumeInGb": _INT,
-    "volumeMountPath": _STR,
+    "registry": _STR_OR_NULL,
 }
-TEMPLATE_UPDATE_FIELDS = {k: v for k, v in TEMPLATE_FIELDS.items() if k not in ("category", "isServerless")}
-ENDPOINT_FIELDS = {
-    "templateId": _STR,
+TEMPLATE: Fields = {  # CreateTemplateRequest / UpdateTemplateRequest (mounts left out: unused)
+    **CONTAINER,
     "name": _STR,
     "allowedCudaVersions": _LIST,
-    "computeType": _STR,
-    "cpuFlavorIds": _LIST,
-    "dataCenterIds": _LIST,
-    "executionTimeoutMs": _INT,
-    "flashboot": _BOOL,
-    "gpuCount": _INT,
-    "gpuTypeIds": _LIST,
-    "idleTimeout": _INT,
-    "networkVolumeId": _STR,
-    "scalerType": _STR,
-    "scalerValue": _INT,
-    "vcpuCount": _INT,
-    "workersMax": _INT,
-    "workersMin": _INT,
+    "category": ("CPU", "NVIDIA", "AMD"),
+    "public": _BOOL,
+    "serverless": _BOOL,
+    "startJupyter": _BOOL,
+    "startSsh": _BOOL,
 }
-_NOT_ECHOED = ("flashboot",)
+WORKERS: Fields = {"min": _INT, "max": _INT, "idleTimeout": _INT}  # EndpointWorkers
+GPU: Fields = {"pools": _LIST, "excludedTypes": _LIST, "count": _INT}  # Create/UpdateEndpointGpuConfig
+SCALING: dict[str, Fields] = {  # EndpointScaling: oneOf on `type`
+    "QUEUE_DELAY": {"type": _STR, "queueDelay": _NUM},
+    "REQUEST_COUNT": {"type": _STR, "requestCount": _INT},
+}
+ENDPOINT: Fields = {  # CreateEndpointRequest (cpu left out: unused)
+    **CONTAINER,
+    "name": _STR,
+    "type": ("QUEUE", "LOAD_BALANCER"),
+    "templateId": _STR,
+    "gpu": GPU,
+    "workers": WORKERS,
+    "scaling": "scaling",
+    "dataCenterIds": _LIST,
+    "networkVolumes": _LIST,
+    "timeout": _INT,
+    "flashboot": FLASHBOOT,
+}
+ENDPOINT_UPDATE: Fields = {k: v for k, v in ENDPOINT.items() if k != "type"}  # UpdateEndpointRequest
+# (path, lowest, highest) of the bounded numbers
+BOUNDS: tuple[tuple[str, float, float | None], ...] = (
+    ("$.disk", 1, None),
+    ("$.workers.min", 0, None),
+    ("$.workers.max", 0, None),
+    ("$.workers.idleTimeout", 1, 3600),
+    ("$.gpu.count", 1, None),
+    ("$.scaling.queueDelay", 0.5, None),
+    ("$.scaling.requestCount", 1, None),
+)
 
 
 @dataclass(frozen=True)
@@ -72,38 +99,76 @@ class Recorded:
 
 
 class RestError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, detail: str, errors: list[str] | None = None) -> None:
+        super().__init__(detail)
         self.status = status
+        self.errors = errors or []
+
+    def problem(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "title": HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "detail": str(self),
+        }
+        if self.errors:
+            document["errors"] = self.errors
+        return document
 
 
-def _check_type(name: str, kind: str, value: Any) -> None:
-    ok = {
+def _kind_ok(kind: Any, value: Any) -> bool:
+    if isinstance(kind, tuple):
+        return value in kind
+    return {
         _STR: isinstance(value, str),
         _INT: isinstance(value, int) and not isinstance(value, bool),
+        _NUM: isinstance(value, int | float) and not isinstance(value, bool),
         _BOOL: isinstance(value, bool),
         _LIST: isinstance(value, list) and all(isinstance(v, str) for v in value),
         _ENV: isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
+        _STR_OR_NULL: value is None or isinstance(value, str),
     }[kind]
-    if not ok:
-        raise RestError(400, f"{name} must be {kind}")
 
 
-def _validate(body: Any, allowed: dict[str, str], required: tuple[str, ...]) -> dict[str, Any]:
+def _check(body: Any, fields: Fields, required: tuple[str, ...], at: str, errors: list[str]) -> None:
     if not isinstance(body, dict):
-        raise RestError(400, "body must be a JSON object")
-    for name, value in body.items():
-        if name not in allowed:
-            raise RestError(400, f"unknown field {name!r}")
-        _check_type(name, allowed[name], value)
+        errors.append(f"{at}: must be an object")
+        return
     for name in required:
-        if not body.get(name):
-            raise RestError(400, f"{name} is required")
-    for name, low, high in (("idleTimeout", 1, 3600), ("workersMin", 0, 1000), ("workersMax", 0, 1000)):
-        if name in body and not low <= body[name] <= high:
-            raise RestError(400, f"{name} must be between {low} and {high}")
-    if body.get("scalerType", "QUEUE_DELAY") not in ("QUEUE_DELAY", "REQUEST_COUNT"):
-        raise RestError(400, "scalerType must be QUEUE_DELAY or REQUEST_COUNT")
+        if name not in body:
+            errors.append(f"{at}: missing property '{name}'")
+    for name, value in body.items():
+        kind = fields.get(name)
+        where = f"{at}.{name}"
+        if kind is None:
+            errors.append(f"{at}: additional properties '{name}' not allowed")
+        elif kind == "scaling":
+            variant = SCALING.get(str(value.get("type"))) if isinstance(value, dict) else None
+            if variant is None:
+                errors.append(f"{where}.type: must be one of QUEUE_DELAY, REQUEST_COUNT")
+            else:
+                _check(value, variant, tuple(variant), where, errors)
+        elif isinstance(kind, dict):
+            _check(value, kind, (), where, errors)
+        elif not _kind_ok(kind, value):
+            wanted = f"one of {', '.join(kind)}" if isinstance(kind, tuple) else kind
+            errors.append(f"{where}: must be {wanted}")
+    for path, low, high in BOUNDS:
+        parent, _, leaf = path.rpartition(".")
+        value = body.get(leaf) if parent == at else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if value < low or (high is not None and value > high):
+            errors.append(f"{path}: must be ≥ {low}" + (f" and ≤ {high}" if high else ""))
+
+
+def validate(body: Any, fields: Fields, required: tuple[str, ...]) -> dict[str, Any]:
+    """The schema check: 422 with every failure in `errors`, as the real API answers."""
+    errors: list[str] = []
+    _check(body, fields, required, "$", errors)
+    if isinstance(body, dict) and isinstance(body.get("gpu"), dict) and body["gpu"].get("pools") == []:
+        errors.append("$.gpu.pools: must have at least 1 item")
+    if errors:
+        raise RestError(422, "Request validation failed.", errors)
     return body
 
 
@@ -113,17 +178,14 @@ class RunPodRestStub:
     def __init__(self, api_key: str = "stub-api-key") -> None:
         self.api_key = api_key
         self.requests: list[Recorded] = []
-        # (method or "*", status): the next matching request gets that status instead of an answer.
-        self.fail_next: deque[tuple[str, int]] = deque()
+        # (method or "*", status, *errors): the next matching request gets that status, as a
+        # problem carrying those validation errors, instead of an answer.
+        self.fail_next: deque[tuple[Any, ...]] = deque()
         self.templates: dict[str, dict[str, Any]] = {}
         self.endpoints: dict[str, dict[str, Any]] = {}
+        self._template_of: dict[str, str] = {}  # endpoint id → template it was created from
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
-        # GET /templates also lists RunPod's own public templates; a name match must skip them.
-        self._add_template(
-            {"name": "runpod-worker-vllm", "imageName": "runpod/worker-v1-vllm:stable", "isServerless": True},
-            is_runpod=True,
-        )
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> RunPodRestStub:
@@ -153,82 +215,119 @@ class RunPodRestStub:
     @property
     def base_url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v2"
 
     def writes(self) -> list[Recorded]:
         """Every request that could change something (all but GET)."""
         return [r for r in self.requests if r.method != "GET"]
 
     # ---- the API's behaviour (under the lock) ----------------------------------------------
-    def _add_template(self, body: dict[str, Any], is_runpod: bool = False) -> dict[str, Any]:
-        if any(t["name"] == body["name"] and not t["isRunpod"] for t in self.templates.values()):
-            raise RestError(400, f"Template name must be unique: {body['name']!r} exists")
+    def _add_template(self, body: dict[str, Any]) -> dict[str, Any]:
+        if any(t["name"] == body["name"] for t in self.templates.values()):
+            raise RestError(400, f"a template named {body['name']!r} already exists")
         template = {
             "id": secrets.token_hex(5),
-            "category": "NVIDIA",
-            "containerDiskInGb": 50,
-            "dockerEntrypoint": [],
-            "dockerStartCmd": [],
-            "env": {},
-            "isPublic": False,
-            "isServerless": False,
+            "args": "",
+            "disk": 50,
+            "mounts": {},
             "ports": [],
-            "readme": "",
-            "volumeInGb": 20,
-            "volumeMountPath": "/workspace",
+            "env": {},
+            "registry": None,
+            "serverless": False,
+            "public": False,
+            "category": "NVIDIA",
+            "startSsh": True,
+            "startJupyter": True,
+            "allowedCudaVersions": [],
             **body,
-            "isRunpod": is_runpod,
-            "earned": 0,
         }
         self.templates[template["id"]] = template
         return template
 
-    def _update_template(self, template_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        template = self._get(self.templates, template_id, "template")
-        template.update(body)
-        for endpoint in self.endpoints.values():
-            if endpoint["templateId"] == template_id:
-                endpoint["version"] += 1
-        return template
-
     def _add_endpoint(self, body: dict[str, Any]) -> dict[str, Any]:
-        self._get(self.templates, body["templateId"], "template")
+        container: dict[str, Any] = {"args": "", "disk": 20, "env": {}, "ports": [], "registry": None}
+        if "templateId" in body:
+            template = self._get(self.templates, body["templateId"], "template")
+            if not template["serverless"]:
+                raise RestError(422, f"template {template['id']} is not a serverless template")
+            container.update({k: template[k] for k in CONTAINER if k in template})
+        elif "image" not in body:
+            raise RestError(422, "Request validation failed.", ["$: missing property 'image'"])
+        scaling = body["scaling"]
+        workers = {"min": 0, "max": 3, "idleTimeout": 10, **body.get("workers", {})}
+        self._check_workers(workers, scaling, body.get("workers", {}))
         endpoint = {
             "id": secrets.token_hex(7),
-            "name": "",
-            "userId": "user_stub",
-            "computeType": "GPU",
-            "createdAt": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "dataCenterIds": ["EU-RO-1", "US-TX-3"],
-            "env": {},
-            "executionTimeoutMs": 600_000,
-            "gpuCount": 1,
-            "gpuTypeIds": ["NVIDIA GeForce RTX 4090"],
-            "idleTimeout": 5,
-            "scalerType": "QUEUE_DELAY",
-            "scalerValue": 4,
-            "workersMax": 3,
-            "workersMin": 0,
-            "version": 0,
-            **{k: v for k, v in body.items() if k not in _NOT_ECHOED},
+            **container,
+            **{k: v for k, v in body.items() if k in CONTAINER and k != "env"},
+            "env": {**container["env"], **body.get("env", {})},
+            "name": body["name"],
+            "type": body["type"],
+            "gpu": {
+                "pools": ["ADA_24"],
+                "count": 1,
+                "allowedCudaVersions": [],
+                "minCudaVersion": None,
+                **body.get("gpu", {}),
+            },
+            "workers": workers,
+            "scaling": scaling,
+            "dataCenterIds": body.get("dataCenterIds") or ["EU-RO-1", "US-TX-3"],
+            "networkVolumes": body.get("networkVolumes", []),
+            "timeout": body.get("timeout", 300_000),
+            "flashboot": body.get("flashboot", "OFF"),
+            "createdAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
+        self._omit_idle_timeout(endpoint)
         self.endpoints[endpoint["id"]] = endpoint
+        if "templateId" in body:
+            self._template_of[endpoint["id"]] = body["templateId"]
         return endpoint
 
     def _update_endpoint(self, endpoint_id: str, body: dict[str, Any]) -> dict[str, Any]:
         endpoint = self._get(self.endpoints, endpoint_id, "endpoint")
-        if "templateId" in body:
-            self._get(self.templates, body["templateId"], "template")
-            endpoint["version"] += 1
-        endpoint.update({k: v for k, v in body.items() if k not in _NOT_ECHOED})
+        if "templateId" in body:  # applied once, as if its container fields were in the body
+            template = self._get(self.templates, body["templateId"], "template")
+            body = {**{k: template[k] for k in CONTAINER if k in template}, **body}
+            del body["templateId"]
+        scaling = body.get("scaling", endpoint["scaling"])
+        workers = {**endpoint["workers"], **body.get("workers", {})}
+        if "scaling" in body and scaling["type"] == "REQUEST_COUNT":
+            workers.pop("idleTimeout", None)
+        self._check_workers(workers, scaling, body.get("workers", {}))
+        for name, value in body.items():
+            if name == "gpu":
+                endpoint["gpu"].update(value)
+            elif name != "workers":
+                endpoint[name] = value
+        endpoint["workers"] = workers
+        self._omit_idle_timeout(endpoint)
         return endpoint
 
+    @staticmethod
+    def _check_workers(workers: dict[str, Any], scaling: dict[str, Any], sent: dict[str, Any]) -> None:
+        if scaling["type"] == "REQUEST_COUNT" and "idleTimeout" in sent:
+            raise RestError(
+                400, "workers.idleTimeout is not applicable to queue-based endpoints scaling on requestCount"
+            )
+        if workers["min"] > workers["max"]:
+            raise RestError(400, f"workers.min ({workers['min']}) exceeds workers.max ({workers['max']})")
+
+    @staticmethod
+    def _omit_idle_timeout(endpoint: dict[str, Any]) -> None:
+        if endpoint["scaling"]["type"] == "REQUEST_COUNT":
+            endpoint["workers"].pop("idleTimeout", None)
+
     def _delete(self, kind: str, item_id: str) -> None:
-        table = self.templates if kind == "templates" else self.endpoints
-        self._get(table, item_id, kind)
-        if kind == "templates" and any(e["templateId"] == item_id for e in self.endpoints.values()):
-            raise RestError(400, f"template {item_id} is in use by an endpoint")
-        del table[item_id]
+        if kind == "templates":
+            self._get(self.templates, item_id, "template")
+            if item_id in self._template_of.values():
+                raise RestError(400, f"template {item_id} is in use by a serverless endpoint")
+            del self.templates[item_id]
+        else:
+            self._get(self.endpoints, item_id, "endpoint")
+            del self.endpoints[item_id]
+            self._template_of.pop(item_id, None)
 
     @staticmethod
     def _get(table: dict[str, dict[str, Any]], item_id: str, kind: str) -> dict[str, Any]:
@@ -240,36 +339,31 @@ class RunPodRestStub:
         with self._lock:
             self.requests.append(Recorded(method, path, body))
             if self.fail_next and self.fail_next[0][0] in (method, "*"):
-                _, status = self.fail_next.popleft()
-                return status, {"error": f"injected {status}"}
+                _, status, *errors = self.fail_next.popleft()
+                raise RestError(status, f"injected {status}", list(errors))
             parts = [p for p in path.split("/") if p]
-            if parts[:1] != ["v1"]:
-                raise RestError(404, "not found")
-            parts = parts[1:]
-            if parts[-1:] == ["update"] and method == "POST":
-                method, parts = "PATCH", parts[:-1]
-            kind = parts[0] if parts else ""
-            if kind not in ("templates", "endpoints"):
-                raise RestError(404, "not found")
-            if len(parts) == 1 and method == "GET":
-                table = self.templates if kind == "templates" else self.endpoints
-                return 200, list(table.values())
-            if len(parts) == 1 and method == "POST":
-                if kind == "templates":
-                    return 200, self._add_template(_validate(body, TEMPLATE_FIELDS, ("name", "imageName")))
-                return 200, self._add_endpoint(_validate(body, ENDPOINT_FIELDS, ("templateId",)))
-            if len(parts) == 2 and method == "GET":
-                return 200, self._get(
-                    self.templates if kind == "templates" else self.endpoints, parts[1], kind
-                )
-            if len(parts) == 2 and method == "PATCH":
-                if kind == "templates":
-                    return 200, self._update_template(parts[1], _validate(body, TEMPLATE_UPDATE_FIELDS, ()))
-                update_fields = {k: v for k, v in ENDPOINT_FIELDS.items() if k != "computeType"}
-                return 200, self._update_endpoint(parts[1], _validate(body, update_fields, ()))
-            if len(parts) == 2 and method == "DELETE":
-                self._delete(kind, parts[1])
-                return 200, None
+            if parts[:1] != ["v2"] or len(parts) not in (2, 3) or parts[1] not in ("templates", "serverless"):
+                raise RestError(404, f"no such resource: {path}")
+            kind, item_id = parts[1], (parts[2] if len(parts) == 3 else None)
+            templates = kind == "templates"
+            table = self.templates if templates else self.endpoints
+            if item_id is None and method == "GET":
+                return 200, {"templates" if templates else "endpoints": list(table.values())}
+            if item_id is None and method == "POST":
+                if templates:
+                    return 201, self._add_template(validate(body, TEMPLATE, ("name", "image")))
+                return 201, self._add_endpoint(validate(body, ENDPOINT, ("name", "type", "scaling")))
+            if item_id is not None and method == "GET":
+                return 200, self._get(table, item_id, kind)
+            if item_id is not None and method == "PATCH":
+                if templates:
+                    template = self._get(table, item_id, "template")
+                    template.update(validate(body, TEMPLATE, ()))
+                    return 200, template
+                return 200, self._update_endpoint(item_id, validate(body, ENDPOINT_UPDATE, ()))
+            if item_id is not None and method == "DELETE":
+                self._delete(kind, item_id)
+                return 204, None
             raise RestError(405, f"{method} {path} is not supported")
 
 
@@ -280,10 +374,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
         pass
 
-    def _answer(self, status: int, payload: Any) -> None:
+    def _answer(self, status: int, payload: Any, content_type: str = "application/json") -> None:
         data = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        if data:
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -291,18 +386,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if self.headers.get("Authorization") != f"Bearer {self.stub.api_key}":
-            self._answer(401, {"error": "Unauthorized"})
-            return
         try:
-            body = json.loads(raw) if raw else None
-        except json.JSONDecodeError:
-            self._answer(400, {"error": "invalid JSON"})
-            return
-        try:
+            if self.headers.get("Authorization") != f"Bearer {self.stub.api_key}":
+                raise RestError(401, "invalid bearer token")
+            try:
+                body = json.loads(raw) if raw else None
+            except json.JSONDecodeError as exc:
+                raise RestError(400, "the request body is not JSON") from exc
             status, payload = self.stub.handle(self.command, urlsplit(self.path).path, body)
         except RestError as exc:
-            status, payload = exc.status, {"error": str(exc)}
+            self._answer(exc.status, exc.problem(), "application/problem+json")
+            return
         self._answer(status, payload)
 
     do_GET = do_POST = do_PATCH = do_DELETE = _dispatch  # noqa: N815 (stdlib naming)

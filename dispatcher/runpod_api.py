@@ -1,27 +1,28 @@
-"""RunPod serverless API over urllib: submit (`/run`) and status, with bounded retries.
+"""RunPod serverless API: submit (`/run`) and status, over `dispatcher.http` (retries, no redirects).
 
 urllib (25 ms to import) rather than the runpod SDK (~1.7 s) or requests (not in the Lambda
-runtime). 429, 5xx and network errors are retried with exponential backoff and jitter; 401/403 are
-not (a wrong key stays wrong); anything else is a typed error carrying RunPod's answer.
+runtime). Retries are the helper's: 408/425/429/5xx and network errors with backoff and jitter,
+401/403 never. Every failure comes out as a `RunPodError` for the one record being dispatched:
+a redirect (never followed: it would carry the API key to another origin) and an answer that is
+JSON but not an object (`[1,2]`, `"x"`, `null`) included, so a strange answer fails its record
+and the other records of the event are still tried.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import random
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 from dispatcher.errors import RunPodAuthError, RunPodError, RunPodUnavailableError
-
-log = logging.getLogger(__name__)
-
-_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-Opener = Callable[..., Any]
+from dispatcher.http import (
+    HttpDecodeError,
+    HttpRedirectError,
+    HttpStatusError,
+    HttpUnavailableError,
+    JsonHttp,
+    Opener,
+)
 
 
 class RunPodClient:
@@ -38,11 +39,9 @@ class RunPodClient:
     ) -> None:
         self._endpoint = endpoint_url.rstrip("/")
         self._api_key = api_key
-        self._timeout_s = timeout_s
-        self._attempts = attempts
-        self._backoff_s = backoff_s
-        self._open = opener or urllib.request.urlopen
-        self._sleep = sleep
+        self._http = JsonHttp(
+            timeout_s=timeout_s, attempts=attempts, backoff_s=backoff_s, opener=opener, sleep=sleep
+        )
 
     def submit(self, job_input: dict[str, Any], policy: dict[str, int], webhook: str | None = None) -> str:
         """POST /run; returns the job id."""
@@ -62,35 +61,25 @@ class RunPodClient:
         return self._request("POST", f"/cancel/{job_id}", None)
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        url = self._endpoint + path
-        last = ""
-        for attempt in range(1, self._attempts + 1):
-            request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (https URL from settings)
-            request.add_header("Authorization", f"Bearer {self._api_key}")
-            request.add_header("Content-Type", "application/json")
-            request.add_header("Accept", "application/json")
-            try:
-                with self._open(request, timeout=self._timeout_s) as response:
-                    payload = response.read()
-                return json.loads(payload or b"{}")
-            except urllib.error.HTTPError as exc:
-                detail = exc.read()[:300].decode("utf-8", "replace")
-                if exc.code in (401, 403):
-                    raise RunPodAuthError(
-                        f"RunPod rejected the API key ({exc.code}) on {method} {path}"
-                    ) from exc
-                if exc.code not in _RETRY_STATUS:
-                    raise RunPodError(
-                        f"RunPod {method} {path} failed with HTTP {exc.code}: {detail}"
-                    ) from exc
-                last = f"HTTP {exc.code}"
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-            except json.JSONDecodeError as exc:
-                raise RunPodError(f"RunPod {method} {path} answered with invalid JSON") from exc
-            if attempt < self._attempts:
-                delay = self._backoff_s * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
-                log.warning("RunPod %s %s: %s; retry %d in %.2fs", method, path, last, attempt, delay)
-                self._sleep(delay)
-        raise RunPodUnavailableError(f"RunPod {method} {path} failed after {self._attempts} attempts: {last}")
+        where = f"RunPod {method} {path}"
+        headers = {"Authorization": f"Bearer {self._api_key}"}
+        try:
+            answer = self._http.request(method, self._endpoint + path, body, headers=headers)
+        except HttpStatusError as exc:
+            if exc.status in (401, 403):
+                raise RunPodAuthError(
+                    f"RunPod rejected the API key ({exc.status}) on {method} {path}"
+                ) from exc
+            raise RunPodError(f"{where} failed with HTTP {exc.status}: {exc.body[:300]}") from exc
+        except HttpRedirectError as exc:
+            raise RunPodError(
+                f"{where} answered with a redirect (HTTP {exc.status}) to {exc.location!r}; not followed, "
+                "so the API key stays with RUNPOD_ENDPOINT_URL's host: check RUNPOD_ENDPOINT_URL"
+            ) from exc
+        except HttpUnavailableError as exc:
+            raise RunPodUnavailableError(f"{where} {exc}") from exc
+        except HttpDecodeError as exc:
+            raise RunPodError(f"{where} answered with invalid JSON") from exc
+        if not isinstance(answer, dict):
+            raise RunPodError(f"{where} answered with JSON that is not an object: {str(answer)[:100]}")
+        return answer

@@ -137,7 +137,28 @@ def test_make_push_refuses_an_image_without_a_registry() -> None:
         check=False,
         env={"PATH": "/usr/bin:/bin"},
     )
-    assert result.returncode != 0 and "IMAGE=<registry>/<name>" in result.stdout
+    assert result.returncode != 0 and "IMAGE=<registry host>/<name>" in result.stdout
+
+
+def test_make_push_and_deploy_worker_refuse_a_name_without_a_registry_host() -> None:
+    """Docker Hub's short form (`you/worker`) is refused too: say where the image lives."""
+    from deploy.errors import DeployConfigError
+    from deploy.settings import check_image
+
+    result = subprocess.run(
+        ["make", "--no-print-directory", "push", "IMAGE=acme/worker"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2 and "IMAGE=docker.io/you/transcript-worker" in result.stdout
+    with pytest.raises(DeployConfigError, match=r"IMAGE=docker\.io/you/transcript-worker"):
+        check_image("acme/worker:1")
+    for good in ("docker.io/acme/w:1", "ghcr.io/acme/w:1", "localhost:5000/w:1", "localhost/w:1"):
+        check_image(good)
 
 
 def test_hf_token_is_only_a_build_secret_never_a_layer() -> None:

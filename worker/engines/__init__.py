@@ -23,7 +23,7 @@ from worker.engines.extractive import HEADINGS as EXTRACTIVE_HEADINGS
 from worker.engines.extractive import LABEL as EXTRACTIVE_LABEL
 from worker.engines.extractive import ExtractiveEngine
 from worker.engines.extractive import count_tokens as count_word_tokens
-from worker.engines.factory import build_engine, check_memory, resolve_preset
+from worker.engines.factory import build_engine, check_memory, resolve_preset, server_spec
 from worker.engines.fixed import LABEL as FIXED_LABEL
 from worker.engines.fixed import FixedLatencyEngine
 from worker.engines.memory import GIB, KIB, MemoryPlan, ModelShape, detect_gpu_memory_gib, kv_bytes_per_token
@@ -42,6 +42,7 @@ from worker.engines.retry import Retry, retrying
 from worker.engines.settings import ENGINES, PROMPT_FORMATS, EngineSettings
 from worker.engines.text import Utterance, sentences, utterances
 from worker.engines.vllm_server import ServerSpec, VllmServer
+from worker.engines.weights import RUNPOD_HF_CACHE, CachedModel, cached_model_env, find_cached_model
 
 __all__ = [
     "BYTE_BOUND_SLACK",
@@ -56,7 +57,9 @@ __all__ = [
     "MISTRAL_YARN",
     "PRESETS",
     "PROMPT_FORMATS",
+    "RUNPOD_HF_CACHE",
     "STYLES",
+    "CachedModel",
     "Completion",
     "Engine",
     "EngineSettings",
@@ -74,11 +77,13 @@ __all__ = [
     "VllmServer",
     "YarnRope",
     "build_engine",
+    "cached_model_env",
     "chat_messages",
     "check_memory",
     "completion_prompt",
     "count_word_tokens",
     "detect_gpu_memory_gib",
+    "find_cached_model",
     "find_preset",
     "instructions",
     "is_part_heading",
@@ -88,5 +93,6 @@ __all__ = [
     "resolve_preset",
     "retrying",
     "sentences",
+    "server_spec",
     "utterances",
 ]

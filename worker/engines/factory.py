@@ -21,10 +21,11 @@ from worker.engines.base import Engine
 from worker.engines.extractive import ExtractiveEngine
 from worker.engines.presets import PRESETS, Preset, find_preset, local_preset
 from worker.engines.settings import EngineSettings
+from worker.engines.weights import RUNPOD_HF_CACHE, cached_model_env
 from worker.errors import ConfigError
 
 if TYPE_CHECKING:
-    from worker.engines.vllm_server import VllmServer
+    from worker.engines.vllm_server import ServerSpec, VllmServer
 
 log = logging.getLogger(__name__)
 _CHAT = {"auto": None, "completion": False, "chat": True}
@@ -142,21 +143,30 @@ def _connected(
     return engine
 
 
-def _start_vllm(settings: EngineSettings, on_server_exit: Callable[[int], None] | None) -> Engine:
-    from worker.engines.vllm_server import ServerSpec, VllmServer
+def server_spec(preset: Preset, settings: EngineSettings, hf_cache: Path = RUNPOD_HF_CACHE) -> ServerSpec:
+    """How to run vLLM for this preset; offline against RunPod's cached copy when the host has one."""
+    from worker.engines.vllm_server import ServerSpec
 
-    preset = resolve_preset(settings)
-    check_memory(preset, settings)
-    args = [*preset.vllm_args(), "--gpu-memory-utilization", str(settings.gpu_memory_utilization)]
-    spec = ServerSpec(
+    env = cached_model_env(preset.model, preset.revision, hf_cache)
+    if env:
+        log.info("serving %s from the host's cached model (%s), offline", preset.model, env["HF_HUB_CACHE"])
+    return ServerSpec(
         model=preset.model,
-        args=args,
+        args=[*preset.vllm_args(), "--gpu-memory-utilization", str(settings.gpu_memory_utilization)],
         python=settings.vllm_python,
         port=settings.vllm_port,
+        env=env,
         startup_timeout_s=settings.vllm_startup_timeout_s,
         log_lines=settings.vllm_log_lines,
     )
-    server = VllmServer(spec, on_exit=on_server_exit)
+
+
+def _start_vllm(settings: EngineSettings, on_server_exit: Callable[[int], None] | None) -> Engine:
+    from worker.engines.vllm_server import VllmServer
+
+    preset = resolve_preset(settings)
+    check_memory(preset, settings)
+    server = VllmServer(server_spec(preset, settings), on_exit=on_server_exit)
     server.start()
     try:
         server.wait_healthy()

@@ -1,0 +1,154 @@
+"""One JSON-over-HTTP call with bounded retries, for every RunPod client (stdlib only).
+
+The dispatcher's `/run` client and `make deploy-worker`'s management client both send a JSON body
+with a Bearer key and read a JSON answer. This module is that call, once: urllib (25 ms to import;
+requests is not in the Lambda runtime), an injected opener and sleep (tests hand in their own),
+and typed errors that each client translates into its own tree.
+
+Retries: 408, 425, 429, 5xx and network errors are retried with exponential backoff and full
+jitter, at most `attempts` times; a caller passes `retry=False` for a request that is not
+idempotent. 401/403 and other 4xx are answers, not accidents: never retried.
+
+Redirects are never followed. urllib's default opener re-sends a request to whatever `Location`
+says, headers included, so a 3xx from `/run` would hand the API key to another origin. The default
+opener here refuses them (a 3xx is an `HttpRedirectError`), and an answer whose URL is not the one
+asked (an injected opener that followed anyway) is refused the same way.
+
+HttpError
+├── HttpStatusError      a status that retrying cannot change (4xx but 408/425/429): status, body, problem
+├── HttpRedirectError    a 3xx: status and Location, not followed
+├── HttpUnavailableError retries exhausted on network errors or retryable statuses (`.last`)
+└── HttpDecodeError      a 2xx whose body is not JSON
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+Opener = Callable[..., Any]
+
+
+class HttpError(Exception):
+    pass
+
+
+class HttpStatusError(HttpError):
+    def __init__(self, status: int, body: str, problem: Mapping[str, Any] | None) -> None:
+        super().__init__(f"HTTP {status}: {body[:300]}")
+        self.status = status
+        self.body = body  # at most 2,000 characters of the answer
+        self.problem = problem  # the answer as a JSON object (RFC 9457 problem), if it was one
+
+
+class HttpRedirectError(HttpError):
+    def __init__(self, status: int, location: str) -> None:
+        super().__init__(f"HTTP {status} redirect to {location or '(no Location)'}: not followed")
+        self.status = status
+        self.location = location
+
+
+class HttpUnavailableError(HttpError):
+    def __init__(self, message: str, last: HttpStatusError | None = None) -> None:
+        super().__init__(message)
+        self.last = last  # the last retryable status answer, if the last failure was one
+
+
+class HttpDecodeError(HttpError):
+    pass
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Turn every 3xx into an HTTPError instead of a second request carrying our headers."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def no_redirect_opener() -> Opener:
+    return urllib.request.build_opener(_RefuseRedirects).open
+
+
+class JsonHttp:
+    def __init__(
+        self,
+        *,
+        timeout_s: float = 10.0,
+        attempts: int = 4,
+        backoff_s: float = 0.5,
+        opener: Opener | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._timeout_s = timeout_s
+        self._attempts = max(1, attempts)
+        self._backoff_s = backoff_s
+        self._open = opener or no_redirect_opener()
+        self._sleep = sleep
+        self._jitter = jitter
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+    ) -> Any:
+        """Send; return the answer's JSON (None for an empty body). Raises an `HttpError`."""
+        data = json.dumps(body).encode() if body is not None else None
+        attempts = self._attempts if retry else 1
+        last, last_status = "", None
+        for attempt in range(1, attempts + 1):
+            request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (URL from settings)
+            for name, value in (headers or {}).items():
+                request.add_header(name, value)
+            request.add_header("Accept", "application/json")
+            if data is not None:
+                request.add_header("Content-Type", "application/json")
+            try:
+                with self._open(request, timeout=self._timeout_s) as response:
+                    if response.geturl() != url:
+                        raise HttpRedirectError(302, response.geturl())
+                    payload = response.read()
+            except urllib.error.HTTPError as exc:
+                with exc:  # an HTTPError holds the connection open until closed
+                    if 300 <= exc.code < 400:
+                        raise HttpRedirectError(exc.code, exc.headers.get("Location", "")) from exc
+                    text = exc.read()[:2000].decode("utf-8", "replace")
+                status = HttpStatusError(exc.code, text, _json_object(text))
+                if exc.code not in RETRY_STATUS:
+                    raise status from exc
+                last, last_status = f"HTTP {exc.code}", status
+            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
+                last, last_status = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}", None
+            else:
+                try:
+                    return json.loads(payload) if payload.strip() else None
+                except json.JSONDecodeError as exc:
+                    raise HttpDecodeError(f"the answer is not JSON: {payload[:100]!r}") from exc
+            if attempt < attempts:
+                delay = self._backoff_s * 2 ** (attempt - 1) * (0.5 + self._jitter())
+                log.warning("%s %s: %s; retry %d in %.2fs", method, url, last, attempt, delay)
+                self._sleep(delay)
+        plural = "s" if attempts != 1 else ""
+        raise HttpUnavailableError(f"failed after {attempts} attempt{plural}: {last}", last_status)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return document if isinstance(document, dict) else None
