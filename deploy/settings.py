@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from deploy.errors import DeployConfigError
-from dispatcher.settings import JOB_EXECUTION_TIMEOUT_S
+from dispatcher.settings import JOB_EXECUTION_TIMEOUT_S, EnvReader
 from dispatcher.settings import Settings as DispatcherSettings
 
 API_KEY = "RUNPOD_API_KEY"
@@ -61,30 +61,6 @@ INIT_TIMEOUT = "RUNPOD_INIT_TIMEOUT"
 INIT_TIMEOUT_MARGIN_S = 120
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise DeployConfigError(f"{name} must be an integer, got {raw!r}") from exc
-    if not low <= value <= high:
-        raise DeployConfigError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
-
-
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
-    value = env.get(name, "").strip().upper() or default
-    if value not in choices:
-        raise DeployConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
 def check_image(image: str) -> None:
     """RunPod pulls the image from a registry: refuse a local name before anything is sent."""
     hint = (
@@ -96,13 +72,6 @@ def check_image(image: str) -> None:
         raise DeployConfigError(f"{IMAGE} (--image) {image!r} names no registry host: {hint}")
     if not tag:
         raise DeployConfigError(f"{IMAGE} (--image) must name a pushed image with a tag, got {image!r}")
-
-
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip() or default
-    if not value.startswith(("https://", "http://")):
-        raise DeployConfigError(f"{name} must be an http(s) URL, got {value!r}")
-    return value.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -133,17 +102,18 @@ class DeploySettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, teardown: bool = False) -> DeploySettings:
         """`teardown`: settings to find and delete what exists, where no image is needed."""
+        read = EnvReader(env, DeployConfigError)
         image = env.get(IMAGE, "").strip()
         if not teardown:
             check_image(image)
         preset_name = env.get(PRESET, "").strip() or DEFAULT_PRESET
         gpu_memory, tensor_parallel = _preset_needs(preset_name)
-        workers_min = _int(env, WORKERS_MIN, cls.workers_min, 0, 100)
-        workers_max = _int(env, WORKERS_MAX, cls.workers_max, 1, 100)
+        workers_min = read.integer(WORKERS_MIN, cls.workers_min, 0, 100)
+        workers_max = read.integer(WORKERS_MAX, cls.workers_max, 1, 100)
         if workers_min > workers_max:
             raise DeployConfigError(f"{WORKERS_MIN} ({workers_min}) exceeds {WORKERS_MAX} ({workers_max})")
-        scaler_type = _choice(env, SCALER_TYPE, SCALER_TYPES, cls.scaler_type)
-        idle_timeout: int | None = _int(env, IDLE_TIMEOUT_S, 0, 1, 3600)
+        scaler_type = read.choice(SCALER_TYPE, SCALER_TYPES, cls.scaler_type)
+        idle_timeout: int | None = read.integer(IDLE_TIMEOUT_S, 0, 1, 3600)
         if scaler_type == "REQUEST_COUNT":
             if idle_timeout:
                 raise DeployConfigError(
@@ -156,23 +126,25 @@ class DeploySettings:
         settings = cls(
             image=image,
             api_key=env.get(API_KEY, "").strip() or None,
-            rest_url=_url(env, REST_URL, cls.rest_url),
-            serverless_url=_url(env, SERVERLESS_URL, cls.serverless_url),
+            rest_url=read.url(REST_URL, cls.rest_url),
+            serverless_url=read.url(SERVERLESS_URL, cls.serverless_url),
             template_name=env.get(TEMPLATE_NAME, "").strip() or cls.template_name,
             endpoint_name=env.get(ENDPOINT_NAME, "").strip() or cls.endpoint_name,
             preset=preset_name,
-            gpu_pools=_list(env, GPU_POOLS) or gpu_pools_for(gpu_memory),
-            gpu_count=_int(env, GPU_COUNT, tensor_parallel, 1, 8),
+            gpu_pools=read.items(GPU_POOLS) or gpu_pools_for(gpu_memory),
+            gpu_count=read.integer(GPU_COUNT, tensor_parallel, 1, 8),
             workers_min=workers_min,
             workers_max=workers_max,
             idle_timeout_s=idle_timeout,
-            execution_timeout_s=_int(env, JOB_EXECUTION_TIMEOUT_S, cls.execution_timeout_s, 5, 7 * 24 * 3600),
+            execution_timeout_s=read.integer(
+                JOB_EXECUTION_TIMEOUT_S, cls.execution_timeout_s, 5, 7 * 24 * 3600
+            ),
             scaler_type=scaler_type,
-            scaler_value=_int(env, SCALER_VALUE, cls.scaler_value, 1, 3600),
-            flashboot=_choice(env, FLASHBOOT, FLASHBOOT_MODES, cls.flashboot),
+            scaler_value=read.integer(SCALER_VALUE, cls.scaler_value, 1, 3600),
+            flashboot=read.choice(FLASHBOOT, FLASHBOOT_MODES, cls.flashboot),
             network_volume_id=env.get(NETWORK_VOLUME_ID, "").strip() or None,
-            data_center_ids=_list(env, DATA_CENTERS),
-            container_disk_gb=_int(env, CONTAINER_DISK_GB, cls.container_disk_gb, 10, 2000),
+            data_center_ids=read.items(DATA_CENTERS),
+            container_disk_gb=read.integer(CONTAINER_DISK_GB, cls.container_disk_gb, 10, 2000),
             worker_env=parse_worker_env(env.get(WORKER_ENV, "")),
         )
         check_worker_env(settings.template_env())

@@ -37,24 +37,54 @@ SIGV4_MAX_EXPIRY_S = 7 * 24 * 3600
 EXPIRY_MARGIN_S = 300
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {value}")
-    return value
+_NO_LIMIT = 10**15
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise SettingsError(f"{name} is required but not set")
-    return value
+class EnvReader:
+    """The dispatcher side's one settings parser (deploy/ and client/ use it too): an empty value
+    means unset, integers are decimal and bounded, choices and URLs are checked; each error names
+    the variable and is raised as `error` (the caller's own exception type)."""
+
+    def __init__(self, env: Mapping[str, str], error: type[Exception] = SettingsError) -> None:
+        self._env = env
+        self._error = error
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        return self._env.get(name, "").strip() or default
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if value is None:
+            raise self._error(f"{name} is required but not set")
+        return value
+
+    def integer(self, name: str, default: int, low: int = 1, high: int = _NO_LIMIT) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise self._error(f"{name} must be an integer, got {raw!r}") from exc
+        if not low <= value <= high:
+            raise self._error(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = (self.text(name) or default).upper()
+        if value not in choices:
+            raise self._error(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def url(self, name: str, default: str) -> str:
+        value = self.text(name) or default
+        if not value.startswith(("https://", "http://")):
+            raise self._error(f"{name} must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    def items(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list."""
+        return tuple(item.strip() for item in self._env.get(name, "").split(",") if item.strip())
 
 
 @dataclass(frozen=True)
@@ -91,9 +121,10 @@ class Settings:
             raise SettingsError(f"{OUTPUT_PREFIX} must be a non-empty key prefix like 'summaries/'")
         if not prefix.endswith("/"):
             prefix += "/"
-        ttl = _int(env, JOB_TTL_S, cls.job_ttl_s)
-        execution = _int(env, JOB_EXECUTION_TIMEOUT_S, cls.job_execution_timeout_s)
-        expires = _int(env, URL_EXPIRES_S, ttl + execution + EXPIRY_MARGIN_S)
+        read = EnvReader(env)
+        ttl = read.integer(JOB_TTL_S, cls.job_ttl_s)
+        execution = read.integer(JOB_EXECUTION_TIMEOUT_S, cls.job_execution_timeout_s)
+        expires = read.integer(URL_EXPIRES_S, ttl + execution + EXPIRY_MARGIN_S)
         if expires < ttl + execution:
             raise SettingsError(
                 f"{URL_EXPIRES_S} ({expires}s) must be at least {JOB_TTL_S} + "
@@ -104,16 +135,15 @@ class Settings:
             raise SettingsError(f"{URL_EXPIRES_S} ({expires}s) exceeds SigV4's 7-day maximum")
         if execution > ttl:
             raise SettingsError(f"{JOB_EXECUTION_TIMEOUT_S} ({execution}s) exceeds {JOB_TTL_S} ({ttl}s)")
-        endpoint = _required(env, RUNPOD_ENDPOINT_URL).rstrip("/")
+        endpoint = read.required(RUNPOD_ENDPOINT_URL).rstrip("/")
         if not endpoint.startswith(("https://", "http://")):
             raise SettingsError(
                 f"{RUNPOD_ENDPOINT_URL} must be a URL like https://api.runpod.ai/v2/<endpoint-id>"
             )
-        max_tokens_raw = env.get(MAX_TOKENS, "")
         return cls(
-            runpod_api_key=api_key or _required(env, RUNPOD_API_KEY),
+            runpod_api_key=api_key or read.required(RUNPOD_API_KEY),
             runpod_endpoint_url=endpoint,
-            region=_required(env, REGION),
+            region=read.required(REGION),
             output_bucket=env.get(OUTPUT_BUCKET, "").strip() or None,
             output_prefix=prefix,
             input_suffix=env.get(INPUT_SUFFIX, cls.input_suffix) or cls.input_suffix,
@@ -121,13 +151,13 @@ class Settings:
             job_ttl_s=ttl,
             job_execution_timeout_s=execution,
             url_expires_s=expires,
-            max_tokens=_int(env, MAX_TOKENS, 1) if max_tokens_raw else None,
+            max_tokens=read.integer(MAX_TOKENS, 0) or None,
             webhook_url=env.get(WEBHOOK_URL, "").strip() or None,
-            runpod_timeout_s=_int(env, RUNPOD_TIMEOUT_S, cls.runpod_timeout_s),
-            runpod_attempts=_int(env, RUNPOD_ATTEMPTS, cls.runpod_attempts),
+            runpod_timeout_s=read.integer(RUNPOD_TIMEOUT_S, cls.runpod_timeout_s),
+            runpod_attempts=read.integer(RUNPOD_ATTEMPTS, cls.runpod_attempts),
             s3_endpoint_url=env.get(S3_ENDPOINT_URL, "").strip() or None,
             idempotency_table=env.get(IDEMPOTENCY_TABLE, "").strip() or None,
-            idempotency_ttl_s=_int(env, IDEMPOTENCY_TTL_S, cls.idempotency_ttl_s),
+            idempotency_ttl_s=read.integer(IDEMPOTENCY_TTL_S, cls.idempotency_ttl_s),
             dynamodb_endpoint_url=env.get(DYNAMODB_ENDPOINT_URL, "").strip() or None,
-            dispatch_concurrency=_int(env, DISPATCH_CONCURRENCY, cls.dispatch_concurrency),
+            dispatch_concurrency=read.integer(DISPATCH_CONCURRENCY, cls.dispatch_concurrency),
         )
