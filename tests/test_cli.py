@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from client.cli import Client, CliSettings, build_parser, main
 from devstack.cloud import FAKE_CREDENTIALS, CloudConfig, LocalCloud
 from devstack.runpod_emulator import RunPodEmulator
-from dispatcher.cli import Client, CliSettings, _parser, main
 from dispatcher.runpod_api import RunPodClient
 from tests.conftest import ROOT
 
@@ -123,7 +123,7 @@ def test_missing_bucket_is_a_usage_error() -> None:
 
 
 def test_without_a_local_endpoint_the_same_flags_address_aws() -> None:
-    args = _parser().parse_args(
+    args = build_parser().parse_args(
         ["--bucket", "acme-transcripts", "--region", "eu-west-1", "wait", "incoming/a.txt"]
     )
     settings = CliSettings.from_args(
@@ -140,7 +140,7 @@ def test_without_a_local_endpoint_the_same_flags_address_aws() -> None:
 
 def test_runs_as_a_module(cloud: LocalCloud) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "dispatcher.cli", "submit", str(SAMPLE), "--key", "module/run.txt", "--wait"],
+        [sys.executable, "-m", "client", "submit", str(SAMPLE), "--key", "module/run.txt", "--wait"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -153,14 +153,14 @@ def test_runs_as_a_module(cloud: LocalCloud) -> None:
 
 
 def test_client_command_lines_in_the_docs_parse() -> None:
-    """Every `python -m dispatcher.cli …` line in docs/DEPLOY.md and README.md is valid usage."""
+    """Every `python -m client …` line in docs/DEPLOY.md and README.md is valid usage."""
     import re
     import shlex
 
     doc = (ROOT / "docs" / "DEPLOY.md").read_text() + (ROOT / "README.md").read_text()
     doc = doc.replace("\\\n", " ")
-    lines = re.findall(r"-m dispatcher\.cli (.+)", doc)
+    lines = re.findall(r"-m client (.+)", doc)
     assert len(lines) >= 4
     for line in lines:
         words = shlex.split(re.sub(r"<[^>]+>", "x", line.split("#")[0].split("`")[0]))
-        _parser().parse_args(words)
+        build_parser().parse_args(words)
