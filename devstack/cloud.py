@@ -100,6 +100,11 @@ class LocalCloud:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    @property
+    def moto_pid(self) -> int | None:
+        """The pid of moto's server while it runs (the load test measures its memory)."""
+        return self._moto.pid if self._moto is not None else None
+
     def start(self) -> None:
         self._start_moto()
         self._create_resources()

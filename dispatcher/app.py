@@ -181,7 +181,8 @@ def _out_of_time(context: Any) -> bool:
     return remaining is not None and remaining() < DEADLINE_MARGIN_MS
 
 
-def _is_sqs(event: Any) -> bool:
+def is_sqs(event: Any) -> bool:
+    """Whether `event` is an SQS batch (S3 → SQS → Lambda) rather than an S3 notification."""
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list) or not records:
         return False
@@ -192,6 +193,6 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     global _dispatcher
     if _dispatcher is None:
         _dispatcher = Dispatcher.from_env(os.environ)
-    if _is_sqs(event):
+    if is_sqs(event):
         return _dispatcher.run_sqs(event, context)
     return _dispatcher.run(event, context)

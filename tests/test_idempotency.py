@@ -19,7 +19,7 @@ import pytest
 
 from devstack.cloud import free_port
 from devstack.runpod_emulator import RunPodEmulator
-from dispatcher.app import Dispatcher, _is_sqs
+from dispatcher.app import Dispatcher, is_sqs
 from dispatcher.errors import DispatchError
 from dispatcher.events import ObjectRef
 from dispatcher.idempotency import table_definition, version_key
@@ -234,7 +234,7 @@ def test_sqs_wiring_reports_only_the_failed_messages(make: Any, emulator: RunPod
     event = _sqs_event(
         json.dumps(put), json.dumps(other), "not json", json.dumps(load_event("s3_test_event.json"))
     )
-    assert _is_sqs(event)
+    assert is_sqs(event)
     assert make().run_sqs(event) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert [j.input["source"]["key"] for j in emulator.jobs.values()] == ["other.txt"]
     # SQS redelivers m0 only; the retry dispatches it and the batch is clean.
@@ -243,6 +243,6 @@ def test_sqs_wiring_reports_only_the_failed_messages(make: Any, emulator: RunPod
 
 
 def test_s3_event_is_not_mistaken_for_sqs() -> None:
-    assert not _is_sqs(load_event("s3_put.json"))
-    assert not _is_sqs({"Records": []})
-    assert not _is_sqs([])
+    assert not is_sqs(load_event("s3_put.json"))
+    assert not is_sqs({"Records": []})
+    assert not is_sqs([])

@@ -69,7 +69,7 @@ def test_burst_of_1000_uploads_ends_in_1000_summaries_none_lost_none_duplicated(
         until(lambda: cloud.emulator.counts().get("COMPLETED", 0) >= BURST, 600, f"{BURST} jobs completing")
         done_s = time.monotonic() - started
         worker_mib = peak_rss_mib(cloud.worker.pid)
-        moto_mib = peak_rss_mib(cloud._moto.pid) if cloud._moto else float("nan")
+        moto_mib = peak_rss_mib(cloud.moto_pid) if cloud.moto_pid else float("nan")
         time.sleep(2)  # anything late (a duplicate) would land now
         summaries = _keys(cloud.s3, bucket, "summaries/burst/", "_summary.txt")
         metas = [json.loads(cloud.read(k)) for k in _keys(cloud.s3, bucket, "summaries/burst/", ".json")]
