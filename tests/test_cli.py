@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from client.cli import Client, CliSettings, build_parser, main
-from devstack.cloud import FAKE_CREDENTIALS, CloudConfig, LocalCloud
+from devstack.cloud import FAKE_CREDENTIALS, CloudConfig, LocalCloud, dispatcher_env
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.runpod_api import RunPodClient
 from tests.conftest import ROOT
@@ -28,15 +28,14 @@ def cloud() -> Iterator[LocalCloud]:
 
 
 def _env(cloud: LocalCloud, **extra: str) -> dict[str, str]:
-    return {
-        "TRANSCRIPTS_BUCKET": cloud.config.bucket,
-        "S3_ENDPOINT_URL": cloud.s3_endpoint,
-        "AWS_REGION": "us-east-1",
-        "RUNPOD_ENDPOINT_URL": cloud.emulator.endpoint_url,
-        "RUNPOD_API_KEY": cloud.emulator.api_key,
-        **FAKE_CREDENTIALS,
+    # The client reads the dispatcher's names for RunPod, S3 and the region, plus its bucket.
+    return dispatcher_env(
+        cloud.emulator.endpoint_url,
+        cloud.emulator.api_key,
+        cloud.s3_endpoint,
+        TRANSCRIPTS_BUCKET=cloud.config.bucket,
         **extra,
-    }
+    )
 
 
 def _cli(cloud: LocalCloud, *argv: str, **extra: str) -> tuple[int, str, str]:
