@@ -122,12 +122,11 @@ $(SAM_VENV)/.installed:
 
 sam-venv: $(SAM_VENV)/.installed
 
-# The Lambda's code: the dispatcher package alone (boto3 is in the runtime), without the client CLI.
+# The Lambda's code: the dispatcher package alone (boto3 is in the runtime; the client is in client/).
 dispatcher-package:
 	rm -rf $(DISPATCHER_PACKAGE)
 	mkdir -p $(DISPATCHER_PACKAGE)/dispatcher
 	cp dispatcher/*.py $(DISPATCHER_PACKAGE)/dispatcher/
-	rm -f $(DISPATCHER_PACKAGE)/dispatcher/cli.py
 
 deploy-dispatcher: dispatcher-package $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml

@@ -2,7 +2,7 @@
 transcript, chunks sent concurrently (as the worker does) vs one request at a time.
 
 The server is started by the worker's own supervisor (`VllmServer`) on the tiny model the tests
-build (`tests/tiny_model.py`, `tests/vllm_fixtures.tiny_preset`), offline, with every cache in a
+build (`devstack/tiny_model.py`: the model and its preset), offline, with every cache in a
 temp folder. The worker's real `Summarizer` and `OpenAICompatEngine` plan and send the chunks;
 only the engine's request concurrency differs (32 vs 1, `WORKER_ENGINE_CONCURRENCY`). Greedy
 decoding (temperature 0) so both runs generate comparable text; the tiny model's output is noise,
@@ -13,19 +13,15 @@ The run stops at the first reduce request: only the map phase is timed.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.common import table
-from bench.machine import ROOT
 from bench.transcripts import transcript
+from devstack.tiny_model import TINY_CONTEXT, build, offline_env, tiny_preset, vllm_python_path
 
-PYTHON_ENV = "VLLM_TEST_PYTHON"
-DEFAULT_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
 TOKENS = 6_000  # synthetic transcript size in regex tokens; the tiny BPE makes about twice as many
 MAX_TOKENS = 128
 
@@ -61,14 +57,10 @@ class _Timed:
         await self._engine.aclose()
 
 
-def python() -> Path:
-    return Path(os.environ.get(PYTHON_ENV) or DEFAULT_PYTHON)
-
-
 def missing() -> str | None:
-    if not python().is_file():
+    if not vllm_python_path().is_file():
         return (
-            f"the vLLM CPU venv is missing ({python()}); `make vllm-venv` builds it (about 70 s and"
+            f"the vLLM CPU venv is missing ({vllm_python_path()}); `make vllm-venv` builds it (about 70 s and"
             " 2.5 GB), then `python -m bench.run --only 4`"
         )
     return None
@@ -101,31 +93,19 @@ def _map_phase(base_url: str, context: int, concurrency: int, text: str) -> dict
 
 
 def run(quick: bool = False) -> tuple[list[str], dict[str, Any]]:
-    from tests.vllm_fixtures import TINY_CONTEXT, tiny_preset
     from worker.engines import ServerSpec, VllmServer
 
     with tempfile.TemporaryDirectory(prefix="bench-vllm-") as tmp:
         home = Path(tmp)
-        (home / "tmp").mkdir()
-        env = {
-            "TMPDIR": str(home / "tmp"),
-            "VLLM_CACHE_ROOT": str(home / "vllm-cache"),
-            "HF_HOME": str(home / "hf"),
-            "HF_HUB_OFFLINE": "1",
-            "VLLM_NO_USAGE_STATS": "1",
-            "DO_NOT_TRACK": "1",
-        }
-        model_dir = home / "model"
-        subprocess.run(
-            [str(python()), str(ROOT / "tests" / "tiny_model.py"), str(model_dir)],
-            env={**os.environ, **env},
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+        env = offline_env(home)
+        model_dir = build(vllm_python_path(), home / "model", env)
         preset = tiny_preset(model_dir)
         spec = ServerSpec(
-            model=preset.model, args=preset.vllm_args(), python=str(python()), env=env, startup_timeout_s=300
+            model=preset.model,
+            args=preset.vllm_args(),
+            python=str(vllm_python_path()),
+            env=env,
+            startup_timeout_s=300,
         )
         text = transcript(TOKENS // 4 if quick else TOKENS)
         with (home / "server.log").open("w") as sink:

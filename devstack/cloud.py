@@ -37,6 +37,23 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 IDEMPOTENCY_TABLE = "dispatch-idempotency"
 
 
+def dispatcher_env(
+    runpod_endpoint_url: str, api_key: str | None, s3_endpoint_url: str, **extra: str
+) -> dict[str, str]:
+    """The dispatcher's environment against local servers: RunPod (the emulator), S3 (moto), the
+    region and fake AWS credentials, plus `extra`. `api_key=None` leaves RUNPOD_API_KEY out, for a
+    key read from Secrets Manager or SSM."""
+    env = {
+        "RUNPOD_ENDPOINT_URL": runpod_endpoint_url,
+        "AWS_REGION": REGION,
+        "S3_ENDPOINT_URL": s3_endpoint_url,
+        **FAKE_CREDENTIALS,
+    }
+    if api_key is not None:
+        env["RUNPOD_API_KEY"] = api_key
+    return env | extra
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -99,6 +116,11 @@ class LocalCloud:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def moto_pid(self) -> int | None:
+        """The pid of moto's server while it runs (the load test measures its memory)."""
+        return self._moto.pid if self._moto is not None else None
 
     def start(self) -> None:
         self._start_moto()
@@ -176,20 +198,19 @@ class LocalCloud:
         )
 
     def dispatcher_env(self) -> dict[str, str]:
-        return {
-            "RUNPOD_API_KEY": self.emulator.api_key,
-            "RUNPOD_ENDPOINT_URL": self.emulator.endpoint_url,
-            "AWS_REGION": REGION,
-            "OUTPUT_PREFIX": self.config.output_prefix,
-            "S3_ENDPOINT_URL": self.s3_endpoint,
-            "RUNPOD_ATTEMPTS": "3",
-            **FAKE_CREDENTIALS,
-            **(
-                {"IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE, "DYNAMODB_ENDPOINT_URL": self.s3_endpoint}
-                if self.config.idempotency
-                else {}
-            ),
-        }
+        idempotency = (
+            {"IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE, "DYNAMODB_ENDPOINT_URL": self.s3_endpoint}
+            if self.config.idempotency
+            else {}
+        )
+        return dispatcher_env(
+            self.emulator.endpoint_url,
+            self.emulator.api_key,
+            self.s3_endpoint,
+            OUTPUT_PREFIX=self.config.output_prefix,
+            RUNPOD_ATTEMPTS="3",
+            **idempotency,
+        )
 
     def worker_process_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNPOD_", "WORKER_"))}

@@ -1,5 +1,8 @@
 """`lambda_handler(event, context)`: parse → filter → presign → submit, for every record.
 
+What a job holds (the contract) is built in dispatcher/job.py; this module decides which records
+become jobs, submits them and reports what happened.
+
 Settings and clients are built once per cold start (`Dispatcher.from_env`) and reused while the
 execution environment is warm. Records fail independently: one bad record does not stop the others.
 
@@ -24,9 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dispatcher.errors import DispatchError, OutputKeyError
-from dispatcher.events import ObjectRef, output_keys, parse_event, skip_reason
-from dispatcher.presign import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, Presigner, make_s3_client
+from dispatcher.errors import DispatchError
+from dispatcher.events import ObjectRef, parse_event, skip_reason
+from dispatcher.job import build_job_input, job_policy
+from dispatcher.presign import Presigner, make_s3_client
 from dispatcher.runpod_api import RunPodClient
 from dispatcher.secrets import api_key
 from dispatcher.settings import Settings
@@ -37,11 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("dispatcher")
 log.setLevel(logging.INFO)
 
-JOB_INPUT_VERSION = 1
 # Records not yet started when the invocation has less than this left are failed (and retried)
 # rather than cut off by Lambda's timeout halfway through a /run.
 DEADLINE_MARGIN_MS = 10_000
-S3_MAX_KEY_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -163,42 +165,12 @@ class Dispatcher:
         return Outcome(ref.bucket, ref.key, job_id=job_id)
 
     def _submit(self, ref: ObjectRef) -> str:
-        return self._runpod.submit(self.job_input(ref), self.policy(), self.settings.webhook_url)
-
-    def job_input(self, ref: ObjectRef) -> dict[str, Any]:
-        """The job contract, version 1 (validated by `worker.job.JobInput`)."""
-        s = self.settings
-        summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffix, s.summary_suffix)
-        size = len(metadata_key.encode("utf-8"))
-        if size > S3_MAX_KEY_BYTES:
-            # S3 would refuse both PUTs after the GPU work, leaving no summary and no metadata.
-            raise OutputKeyError(
-                f"the output key would be {size} bytes, over S3's {S3_MAX_KEY_BYTES}-byte limit: "
-                "shorten the transcript's key"
-            )
-        out_bucket = s.output_bucket or ref.bucket
-        source: dict[str, Any] = {"bucket": ref.bucket, "key": ref.key}
-        for name in ("version_id", "etag", "size"):
-            value = getattr(ref, name)
-            if value is not None:
-                source[name] = value
-        job: dict[str, Any] = {
-            "version": JOB_INPUT_VERSION,
-            "transcript_url": self._presigner.get(ref.bucket, ref.key, ref.version_id),
-            "summary_put_url": self._presigner.put(out_bucket, summary_key, SUMMARY_CONTENT_TYPE),
-            "metadata_put_url": self._presigner.put(out_bucket, metadata_key, METADATA_CONTENT_TYPE),
-            "source": source,
-        }
-        if s.max_tokens is not None:
-            job["options"] = {"max_tokens": s.max_tokens}
-        return job
+        job = build_job_input(ref, self._presigner, self.settings)
+        return self._runpod.submit(job, self.policy(), self.settings.webhook_url)
 
     def policy(self) -> dict[str, int]:
-        # RunPod takes milliseconds; the URLs outlive ttl + executionTimeout (Settings checks).
-        return {
-            "executionTimeout": self.settings.job_execution_timeout_s * 1000,
-            "ttl": self.settings.job_ttl_s * 1000,
-        }
+        """The RunPod `policy` every job of this dispatcher is sent with (dispatcher/job.py)."""
+        return job_policy(self.settings)
 
 
 _dispatcher: Dispatcher | None = None
@@ -209,7 +181,8 @@ def _out_of_time(context: Any) -> bool:
     return remaining is not None and remaining() < DEADLINE_MARGIN_MS
 
 
-def _is_sqs(event: Any) -> bool:
+def is_sqs(event: Any) -> bool:
+    """Whether `event` is an SQS batch (S3 → SQS → Lambda) rather than an S3 notification."""
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list) or not records:
         return False
@@ -220,6 +193,6 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     global _dispatcher
     if _dispatcher is None:
         _dispatcher = Dispatcher.from_env(os.environ)
-    if _is_sqs(event):
+    if is_sqs(event):
         return _dispatcher.run_sqs(event, context)
     return _dispatcher.run(event, context)

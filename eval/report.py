@@ -1,6 +1,6 @@
 """Render `make eval` results as Markdown: overall table, per-domain table, the target check.
 
-Pure formatting over `eval.rouge.Scores`; the numbers are written as measured, never edited.
+Pure formatting over `eval.scores.Scores`; the numbers are written as measured, never edited.
 """
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eval.scores import Scores
+
 if TYPE_CHECKING:
     from eval.data import Meeting
-    from eval.rouge import Scores
 
 LABELS = {
     "lead": "LEAD (first sentences)",

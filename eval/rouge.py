@@ -16,31 +16,17 @@ import re
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.machine import describe
 from eval import report
 from eval.data import DATA_ENV, DEFAULT_DIR, ROOT, DataMissingError, Meeting, load
+from eval.scores import METRICS, Scores
 from eval.systems import EngineSystem, System, cut, extractive, lead, sumy_system
 from worker.errors import WorkerError
 
-METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 BASELINES = ("lead", "lexrank", "textrank", "extractive")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-@dataclass
-class Scores:
-    """Per-meeting F1 (×100) for one system, plus the seconds each meeting took."""
-
-    system: str
-    f1: dict[str, dict[str, float]] = field(default_factory=dict)  # meeting id → metric → F1
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def mean(self, metric: str, ids: list[str] | None = None) -> float:
-        values = [self.f1[i][metric] for i in (ids if ids is not None else list(self.f1))]
-        return sum(values) / max(len(values), 1)
 
 
 def reference_lines(reference: str) -> str:

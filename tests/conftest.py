@@ -8,19 +8,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from devstack import cloud
 from devstack.cloud import FAKE_CREDENTIALS, REGION, free_port, wait_http
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.presign import Presigner, make_s3_client
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).resolve().parent / "events"
+# What the `dispatcher_env` fixture gives a test: call it with settings to add or override.
+DispatcherEnv = Callable[..., dict[str, str]]
 _PROJECT_PREFIXES = (
     "RUNPOD_",
     "WORKER_",
@@ -114,6 +117,17 @@ def emulator() -> Iterator[RunPodEmulator]:
         yield emu
     finally:
         emu.stop()
+
+
+@pytest.fixture
+def dispatcher_env(emulator: RunPodEmulator, moto_endpoint: str) -> DispatcherEnv:
+    """`dispatcher_env(**extra)`: the dispatcher's environment against this test's emulator and the
+    session's moto server; keyword arguments add or override settings."""
+
+    def make(**extra: str) -> dict[str, str]:
+        return cloud.dispatcher_env(emulator.endpoint_url, emulator.api_key, moto_endpoint, **extra)
+
+    return make
 
 
 def load_event(name: str) -> dict[str, Any]:

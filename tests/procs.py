@@ -47,3 +47,26 @@ def until(check: Callable[[], T], timeout_s: float, what: str) -> T:
             return value
         time.sleep(0.1)
     raise TimeoutError(f"{what} did not happen within {timeout_s}s")
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of a process (Linux /proc), to find the server a worker started."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return children
+
+
+def find_vllm_server(worker_pid: int) -> int | None:
+    """The pid of the vLLM server a worker process started, if it runs."""
+    for child in child_pids(worker_pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"vllm.entrypoints.openai.api_server" in cmdline or b"serve" in cmdline[1:2]:
+            return child
+    return None

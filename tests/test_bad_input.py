@@ -27,7 +27,7 @@ from dispatcher import app
 from dispatcher.app import Dispatcher
 from dispatcher.presign import Presigner, make_s3_client
 from dispatcher.runpod_api import RunPodClient
-from tests.conftest import load_event
+from tests.conftest import DispatcherEnv, load_event
 from tests.procs import until, worker_process
 from worker.engines import ExtractiveEngine
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
@@ -143,18 +143,8 @@ def test_one_5mb_line_is_summarised_in_chunks(s3: Any, bucket: str, presigner: P
 
 # ---- keys ----------------------------------------------------------------------------------------
 @pytest.fixture
-def dispatcher(emulator: RunPodEmulator, moto_endpoint: str) -> Dispatcher:
-    return Dispatcher.from_env(
-        {
-            "RUNPOD_API_KEY": emulator.api_key,
-            "RUNPOD_ENDPOINT_URL": emulator.endpoint_url,
-            "AWS_REGION": "us-east-1",
-            "S3_ENDPOINT_URL": moto_endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "RUNPOD_ATTEMPTS": "2",
-        }
-    )
+def dispatcher(dispatcher_env: DispatcherEnv) -> Dispatcher:
+    return Dispatcher.from_env(dispatcher_env(RUNPOD_ATTEMPTS="2"))
 
 
 def s3_event(bucket: str, key: str, **obj: Any) -> dict[str, Any]:

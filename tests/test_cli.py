@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack.cloud import FAKE_CREDENTIALS, CloudConfig, LocalCloud
+from client.cli import Client, CliSettings, build_parser, main
+from devstack.cloud import FAKE_CREDENTIALS, CloudConfig, LocalCloud, dispatcher_env
 from devstack.runpod_emulator import RunPodEmulator
-from dispatcher.cli import Client, CliSettings, _parser, main
 from dispatcher.runpod_api import RunPodClient
 from tests.conftest import ROOT
 
@@ -28,15 +28,14 @@ def cloud() -> Iterator[LocalCloud]:
 
 
 def _env(cloud: LocalCloud, **extra: str) -> dict[str, str]:
-    return {
-        "TRANSCRIPTS_BUCKET": cloud.config.bucket,
-        "S3_ENDPOINT_URL": cloud.s3_endpoint,
-        "AWS_REGION": "us-east-1",
-        "RUNPOD_ENDPOINT_URL": cloud.emulator.endpoint_url,
-        "RUNPOD_API_KEY": cloud.emulator.api_key,
-        **FAKE_CREDENTIALS,
+    # The client reads the dispatcher's names for RunPod, S3 and the region, plus its bucket.
+    return dispatcher_env(
+        cloud.emulator.endpoint_url,
+        cloud.emulator.api_key,
+        cloud.s3_endpoint,
+        TRANSCRIPTS_BUCKET=cloud.config.bucket,
         **extra,
-    }
+    )
 
 
 def _cli(cloud: LocalCloud, *argv: str, **extra: str) -> tuple[int, str, str]:
@@ -123,7 +122,7 @@ def test_missing_bucket_is_a_usage_error() -> None:
 
 
 def test_without_a_local_endpoint_the_same_flags_address_aws() -> None:
-    args = _parser().parse_args(
+    args = build_parser().parse_args(
         ["--bucket", "acme-transcripts", "--region", "eu-west-1", "wait", "incoming/a.txt"]
     )
     settings = CliSettings.from_args(
@@ -140,7 +139,7 @@ def test_without_a_local_endpoint_the_same_flags_address_aws() -> None:
 
 def test_runs_as_a_module(cloud: LocalCloud) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "dispatcher.cli", "submit", str(SAMPLE), "--key", "module/run.txt", "--wait"],
+        [sys.executable, "-m", "client", "submit", str(SAMPLE), "--key", "module/run.txt", "--wait"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -153,14 +152,14 @@ def test_runs_as_a_module(cloud: LocalCloud) -> None:
 
 
 def test_client_command_lines_in_the_docs_parse() -> None:
-    """Every `python -m dispatcher.cli …` line in docs/DEPLOY.md and README.md is valid usage."""
+    """Every `python -m client …` line in docs/DEPLOY.md and README.md is valid usage."""
     import re
     import shlex
 
     doc = (ROOT / "docs" / "DEPLOY.md").read_text() + (ROOT / "README.md").read_text()
     doc = doc.replace("\\\n", " ")
-    lines = re.findall(r"-m dispatcher\.cli (.+)", doc)
+    lines = re.findall(r"-m client (.+)", doc)
     assert len(lines) >= 4
     for line in lines:
         words = shlex.split(re.sub(r"<[^>]+>", "x", line.split("#")[0].split("`")[0]))
-        _parser().parse_args(words)
+        build_parser().parse_args(words)

@@ -9,30 +9,18 @@ from typing import Any
 
 import pytest
 
+from devstack import cloud
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher
 from dispatcher.errors import DispatchError, SettingsError
 from dispatcher.settings import Settings
-from tests.conftest import ROOT, load_event
+from tests.conftest import ROOT, DispatcherEnv, load_event
 from worker.job import JobInput
 
 
-def _env(emulator: RunPodEmulator, moto_endpoint: str, **extra: str) -> dict[str, str]:
-    return {
-        "RUNPOD_API_KEY": emulator.api_key,
-        "RUNPOD_ENDPOINT_URL": emulator.endpoint_url,
-        "AWS_REGION": "us-east-1",
-        "S3_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "RUNPOD_ATTEMPTS": "3",
-        **extra,
-    }
-
-
 @pytest.fixture
-def dispatcher(emulator: RunPodEmulator, moto_endpoint: str) -> Dispatcher:
-    return Dispatcher.from_env(_env(emulator, moto_endpoint))
+def dispatcher(dispatcher_env: DispatcherEnv) -> Dispatcher:
+    return Dispatcher.from_env(dispatcher_env(RUNPOD_ATTEMPTS="3"))
 
 
 def _jobs(emulator: RunPodEmulator) -> list[dict[str, Any]]:
@@ -96,8 +84,8 @@ def test_failed_record_does_not_stop_the_others_and_the_event_fails(
     assert [i["source"]["key"] for i in _jobs(emulator)] == ["folder/b.txt", "c d.txt"]
 
 
-def test_wrong_api_key_is_not_retried(emulator: RunPodEmulator, moto_endpoint: str) -> None:
-    dispatcher = Dispatcher.from_env(_env(emulator, moto_endpoint, RUNPOD_API_KEY="wrong"))
+def test_wrong_api_key_is_not_retried(emulator: RunPodEmulator, dispatcher_env: DispatcherEnv) -> None:
+    dispatcher = Dispatcher.from_env(dispatcher_env(RUNPOD_ATTEMPTS="3", RUNPOD_API_KEY="wrong"))
     result = dispatcher.handle(load_event("s3_put.json"))
     assert "rejected the API key (401)" in result["failed"][0]["error"]
     assert emulator.api_requests == 1
@@ -105,7 +93,7 @@ def test_wrong_api_key_is_not_retried(emulator: RunPodEmulator, moto_endpoint: s
 
 def test_runpod_down_fails_after_bounded_retries(moto_endpoint: str) -> None:
     emulator = RunPodEmulator().start()
-    env = _env(emulator, moto_endpoint, RUNPOD_ATTEMPTS="2")
+    env = cloud.dispatcher_env(emulator.endpoint_url, emulator.api_key, moto_endpoint, RUNPOD_ATTEMPTS="2")
     emulator.stop()  # nothing listens on the port any more
     result = Dispatcher.from_env(env).handle(load_event("s3_put.json"))
     assert "failed after 2 attempts" in result["failed"][0]["error"]
@@ -138,9 +126,11 @@ def test_urls_must_outlive_the_job() -> None:
         Settings.from_env({**env, "JOB_TTL_S": str(8 * 24 * 3600)})
 
 
-def test_output_bucket_and_prefix_are_configurable(emulator: RunPodEmulator, moto_endpoint: str) -> None:
+def test_output_bucket_and_prefix_are_configurable(
+    emulator: RunPodEmulator, dispatcher_env: DispatcherEnv
+) -> None:
     dispatcher = Dispatcher.from_env(
-        _env(emulator, moto_endpoint, OUTPUT_BUCKET="out-bucket", OUTPUT_PREFIX="done")
+        dispatcher_env(RUNPOD_ATTEMPTS="3", OUTPUT_BUCKET="out-bucket", OUTPUT_PREFIX="done")
     )
     dispatcher.run(load_event("s3_put.json"))
     (raw,) = _jobs(emulator)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from devstack.cloud import FAKE_CREDENTIALS, REGION, free_port, wait_http
+from devstack.cloud import FAKE_CREDENTIALS, REGION, dispatcher_env, free_port, wait_http
 from devstack.faults import Fault, S3FaultProxy
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher
@@ -189,14 +189,7 @@ def test_metadata_put_403_is_returned_to_runpod_and_logged(
 
 # ---- RunPod API (dispatcher side) --------------------------------------------------------------
 def _dispatcher(endpoint_url: str, moto_endpoint: str, attempts: int = 4) -> Dispatcher:
-    settings = Settings.from_env(
-        {
-            "RUNPOD_API_KEY": "local-api-key",
-            "RUNPOD_ENDPOINT_URL": endpoint_url,
-            "AWS_REGION": REGION,
-            "S3_ENDPOINT_URL": moto_endpoint,
-        }
-    )
+    settings = Settings.from_env(dispatcher_env(endpoint_url, "local-api-key", moto_endpoint))
     runpod = RunPodClient(endpoint_url, "local-api-key", timeout_s=2, attempts=attempts, backoff_s=0.02)
     presigner = Presigner(make_s3_client(REGION, moto_endpoint, FAKE_CREDENTIALS), 3600)
     return Dispatcher(settings, presigner, runpod)

@@ -19,11 +19,11 @@ import pytest
 
 from devstack.cloud import free_port
 from devstack.runpod_emulator import RunPodEmulator
-from dispatcher.app import Dispatcher, _is_sqs
+from dispatcher.app import Dispatcher, is_sqs
 from dispatcher.errors import DispatchError
 from dispatcher.events import ObjectRef
 from dispatcher.idempotency import table_definition, version_key
-from tests.conftest import ROOT, load_event
+from tests.conftest import ROOT, DispatcherEnv, load_event
 
 
 @pytest.fixture
@@ -35,26 +35,18 @@ def table(dynamodb: Any) -> Iterator[str]:
     client.delete_table(TableName=name)
 
 
-def _env(emulator: RunPodEmulator, moto_endpoint: str, table: str | None, **extra: str) -> dict[str, str]:
-    env = {
-        "RUNPOD_API_KEY": emulator.api_key,
-        "RUNPOD_ENDPOINT_URL": emulator.endpoint_url,
-        "AWS_REGION": "us-east-1",
-        "S3_ENDPOINT_URL": moto_endpoint,
-        "DYNAMODB_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "RUNPOD_ATTEMPTS": "2",
-        **extra,
-    }
+def _env(
+    dispatcher_env: DispatcherEnv, moto_endpoint: str, table: str | None, **extra: str
+) -> dict[str, str]:
+    settings = {"DYNAMODB_ENDPOINT_URL": moto_endpoint, "RUNPOD_ATTEMPTS": "2", **extra}
     if table:
-        env["IDEMPOTENCY_TABLE"] = table
-    return env
+        settings["IDEMPOTENCY_TABLE"] = table
+    return dispatcher_env(**settings)
 
 
 @pytest.fixture
-def make(emulator: RunPodEmulator, moto_endpoint: str, table: str) -> Any:
-    return lambda **extra: Dispatcher.from_env(_env(emulator, moto_endpoint, table, **extra))
+def make(dispatcher_env: DispatcherEnv, moto_endpoint: str, table: str) -> Any:
+    return lambda **extra: Dispatcher.from_env(_env(dispatcher_env, moto_endpoint, table, **extra))
 
 
 def _with_object(event: dict[str, Any], **fields: str) -> dict[str, Any]:
@@ -162,8 +154,10 @@ def test_retry_of_a_partly_failed_event_resubmits_only_the_failed_record(
     ]
 
 
-def test_without_a_table_there_is_no_dedupe(emulator: RunPodEmulator, moto_endpoint: str) -> None:
-    dispatcher = Dispatcher.from_env(_env(emulator, moto_endpoint, None))
+def test_without_a_table_there_is_no_dedupe(
+    emulator: RunPodEmulator, moto_endpoint: str, dispatcher_env: DispatcherEnv
+) -> None:
+    dispatcher = Dispatcher.from_env(_env(dispatcher_env, moto_endpoint, None))
     event = load_event("s3_put.json")
     dispatcher.run(event)
     dispatcher.run(event)
@@ -182,9 +176,11 @@ def test_without_a_table_powertools_is_never_imported() -> None:
 
 
 def test_idempotency_table_unreachable_fails_the_record_without_dispatching(
-    emulator: RunPodEmulator, moto_endpoint: str
+    emulator: RunPodEmulator, moto_endpoint: str, dispatcher_env: DispatcherEnv
 ) -> None:
-    env = _env(emulator, moto_endpoint, "idem-table", DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+    env = _env(
+        dispatcher_env, moto_endpoint, "idem-table", DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}"
+    )
     result = Dispatcher.from_env(env).handle(load_event("s3_put.json"))
     assert (
         "idempotency table 'idem-table' failed for s3://meetings-bucket/session1.txt"
@@ -193,8 +189,10 @@ def test_idempotency_table_unreachable_fails_the_record_without_dispatching(
     assert emulator.run_requests == 0  # never dispatched without the record: retried instead
 
 
-def test_missing_idempotency_table_is_named(emulator: RunPodEmulator, moto_endpoint: str) -> None:
-    dispatcher = Dispatcher.from_env(_env(emulator, moto_endpoint, "no-such-table"))
+def test_missing_idempotency_table_is_named(
+    emulator: RunPodEmulator, moto_endpoint: str, dispatcher_env: DispatcherEnv
+) -> None:
+    dispatcher = Dispatcher.from_env(_env(dispatcher_env, moto_endpoint, "no-such-table"))
     result = dispatcher.handle(load_event("s3_put.json"))
     assert "'no-such-table'" in result["failed"][0]["error"]
     assert "ResourceNotFoundException" in result["failed"][0]["error"]
@@ -234,7 +232,7 @@ def test_sqs_wiring_reports_only_the_failed_messages(make: Any, emulator: RunPod
     event = _sqs_event(
         json.dumps(put), json.dumps(other), "not json", json.dumps(load_event("s3_test_event.json"))
     )
-    assert _is_sqs(event)
+    assert is_sqs(event)
     assert make().run_sqs(event) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert [j.input["source"]["key"] for j in emulator.jobs.values()] == ["other.txt"]
     # SQS redelivers m0 only; the retry dispatches it and the batch is clean.
@@ -243,6 +241,6 @@ def test_sqs_wiring_reports_only_the_failed_messages(make: Any, emulator: RunPod
 
 
 def test_s3_event_is_not_mistaken_for_sqs() -> None:
-    assert not _is_sqs(load_event("s3_put.json"))
-    assert not _is_sqs({"Records": []})
-    assert not _is_sqs([])
+    assert not is_sqs(load_event("s3_put.json"))
+    assert not is_sqs({"Records": []})
+    assert not is_sqs([])

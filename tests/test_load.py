@@ -22,7 +22,7 @@ from devstack.runpod_emulator import Job, RunPodEmulator
 from dispatcher.app import Dispatcher
 from dispatcher.errors import DispatchError
 from dispatcher.idempotency import table_definition
-from tests.conftest import load_event
+from tests.conftest import DispatcherEnv, load_event
 from tests.procs import until, worker_process
 
 BURST = 1000
@@ -69,7 +69,7 @@ def test_burst_of_1000_uploads_ends_in_1000_summaries_none_lost_none_duplicated(
         until(lambda: cloud.emulator.counts().get("COMPLETED", 0) >= BURST, 600, f"{BURST} jobs completing")
         done_s = time.monotonic() - started
         worker_mib = peak_rss_mib(cloud.worker.pid)
-        moto_mib = peak_rss_mib(cloud._moto.pid) if cloud._moto else float("nan")
+        moto_mib = peak_rss_mib(cloud.moto_pid) if cloud.moto_pid else float("nan")
         time.sleep(2)  # anything late (a duplicate) would land now
         summaries = _keys(cloud.s3, bucket, "summaries/burst/", "_summary.txt")
         metas = [json.loads(cloud.read(k)) for k in _keys(cloud.s3, bucket, "summaries/burst/", ".json")]
@@ -115,19 +115,11 @@ def test_burst_of_1000_uploads_ends_in_1000_summaries_none_lost_none_duplicated(
 
 
 @pytest.fixture
-def idempotent_dispatcher(emulator: RunPodEmulator, moto_endpoint: str, dynamodb: Any) -> Any:
+def idempotent_dispatcher(dispatcher_env: DispatcherEnv, moto_endpoint: str, dynamodb: Any) -> Any:
     dynamodb.create_table(**table_definition("load-idem"))
-    env = {
-        "RUNPOD_API_KEY": emulator.api_key,
-        "RUNPOD_ENDPOINT_URL": emulator.endpoint_url,
-        "AWS_REGION": "us-east-1",
-        "S3_ENDPOINT_URL": moto_endpoint,
-        "DYNAMODB_ENDPOINT_URL": moto_endpoint,
-        "IDEMPOTENCY_TABLE": "load-idem",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "DISPATCH_CONCURRENCY": "8",
-    }
+    env = dispatcher_env(
+        DYNAMODB_ENDPOINT_URL=moto_endpoint, IDEMPOTENCY_TABLE="load-idem", DISPATCH_CONCURRENCY="8"
+    )
     yield lambda **extra: Dispatcher.from_env(env | extra)
     dynamodb.delete_table(TableName="load-idem")
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from dispatcher.app import Dispatcher
 from dispatcher.presign import METADATA_CONTENT_TYPE as DISPATCH_METADATA_TYPE
 from dispatcher.presign import SUMMARY_CONTENT_TYPE as DISPATCH_SUMMARY_TYPE
 from dispatcher.presign import Presigner
@@ -137,13 +136,12 @@ def test_contract_content_types_match_between_dispatcher_and_worker() -> None:
 
 def test_contract_dispatcher_output_is_accepted_by_the_worker(presigner: Presigner) -> None:
     from dispatcher.events import ObjectRef
-    from dispatcher.runpod_api import RunPodClient
+    from dispatcher.job import build_job_input
     from dispatcher.settings import Settings
     from worker.job import JobInput
 
     settings = Settings("k", "https://api.runpod.ai/v2/x", "us-east-1", max_tokens=300)
-    dispatcher = Dispatcher(settings, presigner, RunPodClient(settings.runpod_endpoint_url, "k"))
     ref = ObjectRef("b", "dir/a b.txt", version_id="v1", etag="e", size=5, sequencer="s")
-    job = JobInput.parse(json.loads(json.dumps(dispatcher.job_input(ref))))
+    job = JobInput.parse(json.loads(json.dumps(build_job_input(ref, presigner, settings))))
     assert job.source is not None and job.source.version_id == "v1"
     assert job.options.max_tokens == 300

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from devstack import cloud
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher import secrets
 from dispatcher.app import Dispatcher
@@ -116,13 +117,9 @@ def test_dispatcher_submits_with_the_key_from_secrets_manager(
     # The production path: no client injected, boto3's default chain, endpoint from the env.
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_endpoint)
     _put(factory, secret, emulator.api_key)
-    env = {
-        "RUNPOD_API_KEY_SECRET_ARN": secret,
-        "RUNPOD_ENDPOINT_URL": emulator.endpoint_url,
-        "AWS_REGION": REGION,
-        "S3_ENDPOINT_URL": moto_endpoint,
-        "RUNPOD_ATTEMPTS": "1",
-    }
+    env = cloud.dispatcher_env(
+        emulator.endpoint_url, None, moto_endpoint, RUNPOD_API_KEY_SECRET_ARN=secret, RUNPOD_ATTEMPTS="1"
+    )
     dispatcher = Dispatcher.from_env(env)
     result = dispatcher.run(load_event("s3_put_encoded_key.json"))
     assert len(result["dispatched"]) == 1

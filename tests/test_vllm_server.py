@@ -21,9 +21,8 @@ from typing import Any
 import pytest
 from tokenizers import Tokenizer
 
-from tests.tiny_model import corpus
+from devstack.tiny_model import TINY_CONTEXT, corpus
 from tests.vllm_fixtures import (  # noqa: F401 (fixtures are used by name)
-    TINY_CONTEXT,
     TinyServer,
     tiny_model,
     vllm_env,

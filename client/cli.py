@@ -1,8 +1,8 @@
 """The client command: upload a transcript, follow its job, print its summary.
 
-    python -m dispatcher.cli submit FILE [--key KEY] [--wait]
-    python -m dispatcher.cli status JOB_ID
-    python -m dispatcher.cli wait KEY [--job JOB_ID] [--timeout S] [--interval S]
+    python -m client submit FILE [--key KEY] [--wait]
+    python -m client status JOB_ID
+    python -m client wait KEY [--job JOB_ID] [--timeout S] [--interval S]
 
 `submit` uploads FILE under the input prefix, where the bucket's trigger picks it up. `wait` polls
 every 5 s (as the seed's Lambda polled RunPod) until the worker's metadata file appears, showing
@@ -14,7 +14,8 @@ The same flags work against the local cloud and against AWS/RunPod: the only dif
 (`TRANSCRIPTS_BUCKET`, `INPUT_PREFIX`, `OUTPUT_BUCKET`, `OUTPUT_PREFIX`, `AWS_REGION`,
 `S3_ENDPOINT_URL`, `RUNPOD_ENDPOINT_URL`, `RUNPOD_API_KEY`); the API key is never a flag, so it
 stays out of shell history. Runs on the user's machine with boto3 and the stdlib; reuses the
-dispatcher's RunPod client and output-key naming. It is not part of the Lambda package.
+dispatcher's RunPod client and output-key naming. It is not part of the Lambda package (that is
+why it lives in client/, not dispatcher/).
 
 Exit status: 0 summary printed / status shown, 1 the job failed or a request was refused,
 2 bad usage, 3 timed out.
@@ -192,9 +193,9 @@ class Client:
         return document if isinstance(document, dict) else None
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dispatcher.cli",
+        prog="python -m client",
         description="Upload transcripts, follow their jobs, print their summaries.",
     )
     parser.add_argument("--bucket", help=f"transcripts bucket (env {BUCKET})")
@@ -232,7 +233,7 @@ def main(
 ) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     env = os.environ if env is None else env
     try:
         client = Client(CliSettings.from_args(args, env), env, err, out)
@@ -255,7 +256,3 @@ def main(
         # No credentials, AccessDenied, NoSuchBucket: one line, not a traceback.
         print(f"error: S3: {exc}", file=err)
         return EXIT_FAILED
-
-
-if __name__ == "__main__":
-    sys.exit(main())

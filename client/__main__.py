@@ -1,0 +1,7 @@
+"""`python -m client …`: the client command's entry point (client/cli.py)."""
+
+import sys
+
+from client.cli import main
+
+sys.exit(main())

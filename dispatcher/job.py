@@ -1,0 +1,57 @@
+"""The job contract, version 1: what the dispatcher sends RunPod for one uploaded object.
+
+`build_job_input` is the RunPod `input` (validated on the other side by `worker.job.JobInput`;
+the fields are in README "The job contract") and `job_policy` its `policy`. Both are pure over
+the settings, the object and a presigner, so the Lambda, the contract test and anything else that
+needs a job build it one way. Nothing here talks to RunPod or reads the transcript.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatcher.errors import OutputKeyError
+from dispatcher.events import ObjectRef, output_keys
+from dispatcher.presign import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, Presigner
+from dispatcher.settings import Settings
+
+JOB_INPUT_VERSION = 1
+S3_MAX_KEY_BYTES = 1024
+
+
+def build_job_input(ref: ObjectRef, presigner: Presigner, settings: Settings) -> dict[str, Any]:
+    """The RunPod `input` for `ref`: presigned URLs to pull the transcript and put both outputs."""
+    s = settings
+    summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffix, s.summary_suffix)
+    size = len(metadata_key.encode("utf-8"))
+    if size > S3_MAX_KEY_BYTES:
+        # S3 would refuse both PUTs after the GPU work, leaving no summary and no metadata.
+        raise OutputKeyError(
+            f"the output key would be {size} bytes, over S3's {S3_MAX_KEY_BYTES}-byte limit: "
+            "shorten the transcript's key"
+        )
+    out_bucket = s.output_bucket or ref.bucket
+    source: dict[str, Any] = {"bucket": ref.bucket, "key": ref.key}
+    for name in ("version_id", "etag", "size"):
+        value = getattr(ref, name)
+        if value is not None:
+            source[name] = value
+    job: dict[str, Any] = {
+        "version": JOB_INPUT_VERSION,
+        "transcript_url": presigner.get(ref.bucket, ref.key, ref.version_id),
+        "summary_put_url": presigner.put(out_bucket, summary_key, SUMMARY_CONTENT_TYPE),
+        "metadata_put_url": presigner.put(out_bucket, metadata_key, METADATA_CONTENT_TYPE),
+        "source": source,
+    }
+    if s.max_tokens is not None:
+        job["options"] = {"max_tokens": s.max_tokens}
+    return job
+
+
+def job_policy(settings: Settings) -> dict[str, int]:
+    """The RunPod `policy` of every job."""
+    # RunPod takes milliseconds; the URLs outlive ttl + executionTimeout (Settings checks).
+    return {
+        "executionTimeout": settings.job_execution_timeout_s * 1000,
+        "ttl": settings.job_ttl_s * 1000,
+    }
