@@ -58,10 +58,8 @@ class LoopbackServer:
         self.stop()
 
     def start(self) -> LoopbackServer:
-        self._server = self._server_class(("127.0.0.1", self._port), self._handler)
-        # A handler still blocked (a slow fake, a hanging fault) must not keep the process alive.
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name=self._name, daemon=True).start()
+        server = self._bind()
+        threading.Thread(target=server.serve_forever, name=self._name, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -72,13 +70,13 @@ class LoopbackServer:
 
     def serve_forever(self) -> None:
         """Serve in this thread (a server that is a process of its own)."""
-        self._server = self._server_class(("127.0.0.1", self._port), self._handler)
-        self._server.daemon_threads = True
-        self._server.serve_forever()
+        self._bind().serve_forever()
 
-    @property
-    def running(self) -> bool:
-        return self._server is not None
+    def _bind(self) -> ThreadingHTTPServer:
+        self._server = self._server_class(("127.0.0.1", self._port), self._handler)
+        # A handler still blocked (a slow fake, a hanging fault) must not keep the process alive.
+        self._server.daemon_threads = True
+        return self._server
 
     @property
     def port(self) -> int:

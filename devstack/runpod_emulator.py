@@ -413,14 +413,6 @@ class _Handler(JsonHandler):
             return self.send_json(200, {})
         return self.send_json(404, {"error": f"no worker route {action}"})
 
-    def _json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def _empty(self, status: int) -> None:
         self.send_response(status)
         self.send_header("Content-Length", "0")
