@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from devstack.httpserver import LoopbackServer
+
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host"})
 
 
@@ -87,8 +89,7 @@ class S3FaultProxy:
         self._rules: deque[_Rule] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: LoopbackServer | None = None
 
     def __enter__(self) -> S3FaultProxy:
         return self.start()
@@ -103,23 +104,19 @@ class S3FaultProxy:
             pass
 
         Handler.proxy = proxy
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="s3-fault-proxy", daemon=True)
-        self._thread.start()
+        self._http = LoopbackServer(Handler, name="s3-fault-proxy", server_class=_QuietServer).start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()  # releases hanging handlers
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
 
     @property
     def endpoint(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        assert self._http is not None
+        return self._http.url
 
     def inject(self, method: str, fault: Fault, *, times: int = 1, path_contains: str | None = None) -> None:
         """Answer the next `times` matching requests with `fault`; later ones pass through."""
@@ -150,8 +147,6 @@ class S3FaultProxy:
 
 
 class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (its timeout, a reset) is the fault under test, not a proxy bug.
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):

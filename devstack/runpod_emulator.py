@@ -21,9 +21,10 @@ import urllib.request
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from devstack.httpserver import JsonHandler, LoopbackServer
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,7 @@ class RunPodEmulator:
         self._queue: deque[str] = deque()
         self._stops: dict[str, set[str]] = {}
         self._cond = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: LoopbackServer | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self, port: int = 0) -> RunPodEmulator:
@@ -116,26 +116,20 @@ class RunPodEmulator:
             pass
 
         Handler.emulator = emulator
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="runpod-emulator", daemon=True
-        )
-        self._thread.start()
+        self._http = LoopbackServer(Handler, port, name="runpod-emulator").start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._http is not None:
             with self._cond:
                 self._cond.notify_all()
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+            self._http.stop()
+            self._http = None
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        assert self._http is not None
+        return self._http.url
 
     @property
     def endpoint_url(self) -> str:
@@ -186,7 +180,7 @@ class RunPodEmulator:
                     job.attempts += 1
                     taken.append(job)
                 remaining = deadline - time.monotonic()
-                if taken or remaining <= 0 or self._server is None:
+                if taken or remaining <= 0 or self._http is None:
                     return taken
                 self._cond.wait(remaining)
 
@@ -224,7 +218,7 @@ class RunPodEmulator:
                 self._expire()
                 pending = self._stops.pop(worker_id, set())
                 remaining = deadline - time.monotonic()
-                if pending or remaining <= 0 or self._server is None:
+                if pending or remaining <= 0 or self._http is None:
                     return sorted(pending)
                 self._cond.wait(remaining)
 
@@ -311,17 +305,15 @@ class RunPodEmulator:
         threading.Thread(target=send, daemon=True).start()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
+    # JsonHandler writes no access log: request lines carry worker tokens; tests read state instead.
     emulator: RunPodEmulator
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return  # request lines carry worker tokens; tests read state, not access logs
-
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 (http.server calls it by this name)
         self._route("GET")
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 (http.server calls it by this name)
         self._route("POST")
 
     def _route(self, method: str) -> None:
@@ -332,51 +324,55 @@ class _Handler(BaseHTTPRequestHandler):
         em = self.emulator
         if len(segments) < 3 or segments[0] != "v2" or segments[1] != em.endpoint_id:
             self.rfile.read(length)
-            return self._json(404, {"error": "unknown endpoint"})
+            return self.send_json(404, {"error": "unknown endpoint"})
         action, rest = segments[2], segments[3:]
         if action in ("job-take", "job-take-batch", "job-stop", "job-done", "job-stream"):
             body = self.rfile.read(length)
             if query.get("token", [""])[0] != em.worker_token:
-                return self._json(401, {"error": "bad worker token"})
+                return self.send_json(401, {"error": "bad worker token"})
             if rest:
                 em.seen(rest[0])
             return self._worker(method, action, rest, query, body)
         em.api_requests += 1
         if self.headers.get("Authorization", "") != f"Bearer {em.api_key}":
             self.rfile.read(length)
-            return self._json(401, {"error": "Unauthorized"})
+            return self.send_json(401, {"error": "Unauthorized"})
         if action == "run" and method == "POST":
             if length > MAX_RUN_BODY:
                 self.rfile.read(length)
-                return self._json(413, {"error": f"request body over {MAX_RUN_BODY} bytes"})
+                return self.send_json(413, {"error": f"request body over {MAX_RUN_BODY} bytes"})
             body = self.rfile.read(length)
             em.run_requests += 1
             if em.faults.run_delay_s:
                 time.sleep(em.faults.run_delay_s)
             if em.faults.run_statuses:
                 status = em.faults.run_statuses.popleft()
-                return self._json(status, {"error": f"injected fault {status}"})
+                return self.send_json(status, {"error": f"injected fault {status}"})
             try:
                 payload = json.loads(body)
             except json.JSONDecodeError:
-                return self._json(400, {"error": "body is not JSON"})
+                return self.send_json(400, {"error": "body is not JSON"})
             if not isinstance(payload, dict) or "input" not in payload:
-                return self._json(400, {"error": "body must be an object with 'input'"})
+                return self.send_json(400, {"error": "body must be an object with 'input'"})
             created = em.submit(payload)
-            return self._json(200, {"id": created.id, "status": created.status})
+            return self.send_json(200, {"id": created.id, "status": created.status})
         self.rfile.read(length)
         if action == "status" and rest:
             em.refresh()
             found = em.jobs.get(rest[0])
-            return self._json(200, found.view()) if found else self._json(404, {"error": "job not found"})
+            return (
+                self.send_json(200, found.view())
+                if found
+                else self.send_json(404, {"error": "job not found"})
+            )
         if action == "cancel" and rest and method == "POST":
             cancelled = em.cancel(rest[0])
             if cancelled is None:
-                return self._json(404, {"error": "job not found"})
-            return self._json(200, cancelled.view())
+                return self.send_json(404, {"error": "job not found"})
+            return self.send_json(200, cancelled.view())
         if action == "health":
             counts = em.counts()
-            return self._json(
+            return self.send_json(
                 200,
                 {
                     "jobs": {
@@ -388,7 +384,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "workers": {"running": 1, "idle": 0},
                 },
             )
-        return self._json(404, {"error": f"no route for {method} {action}"})
+        return self.send_json(404, {"error": f"no route for {method} {action}"})
 
     def _worker(
         self, method: str, action: str, rest: list[str], query: dict[str, list[str]], body: bytes
@@ -397,33 +393,25 @@ class _Handler(BaseHTTPRequestHandler):
         if action in ("job-take", "job-take-batch") and rest:
             if em.faults.take_statuses:
                 status = em.faults.take_statuses.popleft()
-                return self._json(status, {"error": f"injected fault {status}"})
+                return self.send_json(status, {"error": f"injected fault {status}"})
             count = int(query.get("batch_size", ["1"])[0]) if action == "job-take-batch" else 1
             jobs = em.take(rest[0], max(count, 1))
             if not jobs:
                 return self._empty(204)
             views = [{"id": j.id, "input": j.input} for j in jobs]
-            return self._json(200, views if action == "job-take-batch" else views[0])
+            return self.send_json(200, views if action == "job-take-batch" else views[0])
         if action == "job-stop" and rest:
             ids = em.stops(rest[0])
-            return self._json(200, {"jobsToStop": ids}) if ids else self._empty(204)
+            return self.send_json(200, {"jobsToStop": ids}) if ids else self._empty(204)
         if action in ("job-done", "job-stream") and len(rest) >= 2 and method == "POST":
             try:
                 payload = json.loads(body or b"{}")
             except json.JSONDecodeError:
-                return self._json(400, {"error": "result is not JSON"})
+                return self.send_json(400, {"error": "result is not JSON"})
             if action == "job-done":
                 em.finish(rest[1], payload)
-            return self._json(200, {})
-        return self._json(404, {"error": f"no worker route {action}"})
-
-    def _json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            return self.send_json(200, {})
+        return self.send_json(404, {"error": f"no worker route {action}"})
 
     def _empty(self, status: int) -> None:
         self.send_response(status)

@@ -1,71 +1,124 @@
-"""A minimal OpenAI-compatible model server in its own process, so a test can kill it mid-job.
+"""The tests' one fake OpenAI-compatible model server, in process or in a process of its own.
+
+In process (`FakeOpenAIServer` + `serve(state)`), a test reads what was asked and changes how it
+answers (context length, tokenize on/off, chat template, delay, injected failures). As a process,
+so a test can kill it mid-job for real:
 
     python -m tests.fake_openai_server PORT [DELAY_S]
 
-Answers `/v1/models`, `/tokenize` (a token per word, +1), `/v1/completions` and
-`/v1/chat/completions` (after DELAY_S, a fixed short text), `/health`. Binds 127.0.0.1 only. The
-in-process fake in test_openai_engine.py covers the protocol; this one exists to die for real.
+It answers `/health`, `/v1/models`, `/tokenize` (a token per whitespace word, +1 BOS; a chat
+template adds 3 per message + 1), `/v1/completions` and `/v1/chat/completions` (after the delay, a
+fixed short text). Binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
-import json
 import sys
+import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 from typing import Any
 
-MAX_MODEL_LEN = 8192
+from devstack.httpserver import JsonHandler, LoopbackServer
 
 
-def _answer(path: str, body: dict[str, Any], delay_s: float) -> tuple[int, Any]:
-    if path == "/health":
-        return 200, {}
-    if path == "/v1/models":
-        return 200, {"data": [{"id": "fake-model", "max_model_len": MAX_MODEL_LEN}]}
-    if path == "/tokenize":
+@dataclass
+class FakeOpenAIServer:
+    """What the fake answers, and what it was asked."""
+
+    max_model_len: int | None = 1024
+    tokenize: bool = True
+    chat_template: bool = False
+    delay_s: float = 0.0
+    completion_text: str = "Overview: a b"
+    chat_text: str = "Overview: a b c"
+    finish_reason: str = "length"
+    completion_tokens: int = 3
+    # Printed before each generation: a test that kills the process waits for this line.
+    announce: bool = False
+    fail_statuses: list[int] = field(default_factory=list)
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    in_flight: int = 0
+    peak: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, body: dict[str, Any]) -> int:
         if "messages" in body:
-            return 400, {"error": {"message": "no chat template"}}
-        return 200, {"count": len(str(body.get("prompt", "")).split()) + 1}
-    if path in ("/v1/completions", "/v1/chat/completions"):
-        print(f"generating {path}", flush=True)  # tests wait for this line before killing us
-        time.sleep(delay_s)
-        usage = {"prompt_tokens": len(str(body.get("prompt", "")).split()) + 1, "completion_tokens": 4}
-        return 200, {
-            "choices": [{"text": "Decisions: ship on Friday.", "finish_reason": "stop"}],
-            "usage": usage,
-        }
-    return 404, {"error": {"message": f"no route {path}"}}
+            return sum(len(m["content"].split()) + 3 for m in body["messages"]) + 1
+        return len(body["prompt"].split()) + (1 if body.get("add_special_tokens", True) else 0)
+
+    def answer(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        if path == "/health":
+            return 200, {}
+        if path == "/v1/models":
+            entry: dict[str, Any] = {"id": "fake-model"}
+            if self.max_model_len:
+                entry["max_model_len"] = self.max_model_len
+            return 200, {"data": [entry]}
+        if path == "/tokenize":
+            if not self.tokenize:
+                return 404, {"detail": "Not Found"}
+            if "messages" in body and not self.chat_template:
+                return 400, {"error": {"message": "no chat template"}}
+            return 200, {"count": self.count(body)}
+        if path not in ("/v1/completions", "/v1/chat/completions"):
+            return 404, {"error": {"message": f"no route {path}"}}
+        if self.fail_statuses:
+            return self.fail_statuses.pop(0), {"error": {"message": "injected failure"}}
+        if "max_tokens" not in body:
+            return 400, {"error": {"message": "max_tokens missing"}}
+        usage = {"prompt_tokens": self.count(body), "completion_tokens": self.completion_tokens}
+        if path == "/v1/chat/completions":
+            message = {"role": "assistant", "content": self.chat_text}
+            choice: dict[str, Any] = {"message": message, "finish_reason": "stop"}
+        else:
+            choice = {"text": self.completion_text, "finish_reason": self.finish_reason}
+        return 200, {"choices": [choice], "usage": usage}
+
+
+def serve(state: FakeOpenAIServer, port: int = 0) -> LoopbackServer:
+    """A loopback server (not started) that answers from `state` and records every request."""
+
+    class Handler(JsonHandler):
+        def _serve(self) -> None:
+            body = self.read_json()
+            generating = self.path.startswith("/v1/") and self.path != "/v1/models"
+            with state.lock:
+                state.requests.append((self.path, body))
+                state.headers.append(dict(self.headers))
+                if generating:
+                    state.in_flight += 1
+                    state.peak = max(state.peak, state.in_flight)
+            try:
+                if generating:
+                    if state.announce:
+                        print(f"generating {self.path}", flush=True)
+                    time.sleep(state.delay_s)
+                status, payload = state.answer(self.path, body)
+            finally:
+                if generating:
+                    with state.lock:
+                        state.in_flight -= 1
+            self.send_json(status, payload)
+
+        do_GET = do_POST = _serve  # noqa: N815
+
+    return LoopbackServer(Handler, port, name="fake-openai")
 
 
 def main(argv: list[str]) -> None:
     port = int(argv[0])
     delay_s = float(argv[1]) if len(argv) > 1 else 0.0
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}")
-            status, payload = _answer(self.path, body, delay_s)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._serve()
-
-        def do_POST(self) -> None:
-            self._serve()
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    server.serve_forever()
+    state = FakeOpenAIServer(
+        max_model_len=8192,
+        delay_s=delay_s,
+        completion_text="Decisions: ship on Friday.",
+        finish_reason="stop",
+        completion_tokens=4,
+        announce=True,
+    )
+    serve(state, port).serve_forever()
 
 
 if __name__ == "__main__":

@@ -4,109 +4,24 @@ tests/test_vllm_*.py): routing, max_tokens, counting, concurrency bounds and err
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from devstack.cloud import free_port
+from tests.fake_openai_server import FakeOpenAIServer, serve
 from worker.engines import BYTE_BOUND_SLACK, OpenAICompatEngine, SummaryTask, build_engine
 from worker.errors import ConfigError, EngineError, EngineUnavailableError
 from worker.settings import WorkerSettings
 from worker.summarize import Summarizer
 
 
-@dataclass
-class FakeServer:
-    """Counts a token per whitespace word (+1 BOS); the chat template adds 3 per message + 1."""
-
-    max_model_len: int | None = 1024
-    tokenize: bool = True
-    chat_template: bool = False
-    delay_s: float = 0.0
-    fail_statuses: list[int] = field(default_factory=list)
-    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    in_flight: int = 0
-    peak: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def count(self, body: dict[str, Any]) -> int:
-        if "messages" in body:
-            return sum(len(m["content"].split()) + 3 for m in body["messages"]) + 1
-        return len(body["prompt"].split()) + (1 if body.get("add_special_tokens", True) else 0)
-
-    def answer(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-        if path == "/v1/models":
-            entry: dict[str, Any] = {"id": "fake-model"}
-            if self.max_model_len:
-                entry["max_model_len"] = self.max_model_len
-            return 200, {"data": [entry]}
-        if path == "/tokenize":
-            if not self.tokenize:
-                return 404, {"detail": "Not Found"}
-            if "messages" in body and not self.chat_template:
-                return 400, {"error": {"message": "no chat template"}}
-            return 200, {"count": self.count(body)}
-        if self.fail_statuses:
-            return self.fail_statuses.pop(0), {"error": {"message": "injected failure"}}
-        if "max_tokens" not in body:
-            return 400, {"error": {"message": "max_tokens missing"}}
-        usage = {"prompt_tokens": self.count(body), "completion_tokens": 3}
-        if path == "/v1/chat/completions":
-            choice = {"message": {"role": "assistant", "content": "Overview: a b c"}, "finish_reason": "stop"}
-        else:
-            choice = {"text": "Overview: a b", "finish_reason": "length"}
-        return 200, {"choices": [choice], "usage": usage}
-
-
 @pytest.fixture
-def fake() -> Iterator[tuple[FakeServer, str]]:
-    state = FakeServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}")
-            generating = self.path.startswith("/v1/") and self.path != "/v1/models"
-            with state.lock:
-                state.requests.append((self.path, body))
-                state.headers.append(dict(self.headers))
-                if generating:
-                    state.in_flight += 1
-                    state.peak = max(state.peak, state.in_flight)
-            try:
-                if generating:
-                    time.sleep(state.delay_s)
-                status, payload = state.answer(self.path, body)
-            finally:
-                if generating:
-                    with state.lock:
-                        state.in_flight -= 1
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = _serve  # noqa: N815
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def fake() -> Iterator[tuple[FakeOpenAIServer, str]]:
+    state = FakeOpenAIServer()
+    with serve(state) as server:
+        yield state, server.url
 
 
 def connected(url: str, **kw: Any) -> OpenAICompatEngine:
