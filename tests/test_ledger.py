@@ -24,7 +24,12 @@ MEETING = b"""Alice: The migration starts on Monday and the vendor delivers the 
 Bob: I will prepare the staffing plan for the parallel running period by Friday.
 Carol: We agreed that parallel running lasts at most two weeks.
 """
-SHORT_LIVED = {"JOB_TTL_S": "2", "JOB_EXECUTION_TIMEOUT_S": "2", "RECONCILE_GRACE_S": "0"}
+SHORT_LIVED = {
+    "JOB_TTL_S": "2",
+    "JOB_EXECUTION_TIMEOUT_S": "2",
+    "RECONCILE_GRACE_S": "0",
+    "RUNPOD_TIMEOUT_S": "1",
+}
 
 
 def until(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
@@ -202,3 +207,55 @@ def test_every_open_entry_is_closed_once_attempts_run_out(cloud: LocalCloud) -> 
     assert cloud.dispatcher is not None and cloud.dispatcher.ledger is not None
     assert list(cloud.dispatcher.ledger.open_entries()) == []
     assert all(metadata(cloud, key)["error"]["code"] == "job_expired" for key in keys)
+
+
+# ---- a slow /run answer: one job, not RUNPOD_ATTEMPTS -------------------------------------------------
+def test_slow_run_answer_is_not_resubmitted_and_the_upload_still_closes(
+    cloud: LocalCloud, worker: None
+) -> None:
+    key = "ledger/slow-run.txt"
+    before = cloud.emulator.run_requests
+    cloud.emulator.faults.run_delay_s = 1.5  # the job is created after the dispatcher gave up waiting
+    try:
+        cloud.upload(key, MEETING)
+        entry = dispatched(cloud, key)
+    finally:
+        cloud.emulator.faults.run_delay_s = 0
+    assert entry.job_id is None and entry.attempts == 1  # unconfirmed: held by the ledger, not retried
+    assert cloud.emulator.run_requests == before + 1
+    assert cloud.wait_for_metadata(key, 60)["status"] == "ok"  # the job RunPod did create ran
+    assert cloud.reconciler().reconcile(entry) == "ok"
+    assert [j.input["source"]["key"] for j in cloud.emulator.jobs.values()].count(key) == 1
+
+
+# ---- users are told ---------------------------------------------------------------------------------
+def test_each_finished_upload_is_announced_on_eventbridge(cloud: LocalCloud, worker: None) -> None:
+    import boto3
+
+    from dispatcher.notify import DETAIL_TYPE, SOURCE
+
+    kwargs = {"region_name": "us-east-1", "endpoint_url": cloud.s3_endpoint}
+    events, sqs = boto3.client("events", **kwargs), boto3.client("sqs", **kwargs)
+    queue = sqs.create_queue(QueueName="finished-uploads")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # The example rule of docs/RELIABILITY.md: every finished upload, to a queue.
+    events.put_rule(
+        Name="finished", EventPattern=json.dumps({"source": [SOURCE], "detail-type": [DETAIL_TYPE]})
+    )
+    events.put_targets(Rule="finished", Targets=[{"Id": "queue", "Arn": arn}])
+    good, bad = "ledger/told-ok.txt", "ledger/told-error.txt"
+    cloud.upload(good, MEETING)
+    cloud.upload(bad, b"")  # empty: the worker writes error metadata (invalid_transcript)
+    for key in (good, bad):
+        dispatched(cloud, key)
+        cloud.wait_for_metadata(key, 60)
+    cloud.reconciler(EVENT_BUS_NAME="default").run()
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2).get(
+        "Messages", []
+    )
+    details = {d["key"]: d for d in (json.loads(m["Body"])["detail"] for m in messages)}
+    assert details[good]["status"] == "ok" and details[good]["error_code"] is None
+    assert details[good]["summary_key"] == cloud.output_keys(good)[0]
+    assert details[bad]["status"] == "error" and details[bad]["error_code"] == "invalid_transcript"
+    for detail in details.values():
+        assert detail["duration_s"] >= 0 and detail["finished_at"] and detail["job_ids"]
