@@ -259,3 +259,28 @@ def test_each_finished_upload_is_announced_on_eventbridge(cloud: LocalCloud, wor
     assert details[bad]["status"] == "error" and details[bad]["error_code"] == "invalid_transcript"
     for detail in details.values():
         assert detail["duration_s"] >= 0 and detail["finished_at"] and detail["job_ids"]
+
+
+# ---- the client's view over the ledger ---------------------------------------------------------------
+def test_client_uploads_shows_pending_ok_and_error_from_the_ledger(cloud: LocalCloud) -> None:
+    import io
+
+    from client.cli import main
+
+    env = {"AWS_REGION": "us-east-1", "S3_ENDPOINT_URL": cloud.s3_endpoint, "LEDGER_TABLE": "job-ledger"}
+    env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    key = "ledger/client-view.txt"
+    cloud.upload(key, MEETING)
+    dispatched(cloud, key)
+    out = io.StringIO()
+    assert main(["uploads"], env, out, io.StringIO()) == 0
+    lines = out.getvalue().splitlines()
+    assert any(line.startswith("pending") and key in line for line in lines)
+    assert lines[-1].startswith("pending=")
+    out = io.StringIO()
+    assert main(["uploads", "--state", "error", "--json"], env, out, io.StringIO()) == 0
+    listed = json.loads(out.getvalue())
+    assert listed and all(item["state"] == "error" and item["code"] for item in listed)
+    err = io.StringIO()
+    assert main(["uploads"], env | {"LEDGER_TABLE": ""}, io.StringIO(), err) == 2
+    assert "LEDGER_TABLE" in err.getvalue()
