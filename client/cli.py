@@ -3,6 +3,7 @@
     python -m client submit FILE [--key KEY] [--wait]
     python -m client status JOB_ID
     python -m client wait KEY [--job JOB_ID] [--timeout S] [--interval S]
+    python -m client uploads [--state pending|ok|error|superseded] [--json]   (client/uploads.py)
 
 `submit` uploads FILE under the input prefix, where the bucket's trigger picks it up. `wait` polls
 every 5 s (as the seed's Lambda polled RunPod) until the worker's metadata file appears, showing
@@ -219,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     wait = commands.add_parser("wait", help="wait for the summary of an uploaded KEY and print it")
     wait.add_argument("key")
     wait.add_argument("--job", help="RunPod job id, to show its status and progress while waiting")
+    uploads = commands.add_parser("uploads", help="every upload in the job ledger (env LEDGER_TABLE)")
+    uploads.add_argument("--state", choices=("pending", "ok", "error", "superseded"))
+    uploads.add_argument("--json", action="store_true", help="one JSON document")
     for command in (submit, wait):
         command.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
         command.add_argument("--interval", type=float, default=5.0, help="poll interval, seconds (default 5)")
@@ -237,6 +241,14 @@ def main(
     env = os.environ if env is None else env
     try:
         client = Client(CliSettings.from_args(args, env), env, err, out)
+        if args.command == "uploads":
+            from client.uploads import show
+
+            try:
+                region = client.settings.region or "us-east-1"
+                return show(env, region, client.settings.s3_endpoint_url, args.state, args.json, out)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from exc
         if args.command == "status":
             print(json.dumps(client.status(args.job_id), indent=2), file=out)
             return 0

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 IDEMPOTENCY_TABLE = "dispatch-idempotency"
+LEDGER_TABLE = "job-ledger"
 
 
 def dispatcher_env(
@@ -83,6 +84,10 @@ class CloudConfig:
     log_dir: Path | None = None
     # As template.yaml deploys it: one dispatch per object version, on moto's DynamoDB.
     idempotency: bool = True
+    # As template.yaml deploys it: the job ledger (dispatcher/ledger.py), reconciled on demand
+    # (`cloud.reconciler().run()` stands in for the schedule).
+    ledger: bool = True
+    dispatcher_env: Mapping[str, str] = field(default_factory=dict)  # extra dispatcher settings
 
 
 class LocalCloud:
@@ -173,6 +178,10 @@ class LocalCloud:
             from dispatcher.idempotency import table_definition
 
             boto3.client("dynamodb", **kwargs).create_table(**table_definition(IDEMPOTENCY_TABLE))
+        if self.config.ledger:
+            from dispatcher.ledger import table_definition as ledger_table
+
+            boto3.client("dynamodb", **kwargs).create_table(**ledger_table(LEDGER_TABLE))
         self.s3.create_bucket(Bucket=self.config.bucket)
         self.s3.put_bucket_versioning(
             Bucket=self.config.bucket, VersioningConfiguration={"Status": "Enabled"}
@@ -198,19 +207,25 @@ class LocalCloud:
         )
 
     def dispatcher_env(self) -> dict[str, str]:
-        idempotency = (
-            {"IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE, "DYNAMODB_ENDPOINT_URL": self.s3_endpoint}
-            if self.config.idempotency
-            else {}
-        )
+        idempotency = {"IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE} if self.config.idempotency else {}
+        ledger = {"LEDGER_TABLE": LEDGER_TABLE} if self.config.ledger else {}
         return dispatcher_env(
             self.emulator.endpoint_url,
             self.emulator.api_key,
             self.s3_endpoint,
             OUTPUT_PREFIX=self.config.output_prefix,
             RUNPOD_ATTEMPTS="3",
+            DYNAMODB_ENDPOINT_URL=self.s3_endpoint,
             **idempotency,
-        )
+            **ledger,
+        ) | dict(self.config.dispatcher_env)
+
+    def reconciler(self, clock: Any = None, **extra: str) -> Any:
+        """The scheduled reconciler (dispatcher/reconciler.py) on this cloud's ledger; call `.run()`.
+        `clock`: a stand-in for time.time (a test jumps past the deadline without waiting)."""
+        from dispatcher.reconciler import Reconciler
+
+        return Reconciler.from_env(self.dispatcher_env() | extra, clock=clock)
 
     def worker_process_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNPOD_", "WORKER_"))}

@@ -8,6 +8,8 @@ idle), `GET /v2/{ep}/job-stop/{worker}` (long-poll for cancelled or timed-out jo
 
 It honours `policy.ttl` and `policy.executionTimeout`, caps `/run` bodies at 10 MB, keeps results
 for `result_ttl_s` (30 minutes on RunPod), posts webhooks, and lets tests inject faults (`faults`).
+As RunPod documents it, a job still queued past its `policy.ttl` is deleted: `/status` answers 404
+and no webhook is sent (`expired` keeps the ids, for tests).
 The SDK's own `--rp_serve_api` cannot stand in: it runs `/run` jobs only when `/status` is POSTed.
 """
 
@@ -103,6 +105,7 @@ class RunPodEmulator:
         self.jobs: dict[str, Job] = {}
         self.run_requests = 0  # accepted-auth POST /run calls, faults included
         self.api_requests = 0  # every public API call, rejected ones included
+        self.expired: set[str] = set()  # ids deleted at policy.ttl (RunPod: /status 404, no webhook)
         self._queue: deque[str] = deque()
         self._stops: dict[str, set[str]] = {}
         self._cond = threading.Condition()
@@ -173,8 +176,8 @@ class RunPodEmulator:
                 self._expire()
                 taken: list[Job] = []
                 while self._queue and len(taken) < count:
-                    job = self.jobs[self._queue.popleft()]
-                    if job.status != "IN_QUEUE":
+                    job = self.jobs.get(self._queue.popleft())
+                    if job is None or job.status != "IN_QUEUE":  # expired (deleted) or cancelled
                         continue
                     job.status, job.worker_id, job.started = "IN_PROGRESS", worker_id, time.time()
                     job.attempts += 1
@@ -234,6 +237,12 @@ class RunPodEmulator:
                 self._expire()
             return self.jobs[job_id]
 
+    def queue_first(self, job_id: str) -> None:
+        """Move a queued job to the head of the queue (tests: make jobs finish out of order)."""
+        with self._cond:
+            self._queue.remove(job_id)
+            self._queue.appendleft(job_id)
+
     def counts(self) -> dict[str, int]:
         with self._cond:
             out: dict[str, int] = {}
@@ -274,7 +283,7 @@ class RunPodEmulator:
             ttl = job.policy.get("ttl")
             timeout = job.policy.get("executionTimeout")
             if job.status == "IN_QUEUE" and ttl and now - job.created > ttl / 1000:
-                job.status, job.finished, job.error = "TIMED_OUT", now, "job expired in queue (policy.ttl)"
+                self.expired.add(job.id)  # deleted below: RunPod forgets an expired job
             elif (
                 job.status == "IN_PROGRESS" and job.started and timeout and now - job.started > timeout / 1000
             ):
@@ -285,7 +294,8 @@ class RunPodEmulator:
         for job_id in [
             j.id
             for j in self.jobs.values()
-            if j.status in TERMINAL and j.finished and now - j.finished > self.result_ttl_s
+            if (j.status in TERMINAL and j.finished and now - j.finished > self.result_ttl_s)
+            or j.id in self.expired
         ]:
             del self.jobs[job_id]
 

@@ -37,6 +37,7 @@ from dispatcher.settings import Settings
 
 if TYPE_CHECKING:
     from dispatcher.idempotency import IdempotentDispatch
+    from dispatcher.ledger import Ledger
 
 log = logging.getLogger("dispatcher")
 log.setLevel(logging.INFO)
@@ -63,11 +64,13 @@ class Dispatcher:
         presigner: Presigner,
         runpod: RunPodClient,
         idempotency: IdempotentDispatch | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.settings = settings
         self._presigner = presigner
         self._runpod = runpod
         self._idempotency = idempotency
+        self.ledger = ledger
 
     @classmethod
     def from_env(cls, env: Any = os.environ) -> Dispatcher:
@@ -90,7 +93,19 @@ class Dispatcher:
                 settings.idempotency_ttl_s,
                 dynamodb_client=make_dynamodb_client(settings.region, settings.dynamodb_endpoint_url, env),
             )
-        return cls(settings, Presigner(s3, settings.url_expires_s), runpod, idempotency)
+        ledger = None
+        if settings.ledger_table:
+            from dispatcher.ledger import Ledger, make_dynamodb_client
+
+            ledger = Ledger(
+                settings.ledger_table,
+                make_dynamodb_client(settings.region, settings.dynamodb_endpoint_url, env),
+            )
+        return cls(settings, Presigner(s3, settings.url_expires_s), runpod, idempotency, ledger)
+
+    @property
+    def runpod(self) -> RunPodClient:
+        return self._runpod
 
     def run(self, event: Any, context: Any = None) -> dict[str, Any]:
         """Handle an event the way Lambda sees it: raise if any record failed, so it is retried."""
@@ -165,6 +180,16 @@ class Dispatcher:
         return Outcome(ref.bucket, ref.key, job_id=job_id)
 
     def _submit(self, ref: ObjectRef) -> str:
+        if self.ledger is None:
+            return self.submit_job(ref)
+        # With a ledger, an unanswered /run is not an error: the ledger holds the version with no
+        # job id and the reconciler recovers it past the deadline (dispatcher/reconciler.py).
+        from dispatcher.ledger import record_dispatch
+
+        return record_dispatch(self.ledger, ref, self.submit_job, self.settings)
+
+    def submit_job(self, ref: ObjectRef) -> str:
+        """Presign and POST /run for one object version (the reconciler's retries too)."""
         job = build_job_input(ref, self._presigner, self.settings)
         return self._runpod.submit(job, self.policy(), self.settings.webhook_url)
 

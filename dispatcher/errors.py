@@ -6,9 +6,12 @@ DispatchError
 ├── OutputKeyError         the summary's key would break an S3 limit (retrying cannot help)
 └── RunPodError            /run did not accept the job
     ├── RunPodAuthError    401/403: the API key is wrong; retrying cannot help
-    └── RunPodUnavailableError  429/5xx/network after all retries; the event is retried later
+    ├── RunPodNotFoundError  404 from /status or /cancel: RunPod has no such job (expired, deleted)
+    ├── RunPodUnavailableError  429/5xx/network after all retries; the event is retried later
+    └── RunPodUnconfirmedError  /run sent but its answer never came: the job may exist (not retried)
 └── IdempotencyError       the idempotency table (DynamoDB) could not be read or written
     └── DispatchInProgressError  another invocation is dispatching this object version right now
+└── LedgerError            the job ledger (DynamoDB) could not be read or written
 """
 
 from __future__ import annotations
@@ -38,7 +41,15 @@ class RunPodAuthError(RunPodError):
     pass
 
 
+class RunPodNotFoundError(RunPodError):
+    pass
+
+
 class RunPodUnavailableError(RunPodError):
+    pass
+
+
+class RunPodUnconfirmedError(RunPodError):
     pass
 
 
@@ -47,4 +58,8 @@ class IdempotencyError(DispatchError):
 
 
 class DispatchInProgressError(IdempotencyError):
+    pass
+
+
+class LedgerError(DispatchError):
     pass

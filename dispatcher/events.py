@@ -1,5 +1,8 @@
 """S3 event → object references: pure, no AWS calls.
 
+Two shapes: S3 notifications (`Records`, keys URL-encoded) and S3 → EventBridge "Object Created"
+events (template.yaml ExistingBucketEvents; one object, keys as they are).
+
 Handles every Record (an event may hold many), URL-decodes every key with `unquote_plus` (S3
 encodes a space as `+`), and sorts out what must not be dispatched: `s3:TestEvent`, non-S3 events,
 non-ObjectCreated records, keys under the output prefix and keys without the input suffix. The last
@@ -41,6 +44,8 @@ def parse_event(event: Any) -> ParsedEvent:
     """Every S3 ObjectCreated record as an ObjectRef; everything else as a reason to skip."""
     if not isinstance(event, dict):
         return ParsedEvent([], [Skipped(f"not an S3 event (a {type(event).__name__})")])
+    if event.get("source") == "aws.s3" and "detail-type" in event:
+        return _parse_eventbridge(event)
     if event.get("Event") == "s3:TestEvent":
         return ParsedEvent([], [Skipped("s3:TestEvent (sent by S3 when notifications are configured)")])
     records = event.get("Records")
@@ -87,6 +92,35 @@ def _parse_record(record: Any) -> tuple[ObjectRef | None, str]:
         ),
         "",
     )
+
+
+def _parse_eventbridge(event: dict[str, Any]) -> ParsedEvent:
+    """S3 → EventBridge (an existing bucket's "Send notifications to Amazon EventBridge"): one
+    object per event, the key *not* URL-encoded, `version-id` and `etag` spelled differently."""
+    kind = event.get("detail-type")
+    if kind != "Object Created":
+        return ParsedEvent([], [Skipped(f"not an upload (detail-type={kind!r})")])
+    detail = _mapping(event.get("detail"))
+    bucket = _mapping(detail.get("bucket")).get("name")
+    obj = _mapping(detail.get("object"))
+    key = obj.get("key")
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+        return ParsedEvent([], [Skipped("missing detail.bucket.name or detail.object.key")])
+    size = obj.get("size")
+    ref = ObjectRef(
+        bucket=bucket,
+        key=key,
+        version_id=obj.get("version-id") or None,
+        etag=(obj.get("etag") or "").strip('"') or None,
+        size=size if isinstance(size, int) and size >= 0 else None,
+        sequencer=obj.get("sequencer") or None,
+        event_time=event.get("time") or None,
+    )
+    return ParsedEvent([ref], [])
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def skip_reason(key: str, output_prefix: str, input_suffix: str, summary_suffix: str) -> str | None:

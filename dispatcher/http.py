@@ -18,6 +18,7 @@ HttpError
 ├── HttpStatusError      a status that retrying cannot change (4xx but 408/425/429): status, body, problem
 ├── HttpRedirectError    a 3xx: status and Location, not followed
 ├── HttpUnavailableError retries exhausted on network errors or retryable statuses (`.last`)
+│   └── HttpTimeoutError  sent, no answer in time: not retried when the caller says a repeat is unsafe
 └── HttpDecodeError      a 2xx whose body is not JSON
 """
 
@@ -64,6 +65,10 @@ class HttpUnavailableError(HttpError):
         self.last = last  # the last retryable status answer, if the last failure was one
 
 
+class HttpTimeoutError(HttpUnavailableError):
+    """The request was sent but no answer came in time (raised at once with `retry_timeouts=False`)."""
+
+
 class HttpDecodeError(HttpError):
     pass
 
@@ -105,8 +110,12 @@ class JsonHttp:
         *,
         headers: Mapping[str, str] | None = None,
         retry: bool = True,
+        retry_timeouts: bool = True,
     ) -> Any:
-        """Send; return the answer's JSON (None for an empty body). Raises an `HttpError`."""
+        """Send; return the answer's JSON (None for an empty body). Raises an `HttpError`.
+
+        `retry_timeouts=False`: a request that may have taken effect although its answer never
+        came (POST /run creates a job) is not repeated: `HttpTimeoutError` at once."""
         data = json.dumps(body).encode() if body is not None else None
         attempts = self._attempts if retry else 1
         last, last_status = "", None
@@ -133,6 +142,11 @@ class JsonHttp:
                 last, last_status = f"HTTP {exc.code}", status
             except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
                 last, last_status = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}", None
+                timed_out = isinstance(exc, TimeoutError) or isinstance(
+                    getattr(exc, "reason", None), TimeoutError
+                )
+                if timed_out and not retry_timeouts:
+                    raise HttpTimeoutError(f"no answer within {self._timeout_s}s: {last}") from exc
             else:
                 try:
                     return json.loads(payload) if payload.strip() else None

@@ -41,6 +41,10 @@ def build_job_input(ref: ObjectRef, presigner: Presigner, settings: Settings) ->
         "transcript_url": presigner.get(ref.bucket, ref.key, ref.version_id),
         "summary_put_url": presigner.put(out_bucket, summary_key, SUMMARY_CONTENT_TYPE),
         "metadata_put_url": presigner.put(out_bucket, metadata_key, METADATA_CONTENT_TYPE),
+        # The newest version wins and no version is summarised twice (worker/freshness.py): the
+        # worker checks the key's current version and the existing metadata before any model work.
+        "current_source_url": presigner.head(ref.bucket, ref.key),
+        "metadata_get_url": presigner.get(out_bucket, metadata_key),
         "source": source,
     }
     if s.max_tokens is not None:

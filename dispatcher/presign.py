@@ -53,6 +53,10 @@ class Presigner:
             params["VersionId"] = version_id
         return self._sign("get_object", params)
 
+    def head(self, bucket: str, key: str) -> str:
+        """HEAD of the key's *current* version (no VersionId): the worker's freshness check."""
+        return self._sign("head_object", {"Bucket": bucket, "Key": key})
+
     def put(self, bucket: str, key: str, content_type: str) -> str:
         return self._sign("put_object", {"Bucket": bucket, "Key": key, "ContentType": content_type})
 

@@ -6,6 +6,10 @@ runtime). Retries are the helper's: 408/425/429/5xx and network errors with back
 a redirect (never followed: it would carry the API key to another origin) and an answer that is
 JSON but not an object (`[1,2]`, `"x"`, `null`) included, so a strange answer fails its record
 and the other records of the event are still tried.
+
+`/run` is not idempotent (RunPod documents no idempotency key): a read timeout means the job may
+exist, so it is never repeated (`RunPodUnconfirmedError`); the ledger's reconciler recovers the
+upload if no job shows up (dispatcher/reconciler.py). Status answers (429, 5xx) are still retried.
 """
 
 from __future__ import annotations
@@ -14,11 +18,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dispatcher.errors import RunPodAuthError, RunPodError, RunPodUnavailableError
+from dispatcher.errors import (
+    RunPodAuthError,
+    RunPodError,
+    RunPodNotFoundError,
+    RunPodUnavailableError,
+    RunPodUnconfirmedError,
+)
 from dispatcher.http import (
     HttpDecodeError,
     HttpRedirectError,
     HttpStatusError,
+    HttpTimeoutError,
     HttpUnavailableError,
     JsonHttp,
     Opener,
@@ -48,7 +59,7 @@ class RunPodClient:
         body: dict[str, Any] = {"input": job_input, "policy": policy}
         if webhook:
             body["webhook"] = webhook
-        answer = self._request("POST", "/run", body)
+        answer = self._request("POST", "/run", body, retry_timeouts=False)
         job_id = answer.get("id")
         if not isinstance(job_id, str) or not job_id:
             raise RunPodError(f"/run answered without a job id: {str(answer)[:200]}")
@@ -60,12 +71,18 @@ class RunPodClient:
     def cancel(self, job_id: str) -> dict[str, Any]:
         return self._request("POST", f"/cancel/{job_id}", None)
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    def _request(
+        self, method: str, path: str, body: dict[str, Any] | None, *, retry_timeouts: bool = True
+    ) -> dict[str, Any]:
         where = f"RunPod {method} {path}"
         headers = {"Authorization": f"Bearer {self._api_key}"}
         try:
-            answer = self._http.request(method, self._endpoint + path, body, headers=headers)
+            answer = self._http.request(
+                method, self._endpoint + path, body, headers=headers, retry_timeouts=retry_timeouts
+            )
         except HttpStatusError as exc:
+            if exc.status == 404 and path != "/run":
+                raise RunPodNotFoundError(f"{where}: RunPod has no such job (HTTP 404)") from exc
             if exc.status in (401, 403):
                 raise RunPodAuthError(
                     f"RunPod rejected the API key ({exc.status}) on {method} {path}"
@@ -75,6 +92,10 @@ class RunPodClient:
             raise RunPodError(
                 f"{where} answered with a redirect (HTTP {exc.status}) to {exc.location!r}; not followed, "
                 "so the API key stays with RUNPOD_ENDPOINT_URL's host: check RUNPOD_ENDPOINT_URL"
+            ) from exc
+        except HttpTimeoutError as exc:
+            raise RunPodUnconfirmedError(
+                f"{where} {exc}; the job may have been created, so it is not sent again"
             ) from exc
         except HttpUnavailableError as exc:
             raise RunPodUnavailableError(f"{where} {exc}") from exc

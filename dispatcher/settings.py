@@ -32,6 +32,10 @@ IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
 IDEMPOTENCY_TTL_S = "IDEMPOTENCY_TTL_S"
 DYNAMODB_ENDPOINT_URL = "DYNAMODB_ENDPOINT_URL"
 DISPATCH_CONCURRENCY = "DISPATCH_CONCURRENCY"
+LEDGER_TABLE = "LEDGER_TABLE"
+JOB_MAX_ATTEMPTS = "JOB_MAX_ATTEMPTS"
+RECONCILE_GRACE_S = "RECONCILE_GRACE_S"
+EVENT_BUS_NAME = "EVENT_BUS_NAME"
 
 SIGV4_MAX_EXPIRY_S = 7 * 24 * 3600
 EXPIRY_MARGIN_S = 300
@@ -112,6 +116,14 @@ class Settings:
     # Records of one event submitted at once (1: in order). A big event at RunPod's ~0.1 s per /run
     # needs more to finish well inside the Lambda timeout.
     dispatch_concurrency: int = 1
+    # The job ledger (dispatcher/ledger.py) and its reconciler; unset: no ledger.
+    ledger_table: str | None = None
+    # Runs of one upload at most (a lost worker, an expired job, a crashed engine), then an error.
+    job_max_attempts: int = 3
+    # How long past policy.ttl + executionTimeout the reconciler waits before asking RunPod.
+    reconcile_grace_s: int = 300
+    # Where finished uploads are announced (EventBridge); unset: no events.
+    event_bus_name: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, api_key: str | None = None) -> Settings:
@@ -160,4 +172,8 @@ class Settings:
             idempotency_ttl_s=read.integer(IDEMPOTENCY_TTL_S, cls.idempotency_ttl_s),
             dynamodb_endpoint_url=env.get(DYNAMODB_ENDPOINT_URL, "").strip() or None,
             dispatch_concurrency=read.integer(DISPATCH_CONCURRENCY, cls.dispatch_concurrency),
+            ledger_table=read.text(LEDGER_TABLE),
+            job_max_attempts=read.integer(JOB_MAX_ATTEMPTS, cls.job_max_attempts, high=20),
+            reconcile_grace_s=read.integer(RECONCILE_GRACE_S, cls.reconcile_grace_s, low=0),
+            event_bus_name=read.text(EVENT_BUS_NAME),
         )

@@ -96,3 +96,33 @@ def test_keys_that_must_not_be_summarised(key: str, reason: str) -> None:
 )
 def test_output_keys_follow_the_seed(key: str, summary: str, metadata: str) -> None:
     assert output_keys(key, "summaries/", ".txt", "_summary") == (summary, metadata)
+
+
+def test_eventbridge_object_created_event_is_understood() -> None:
+    import json
+
+    from dispatcher.events import parse_event
+    from tests.conftest import EVENTS
+
+    event = json.loads((EVENTS / "eventbridge_object_created.json").read_text())
+    parsed = parse_event(event)
+    assert parsed.skipped == []
+    (ref,) = parsed.objects
+    assert ref.bucket == "team-transcripts"
+    # EventBridge does not URL-encode keys: a '+' stays a '+', a space stays a space.
+    assert ref.key == "incoming/weekly sync 2026-11-30T13:09+plan.txt"
+    assert ref.version_id == "uhggCJ2_B6gU2JaXWXebnXFDstO0ID6G"
+    assert ref.etag == "4af981f98d22a0b9979da24b259e5e42" and ref.size == 1841
+    assert ref.sequencer == "0064D3901D00059242"
+
+
+def test_eventbridge_event_other_than_object_created_is_skipped() -> None:
+    import json
+
+    from dispatcher.events import parse_event
+    from tests.conftest import EVENTS
+
+    event = json.loads((EVENTS / "eventbridge_object_created.json").read_text())
+    event["detail-type"] = "Object Deleted"
+    parsed = parse_event(event)
+    assert parsed.objects == [] and "Object Deleted" in parsed.skipped[0].reason

@@ -140,7 +140,10 @@ def test_least_privilege_on_the_bucket() -> None:
     assert not any("*" in a for s in _statements() for a in _actions(s))
     for statement in _statements():
         if any(a.startswith("dynamodb:") for a in _actions(statement)):
-            assert statement["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+            assert statement["Resource"] in (
+                {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
+                {"Fn::GetAtt": ["LedgerTable", "Arn"]},
+            )
 
 
 @needs_sam
@@ -153,6 +156,7 @@ from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 document = yaml_parse(open(sys.argv[1]).read())
 document["Resources"]["DispatcherFunction"]["Properties"]["CodeUri"] = "s3://bucket/key.zip"
+document["Resources"]["ReconcilerFunction"]["Properties"]["CodeUri"] = "s3://bucket/key.zip"
 translator = Translator(managed_policy_map={}, sam_parser=parser.Parser())
 out = translator.translate(sam_template=document, parameter_values={})
 print(json.dumps(out))

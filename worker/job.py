@@ -43,6 +43,9 @@ class JobInput(_Strict):
     text: str | None = Field(default=None, max_length=MAX_INLINE_TEXT_CHARS)
     summary_put_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
     metadata_put_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
+    # worker/freshness.py: HEAD of the source key's current version, GET of the existing metadata.
+    current_source_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
+    metadata_get_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
     source: Source | None = None
     options: SummaryOptions = SummaryOptions()
 

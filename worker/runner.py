@@ -24,6 +24,7 @@ from worker.errors import (
     TranscriptError,
     WorkerError,
 )
+from worker.freshness import Freshness, Skip
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
 from worker.settings import WorkerSettings
 from worker.summarize import Progress, Summarizer
@@ -40,6 +41,7 @@ class JobRunner:
         self._settings = settings
         self._engine = engine
         self._transfers = transfers
+        self._freshness = Freshness(transfers)
 
     async def run(self, job_id: str, raw_input: Any, progress: Progress | None = None) -> dict[str, Any]:
         started = time.perf_counter()
@@ -74,6 +76,9 @@ class JobRunner:
         }
         try:
             self._check_urls(job)
+            skip = await self._freshness.before_work(job)
+            if skip is not None:
+                return self._skipped(job_id, skip, ctx)
             tick = time.perf_counter()
             if job.transcript_url is not None:
                 progress({"stage": "downloading"})
@@ -109,6 +114,9 @@ class JobRunner:
             meta["finish_reasons"] = stats.finish_reasons
 
             tick = time.perf_counter()
+            skip = await self._freshness.superseded(job)  # a newer upload while we summarised
+            if skip is not None:
+                return self._skipped(job_id, skip, ctx)
             if job.summary_put_url is not None:
                 progress({"stage": "uploading"})
                 await self._transfers.upload(
@@ -161,8 +169,19 @@ class JobRunner:
             result["summary"] = summary.text  # push mode: nowhere else to put it
         return result
 
+    def _skipped(self, job_id: str, skip: Skip, ctx: dict[str, Any]) -> dict[str, Any]:
+        """A job that must not write (worker/freshness.py) ends at once, outputs untouched."""
+        log.info("job %s ends without writing (%s): %s", job_id, skip.status, skip.reason, extra=ctx)
+        return {"status": skip.status, "reason": skip.reason}
+
     def _check_urls(self, job: JobInput) -> None:
-        for what in ("transcript_url", "summary_put_url", "metadata_put_url"):
+        for what in (
+            "transcript_url",
+            "summary_put_url",
+            "metadata_put_url",
+            "current_source_url",
+            "metadata_get_url",
+        ):
             url = getattr(job, what)
             if url is not None:
                 self._transfers.check(url, what)

@@ -134,6 +134,22 @@ class Transfers:
         self._policy.check(url, what)
         await self._retrying("PUT", url, lambda: self._put_once(url, body, content_type, what))
 
+    async def probe(
+        self, method: str, url: str, what: str, max_bytes: int = 1 << 20
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A small HEAD or GET whose status is the answer (404 included): (status, headers, body)."""
+        self._policy.check(url, what)
+
+        async def once() -> tuple[int, dict[str, str], bytes]:
+            session = await self._client()
+            async with session.request(method, url, allow_redirects=False) as response:
+                if response.status in _RETRY_STATUS:
+                    _raise_for_status(response, what, url, DownloadError)
+                body = await response.content.read(max_bytes) if method == "GET" else b""
+                return response.status, {k.lower(): v for k, v in response.headers.items()}, body
+
+        return await self._retrying("GET", url, once)
+
     async def _get_once(self, url: str, max_bytes: int) -> bytes:
         session = await self._client()
         async with session.get(url, allow_redirects=False) as response:
