@@ -140,7 +140,7 @@ class Dispatcher:
     def dispatch(self, ref: ObjectRef, context: Any = None) -> Outcome:
         s = self.settings
         where = {"bucket": ref.bucket, "object_key": ref.key}
-        reason = skip_reason(ref.key, s.output_prefix, s.input_suffix, s.summary_suffix)
+        reason = skip_reason(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
         if reason:
             log.info(json.dumps({"event": "skipped", **where, "reason": reason}))
             return Outcome(ref.bucket, ref.key, skipped=reason)
@@ -168,7 +168,7 @@ class Dispatcher:
     def job_input(self, ref: ObjectRef) -> dict[str, Any]:
         """The job contract, version 1 (validated by `worker.job.JobInput`)."""
         s = self.settings
-        summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffix, s.summary_suffix)
+        summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
         size = len(metadata_key.encode("utf-8"))
         if size > S3_MAX_KEY_BYTES:
             # S3 would refuse both PUTs after the GPU work, leaving no summary and no metadata.

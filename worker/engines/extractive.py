@@ -9,9 +9,9 @@ where the input has times, starts with its turn's start time (`[00:01:02] Speake
 `text.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
 transcript's language (`options.language` when given). It is labelled as extractive in the
 summary's first line and in the metadata, so nobody mistakes it for the LLM. Method: TF-IDF
-centroid similarity (how typical a sentence is of the meeting), a length prior (one-word turns carry little), a small bonus for
-decision/action cues, then maximal marginal relevance so the picks do not repeat each other (a
-near-copy of a pick is never taken).
+centroid similarity (how typical a sentence is of the meeting), a length prior (one-word turns
+carry little), a small bonus for decision/action cues, then maximal marginal relevance so the
+picks do not repeat each other (a near-copy of a pick is never taken).
 Scoring is linear in the number of sentences; MMR then works on the 2,000 best only, so its cost
 is bounded by that pool times the number picked and a 1M-token transcript takes seconds. On the
 QMSum validation meetings it beats sumy's TextRank and LexRank (docs/EVAL.md).
@@ -52,7 +52,7 @@ _POOL = 2000
 _DUPLICATE = 0.9
 # A sentence far less central than the best one ("Thanks.", "Bye, everyone.") is never picked just
 # because the budget has room: a summary may end shorter than its budget.
-_FLOOR = 0.25
+_FLOOR = 0.1
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -128,7 +128,7 @@ class ExtractiveEngine:
     extractive = True
 
     def __init__(
-        self, max_model_len: int = 200_000, diversity: float = 0.7, saturation: float = 12.0
+        self, max_model_len: int = 200_000, diversity: float = 0.8, saturation: float = 16.0
     ) -> None:
         self.max_model_len = max_model_len
         # Both tuned on the QMSum validation meetings with `make eval` (docs/EVAL.md): meetings
