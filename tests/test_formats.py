@@ -44,9 +44,7 @@ def test_srt_with_speaker_labels_and_continuation_cues() -> None:
 
 def test_srt_without_speakers_joins_cues_until_a_sentence_ends() -> None:
     turns = parse(_read("lecture.srt"), "lecture.srt").turns
-    assert [t.text for t in turns][
-        0
-    ] == "Today we look at how glaciers shape valleys over thousands of years."
+    assert turns[0].text == "Today we look at how glaciers shape valleys over thousands of years."
     assert [t.start for t in turns] == [0.5, 7.5]
 
 
