@@ -58,7 +58,11 @@ def parse(text: str, key: str | None = None, explicit: str | None = None) -> Par
         raise TranscriptError(f"unknown transcript format {fmt!r} (known: {', '.join(FORMATS)})")
     turns = readers[fmt](text)
     if not turns:
-        raise TranscriptError(f"the {fmt} transcript holds no speech")
+        raise TranscriptError(
+            "transcript has speaker labels but no speech"
+            if fmt == "text"
+            else f"the {fmt} transcript holds no speech"
+        )
     return Parsed(fmt, turns)
 
 

@@ -53,6 +53,8 @@ _DUPLICATE = 0.9
 # A sentence far less central than the best one ("Thanks.", "Bye, everyone.") is never picked just
 # because the budget has room: a summary may end shorter than its budget.
 _FLOOR = 0.1
+# Sentences with fewer content words ("Bye, everyone.") are never picked, however roomy the budget.
+_MIN_WORDS = 3
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -294,7 +296,11 @@ class ExtractiveEngine:
             return []
         floor = floor_share * max(relevance[s.index] for s in items)
         candidates = sorted(
-            (s for s in items if relevance[s.index] > 0 and relevance[s.index] >= floor),
+            (
+                s
+                for s in items
+                if relevance[s.index] > 0 and relevance[s.index] >= floor and len(s.weights) >= _MIN_WORDS
+            ),
             key=lambda s: -relevance[s.index],
         )[:_POOL]
         picked: list[_Sentence] = []
