@@ -58,7 +58,7 @@ class CliSettings:
     input_prefix: str
     output_bucket: str | None
     output_prefix: str
-    input_suffix: str
+    input_suffixes: tuple[str, ...]
     summary_suffix: str
     region: str | None
     s3_endpoint_url: str | None
@@ -78,7 +78,8 @@ class CliSettings:
             input_prefix="" if prefix == "/" else prefix,
             output_bucket=pick(args.output_bucket, names.OUTPUT_BUCKET),
             output_prefix=output_prefix if output_prefix.endswith("/") else output_prefix + "/",
-            input_suffix=env.get(names.INPUT_SUFFIX, "") or Settings.input_suffix,
+            input_suffixes=tuple(x.strip() for x in env.get(names.INPUT_SUFFIXES, "").split(",") if x.strip())
+            or Settings.input_suffixes,
             summary_suffix=env.get(names.SUMMARY_SUFFIX, "") or Settings.summary_suffix,
             region=pick(args.region, names.REGION) or env.get("AWS_DEFAULT_REGION") or None,
             s3_endpoint_url=pick(args.s3_endpoint_url, names.S3_ENDPOINT_URL),
@@ -119,9 +120,10 @@ class Client:
     def submit(self, path: Path, key: str | None) -> str:
         s = self.settings
         key = key or s.input_prefix + path.name
-        if not key.endswith(s.input_suffix):
-            key += s.input_suffix
-            print(f"note: only *{s.input_suffix} uploads are summarised; uploading as {key}", file=self.err)
+        if not key.endswith(s.input_suffixes):
+            key += s.input_suffixes[0]
+            accepted = ", ".join(f"*{x}" for x in s.input_suffixes)
+            print(f"note: only {accepted} uploads are summarised; uploading as {key}", file=self.err)
         bucket = s.need_bucket()
         self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=SUMMARY_CONTENT_TYPE)
         summary_key, _ = self.outputs(key)
@@ -135,7 +137,7 @@ class Client:
 
     def outputs(self, key: str) -> tuple[str, str]:
         s = self.settings
-        return output_keys(key, s.output_prefix, s.input_suffix, s.summary_suffix)
+        return output_keys(key, s.output_prefix, s.input_suffixes, s.summary_suffix)
 
     def status(self, job_id: str) -> dict[str, Any]:
         return self.settings.runpod().status(job_id)

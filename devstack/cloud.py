@@ -28,6 +28,7 @@ from typing import IO, Any
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher
 from dispatcher.errors import DispatchError
+from dispatcher.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ class LocalCloud:
         arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        # The same filter as template.yaml: ObjectCreated with a .txt suffix.
+        # The same filters as template.yaml: ObjectCreated, one configuration per input suffix.
         self.s3.put_bucket_notification_configuration(
             Bucket=self.config.bucket,
             NotificationConfiguration={
@@ -200,8 +201,9 @@ class LocalCloud:
                     {
                         "QueueArn": arn,
                         "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".txt"}]}},
+                        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
                     }
+                    for suffix in Settings.input_suffixes
                 ]
             },
         )
@@ -291,7 +293,7 @@ class LocalCloud:
     def output_keys(self, key: str) -> tuple[str, str]:
         from dispatcher.events import output_keys
 
-        return output_keys(key, self.config.output_prefix, ".txt", "_summary")
+        return output_keys(key, self.config.output_prefix, Settings.input_suffixes, "_summary")
 
     def wait_for_metadata(self, key: str, timeout_s: float) -> dict[str, Any]:
         """Poll S3 for the metadata file of `key` (written last by the worker); return it."""

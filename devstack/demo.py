@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.file} is not a file", file=sys.stderr)
         return 2
     key = args.key or args.file.name
-    if not key.endswith(".txt"):
+    if not key.endswith((".txt", ".vtt", ".srt", ".json")):
         key += ".txt"
 
     started = time.monotonic()
@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"summary:  s3://{bucket}/{summary_key}")
         print(f"metadata: s3://{bucket}/{metadata_key}")
+        print(
+            f"format={meta['input'].get('format')} language={meta.get('language', {}).get('used')} "
+            f"structure={'parsed' if meta.get('structure', {}).get('parsed') else 'raw'}"
+        )
         print(
             f"engine={meta['engine']} model={meta['model']} input_tokens={meta['input']['tokens']} "
             f"output_tokens={meta['output']['tokens']} chunks={meta['chunks']} "

@@ -157,7 +157,7 @@ class Dispatcher:
     def dispatch(self, ref: ObjectRef, context: Any = None) -> Outcome:
         s = self.settings
         where = {"bucket": ref.bucket, "object_key": ref.key}
-        reason = skip_reason(ref.key, s.output_prefix, s.input_suffix, s.summary_suffix)
+        reason = skip_reason(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
         if reason:
             log.info(json.dumps({"event": "skipped", **where, "reason": reason}))
             return Outcome(ref.bucket, ref.key, skipped=reason)

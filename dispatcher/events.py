@@ -123,23 +123,40 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def skip_reason(key: str, output_prefix: str, input_suffix: str, summary_suffix: str) -> str | None:
+def _suffix_of(key: str, input_suffixes: str | tuple[str, ...]) -> str | None:
+    suffixes = (input_suffixes,) if isinstance(input_suffixes, str) else input_suffixes
+    return next((x for x in suffixes if key.endswith(x)), None)
+
+
+def skip_reason(
+    key: str, output_prefix: str, input_suffixes: str | tuple[str, ...], summary_suffix: str
+) -> str | None:
     """Why this key must not be summarised, or None. The code-side twin of the template filters."""
     if key.startswith(output_prefix):
         return f"under the output prefix {output_prefix!r} (our own output)"
-    if not key.endswith(input_suffix):
-        return f"does not end in {input_suffix!r}"
-    stem = key[: -len(input_suffix)] if input_suffix else key
-    if stem.endswith(summary_suffix):
-        return f"looks like a summary ({summary_suffix}{input_suffix})"
+    suffix = _suffix_of(key, input_suffixes)
+    if suffix is None:
+        shown = input_suffixes if isinstance(input_suffixes, str) else "', '".join(input_suffixes)
+        return f"does not end in '{shown}'"
+    stem = key[: -len(suffix)] if suffix else key
+    inner = _suffix_of(stem, input_suffixes)  # `x_summary.vtt.txt`: a summary of a non-.txt input
+    if stem.endswith(summary_suffix) or (inner and stem[: -len(inner)].endswith(summary_suffix)):
+        return f"looks like a summary ({summary_suffix}{suffix})"
     return None
 
 
-def output_keys(key: str, output_prefix: str, input_suffix: str, summary_suffix: str) -> tuple[str, str]:
-    """`a/b/c.txt` → (`summaries/a/b/c_summary.txt`, `summaries/a/b/c_summary.json`).
+def output_keys(
+    key: str, output_prefix: str, input_suffixes: str | tuple[str, ...], summary_suffix: str
+) -> tuple[str, str]:
+    """`a/b/c.txt` → (`summaries/a/b/c_summary.txt`, `summaries/a/b/c_summary.json`) (the seed's rule).
 
-    Only the final input suffix is replaced; folders are kept under the output prefix.
+    Other input suffixes keep their extension after the summary suffix, so two inputs of one
+    folder never share an output: `c.vtt` → (`summaries/c_summary.vtt.txt`,
+    `summaries/c_summary.vtt.json`), while `c.vtt.txt` → `summaries/c.vtt_summary.txt`.
+    Folders are kept under the output prefix.
     """
-    stem = key[: -len(input_suffix)] if input_suffix and key.endswith(input_suffix) else key
-    base = f"{output_prefix}{stem}{summary_suffix}"
+    suffix = _suffix_of(key, input_suffixes) or ""
+    stem = key[: -len(suffix)] if suffix else key
+    tail = "" if suffix in ("", ".txt") else suffix
+    base = f"{output_prefix}{stem}{summary_suffix}{tail}"
     return base + ".txt", base + ".json"

@@ -22,7 +22,7 @@ S3_MAX_KEY_BYTES = 1024
 def build_job_input(ref: ObjectRef, presigner: Presigner, settings: Settings) -> dict[str, Any]:
     """The RunPod `input` for `ref`: presigned URLs to pull the transcript and put both outputs."""
     s = settings
-    summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffix, s.summary_suffix)
+    summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
     size = len(metadata_key.encode("utf-8"))
     if size > S3_MAX_KEY_BYTES:
         # S3 would refuse both PUTs after the GPU work, leaving no summary and no metadata.

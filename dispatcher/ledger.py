@@ -294,7 +294,7 @@ def record_dispatch(ledger: Ledger, ref: ObjectRef, submit: Any, settings: Any) 
     from dispatcher.events import output_keys
 
     s = settings
-    summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffix, s.summary_suffix)
+    summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
     outputs = (s.output_bucket or ref.bucket, summary_key, metadata_key)
     job_id: str | None
     try:

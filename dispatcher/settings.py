@@ -17,7 +17,7 @@ RUNPOD_API_KEY = "RUNPOD_API_KEY"
 RUNPOD_ENDPOINT_URL = "RUNPOD_ENDPOINT_URL"
 OUTPUT_BUCKET = "OUTPUT_BUCKET"
 OUTPUT_PREFIX = "OUTPUT_PREFIX"
-INPUT_SUFFIX = "INPUT_SUFFIX"
+INPUT_SUFFIXES = "INPUT_SUFFIXES"
 SUMMARY_SUFFIX = "SUMMARY_SUFFIX"
 JOB_TTL_S = "JOB_TTL_S"
 JOB_EXECUTION_TIMEOUT_S = "JOB_EXECUTION_TIMEOUT_S"
@@ -98,7 +98,8 @@ class Settings:
     region: str
     output_bucket: str | None = None  # None: write next to the transcript, as the seed did
     output_prefix: str = "summaries/"
-    input_suffix: str = ".txt"
+    # Every suffix that is summarised (the template has one S3 filter rule per suffix).
+    input_suffixes: tuple[str, ...] = (".txt", ".vtt", ".srt", ".json")
     summary_suffix: str = "_summary"
     job_ttl_s: int = 2 * 3600
     job_execution_timeout_s: int = 600
@@ -158,7 +159,8 @@ class Settings:
             region=read.required(REGION),
             output_bucket=env.get(OUTPUT_BUCKET, "").strip() or None,
             output_prefix=prefix,
-            input_suffix=env.get(INPUT_SUFFIX, cls.input_suffix) or cls.input_suffix,
+            input_suffixes=tuple(x.strip() for x in env.get(INPUT_SUFFIXES, "").split(",") if x.strip())
+            or cls.input_suffixes,
             summary_suffix=env.get(SUMMARY_SUFFIX, cls.summary_suffix) or cls.summary_suffix,
             job_ttl_s=ttl,
             job_execution_timeout_s=execution,

@@ -126,3 +126,32 @@ def test_eventbridge_event_other_than_object_created_is_skipped() -> None:
     event["detail-type"] = "Object Deleted"
     parsed = parse_event(event)
     assert parsed.objects == [] and "Object Deleted" in parsed.skipped[0].reason
+
+
+SUFFIXES = (".txt", ".vtt", ".srt", ".json")
+
+
+@pytest.mark.parametrize(
+    ("key", "summary"),
+    [
+        ("a/b/c.txt", "summaries/a/b/c_summary.txt"),  # the seed's rule, unchanged
+        ("call.vtt", "summaries/call_summary.vtt.txt"),
+        ("call.srt", "summaries/call_summary.srt.txt"),
+        ("call.json", "summaries/call_summary.json.txt"),
+        ("call.vtt.txt", "summaries/call.vtt_summary.txt"),
+    ],
+)
+def test_new_formats_keep_their_extension_in_the_output_key(key: str, summary: str) -> None:
+    assert output_keys(key, "summaries/", SUFFIXES, "_summary")[0] == summary
+
+
+def test_no_two_inputs_of_one_folder_share_an_output_key() -> None:
+    names = ["call", "call.vtt", "call_summary", "call.txt", "call.json", "x.srt", "x"]
+    keys = [n + s for n in names for s in SUFFIXES]
+    outputs = [k for key in keys for k in output_keys(key, "summaries/", SUFFIXES, "_summary")]
+    assert len(outputs) == len(set(outputs))
+
+
+@pytest.mark.parametrize("key", ["a/call_summary.vtt.txt", "call_summary.vtt", "call_summary.json.json"])
+def test_summaries_of_new_formats_do_not_retrigger(key: str) -> None:
+    assert skip_reason(key, "summaries/", SUFFIXES, "_summary") is not None

@@ -96,16 +96,18 @@ def test_handler_runtime_and_package() -> None:
     assert package and function["CodeUri"].rstrip("/") == package.group(1)
 
 
-def test_upload_trigger_filters_txt_under_the_input_prefix() -> None:
+def test_upload_trigger_filters_every_input_suffix_under_the_input_prefix() -> None:
     bucket = _template()["Resources"]["TranscriptsBucket"]
-    (config,) = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
-    assert config["Event"] == "s3:ObjectCreated:*"
-    with_prefix, without = config["Filter"]["S3Key"]["Rules"]["Fn::If"][1:]
-    assert with_prefix == [
-        {"Name": "prefix", "Value": {"Ref": "InputPrefix"}},
-        {"Name": "suffix", "Value": Settings.input_suffix},
-    ]
-    assert without == [{"Name": "suffix", "Value": Settings.input_suffix}]
+    configs = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    assert len(configs) == len(Settings.input_suffixes)
+    for config, suffix in zip(configs, Settings.input_suffixes, strict=True):
+        assert config["Event"] == "s3:ObjectCreated:*"
+        with_prefix, without = config["Filter"]["S3Key"]["Rules"]["Fn::If"][1:]
+        assert with_prefix == [
+            {"Name": "prefix", "Value": {"Ref": "InputPrefix"}},
+            {"Name": "suffix", "Value": suffix},
+        ]
+        assert without == [{"Name": "suffix", "Value": suffix}]
     # S3 checks the invoke permission when the notification is saved.
     assert bucket["DependsOn"] == "S3InvokePermission"
 

@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from worker.engines import Engine
+from worker.engines import LANGUAGES, Engine, detect_language, language_name, resolve_language
 from worker.errors import (
     EngineUnavailableError,
     JobInputError,
@@ -24,9 +24,11 @@ from worker.errors import (
     TranscriptError,
     WorkerError,
 )
+from worker.formats import parse as parse_transcript
 from worker.freshness import Freshness, Skip
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
 from worker.settings import WorkerSettings
+from worker.structure import parse as parse_structure
 from worker.summarize import Progress, Summarizer
 from worker.transcript import decode
 from worker.transfer import Transfers, redact
@@ -90,7 +92,27 @@ class JobRunner:
                     raise TranscriptError(f"transcript is {len(data)} bytes, over the {limit}-byte limit")
             timings["download_s"] = time.perf_counter() - tick
             decoded = decode(data)
-            meta["input"] = {"bytes": len(data), "chars": len(decoded.text), "encoding": decoded.encoding}
+            parsed = parse_transcript(decoded.text, key, job.options.format)
+            meta["input"] = {
+                "bytes": len(data),
+                "chars": len(decoded.text),
+                "encoding": decoded.encoding,
+                "format": parsed.format,
+                "utterances": len(parsed.turns),
+                "timed": parsed.timed,
+            }
+            detected = detect_language(" ".join(t.text for t in parsed.turns))
+            language = resolve_language(job.options.language) or detected
+            meta["language"] = {
+                "detected": detected,
+                "requested": job.options.language,
+                "used": language,
+                "name": language_name(language),
+                # Headings and labels are localized for these; others get English headings.
+                "localized": language in LANGUAGES,
+            }
+            # Every engine writes in the language the caller asked for, else the transcript's own.
+            options = job.options.model_copy(update={"language": job.options.language or language})
             log.info(
                 "job %s: %d bytes (%s) from %s",
                 job_id,
@@ -101,7 +123,9 @@ class JobRunner:
             )
 
             tick = time.perf_counter()
-            summary = await Summarizer(self._engine, progress).summarize(decoded.text, granted, job.options)
+            summary = await Summarizer(self._engine, progress).summarize(parsed.turns, granted, options)
+            structure = parse_structure(summary.text, parsed.turns)
+            meta["structure"] = structure
             timings["summarize_s"] = time.perf_counter() - tick
             stats = summary.stats
             meta["input"]["tokens"] = stats.input_tokens
@@ -167,6 +191,7 @@ class JobRunner:
             result["source_key"] = job.source.key
         if job.summary_put_url is None:
             result["summary"] = summary.text  # push mode: nowhere else to put it
+            result["structure"] = structure
         return result
 
     def _skipped(self, job_id: str, skip: Skip, ctx: dict[str, Any]) -> dict[str, Any]:

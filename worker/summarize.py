@@ -20,6 +20,7 @@ from worker.engines import (
     Engine,
     SummaryOptions,
     SummaryTask,
+    Utterance,
     part_heading,
     sentences,
     utterances,
@@ -57,12 +58,18 @@ class Summarizer:
         self._engine = engine
         self._progress = progress or (lambda update: None)
 
-    async def summarize(self, text: str, max_tokens: int, options: SummaryOptions | None = None) -> Summary:
-        """Summarise `text` in at most `max_tokens` tokens (the budget the worker granted)."""
+    async def summarize(
+        self, transcript: str | list[Utterance], max_tokens: int, options: SummaryOptions | None = None
+    ) -> Summary:
+        """Summarise the transcript in at most `max_tokens` tokens (the budget the worker granted).
+
+        `transcript` is the turns `worker.formats` read (speakers and start times kept), or plain
+        text split here.
+        """
         engine = self._engine
         options = options or SummaryOptions()
         stats = SummaryStats()
-        turns = utterances(text)
+        turns = utterances(transcript) if isinstance(transcript, str) else transcript
         if not turns:
             raise TranscriptError("transcript has speaker labels but no speech")
         body = "\n".join(t.render() for t in turns)
@@ -86,7 +93,9 @@ class Summarizer:
                 raise EngineError(f"summary did not fit after {MAX_LEVELS} reduce levels")
             map_tokens = self._map_tokens(max_tokens)
             budget = await self._content_budget("map" if level == 1 else "reduce", map_tokens, options)
-            chunks = await self._plan(pieces, budget, map_tokens, options, "map" if level == 1 else "reduce")
+            kind = "map" if level == 1 else "reduce"
+            source = 0 if level == 1 else stats.input_tokens
+            chunks = await self._plan(pieces, budget, map_tokens, options, kind, source)
             if level == 1:
                 stats.chunks = len(chunks)
             log.info("level %d: %d chunks of <= %d tokens", level, len(chunks), budget)
@@ -99,7 +108,7 @@ class Summarizer:
                     f"partial summaries did not shrink at level {level} "
                     f"({stats.tokens_per_level[-2]} → {joined_tokens} tokens)"
                 )
-            final = self._task("reduce", joined, max_tokens, options)
+            final = self._task("reduce", joined, max_tokens, options, source_tokens=stats.input_tokens)
             if await self._fits(final):
                 self._progress({"stage": "merging", "level": level + 1, "done": 0, "total": 1})
                 result = await self._run(final, stats)
@@ -109,7 +118,14 @@ class Summarizer:
             pieces = [Piece(f"{part_heading(i)}\n{p.text.strip()}", 0) for i, p in enumerate(partials, 1)]
 
     def _task(
-        self, kind: str, content: str, max_tokens: int, options: SummaryOptions, part: int = 1, parts: int = 1
+        self,
+        kind: str,
+        content: str,
+        max_tokens: int,
+        options: SummaryOptions,
+        part: int = 1,
+        parts: int = 1,
+        source_tokens: int = 0,
     ) -> SummaryTask:
         return SummaryTask(
             kind=kind,  # type: ignore[arg-type]
@@ -118,6 +134,7 @@ class Summarizer:
             options=options,
             part=part,
             parts=parts,
+            source_tokens=source_tokens,
         )
 
     def _map_tokens(self, final_max_tokens: int) -> int:
@@ -140,7 +157,13 @@ class Summarizer:
         return budget
 
     async def _plan(
-        self, pieces: list[Piece], budget: int, max_tokens: int, options: SummaryOptions, kind: str
+        self,
+        pieces: list[Piece],
+        budget: int,
+        max_tokens: int,
+        options: SummaryOptions,
+        kind: str,
+        source_tokens: int = 0,
     ) -> list[SummaryTask]:
         measured = await self._measure(pieces, budget)
         groups = balance(pack(measured, budget), budget)
@@ -162,7 +185,10 @@ class Summarizer:
                 mid = max(1, len(words) // 2)
                 queue[:0] = [" ".join(words[:mid]), " ".join(words[mid:])]
         n = len(tasks)
-        return [self._task(kind, t.content, max_tokens, options, i, n) for i, t in enumerate(tasks, 1)]
+        return [
+            self._task(kind, t.content, max_tokens, options, i, n, source_tokens)
+            for i, t in enumerate(tasks, 1)
+        ]
 
     async def _measure(self, pieces: list[Piece], budget: int) -> list[Piece]:
         """Count every piece (concurrently) and split those that alone exceed the budget."""

@@ -11,6 +11,7 @@ import nothing from the worker but `worker.errors`.
 from __future__ import annotations
 
 from worker.engines.base import (
+    FORMATS,
     MAX_TOKENS_LIMIT,
     Completion,
     Engine,
@@ -26,6 +27,10 @@ from worker.engines.extractive import count_tokens as count_word_tokens
 from worker.engines.factory import build_engine, check_memory, resolve_preset, server_spec
 from worker.engines.fixed import LABEL as FIXED_LABEL
 from worker.engines.fixed import FixedLatencyEngine
+from worker.engines.languages import LANGUAGES, Language, addressed_owner, language_for, language_name
+from worker.engines.languages import detect as detect_language
+from worker.engines.languages import due as due_date
+from worker.engines.languages import resolve as resolve_language
 from worker.engines.memory import GIB, KIB, MemoryPlan, ModelShape, detect_gpu_memory_gib, kv_bytes_per_token
 from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine
 from worker.engines.presets import (
@@ -40,7 +45,7 @@ from worker.engines.presets import (
 from worker.engines.prompts import STYLES, chat_messages, completion_prompt, instructions
 from worker.engines.retry import Retry, retrying
 from worker.engines.settings import ENGINES, PROMPT_FORMATS, EngineSettings
-from worker.engines.text import Utterance, sentences, utterances
+from worker.engines.text import Utterance, clock, seconds, sentences, split_speaker, utterances
 from worker.engines.vllm_server import ServerSpec, VllmServer
 from worker.engines.weights import RUNPOD_HF_CACHE, CachedModel, cached_model_env, find_cached_model
 
@@ -50,8 +55,10 @@ __all__ = [
     "EXTRACTIVE_HEADINGS",
     "EXTRACTIVE_LABEL",
     "FIXED_LABEL",
+    "FORMATS",
     "GIB",
     "KIB",
+    "LANGUAGES",
     "LLAMA2_YARN",
     "MAX_TOKENS_LIMIT",
     "MISTRAL_YARN",
@@ -65,6 +72,7 @@ __all__ = [
     "EngineSettings",
     "ExtractiveEngine",
     "FixedLatencyEngine",
+    "Language",
     "MemoryPlan",
     "ModelShape",
     "OpenAICompatEngine",
@@ -76,23 +84,32 @@ __all__ = [
     "Utterance",
     "VllmServer",
     "YarnRope",
+    "addressed_owner",
     "build_engine",
     "cached_model_env",
     "chat_messages",
     "check_memory",
+    "clock",
     "completion_prompt",
     "count_word_tokens",
     "detect_gpu_memory_gib",
+    "detect_language",
+    "due_date",
     "find_cached_model",
     "find_preset",
     "instructions",
     "is_part_heading",
     "kv_bytes_per_token",
+    "language_for",
+    "language_name",
     "local_preset",
     "part_heading",
+    "resolve_language",
     "resolve_preset",
     "retrying",
+    "seconds",
     "sentences",
     "server_spec",
+    "split_speaker",
     "utterances",
 ]

@@ -18,6 +18,9 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 TaskKind = Literal["single", "map", "reduce"]
+# Transcript formats the worker reads (worker/formats.py); `options.format` may name one.
+Format = Literal["webvtt", "srt", "aws-transcribe", "whisper", "text"]
+FORMATS: tuple[str, ...] = ("webvtt", "srt", "aws-transcribe", "whisper", "text")
 # Far above any model's context: larger values are almost certainly a mistake in the caller.
 MAX_TOKENS_LIMIT = 1_000_000
 # Partial summaries are joined under this heading before a reduce step; engines that read their own
@@ -42,6 +45,8 @@ class SummaryOptions(BaseModel):
     style: Literal["brief", "standard", "detailed"] = "standard"
     language: str | None = Field(default=None, min_length=2, max_length=32)
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    # The transcript's format; None = detected from the content and the object key's extension.
+    format: Format | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ class SummaryTask:
     options: SummaryOptions = field(default_factory=SummaryOptions)
     part: int = 1
     parts: int = 1
+    # Tokens of the whole transcript this task serves (a reduce step sees only partial summaries):
+    # an engine that sizes its answer by its input sizes it by this, so a longer transcript never
+    # gets a shorter summary than its parts would. 0 = the content is the whole input.
+    source_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,17 @@
 """The extractive engine: a real summariser with no model weights, for CPUs and local runs.
 
-It ranks the transcript's own sentences and returns the best ones verbatim, grouped into key
-points, decisions and action items. It is labelled as extractive in the summary's first line and in
-the metadata, so nobody mistakes it for the LLM. Method: TF-IDF centroid similarity (how typical a
-sentence is of the meeting), a length prior (one-word turns carry little), a small bonus for
-decision/action cues, then maximal marginal relevance so the picks do not repeat each other (a
-near-copy of a pick is never taken).
+It ranks the transcript's own sentences and returns them verbatim in the four sections every
+summary has: Overview (the most central picks), Key points, Decisions and Action items. Decisions
+and action items are found by detection over the whole transcript (`languages.Signals`: cue words
+of the transcript's language and English, dates, addressed owners), not only among the central
+sentences, so a call that ends in a recap keeps its decisions. Every item names its speaker and,
+where the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
+`text.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
+transcript's language (`options.language` when given). It is labelled as extractive in the
+summary's first line and in the metadata, so nobody mistakes it for the LLM. Method: TF-IDF
+centroid similarity (how typical a sentence is of the meeting), a length prior (one-word turns
+carry little), a small bonus for decision/action cues, then maximal marginal relevance so the
+picks do not repeat each other (a near-copy of a pick is never taken).
 Scoring is linear in the number of sentences; MMR then works on the 2,000 best only, so its cost
 is bounded by that pool times the number picked and a 1M-token transcript takes seconds. On the
 QMSum validation meetings it beats sumy's TextRank and LexRank (docs/EVAL.md).
@@ -17,22 +23,38 @@ import asyncio
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from worker.engines.base import Completion, SummaryTask, is_part_heading
-from worker.engines.text import sentences, utterances
+from worker.engines.languages import (
+    ENGLISH,
+    Language,
+    Signals,
+    all_headings,
+    all_labels,
+    all_nones,
+    detect,
+    language_for,
+    resolve,
+)
+from worker.engines.text import clock, sentences, utterances
 
-LABEL = "[Extractive summary: sentences selected verbatim from the transcript; no language model was used.]"
-HEADINGS = ("Key points", "Decisions", "Action items")
+LABEL = ENGLISH.label
+HEADINGS = ENGLISH.headings
 STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
-MIN_BUDGET = 60
+# Overview sentences per style; decisions and action items may take this share of the budget.
+OVERVIEW = {"brief": 1, "standard": 2, "detailed": 3}
+DETECTED_SHARE = 0.5
+MIN_BUDGET = 150
 # MMR looks at the best-ranked sentences only, so selection stays linear in transcript length.
 _POOL = 2000
 # Cosine similarity above which a sentence counts as a repeat of one already picked.
 _DUPLICATE = 0.9
 # A sentence far less central than the best one ("Thanks.", "Bye, everyone.") is never picked just
 # because the budget has room: a summary may end shorter than its budget.
-_FLOOR = 0.25
+_FLOOR = 0.1
+# Sentences with fewer content words ("Bye, everyone.") are never picked, however roomy the budget.
+_MIN_WORDS = 3
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -47,16 +69,6 @@ _STOP = frozenset(
     um uh umm uhm mm mmm hmm yeah yes okay ok oh ah like well right really actually just gonna
     wanna kind sort thing things think know mean guess get got go going one also maybe something
     stuff lot bit alright yep nope""".split()  # noqa: SIM905 (a word list reads better as prose)
-)
-_DECISION = re.compile(
-    r"\b(decided|decide|decision|agreed|agree on|we'?ll go with|settled on|conclude|final answer)\b",
-    re.IGNORECASE,
-)
-_ACTION = re.compile(
-    r"\b(action item|will (?:send|do|look|check|prepare|write|email|make|follow)|i'?ll |"
-    r"we need to|needs? to be done|by (?:next|monday|tuesday|wednesday|thursday|friday|tomorrow)|"
-    r"follow up|deadline|assign)\b",
-    re.IGNORECASE,
 )
 
 
@@ -73,9 +85,43 @@ class _Sentence:
     tokens: int
     weights: dict[str, float]
     norm: float
+    start: float | None = None
 
     def render(self) -> str:
-        return f"{self.speaker}: {self.text}" if self.speaker else self.text
+        head = f"[{clock(self.start)}] " if self.start is not None else ""
+        return f"{head}{self.speaker}: {self.text}" if self.speaker else f"{head}{self.text}"
+
+
+@dataclass(frozen=True)
+class Sections:
+    """The engine's picks, section by section, in transcript order within each."""
+
+    language: Language
+    overview: list[_Sentence]
+    key_points: list[_Sentence]
+    decisions: list[_Sentence]
+    action_items: list[_Sentence]
+
+    def sentences(self) -> list[str]:
+        """Every picked sentence's text, speakers and times left out (what `make eval` scores)."""
+        return [
+            s.text
+            for part in (self.overview, self.key_points, self.decisions, self.action_items)
+            for s in part
+        ]
+
+    def render(self) -> str:
+        lang = self.language
+        overview = " ".join(s.text for s in self.overview) or lang.none
+        parts = [lang.label, f"{lang.overview}\n{overview}"]
+        for heading, items in (
+            (lang.key_points, self.key_points),
+            (lang.decisions, self.decisions),
+            (lang.action_items, self.action_items),
+        ):
+            lines = [s.render() for s in items] or [lang.none]
+            parts.append(heading + "\n" + "\n".join(f"- {line}" for line in lines))
+        return "\n\n".join(parts)
 
 
 class ExtractiveEngine:
@@ -84,7 +130,7 @@ class ExtractiveEngine:
     extractive = True
 
     def __init__(
-        self, max_model_len: int = 200_000, diversity: float = 0.7, saturation: float = 12.0
+        self, max_model_len: int = 200_000, diversity: float = 0.8, saturation: float = 16.0
     ) -> None:
         self.max_model_len = max_model_len
         # Both tuned on the QMSum validation meetings with `make eval` (docs/EVAL.md): meetings
@@ -101,7 +147,14 @@ class ExtractiveEngine:
 
     async def complete(self, task: SummaryTask) -> Completion:
         # CPU-bound ranking off the event loop, so other jobs' transfers keep moving.
-        text = await asyncio.to_thread(self.summarise, task.content, task.max_tokens, task.options.style)
+        text = await asyncio.to_thread(
+            self.summarise,
+            task.content,
+            task.max_tokens,
+            task.options.style,
+            task.options.language,
+            task.source_tokens,
+        )
         return Completion(
             text=text,
             prompt_tokens=count_tokens(task.content),
@@ -116,35 +169,91 @@ class ExtractiveEngine:
 
     def rank(self, content: str, max_tokens: int, *, with_speakers: bool = True) -> list[str]:
         """The selected sentences in transcript order, within `max_tokens` (used by `make eval`)."""
-        picked = self._select(self._sentences(content), max_tokens)
+        items = self._sentences(content)
+        signals = Signals(detect(" ".join(s.text for s in items[:2000])))
+        picked = self._select(items, max_tokens, self._relevance(items, signals), _FLOOR)
         return [s.render() if with_speakers else s.text for s in picked]
 
-    def summarise(self, content: str, max_tokens: int, style: str = "standard") -> str:
-        label_tokens = count_tokens(LABEL) + sum(count_tokens(h) for h in HEADINGS)
+    def summarise(
+        self,
+        content: str,
+        max_tokens: int,
+        style: str = "standard",
+        language: str | None = None,
+        source_tokens: int = 0,
+    ) -> str:
+        return self.sections(content, max_tokens, style, language, source_tokens).render()
+
+    def sections(
+        self,
+        content: str,
+        max_tokens: int,
+        style: str = "standard",
+        language: str | None = None,
+        source_tokens: int = 0,
+    ) -> Sections:
+        """Pick the summary's sentences within `max_tokens`, label and headings included."""
         items = self._sentences(content)
+        lang = language_for(resolve(language) or detect(" ".join(s.text for s in items[:2000])))
+        signals = Signals(lang.code)
+        overhead = (
+            count_tokens(lang.label)
+            + sum(count_tokens(h) for h in lang.headings)
+            + 4 * count_tokens(lang.none)
+        )
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
-        share = int(sum(s.tokens for s in items) * STYLE_SHARE.get(style, STYLE_SHARE["standard"]))
-        budget = min(max_tokens - label_tokens, max(share, MIN_BUDGET))
-        picked = self._select(items, max(budget, 1))
-        sections: dict[str, list[str]] = {h: [] for h in HEADINGS}
-        for sentence in picked:
-            if _ACTION.search(sentence.text):
-                sections["Action items"].append(sentence.render())
-            elif _DECISION.search(sentence.text):
-                sections["Decisions"].append(sentence.render())
-            else:
-                sections["Key points"].append(sentence.render())
-        parts = [LABEL]
-        for heading, lines in sections.items():
-            if lines:
-                parts.append(heading + "\n" + "\n".join(f"- {line}" for line in lines))
-        return "\n\n".join(parts)
+        # The input is the whole transcript, not the partial summaries a reduce step reads.
+        source = max(sum(s.tokens for s in items), source_tokens)
+        share = int(source * STYLE_SHARE.get(style, STYLE_SHARE["standard"]))
+        budget = max(min(max_tokens - overhead, max(share, MIN_BUDGET)), 1)
+        relevance = self._relevance(items, signals)
+        # Our own partial summaries were vetted once already: no floor when reading them back.
+        floor = 0.0 if source_tokens else _FLOOR
+        detected = self._detect(items, relevance, signals, int(budget * DETECTED_SHARE), floor)
+        chosen = {s.index for s in detected}
+        used = sum(s.tokens for s in detected)
+        picked = self._select([s for s in items if s.index not in chosen], budget - used, relevance, floor)
+        central = sorted(picked, key=lambda s: -relevance.get(s.index, 0.0))[: OVERVIEW.get(style, 2)]
+        overview = {s.index for s in central}
+        return Sections(
+            language=lang,
+            overview=[s for s in picked if s.index in overview],
+            key_points=[s for s in picked if s.index not in overview],
+            decisions=[s for s in detected if not signals.is_action(s.text)],
+            action_items=[s for s in detected if signals.is_action(s.text)],
+        )
+
+    def _detect(
+        self, items: list[_Sentence], relevance: dict[int, float], signals: Signals, budget: int, floor: float
+    ) -> list[_Sentence]:
+        """Decisions and action items anywhere in the transcript, most relevant first, no repeats."""
+        top = max(relevance.values(), default=0.0)
+        flagged = sorted(
+            (
+                s
+                for s in items
+                if relevance[s.index] > 0
+                and relevance[s.index] >= floor * top
+                and (signals.is_decision(s.text) or signals.is_action(s.text))
+            ),
+            key=lambda s: -relevance[s.index],
+        )
+        picked: list[_Sentence] = []
+        used = 0
+        for s in flagged:
+            if used + s.tokens > budget or any(_cosine(s, p) >= _DUPLICATE for p in picked):
+                continue
+            picked.append(s)
+            used += s.tokens
+        return sorted(picked, key=lambda s: s.index)
 
     def _sentences(self, content: str) -> list[_Sentence]:
         raw: list[tuple[str | None, str]] = []
+        starts: list[float | None] = []
         for turn in utterances(_strip_own_format(content)):
             for sentence in sentences(turn.text):
                 raw.append((turn.speaker, sentence))
+                starts.append(turn.start)
         bags = [Counter(w for w in _words(text) if w not in _STOP) for _, text in raw]
         df: Counter[str] = Counter()
         for bag in bags:
@@ -155,14 +264,13 @@ class ExtractiveEngine:
         for i, ((speaker, text), bag) in enumerate(zip(raw, bags, strict=True)):
             weights = {w: (1 + math.log(c)) * idf[w] for w, c in bag.items()}
             norm = math.sqrt(sum(v * v for v in weights.values()))
-            # Tokens as rendered in the summary: "- Speaker: text".
-            rendered = f"- {speaker}: {text}" if speaker else f"- {text}"
-            out.append(_Sentence(i, speaker, text, count_tokens(rendered), weights, norm))
+            unit = _Sentence(i, speaker, text, 0, weights, norm, starts[i])
+            # Tokens as rendered in the summary: "- [00:01:02] Speaker: text".
+            out.append(replace(unit, tokens=count_tokens(f"- {unit.render()}")))
         return out
 
-    def _select(self, items: list[_Sentence], max_tokens: int) -> list[_Sentence]:
-        if not items:
-            return []
+    def _relevance(self, items: list[_Sentence], signals: Signals) -> dict[int, float]:
+        """How typical each sentence is of the meeting (centroid cosine × length prior × cue bonus)."""
         centroid: dict[str, float] = {}
         for s in items:
             if s.norm:
@@ -177,11 +285,22 @@ class ExtractiveEngine:
             cos = sum(v * centroid.get(w, 0.0) for w, v in s.weights.items()) / (s.norm * c_norm)
             content_words = len(s.weights)
             length_prior = min(1.0, content_words / self._saturation)
-            cue = 1.15 if (_DECISION.search(s.text) or _ACTION.search(s.text)) else 1.0
+            cue = 1.15 if (signals.is_decision(s.text) or signals.is_action(s.text)) else 1.0
             relevance[s.index] = cos * length_prior * cue
-        floor = _FLOOR * max(relevance.values())
+        return relevance
+
+    def _select(
+        self, items: list[_Sentence], max_tokens: int, relevance: dict[int, float], floor_share: float
+    ) -> list[_Sentence]:
+        if not items or max_tokens <= 0:
+            return []
+        floor = floor_share * max(relevance[s.index] for s in items)
         candidates = sorted(
-            (s for s in items if relevance[s.index] > 0 and relevance[s.index] >= floor),
+            (
+                s
+                for s in items
+                if relevance[s.index] > 0 and relevance[s.index] >= floor and len(s.weights) >= _MIN_WORDS
+            ),
             key=lambda s: -relevance[s.index],
         )[:_POOL]
         picked: list[_Sentence] = []
@@ -209,8 +328,11 @@ class ExtractiveEngine:
             # Budget smaller than any sentence: the start of the most central one.
             top = max(items, key=lambda s: relevance[s.index])
             words = top.render().split()[: max(max_tokens // 2, 1)]
-            return [_Sentence(top.index, None, " ".join(words), max_tokens, {}, 0.0)]
+            return [_Sentence(top.index, None, " ".join(words), max_tokens, {}, 0.0, top.start)]
         return sorted(picked, key=lambda s: s.index)
+
+
+_OWN_LINES = all_labels() | all_headings() | all_nones()
 
 
 def _words(text: str) -> list[str]:
@@ -226,11 +348,12 @@ def _cosine(a: _Sentence, b: _Sentence) -> float:
 
 
 def _strip_own_format(content: str) -> str:
-    """Reduce steps feed our own summaries back in: drop the label and headings, keep the lines."""
+    """Reduce steps feed our own summaries back in: drop the label, headings and "None", keep the lines."""
     lines = []
+    skip = _OWN_LINES
     for line in content.split("\n"):
         stripped = line.strip()
-        if stripped == LABEL or stripped in HEADINGS or is_part_heading(stripped):
+        if stripped in skip or is_part_heading(stripped) or stripped.removeprefix("- ") in skip:
             continue
         lines.append(stripped.removeprefix("- "))
     return "\n".join(lines)

@@ -22,6 +22,7 @@ Nothing here counts tokens or knows a server: the engine renders these and measu
 from __future__ import annotations
 
 from worker.engines.base import SummaryTask
+from worker.engines.languages import LANGUAGES, language_name, resolve
 
 STYLES = {
     "brief": "Keep it short: an overview of two or three sentences and at most five key points.",
@@ -37,7 +38,9 @@ Overview: two to four sentences on the purpose and outcome of the conversation.
 Key points: a bulleted list of the main topics, facts and arguments.
 Decisions: a bulleted list of what was decided ("None" if nothing was).
 Action items: a bulleted list of "Owner: task (due date)"; write the owner as the transcript names
-them, "Unassigned" when nobody is named, and leave out the due date when none is given."""
+them, "Unassigned" when nobody is named, and leave out the due date when none is given.
+Where the transcript's lines start with a time such as [00:01:02], end each key point, decision and
+action item with the time of the line it comes from, in the same form, e.g. [00:01:02]."""
 
 SYSTEM = (
     "You summarise meeting, lecture and call transcripts accurately. You never invent names, "
@@ -46,8 +49,13 @@ SYSTEM = (
 
 
 def language_rule(language: str | None) -> str:
+    code = resolve(language)
+    if code in LANGUAGES and code != "en":
+        # The exact headings, so that worker/structure.py can read the answer back.
+        headings = ", ".join(LANGUAGES[code].headings)
+        return f"Write the summary in {language_name(code)}, with these section headings: {headings}."
     if language:
-        return f"Write the summary in {language}, section headings included."
+        return f"Write the summary in {language_name(code or language)}, section headings included."
     return (
         "Write the summary in the same language as the transcript, section headings included "
         "(translate the section names above if the transcript is not in English)."

@@ -11,21 +11,44 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# "Alice:", "ALICE SMITH:", "Speaker 1:", "[00:01:02] Bob:", "PM:" at the start of a line.
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+# "Alice:", "ALICE SMITH:", "Speaker 1:", "[00:01:02] Bob:", "Bob (00:01:02):", "PM:" at the start
+# of a line; the time, where there is one, is the turn's start.
 _SPEAKER = re.compile(
-    r"^\s*(?:\[?\(?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\)?\]?\s*[-–]?\s*)?"
-    r"(?P<speaker>[^\W\d_][\w .'’-]{0,40}?)\s*:(?:\s+|$)",
+    rf"^\s*(?:\[?\(?(?P<time>{_TIME})\)?\]?\s*[-–]?\s*)?"
+    rf"(?P<speaker>[^\W\d_][\w .'’-]{{0,40}}?)\s*(?:[(\[](?P<after>{_TIME})[)\]])?\s*[:：](?:\s+|$)",
 )
+# "[00:01:02] text" with no speaker: a timed paragraph.
+_TIMED_LINE = re.compile(rf"^\s*[\[(](?P<time>{_TIME})[\])]\s*[-–]?\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[^\s])")
 
 
 @dataclass(frozen=True)
 class Utterance:
+    """One speaker turn; `start` is its start time in seconds where the input has times."""
+
     speaker: str | None
     text: str
+    start: float | None = None
 
     def render(self) -> str:
-        return f"{self.speaker}: {self.text}" if self.speaker else self.text
+        """`[00:01:02] Speaker: text`: the shape `utterances` reads back, times and speakers kept."""
+        head = f"[{clock(self.start)}] " if self.start is not None else ""
+        return f"{head}{self.speaker}: {self.text}" if self.speaker else f"{head}{self.text}"
+
+
+def clock(seconds: float) -> str:
+    """Seconds → `hh:mm:ss` (whole seconds, rounded down: a reference points at the turn's start)."""
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def seconds(stamp: str) -> float:
+    """`hh:mm:ss`, `mm:ss` or either with a fraction (`,` or `.`) → seconds."""
+    value = 0.0
+    for part in stamp.replace(",", ".").split(":"):
+        value = value * 60 + float(part)
+    return value
 
 
 def utterances(text: str) -> list[Utterance]:
@@ -35,20 +58,28 @@ def utterances(text: str) -> list[Utterance]:
     """
     turns: list[Utterance] = []
     speaker: str | None = None
+    start: float | None = None
     buffer: list[str] = []
 
     def flush() -> None:
         body = " ".join(buffer).strip()
         if body:
-            turns.append(Utterance(speaker, body))
+            turns.append(Utterance(speaker, body, start))
         buffer.clear()
 
     for line in text.split("\n"):
         match = _SPEAKER.match(line)
+        timed = None if match else _TIMED_LINE.match(line)
         if match:
             flush()
             speaker = match.group("speaker").strip()
+            stamp = match.group("time") or match.group("after")
+            start = seconds(stamp) if stamp else None
             buffer.append(line[match.end() :])
+        elif timed and speaker is None:
+            flush()
+            start = seconds(timed.group("time"))
+            buffer.append(line[timed.end() :])
         elif not line.strip():
             if speaker is None:
                 flush()
@@ -56,6 +87,14 @@ def utterances(text: str) -> list[Utterance]:
             buffer.append(line.strip())
     flush()
     return turns
+
+
+def split_speaker(line: str) -> tuple[str | None, str]:
+    """`Alice: text` → ("Alice", "text"); a line without a speaker label → (None, line)."""
+    match = _SPEAKER.match(line)
+    if not match:
+        return None, line.strip()
+    return match.group("speaker").strip(), line[match.end() :].strip()
 
 
 def sentences(text: str) -> list[str]:

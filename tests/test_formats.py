@@ -1,0 +1,161 @@
+"""Transcripts as tools write them: formats, languages, structure and timestamps (issue 14)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from worker.engines import ExtractiveEngine, SummaryOptions, detect_language
+from worker.errors import TranscriptError
+from worker.formats import parse
+from worker.structure import parse as parse_structure
+from worker.summarize import Summarizer
+
+HERE = Path(__file__).parent / "transcripts"
+
+
+def _read(name: str) -> str:
+    return (HERE / name).read_text(encoding="utf-8")
+
+
+def test_webvtt_voice_tags_cue_ids_and_multiline_cues() -> None:
+    parsed = parse(_read("meeting.vtt"), "meeting.vtt")
+    assert parsed.format == "webvtt"
+    first = parsed.turns[0]
+    assert first.speaker == "Alice Martin" and first.start == 1.2
+    # Three cues of one speaker are one turn; the sentence cut across cues 2 and 3 is whole again.
+    assert "the design phase used most of it." in first.text
+    assert not any("-->" in t.text or "<v" in t.text for t in parsed.turns)
+
+
+def test_a_txt_holding_webvtt_is_parsed_as_webvtt() -> None:
+    assert parse(_read("meeting.vtt"), "notes/meeting.txt").format == "webvtt"
+
+
+def test_srt_with_speaker_labels_and_continuation_cues() -> None:
+    parsed = parse(_read("meeting.srt"), "meeting.srt")
+    assert parsed.format == "srt"
+    assert [t.speaker for t in parsed.turns] == ["Alice", "Carol", "Alice", "Bob"]
+    assert parsed.turns[0].text.endswith("the design phase used most of it.")
+    assert parsed.turns[1].start == 12.5
+
+
+def test_srt_without_speakers_joins_cues_until_a_sentence_ends() -> None:
+    turns = parse(_read("lecture.srt"), "lecture.srt").turns
+    assert turns[0].text == "Today we look at how glaciers shape valleys over thousands of years."
+    assert [t.start for t in turns] == [0.5, 7.5]
+
+
+def test_aws_transcribe_json_speakers_and_times() -> None:
+    parsed = parse(_read("aws_transcribe.json"), "job.json")
+    assert parsed.format == "aws-transcribe"
+    assert [(t.speaker, t.start) for t in parsed.turns] == [("spk_0", 0.54), ("spk_1", 65.0)]
+    assert parsed.turns[1].text == "I'll send the budget by Friday."
+
+
+@pytest.mark.parametrize("name", ["whisper.json", "whisperx.json"])
+def test_whisper_segments(name: str) -> None:
+    parsed = parse(_read(name), name)
+    assert parsed.format == "whisper" and parsed.timed
+
+
+@pytest.mark.parametrize("name", ["timed.txt", "timed_after.txt"])
+def test_plain_text_with_times_before_or_after_the_speaker(name: str) -> None:
+    turns = parse(_read(name), name).turns
+    assert [(t.speaker, t.start) for t in turns] == [("Alice", 1.0), ("Carol", 12.0), ("Alice", 62.0)]
+
+
+def test_a_named_format_whose_content_differs_is_refused() -> None:
+    with pytest.raises(TranscriptError, match="named like a srt"):
+        parse("Alice: hello there.", "call.srt")
+
+
+def test_explicit_format_wins() -> None:
+    assert parse(_read("timed.txt"), "x.json", "text").format == "text"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Wir haben beschlossen, den Start auf Ende März zu verschieben.", "de"),
+        ("Nous avons décidé de reporter le lancement à la fin du mois de mars.", "fr"),
+        ("Hemos decidido retrasar el lanzamiento hasta finales de marzo.", "es"),
+        ("Abbiamo deciso di rinviare il lancio alla fine di marzo.", "it"),
+        ("Decidimos adiar o lançamento para o final de março.", "pt"),
+        ("We hebben besloten de lancering uit te stellen tot eind maart.", "nl"),
+        ("我们决定把发布推迟到三月底。", "zh"),
+        ("来週までに報告書を送ります。", "ja"),
+        ("다음 주까지 보고서를 보내겠습니다.", "ko"),
+    ],
+)
+def test_language_is_detected_offline(text: str, code: str) -> None:
+    assert detect_language(text) == code
+
+
+GERMAN = """\
+Anna: Guten Morgen, wir besprechen heute das Budget für die neue App.
+Bernd: Das Budget liegt bei zwölftausend Euro, die Designphase hat das meiste verbraucht.
+Clara: Die Umfrage zeigt, dass junge Nutzer ein dunkles Design und schnellere Suche wollen.
+Anna: Nach der Diskussion haben wir beschlossen, den Start auf Ende März zu verschieben.
+Bernd: Ich schicke den überarbeiteten Plan bis Freitag an die Finanzabteilung.
+"""
+
+
+def test_german_meeting_gets_german_headings_and_its_decision() -> None:
+    summary = ExtractiveEngine().summarise(GERMAN, 600)
+    assert summary.startswith("[Extraktive Zusammenfassung")
+    structure = parse_structure(summary)
+    assert structure["parsed"]
+    assert any("beschlossen" in d["text"] for d in structure["decisions"])
+    assert any(a["owner"] == "Bernd" and a["due"] == "Freitag" for a in structure["action_items"])
+
+
+def test_unknown_language_falls_back_to_english_naming_it() -> None:
+    summary = ExtractiveEngine().summarise(
+        "Vi har bestämt att flytta lanseringen till slutet av mars.", 300, "standard", "sv"
+    )
+    assert "Swedish (sv)" in summary.splitlines()[0] and "Overview" in summary
+
+
+def test_every_extractive_summary_has_the_four_sections_with_times() -> None:
+    turns = parse(_read("meeting.vtt"), "meeting.vtt").turns
+    result = asyncio.run(Summarizer(ExtractiveEngine()).summarize(turns, 600, SummaryOptions(language="en")))
+    structure = parse_structure(result.text, turns)
+    assert structure["parsed"] and structure["overview"]
+    starts = {int(t.start or 0) for t in turns}
+    for item in structure["key_points"] + structure["decisions"] + structure["action_items"]:
+        assert item["start"] in starts
+    actions = {a["owner"]: a for a in structure["action_items"]}
+    assert actions["Dave"]["due"] == "March 3"
+
+
+def test_llm_time_references_are_kept_only_when_they_match_the_transcript() -> None:
+    turns = parse(_read("timed.txt"), "timed.txt").turns
+    answer = (
+        "## Overview\nBudget review.\n## Decisions\n- Launch moves to March [01:02]\n- Invented [09:59]\n"
+    )
+    structure = parse_structure(answer, turns)
+    assert structure["decisions"][0]["start"] == 62
+    assert "start" not in structure["decisions"][1] and structure["decisions"][1]["text"] == "Invented"
+
+
+def test_unparseable_llm_output_keeps_the_raw_text() -> None:
+    structure = parse_structure("just some prose without sections")
+    assert structure["parsed"] is False and structure["raw"] == "just some prose without sections"
+
+
+def test_a_longer_transcript_never_gets_a_shorter_extractive_summary_than_its_third() -> None:
+    lines = [
+        f"Speaker {i % 5}: Topic {i} covers budget item {i * 7} and the schedule risk number {i}."
+        for i in range(3000)
+    ]
+    engine = ExtractiveEngine(max_model_len=8000)
+
+    async def tokens(text: str) -> int:
+        return (await Summarizer(engine).summarize(text, 1500)).stats.output_tokens
+
+    whole = asyncio.run(tokens("\n".join(lines)))
+    third = asyncio.run(tokens("\n".join(lines[:1000])))
+    assert whole >= third

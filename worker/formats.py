@@ -1,0 +1,205 @@
+"""Transcript formats: decoded text → speaker turns with start times, whatever tool wrote it.
+
+Formats: WebVTT (`webvtt-py`: voice tags, cue ids, multi-line cues), SRT (`srt`), AWS Transcribe
+output JSON (speaker labels, items with times), Whisper / faster-whisper / WhisperX JSON
+(segments), and plain text (`Speaker: text`, `[00:01:02] Speaker: text`, `Speaker (00:01:02):
+text`, or no speakers at all, read by `worker.engines.utterances`).
+
+Detection looks at the content first and the name second: a `.txt` that starts with `WEBVTT` is
+WebVTT, because people save captions under whatever name their tool offers; a `.vtt`, `.srt` or
+`.json` whose content is not that format is refused (the metadata would otherwise say `ok` over a
+summary of timestamps). An explicit `options.format` wins over both.
+
+Cues are display units, not turns: consecutive cues of one speaker merge into one turn, and a cue
+without a speaker joins the one before it until a sentence ends, so no sentence is cut at a cue
+border. A turn keeps its first cue's start time. Nothing here knows about tokens or models.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from worker.engines import FORMATS, Utterance, split_speaker, utterances
+from worker.errors import TranscriptError
+
+# Where the name alone decides; `.json` is AWS Transcribe or Whisper, told apart by content.
+EXTENSIONS = {".vtt": "webvtt", ".srt": "srt", ".json": "json", ".txt": "text"}
+_SRT_START = re.compile(r"\A\s*\d+\s*\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
+_TAG = re.compile(r"</?[^>]+>")
+_SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’)\]]*$")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    format: str
+    turns: list[Utterance]
+
+    @property
+    def timed(self) -> bool:
+        return any(t.start is not None for t in self.turns)
+
+
+def parse(text: str, key: str | None = None, explicit: str | None = None) -> Parsed:
+    """Detect the format (explicit > content > extension) and read the turns."""
+    fmt = explicit if explicit and explicit != "auto" else detect(text, key)
+    readers = {
+        "webvtt": _webvtt,
+        "srt": _srt,
+        "aws-transcribe": _aws_transcribe,
+        "whisper": _whisper,
+        "text": utterances,
+    }
+    if fmt not in readers:  # pragma: no cover - SummaryOptions.format is a Literal of FORMATS
+        raise TranscriptError(f"unknown transcript format {fmt!r} (known: {', '.join(FORMATS)})")
+    turns = readers[fmt](text)
+    if not turns:
+        raise TranscriptError(
+            "transcript has speaker labels but no speech"
+            if fmt == "text"
+            else f"the {fmt} transcript holds no speech"
+        )
+    return Parsed(fmt, turns)
+
+
+def detect(text: str, key: str | None = None) -> str:
+    head = text.lstrip()[:4096]
+    if head.startswith("WEBVTT"):
+        return "webvtt"
+    if _SRT_START.match(head):
+        return "srt"
+    data = _json(text) if head[:1] in "{[" else None
+    if data is not None:
+        if isinstance(data, dict) and isinstance(data.get("results"), dict):
+            return "aws-transcribe"
+        if isinstance(data, list) or (isinstance(data, dict) and "segments" in data):
+            return "whisper"
+    by_name = EXTENSIONS.get(PurePosixPath(key).suffix.lower()) if key else None
+    if by_name in (None, "text"):
+        return "text"
+    raise TranscriptError(
+        f"{PurePosixPath(key or '').name!r} is named like a {by_name} transcript"
+        " but its content is not one "
+        "(expected a WEBVTT header, numbered SRT cues, or AWS Transcribe / Whisper JSON)"
+    )
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _merge(cues: Iterable[tuple[str | None, str, float | None]]) -> list[Utterance]:
+    """Cues → turns: one speaker's consecutive cues merge; speakerless cues merge until a sentence ends."""
+    turns: list[Utterance] = []
+    for speaker, text, start in cues:
+        text = " ".join(text.split())
+        if not text:
+            continue
+        if turns:
+            last = turns[-1]
+            same = speaker is not None and speaker == last.speaker
+            # Tools label a speaker at a change of turn only: an unlabelled cue continues the turn.
+            continued = speaker is None and (last.speaker is not None or not _SENTENCE_END.search(last.text))
+            if same or continued:
+                turns[-1] = Utterance(last.speaker, f"{last.text} {text}", last.start)
+                continue
+        turns.append(Utterance(speaker, text, start))
+    return turns
+
+
+def _cue(raw: str, voice: str | None) -> tuple[str | None, str]:
+    """A cue's speaker (voice tag, else a `Name:` label or `[Name]`) and its text without markup."""
+    text = _TAG.sub("", raw).replace("\n", " ").strip()
+    if voice:
+        return voice.strip(), text
+    bracket = re.match(r"^\s*(?:-\s*)?\[(?P<name>[^\]\d][^\]]{0,40})\]\s*", text)
+    if bracket:
+        return bracket.group("name").strip(), text[bracket.end() :]
+    return split_speaker(text.removeprefix("- "))
+
+
+def _webvtt(text: str) -> list[Utterance]:
+    import webvtt  # vendor parser: imported where it is used, so the rest of the worker starts without it
+
+    try:
+        captions = webvtt.from_string(text)
+    except webvtt.errors.MalformedFileError as exc:
+        raise TranscriptError(f"malformed WebVTT: {exc}") from exc
+    cues = []
+    for caption in captions.captions:
+        speaker, body = _cue(caption.raw_text, caption.voice)
+        cues.append((speaker, body, caption.start_time.in_milliseconds() / 1000))
+    return _merge(cues)
+
+
+def _srt(text: str) -> list[Utterance]:
+    import srt
+
+    try:
+        subtitles = list(srt.parse(text))
+    except srt.SRTParseError as exc:
+        raise TranscriptError(f"malformed SRT: {exc}") from exc
+    cues = []
+    for sub in subtitles:
+        speaker, body = _cue(sub.content, None)
+        cues.append((speaker, body, sub.start.total_seconds()))
+    return _merge(cues)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _aws_transcribe(text: str) -> list[Utterance]:
+    results = json.loads(text)["results"]
+    items = results.get("items") or []
+    if not items:
+        transcripts = results.get("transcripts") or []
+        return utterances(" ".join(str(t.get("transcript", "")) for t in transcripts))
+    # Older outputs put speakers only in speaker_labels.segments[].items; newer ones on each item.
+    speaker_at: dict[str, str] = {}
+    for segment in (results.get("speaker_labels") or {}).get("segments") or []:
+        for item in segment.get("items") or []:
+            speaker_at[str(item.get("start_time"))] = str(item.get("speaker_label"))
+    cues: list[tuple[str | None, str, float | None]] = []
+    speaker: str | None = None
+    for item in items:
+        alternatives = item.get("alternatives") or [{}]
+        word = str(alternatives[0].get("content", ""))
+        if item.get("type") == "punctuation":
+            if cues:
+                cues[-1] = (cues[-1][0], cues[-1][1] + word, cues[-1][2])
+            continue
+        speaker = item.get("speaker_label") or speaker_at.get(str(item.get("start_time"))) or speaker
+        start = _number(item.get("start_time"))
+        if cues and cues[-1][0] == speaker:
+            cues[-1] = (speaker, f"{cues[-1][1]} {word}", cues[-1][2])
+        else:
+            cues.append((speaker, word, start))
+    return _merge(cues)
+
+
+def _whisper(text: str) -> list[Utterance]:
+    data = json.loads(text)
+    segments = data if isinstance(data, list) else data.get("segments") or []
+    cues = []
+    for segment in segments:
+        if not isinstance(segment, dict):
+            continue
+        speaker = segment.get("speaker")
+        cues.append(
+            (str(speaker) if speaker else None, str(segment.get("text", "")), _number(segment.get("start")))
+        )
+    if not cues and isinstance(data, dict):
+        return utterances(str(data.get("text", "")))
+    return _merge(cues)
