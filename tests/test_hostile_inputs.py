@@ -7,11 +7,17 @@ against moto over HTTP, and through the dispatcher against the RunPod emulator w
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import json
+import logging
+import time
+import zlib
 from typing import Any
 
 import pytest
 
+from devstack.faults import RawServer
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher
 from dispatcher.presign import Presigner
@@ -27,6 +33,11 @@ from tests.test_bad_input import (
     run_job,
     s3_event,
 )
+from worker.engines import ExtractiveEngine
+from worker.job import METADATA_CONTENT_TYPE
+from worker.runner import JobRunner
+from worker.settings import WorkerSettings
+from worker.transfer import Transfers, UrlPolicy
 
 # ---- 1. dot segments in keys -----------------------------------------------------------------------
 DOT_KEYS = {
@@ -162,3 +173,158 @@ def test_lone_surrogate_in_a_rejected_input_still_gives_valid_metadata(
     meta = metadata(s3, bucket)
     assert_reported(result, meta, "options.style", "invalid_input")
     assert meta["source"] == {"bucket": "b", "key": "\ufffd", "x": None}
+
+
+# ---- 6. downloads ------------------------------------------------------------------------------------
+TRANSCRIPT = (SENTENCE + "Bob: The confidential merger with Initech closes in March.\n") * 40
+
+
+def answer(status: str, headers: dict[str, str], body: bytes) -> list[bytes]:
+    head = f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return [(head + "Connection: close\r\n\r\n").encode(), body]
+
+
+def run_raw(
+    server: RawServer,
+    s3: Any,
+    bucket: str,
+    presigner: Presigner,
+    *,
+    deadline_s: float = 600,
+    max_bytes: int = 64 << 20,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One pull job whose transcript comes from `server`; its metadata goes to moto."""
+    settings = WorkerSettings(allow_loopback_urls=True, max_transcript_bytes=max_bytes)
+    raw = {
+        "transcript_url": server.url(),
+        "metadata_put_url": presigner.put(bucket, META_KEY, METADATA_CONTENT_TYPE),
+        "source": {"bucket": bucket, "key": "t.txt"},
+    }
+
+    async def go() -> dict[str, Any]:
+        policy = UrlPolicy(allow_loopback=True)
+        transfers = Transfers(policy, timeout_s=5, download_deadline_s=deadline_s, attempts=2, backoff_s=0.01)
+        try:
+            return await JobRunner(settings, ExtractiveEngine(), transfers).run("job-raw", raw)
+        finally:
+            await transfers.aclose()
+
+    result = asyncio.run(go())
+    return result, metadata(s3, bucket)
+
+
+def test_a_body_dripped_a_byte_at_a_time_is_abandoned_at_the_download_deadline(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    body = TRANSCRIPT.encode()
+    pieces = answer("200 OK", {"Content-Length": str(len(body))}, b"")[:1] + [bytes([b]) for b in body]
+    with RawServer(lambda: pieces, pause_s=0.25) as server:
+        tick = time.monotonic()
+        result, meta = run_raw(server, s3, bucket, presigner, deadline_s=1.5)
+    assert time.monotonic() - tick < 10
+    assert_reported(result, meta, "download did not finish within its 1.5 s deadline", "download_failed")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Range": "bytes 0-99/5000", "Content-Length": "100"},
+        {"Content-Range": "bytes 0-99/*", "Content-Length": "100"},
+    ],
+    ids=["known_total", "unknown_total"],
+)
+def test_206_partial_content_is_refused_not_summarised_in_part(
+    headers: dict[str, str], s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    with RawServer(lambda: answer("206 Partial Content", headers, TRANSCRIPT.encode()[:100])) as server:
+        result, meta = run_raw(server, s3, bucket, presigner)
+    assert_reported(result, meta, "HTTP 206 (Partial Content: only part of the object)", "download_failed")
+    assert not has_object(s3, bucket, "summaries/m_summary.txt")
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "pack"),
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", _raw_deflate),
+        ("GZIP", gzip.compress),
+    ],
+    ids=["gzip", "x_gzip", "deflate_zlib", "deflate_raw", "upper_case"],
+)
+def test_compressed_transcript_is_decoded_and_summarised(
+    encoding: str, pack: Any, s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    body = pack(TRANSCRIPT.encode())
+    headers = {"Content-Encoding": encoding, "Content-Length": str(len(body))}
+    with RawServer(lambda: answer("200 OK", headers, body)) as server:
+        result, meta = run_raw(server, s3, bucket, presigner)
+    assert result["status"] == "ok", result
+    assert meta["input"]["bytes"] == len(TRANSCRIPT.encode())
+
+
+def test_gzip_bomb_stops_at_the_size_cap(s3: Any, bucket: str, presigner: Presigner) -> None:
+    # 1 GB of "a" packs into ~1 MB; inflating it whole would take the worker down.
+    packer = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
+    block = b"a" * (1 << 20)
+    bomb = b"".join(packer.compress(block) for _ in range(1024)) + packer.flush()
+    headers = {"Content-Encoding": "gzip", "Content-Length": str(len(bomb))}
+    with RawServer(lambda: answer("200 OK", headers, bomb)) as server:
+        result, meta = run_raw(server, s3, bucket, presigner, max_bytes=4 << 20)
+    assert_reported(result, meta, "transcript is over the 4194304-byte limit", "invalid_transcript")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "fragment"),
+    [
+        ("br", b"\x1b\x00\x00", "Content-Encoding 'br'; only gzip and deflate are decoded"),
+        ("gzip, gzip", b"x", "Content-Encoding 'gzip, gzip'"),
+        (
+            "gzip",
+            b"Alice: this is not gzip at all, it is the transcript itself.",
+            "compressed body is corrupt",
+        ),
+    ],
+    ids=["brotli", "stacked", "corrupt_gzip"],
+)
+def test_undecodable_content_encoding_is_named(
+    encoding: str, body: bytes, fragment: str, s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    headers = {"Content-Encoding": encoding, "Content-Length": str(len(body))}
+    with RawServer(lambda: answer("200 OK", headers, body)) as server:
+        result, meta = run_raw(server, s3, bucket, presigner)
+    assert_reported(result, meta, fragment, "invalid_transcript")
+    assert "transcript itself" not in result["error"]
+
+
+MALFORMED = {
+    # No status line: the transcript itself comes back where HTTP was expected.
+    "not_http_at_all": lambda: [TRANSCRIPT.encode()],
+    "bad_chunk_size": lambda: answer("200 OK", {"Transfer-Encoding": "chunked"}, TRANSCRIPT.encode()),
+    "transcript_in_an_over_long_header": lambda: [
+        b"HTTP/1.1 200 OK\r\nX-Junk: " + TRANSCRIPT.encode().replace(b"\n", b" ") * 3 + b"\r\n\r\n"
+    ],
+    "body_longer_than_declared_chunks": lambda: answer(
+        "200 OK", {"Transfer-Encoding": "chunked"}, b"10\r\n" + TRANSCRIPT.encode()[:200] + b"\r\n0\r\n\r\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_malformed_response_errors_never_carry_transcript_bytes(
+    name: str, s3: Any, bucket: str, presigner: Presigner, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="worker")
+    with RawServer(MALFORMED[name]) as server:
+        result, meta = run_raw(server, s3, bucket, presigner)
+    assert_reported(result, meta, "failed", "download_failed")
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("worker"))
+    for text in (result["error"], json.dumps(meta), logged):
+        for words in ("Initech", "merger", "ship the export", "Alice", "secret"):
+            assert words not in text, (words, text[:500])
