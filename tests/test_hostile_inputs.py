@@ -11,6 +11,7 @@ import asyncio
 import gzip
 import json
 import logging
+import random
 import time
 import zlib
 from typing import Any
@@ -21,6 +22,7 @@ from devstack.faults import RawServer
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher
 from dispatcher.presign import Presigner
+from tests.fakes import FakeEngine
 from tests.test_bad_input import (
     META_KEY,
     SENTENCE,
@@ -33,10 +35,12 @@ from tests.test_bad_input import (
     run_job,
     s3_event,
 )
-from worker.engines import ExtractiveEngine
+from worker.chunking import split_words
+from worker.engines import ExtractiveEngine, count_word_tokens, sentences
 from worker.job import METADATA_CONTENT_TYPE
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
+from worker.summarize import Summarizer
 from worker.transfer import Transfers, UrlPolicy
 
 # ---- 1. dot segments in keys -----------------------------------------------------------------------
@@ -328,3 +332,120 @@ def test_malformed_response_errors_never_carry_transcript_bytes(
     for text in (result["error"], json.dumps(meta), logged):
         for words in ("Initech", "merger", "ship the export", "Alice", "secret"):
             assert words not in text, (words, text[:500])
+
+
+# ---- 4. scripts without spaces -----------------------------------------------------------------------
+SCRIPTS = {
+    # (alphabet, sentence end, separator between sentences)
+    "chinese": (
+        "我们决定周五发布新版本预算已经批准了李娜会在周四之前更新文档客户反馈很好需要修复支付问题",
+        "。",
+        "",
+    ),
+    "japanese": (
+        "会議は金曜日に新しい版を出すことに決めました予算は承認済みです田中さんが資料を更新します",
+        "。",
+        "",
+    ),
+    "thai": ("เราตัดสินใจปล่อยเวอร์ชันใหม่วันศุกร์งบประมาณได้รับการอนุมัติแล้วสมชายจะอัปเดตเอกสาร", "", " "),
+    "korean": ("우리는금요일에새버전을출시하기로결정했습니다예산이승인되었고문서를업데이트합니다", ".", " "),
+}
+
+
+def prose(name: str, chars: int, seed: int = 13) -> str:
+    alphabet, end, sep = SCRIPTS[name]
+    rng = random.Random(seed)
+    out: list[str] = []
+    total = 0
+    while total < chars:
+        if name == "korean":  # Korean is written with spaces between words
+            words = [
+                "".join(rng.choice(alphabet) for _ in range(rng.randint(2, 5)))
+                for _ in range(rng.randint(3, 8))
+            ]
+            sentence = " ".join(words) + end
+        else:
+            sentence = "".join(rng.choice(alphabet) for _ in range(rng.randint(8, 30))) + end
+        out.append(sentence)
+        total += len(sentence) + len(sep)
+    return sep.join(out)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_200k_characters_without_spaces_give_a_summary_within_the_granted_budget(script: str) -> None:
+    text = prose(script, 200_000)
+    result = run_job({"text": text, "options": {"max_tokens": 512}})
+    assert result["status"] == "ok", result
+    assert 0 < result["output_tokens"] <= 512
+    assert result["input_tokens"] > 50_000  # a CJK/Thai character is about a token, not a word
+    summary = result["summary"]
+    assert len(summary) < len(text) / 20
+    assert count_word_tokens(summary) <= 512
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "我们决定周五发布。李娜：我会更新文档！好吗？",
+            ["我们决定周五发布。", "李娜：我会更新文档！", "好吗？"],
+        ),
+        ("「是的。」他说。", ["「是的。」", "他说。"]),
+        ("会議は終わりました。次は金曜日です。", ["会議は終わりました。", "次は金曜日です。"]),
+        ("เราตัดสินใจปล่อยวันศุกร์ ฉันจะอัปเดตเอกสาร", ["เราตัดสินใจปล่อยวันศุกร์", "ฉันจะอัปเดตเอกสาร"]),
+        (
+            "우리는 금요일에 출시합니다. 문서를 업데이트할게요.",
+            ["우리는 금요일에 출시합니다.", "문서를 업데이트할게요."],
+        ),
+    ],
+    ids=["chinese", "chinese_quoted", "japanese", "thai", "korean"],
+)
+def test_sentences_split_without_spaces_after_the_punctuation(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("我们决定周五发布。", 9),
+        ("会議は終わりました", 9),
+        ("เราตัดสิน", 9),
+        ("우리는 출시", 5),
+        ("ship it on Friday.", 5),
+    ],
+    ids=["chinese", "japanese", "thai", "korean", "english"],
+)
+def test_extractive_token_estimate_counts_a_cjk_or_thai_character_as_a_token(text: str, tokens: int) -> None:
+    assert count_word_tokens(text) == tokens
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_word_windows_of_a_script_without_spaces_fit_the_budget(script: str) -> None:
+    text = prose(script, 20_000).replace("。", "").replace(".", "")
+    tokens = count_word_tokens(text)
+    windows = split_words(text, tokens, 1000)
+    assert "".join(windows).replace(" ", "") == text.replace(" ", "") or script in ("thai", "korean")
+    assert all(count_word_tokens(w) <= 1000 for w in windows)
+
+
+class _Overlong(FakeEngine):
+    """An engine that ignores max_tokens (a misbehaving server, a buggy adapter)."""
+
+    async def complete(self, task):  # type: ignore[no-untyped-def]
+        self.history.append(task)
+        text = " ".join(["word"] * (task.max_tokens * 5))
+        return await _completion(self, task, text)
+
+
+async def _completion(engine: FakeEngine, task: Any, text: str) -> Any:
+    from worker.engines import Completion
+
+    return Completion(text, await engine.prompt_tokens(task), len(text.split()))
+
+
+def test_the_summariser_trims_an_engine_that_returns_more_than_granted() -> None:
+    summary = asyncio.run(
+        Summarizer(_Overlong(max_model_len=4000)).summarize("Alice: we ship on Friday.", 100)
+    )
+    assert summary.stats.output_tokens <= 100 and len(summary.text.split()) <= 100
+    assert summary.stats.trimmed == 1

@@ -109,7 +109,12 @@ class JobRunner:
             timings["summarize_s"] = time.perf_counter() - tick
             stats = summary.stats
             meta["input"]["tokens"] = stats.input_tokens
-            meta["output"] = {"tokens": stats.output_tokens, "chars": len(summary.text)}
+            meta["output"] = {
+                "tokens": stats.output_tokens,
+                "chars": len(summary.text),
+                # Completions cut to their grant because an engine returned more than asked.
+                "trimmed": stats.trimmed,
+            }
             meta["chunks"] = stats.chunks
             meta["levels"] = stats.levels
             meta["requests"] = stats.requests

@@ -34,8 +34,12 @@ _DUPLICATE = 0.9
 # because the budget has room: a summary may end shorter than its budget.
 _FLOOR = 0.25
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-_WORD = re.compile(r"[^\W\d_]+")
+# Scripts written without spaces between words (Thai, Chinese, Japanese kana) and Hangul
+# syllables: one character is about one model token, so each counts as one here.
+_DENSE = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_DENSE}]|[^\W{_DENSE}]+|[^\w\s]")
+_WORD = re.compile(rf"[{_DENSE}]+|[^\W\d_{_DENSE}]+")
+_DENSE_RUN = re.compile(rf"[{_DENSE}]+")
 _STOP = frozenset(
     """a about above after again against all am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further
@@ -61,8 +65,18 @@ _ACTION = re.compile(
 
 
 def count_tokens(text: str) -> int:
-    """Words and punctuation marks: the extractive engine's token, used for its own budgets."""
-    return len(_TOKEN.findall(text))
+    """Words, punctuation marks and CJK/Thai characters: the extractive engine's token."""
+    return sum(1 for _ in _TOKEN.finditer(text))
+
+
+def truncate(text: str, max_tokens: int) -> str:
+    """The longest prefix of `text` with at most `max_tokens` tokens."""
+    if max_tokens <= 0:
+        return ""
+    for n, match in enumerate(_TOKEN.finditer(text), 1):
+        if n == max_tokens:
+            return text[: match.end()]
+    return text
 
 
 @dataclass(frozen=True)
@@ -138,7 +152,8 @@ class ExtractiveEngine:
         for heading, lines in sections.items():
             if lines:
                 parts.append(heading + "\n" + "\n".join(f"- {line}" for line in lines))
-        return "\n\n".join(parts)
+        # Never more than granted, even when the label alone does not fit a tiny budget.
+        return truncate("\n\n".join(parts), max_tokens)
 
     def _sentences(self, content: str) -> list[_Sentence]:
         raw: list[tuple[str | None, str]] = []
@@ -208,13 +223,22 @@ class ExtractiveEngine:
         if not picked:
             # Budget smaller than any sentence: the start of the most central one.
             top = max(items, key=lambda s: relevance[s.index])
-            words = top.render().split()[: max(max_tokens // 2, 1)]
-            return [_Sentence(top.index, None, " ".join(words), max_tokens, {}, 0.0)]
+            # "- " costs a token when rendered; a script without spaces has no words to cut at.
+            start = truncate(top.render(), max(max_tokens // 2, 1))
+            return [_Sentence(top.index, None, start, count_tokens(start) + 1, {}, 0.0)]
         return sorted(picked, key=lambda s: s.index)
 
 
 def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+    """Content terms: lower-cased words, and character bigrams of a run without spaces (CJK, Thai),
+    the usual unit for ranking those scripts."""
+    out: list[str] = []
+    for w in _WORD.findall(text):
+        if _DENSE_RUN.fullmatch(w) and len(w) > 1:
+            out.extend(w[i : i + 2] for i in range(len(w) - 1))
+        else:
+            out.append(w.lower())
+    return out
 
 
 def _cosine(a: _Sentence, b: _Sentence) -> float:

@@ -16,7 +16,13 @@ _SPEAKER = re.compile(
     r"^\s*(?:\[?\(?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\)?\]?\s*[-–]?\s*)?"
     r"(?P<speaker>[^\W\d_][\w .'’-]{0,40}?)\s*:(?:\s+|$)",
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[^\s])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[^\s])")
+# Chinese and Japanese end sentences with full-width marks and no space after them; a closing
+# bracket or quote right after the mark stays with its sentence.
+_CLOSERS = "」』”’）)】〕\\]"
+_CJK_END = re.compile(rf"(?:(?<=[。！？｡])(?![{_CLOSERS}])|(?<=[。！？｡][{_CLOSERS}]))\s*(?=\S)")
+# Thai has no sentence punctuation: a space between Thai words is where a sentence (or clause) ends.
+_THAI_GAP = re.compile(r"(?<=[\u0e00-\u0e7f])\s+(?=[\u0e00-\u0e7f])")
 
 
 @dataclass(frozen=True)
@@ -59,5 +65,10 @@ def utterances(text: str) -> list[Utterance]:
 
 
 def sentences(text: str) -> list[str]:
-    """Split text on sentence-final punctuation; text with none stays one sentence."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    """Split text on sentence-final punctuation (Latin, CJK full-width, Thai spacing); text with
+    none stays one sentence."""
+    out: list[str] = []
+    for part in _SENTENCE_END.split(text):
+        for piece in _CJK_END.split(part):
+            out.extend(s.strip() for s in _THAI_GAP.split(piece) if s.strip())
+    return out
