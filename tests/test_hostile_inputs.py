@@ -449,3 +449,25 @@ def test_the_summariser_trims_an_engine_that_returns_more_than_granted() -> None
     )
     assert summary.stats.output_tokens <= 100 and len(summary.text.split()) <= 100
     assert summary.stats.trimmed == 1
+
+
+# ---- 5. memory ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("shape", "size", "ratio"),
+    [
+        ("one-word speaker turns", 300_000, 80),
+        ("one huge line", 2_000_000, 30),
+        ("many speakers", 500_000, 40),
+        ("Chinese prose, no spaces", 300_000, 40),
+    ],
+)
+def test_peak_memory_stays_within_budget_for_every_shape(shape: str, size: int, ratio: int) -> None:
+    from bench.memory_shapes import SHAPES, peak
+
+    text = SHAPES[shape](size, random.Random(5))
+    data_bytes = len(text.encode("utf-8"))
+    top, _, tokens = peak(text)
+    assert tokens <= 1024
+    assert top <= 4 * data_bytes + 200 * 2**20
+    # Regression bound per shape (200K one-word turns once took ~150 × their size).
+    assert top <= ratio * data_bytes, f"{shape}: {top / data_bytes:.0f} × the input"

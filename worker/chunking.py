@@ -15,7 +15,7 @@ SEPARATOR = "\n"
 _MAX_WORD_CHARS = 40
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Piece:
     text: str
     tokens: int

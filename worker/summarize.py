@@ -32,6 +32,8 @@ Progress = Callable[[dict[str, int | str]], None]
 MAX_LEVELS = 8
 # Tokens kept free in every request for the few a tokenizer adds where chunks are joined.
 SAFETY_TOKENS = 16
+# Pieces counted concurrently: enough to keep a tokenizer server busy, few enough to stay small.
+_COUNT_BATCH = 256
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Summarizer:
             return self._finish(result, stats)
 
         pieces = [Piece(t.render(), 0) for t in turns]
+        del turns, single, body  # 200K one-word turns: keep one copy of each, not three
         level = 0
         while True:
             level += 1
@@ -172,8 +175,12 @@ class Summarizer:
         return [self._task(kind, t.content, max_tokens, options, i, n) for i, t in enumerate(tasks, 1)]
 
     async def _measure(self, pieces: list[Piece], budget: int) -> list[Piece]:
-        """Count every piece (concurrently) and split those that alone exceed the budget."""
-        counts = await asyncio.gather(*(self._engine.count_tokens(p.text) for p in pieces))
+        """Count every piece (concurrently, a batch at a time) and split those that alone exceed
+        the budget. Batches keep 200K one-word turns from becoming 200K pending tasks at once."""
+        counts: list[int] = []
+        for start in range(0, len(pieces), _COUNT_BATCH):
+            batch = pieces[start : start + _COUNT_BATCH]
+            counts.extend(await asyncio.gather(*(self._engine.count_tokens(p.text) for p in batch)))
         out: list[Piece] = []
         for piece, tokens in zip(pieces, counts, strict=True):
             if tokens <= budget:

@@ -79,7 +79,11 @@ def truncate(text: str, max_tokens: int) -> str:
     return text
 
 
-@dataclass(frozen=True)
+# Sentences without content words share one empty weight map (never mutated).
+_NO_WEIGHTS: dict[str, float] = {}
+
+
+@dataclass(frozen=True, slots=True)
 class _Sentence:
     index: int
     speaker: str | None
@@ -160,19 +164,30 @@ class ExtractiveEngine:
         for turn in utterances(_strip_own_format(content)):
             for sentence in sentences(turn.text):
                 raw.append((turn.speaker, sentence))
-        bags = [Counter(w for w in _words(text) if w not in _STOP) for _, text in raw]
+        # Memory is linear in the transcript with a small constant (200K one-word turns are 200K
+        # sentences): one word string per distinct word, one dict per sentence with content
+        # (its term counts, turned into weights in place), none for a sentence without.
+        vocab: dict[str, str] = {}
+        bags: list[dict[str, float]] = []
         df: Counter[str] = Counter()
-        for bag in bags:
-            df.update(bag.keys())
+        for _, text in raw:
+            bag = Counter(vocab.setdefault(w, w) for w in _words(text) if w not in _STOP)
+            if bag:
+                df.update(bag.keys())
+                bags.append(bag)  # type: ignore[arg-type]
+            else:
+                bags.append(_NO_WEIGHTS)
         n = max(len(bags), 1)
         idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
+        del df, vocab
         out = []
-        for i, ((speaker, text), bag) in enumerate(zip(raw, bags, strict=True)):
-            weights = {w: (1 + math.log(c)) * idf[w] for w, c in bag.items()}
+        for i, ((speaker, text), weights) in enumerate(zip(raw, bags, strict=True)):
+            for w, c in weights.items():
+                weights[w] = (1 + math.log(c)) * idf[w]
             norm = math.sqrt(sum(v * v for v in weights.values()))
             # Tokens as rendered in the summary: "- Speaker: text".
-            rendered = f"- {speaker}: {text}" if speaker else f"- {text}"
-            out.append(_Sentence(i, speaker, text, count_tokens(rendered), weights, norm))
+            tokens = count_tokens(text) + (count_tokens(speaker) + 2 if speaker else 1)
+            out.append(_Sentence(i, speaker, text, tokens, weights, norm))
         return out
 
     def _select(self, items: list[_Sentence], max_tokens: int) -> list[_Sentence]:
@@ -184,17 +199,16 @@ class ExtractiveEngine:
                 for w, v in s.weights.items():
                     centroid[w] = centroid.get(w, 0.0) + v / s.norm
         c_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
-        relevance = {}
+        relevance = [0.0] * (max(s.index for s in items) + 1)
         for s in items:
             if not s.norm:
-                relevance[s.index] = 0.0
                 continue
             cos = sum(v * centroid.get(w, 0.0) for w, v in s.weights.items()) / (s.norm * c_norm)
             content_words = len(s.weights)
             length_prior = min(1.0, content_words / self._saturation)
             cue = 1.15 if (_DECISION.search(s.text) or _ACTION.search(s.text)) else 1.0
             relevance[s.index] = cos * length_prior * cue
-        floor = _FLOOR * max(relevance.values())
+        floor = _FLOOR * max(relevance)
         candidates = sorted(
             (s for s in items if relevance[s.index] > 0 and relevance[s.index] >= floor),
             key=lambda s: -relevance[s.index],
@@ -225,7 +239,7 @@ class ExtractiveEngine:
             top = max(items, key=lambda s: relevance[s.index])
             # "- " costs a token when rendered; a script without spaces has no words to cut at.
             start = truncate(top.render(), max(max_tokens // 2, 1))
-            return [_Sentence(top.index, None, start, count_tokens(start) + 1, {}, 0.0)]
+            return [_Sentence(top.index, None, start, count_tokens(start) + 1, _NO_WEIGHTS, 0.0)]
         return sorted(picked, key=lambda s: s.index)
 
 

@@ -25,7 +25,7 @@ _CJK_END = re.compile(rf"(?:(?<=[。！？｡])(?![{_CLOSERS}])|(?<=[。！？�
 _THAI_GAP = re.compile(r"(?<=[\u0e00-\u0e7f])\s+(?=[\u0e00-\u0e7f])")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Utterance:
     speaker: str | None
     text: str
@@ -44,7 +44,8 @@ def utterances(text: str) -> list[Utterance]:
     buffer: list[str] = []
 
     def flush() -> None:
-        body = " ".join(buffer).strip()
+        # One line (the common case) is kept as it is: no second copy of every turn.
+        body = (buffer[0] if len(buffer) == 1 else " ".join(buffer)).strip()
         if body:
             turns.append(Utterance(speaker, body))
         buffer.clear()
