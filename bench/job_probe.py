@@ -31,6 +31,7 @@ def main() -> None:
     transfers = Transfers(
         UrlPolicy(settings.allowed_hosts, settings.allow_http, settings.allow_loopback_urls),
         timeout_s=settings.http_timeout_s,
+        download_deadline_s=settings.download_deadline_s,
         attempts=settings.transfer_attempts,
     )
     runner = JobRunner(settings, engine, transfers)

@@ -27,7 +27,7 @@ class NotMeasuredError(Exception):
 
 
 def sections(args: argparse.Namespace) -> dict[str, tuple[str, Section]]:
-    from bench import dispatcher_bench, extractive_speed, throughput, vllm_map, worker_overhead
+    from bench import dispatcher_bench, extractive_speed, memory_shapes, throughput, vllm_map, worker_overhead
 
     def extractive() -> tuple[list[str], dict[str, Any]]:
         from eval.data import DataMissingError, load
@@ -50,6 +50,7 @@ def sections(args: argparse.Namespace) -> dict[str, tuple[str, Section]]:
         "3": ("Throughput vs worker concurrency", lambda: throughput.run(args.quick)),
         "4": ("vLLM (tiny model, CPU): concurrent vs sequential map phase", vllm),
         "5": ("Extractive engine vs sumy: speed", extractive),
+        "6": ("Peak worker memory per transcript shape", lambda: memory_shapes.run(args.quick)),
     }
 
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from eval.data import DATA_ENV, DEFAULT_DIR
 
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated section numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated section numbers")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not results")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     parser.add_argument("--data", type=Path, default=Path(os.environ.get(DATA_ENV) or DEFAULT_DIR))

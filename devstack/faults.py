@@ -7,6 +7,10 @@ than the client's timeout, a delay before passing through, a body cut short of i
 Content-Length, a connection closed without an answer. "5xx then success" is one queued fault
 followed by pass-through.
 
+`RawServer` is the other kind of fault: a loopback server that writes whatever bytes a test
+scripts (a 206, a gzip bomb, a body dripped a byte at a time, a response that is not HTTP), for the
+answers no proxy in front of a well-behaved S3 produces.
+
 It never logs or records query strings (presigned URLs are bearer secrets): `requests` holds
 method, path and the status that was answered. Binds 127.0.0.1 only.
 """
@@ -14,9 +18,13 @@ method, path and the status that was answered. Binds 127.0.0.1 only.
 from __future__ import annotations
 
 import http.client
+import socket
+import socketserver
 import sys
 import threading
+import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -247,3 +255,55 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+class RawServer:
+    """Answers every request on 127.0.0.1 with `respond()`'s byte pieces, sent as they come, with
+    `pause_s` between pieces (a drip). Stops mid-answer when the client hangs up or on `stop()`."""
+
+    def __init__(self, respond: Callable[[], Iterable[bytes]], pause_s: float = 0.0) -> None:
+        self._respond = respond
+        self._pause_s = pause_s
+        self._stopping = threading.Event()
+        self.requests: list[str] = []  # request lines without query strings
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                sock: socket.socket = self.request
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 65_536:
+                    data = sock.recv(4096)
+                    if not data:
+                        return
+                    head += data
+                line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                outer.requests.append(line.split("?", 1)[0])
+                try:
+                    for piece in outer._respond():
+                        if outer._stopping.is_set():
+                            return
+                        sock.sendall(piece)
+                        if outer._pause_s:
+                            time.sleep(outer._pause_s)
+                except OSError:
+                    return  # the client gave up: that is the behaviour under test
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str = "/bucket/t.txt") -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}?X-Amz-Signature=secret"

@@ -1,5 +1,7 @@
 """Helpers for tests that run real processes: a RunPod worker (`python handler.py` running the
-SDK's production loop against the emulator) and polling for a condition with a deadline."""
+SDK's production loop against the emulator), polling for a condition with a deadline, and the
+load factor that scales those deadlines on a busy machine (a wait tuned on an idle machine fails
+at load average 8 on 2 cores)."""
 
 from __future__ import annotations
 
@@ -38,15 +40,31 @@ def worker_process(emulator: RunPodEmulator, log: Path, **env: str) -> Iterator[
             terminate(process)
 
 
+def load_factor() -> float:
+    """How much slower than idle this machine is now (1 to 10): the 1-minute load per CPU."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return 1.0
+    return max(1.0, min(load / (os.cpu_count() or 1), 10.0))
+
+
+def scaled(timeout_s: float) -> float:
+    """A wait tuned on an idle machine, stretched by the current load."""
+    return timeout_s * load_factor()
+
+
 def until(check: Callable[[], T], timeout_s: float, what: str) -> T:
-    """Poll `check` until it returns something truthy; raise TimeoutError naming `what`."""
+    """Poll `check` until it returns something truthy (the wait scales with load); raise
+    TimeoutError naming `what`."""
+    timeout_s = scaled(timeout_s)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(0.1)
-    raise TimeoutError(f"{what} did not happen within {timeout_s}s")
+    raise TimeoutError(f"{what} did not happen within {timeout_s:.0f}s")
 
 
 def child_pids(pid: int) -> list[int]:

@@ -38,7 +38,7 @@ from worker.transfer import Transfers, UrlPolicy
 SENTENCE = "Alice: We decided to ship the export on Friday after the review. "
 # Production rules for every host but loopback, which stays allowed so the metadata file (on
 # moto, 127.0.0.1) can still be written and checked.
-PROD_BUT_LOOPBACK = UrlPolicy(allowed_hosts=(".amazonaws.com",), allow_http=False, allow_loopback=True)
+PROD_BUT_LOOPBACK = UrlPolicy(allow_http=False, allow_loopback=True)
 PRODUCTION = UrlPolicy()
 META_KEY = "summaries/m_summary.json"
 
@@ -161,6 +161,13 @@ def s3_event(bucket: str, key: str, **obj: Any) -> dict[str, Any]:
     return event
 
 
+def uploaded(s3: Any, bucket: str, key: str, body: bytes) -> dict[str, Any]:
+    """Upload `body` and return S3's notification for it, with the object's real ETag and size (the
+    worker checks that the version it summarises is still the key's current one)."""
+    etag = s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"].strip('"')
+    return s3_event(bucket, key, eTag=etag, size=len(body))
+
+
 DISPATCHABLE_KEYS = {
     "spaces": ("team notes/weekly sync.txt", "summaries/team notes/weekly sync_summary.txt"),
     "plus_sign": ("c++ review+notes.txt", "summaries/c++ review+notes_summary.txt"),
@@ -178,8 +185,7 @@ def test_awkward_key_is_decoded_dispatched_and_summarised_at_the_right_key(
     name: str, s3: Any, bucket: str, dispatcher: Dispatcher, emulator: RunPodEmulator
 ) -> None:
     key, summary_key = DISPATCHABLE_KEYS[name]
-    s3.put_object(Bucket=bucket, Key=key, Body=SENTENCE.encode())
-    result = dispatcher.run(s3_event(bucket, key))
+    result = dispatcher.run(uploaded(s3, bucket, key, SENTENCE.encode()))
     assert [d["key"] for d in result["dispatched"]] == [key]
     (job,) = emulator.jobs.values()
     assert run_job(job.input)["status"] == "ok"
@@ -250,7 +256,13 @@ def test_record_with_missing_fields_is_skipped_with_its_reason(
 
 
 NOT_S3_EVENTS = {
-    "eventbridge": {"version": "0", "detail-type": "Object Created", "source": "aws.s3", "detail": {}},
+    # EventBridge events other than S3's "Object Created" (which the dispatcher does read).
+    "eventbridge": {
+        "version": "0",
+        "detail-type": "EC2 Instance State-change Notification",
+        "source": "aws.ec2",
+        "detail": {},
+    },
     "sns_record": {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "{}"}}]},
     "none": None,
     "list": [1, 2],
@@ -363,9 +375,14 @@ BAD_URLS = {
     "private_ip": ("https://10.0.0.5/k.txt", "private IP"),
     "host_outside_the_allow_list": (
         "https://evil.example.com/k.txt",
-        "'evil.example.com' is not in the allow-list",
+        "'evil.example.com' is not an S3 endpoint",
     ),
-    "lookalike_host": ("https://b.s3.amazonaws.com.evil.io/k.txt", "is not in the allow-list"),
+    "lookalike_host": ("https://b.s3.amazonaws.com.evil.io/k.txt", "is not an S3 endpoint"),
+    "api_gateway_host": ("https://a1.execute-api.us-east-1.amazonaws.com/k.txt", "is not an S3 endpoint"),
+    "s3_host_on_another_port": (
+        "https://b.s3.us-east-1.amazonaws.com:8443/k.txt",
+        "port 8443 is not allowed",
+    ),
     "credentials_in_url": ("https://user:pw@b.s3.amazonaws.com/k.txt", "must not carry credentials"),
     "not_a_url": ("just some words", "must be https, got scheme ''"),
 }

@@ -68,9 +68,10 @@ def test_a_single_overlong_utterance_is_split_on_sentences_then_words() -> None:
 
 def test_partials_that_do_not_shrink_fail_loudly() -> None:
     engine = FakeEngine(max_model_len=400)
-    engine.enqueue(*["x " * 300] * 50)  # a model that rambles at max length
+    # A model that rambles to its full grant, which is larger than the chunks it summarises.
+    engine.enqueue(*["x " * 200] * 50)
     with pytest.raises(EngineError, match="did not shrink"):
-        _run(engine, _meeting(60), max_tokens=100)
+        _run(engine, _meeting(60), max_tokens=200)
 
 
 def test_context_too_small_for_any_content_is_an_engine_error() -> None:

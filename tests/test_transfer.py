@@ -74,8 +74,8 @@ def test_error_messages_never_carry_the_query_string(bucket: str, presigner: Pre
         ("https://10.0.0.5/x", "private IP"),
         ("https://127.0.0.1:9000/b/x.txt", "loopback"),
         ("https://localhost/b/x.txt", "loopback"),
-        ("https://evil.example.com/x.txt", "not in the allow-list"),
-        ("https://amazonaws.com.evil.net/x", "not in the allow-list"),
+        ("https://evil.example.com/x.txt", "not an S3 endpoint"),
+        ("https://amazonaws.com.evil.net/x", "not an S3 endpoint"),
         ("https://user:pw@bucket.s3.amazonaws.com/x", "credentials"),
         ("https:///nohost", "no host"),
     ],
@@ -87,6 +87,62 @@ def test_production_policy_refuses_urls_outside_the_allow_list(url: str, message
 
 def test_production_policy_accepts_regional_s3_urls() -> None:
     PRODUCTION.check("https://b.s3.eu-west-1.amazonaws.com/k.txt?X-Amz-Signature=abc", "transcript_url")
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "s3.amazonaws.com",
+        "s3.eu-west-1.amazonaws.com",
+        "s3-eu-west-1.amazonaws.com",
+        "s3.us-gov-west-1.amazonaws.com",
+        "my-bucket.s3.amazonaws.com",
+        "my-bucket.s3.ap-southeast-2.amazonaws.com",
+        "my.dotted.bucket.s3.eu-central-1.amazonaws.com",
+        "my-bucket.s3-us-west-2.amazonaws.com",
+        "s3.dualstack.us-east-1.amazonaws.com",
+        "my-bucket.s3.dualstack.eu-west-1.amazonaws.com",
+        "s3.cn-north-1.amazonaws.com.cn",
+        "my-bucket.s3.cn-northwest-1.amazonaws.com.cn",
+        "MY-BUCKET.S3.EU-WEST-1.AMAZONAWS.COM",
+    ],
+)
+def test_allow_list_admits_s3_endpoint_hostnames(host: str) -> None:
+    PRODUCTION.check(f"https://{host}/k.txt?X-Amz-Signature=abc", "transcript_url")
+    PRODUCTION.check(f"https://{host}:443/k.txt", "transcript_url")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://abc123.execute-api.us-east-1.amazonaws.com/prod/x", "not an S3 endpoint"),
+        ("https://abc.lambda-url.us-east-1.on.aws/x", "not an S3 endpoint"),
+        ("https://sqs.us-east-1.amazonaws.com/123/q", "not an S3 endpoint"),
+        ("https://ec2.amazonaws.com/x", "not an S3 endpoint"),
+        ("https://my-bucket.s3-website-us-east-1.amazonaws.com/x", "not an S3 endpoint"),
+        ("https://evil.amazonaws.com/x", "not an S3 endpoint"),
+        ("https://s3.amazonaws.com.evil.io/x", "not an S3 endpoint"),
+        ("https://b.s3.eu-west-1.amazonaws.com:8443/k.txt", "port 8443 is not allowed"),
+        ("https://b.s3.eu-west-1.amazonaws.com:80/k.txt", "port 80 is not allowed"),
+        ("https://b.s3.eu-west-1.amazonaws.com:99999/k.txt", "not a valid URL"),
+        ("https://user@b.s3.eu-west-1.amazonaws.com/k.txt", "credentials"),
+        ("https://b.s3.amazonaws.com@evil.example.com/k.txt", "credentials"),
+        ("https://b.s3.eu-west-1.amazonaws.com./k.txt", "ends with a dot"),
+    ],
+)
+def test_allow_list_refuses_other_aws_services_ports_userinfo_and_trailing_dots(
+    url: str, message: str
+) -> None:
+    with pytest.raises(UrlNotAllowedError, match=message) as info:
+        PRODUCTION.check(url, "transcript_url")
+    assert "X-Amz" not in str(info.value)
+
+
+def test_configured_allowed_hosts_are_suffix_rules_on_any_port() -> None:
+    policy = UrlPolicy(allowed_hosts=(".storage.example.com",))
+    policy.check("https://eu.storage.example.com:8443/k.txt", "transcript_url")
+    with pytest.raises(UrlNotAllowedError, match="not in the allow-list"):
+        policy.check("https://b.s3.eu-west-1.amazonaws.com/k.txt", "transcript_url")
 
 
 def test_redact_drops_query_and_userinfo() -> None:

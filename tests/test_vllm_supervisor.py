@@ -4,6 +4,7 @@ exercised in test_vllm_server.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from typing import IO, Any
 import pytest
 
 from devstack.runpod_emulator import RunPodEmulator
-from tests.procs import find_vllm_server
+from tests.procs import find_vllm_server, scaled
 from worker.engines import ServerSpec, VllmServer
 from worker.errors import EngineUnavailableError
 
@@ -227,38 +228,63 @@ def start_worker(
 
 
 def wait_for(predicate: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + scaled(timeout_s)  # tuned idle; stretched on a busy machine
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
 
 
-def test_stopping_the_worker_stops_its_server_and_the_servers_children(fake_vllm, tmp_path, emulator) -> None:
-    worker, log_path = start_worker(fake_vllm, tmp_path, emulator, "spawn")
+def kill_marked(marker: str) -> list[int]:
+    """SIGKILL every process whose environment holds `marker` (a worker, its stand-in server and
+    the server's child all inherit it): what a test started ends with it, even if it failed."""
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in environ.split(b"\0"):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+    return killed
+
+
+@pytest.fixture
+def launch(fake_vllm: Path, tmp_path: Path, emulator: RunPodEmulator) -> Iterator[Callable[..., Any]]:
+    """start_worker, with everything it started killed at teardown whatever the test's outcome."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def go(mode: str, extra: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], Path]:
+        worker, log_path = start_worker(fake_vllm, tmp_path, emulator, mode, extra)
+        started.append(worker)
+        return worker, log_path
+
     try:
-        wait_for(lambda: "worker ready" in log_path.read_text(), 60)
-        server = find_vllm_server(worker.pid)
-        assert server is not None
-        child = int((tmp_path / "child").read_text())
-        worker.send_signal(signal.SIGTERM)  # what RunPod sends when it scales a worker down
-        worker.wait(timeout=30)
+        yield go
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        kill_marked(f"FAKE_VLLM_CHILD={tmp_path / 'child'}")
+        for worker in started:
+            worker.wait(timeout=10)
+
+
+def test_stopping_the_worker_stops_its_server_and_the_servers_children(launch, tmp_path) -> None:
+    worker, log_path = launch("spawn")
+    wait_for(lambda: "worker ready" in log_path.read_text(), 60)
+    server = find_vllm_server(worker.pid)
+    assert server is not None
+    child = int((tmp_path / "child").read_text())
+    worker.send_signal(signal.SIGTERM)  # what RunPod sends when it scales a worker down
+    # The worker's stop waits up to 30 s for the group before SIGKILL: more on a busy machine.
+    worker.wait(timeout=scaled(45))
     wait_for(lambda: not alive(server) and not alive(child), 10)
 
 
-def test_a_server_that_fails_to_start_makes_the_worker_exit_with_its_last_log_lines(
-    fake_vllm, tmp_path, emulator
-) -> None:
-    worker, log_path = start_worker(fake_vllm, tmp_path, emulator, "crash")
-    try:
-        assert worker.wait(timeout=60) == EXIT_ENGINE
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+def test_a_server_that_fails_to_start_makes_the_worker_exit_with_its_last_log_lines(launch) -> None:
+    worker, log_path = launch("crash")
+    assert worker.wait(timeout=scaled(60)) == EXIT_ENGINE
     log = log_path.read_text()
     assert "exited with code 3 before it became healthy" in log
     assert "fatal: out of memory" in log
@@ -287,14 +313,10 @@ class PutSink:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def test_a_job_in_flight_when_the_server_dies_still_writes_its_metadata(
-    fake_vllm, tmp_path, emulator
-) -> None:
+def test_a_job_in_flight_when_the_server_dies_still_writes_its_metadata(launch, tmp_path, emulator) -> None:
     """Regression: the watcher's exit used to pre-empt the job's own error report."""
     sink = PutSink()
-    worker, log_path = start_worker(
-        fake_vllm, tmp_path, emulator, "ok", {"WORKER_ALLOW_LOOPBACK_URLS": "true"}
-    )
+    worker, log_path = launch("ok", {"WORKER_ALLOW_LOOPBACK_URLS": "true"})
     try:
         wait_for(lambda: "worker ready" in log_path.read_text(), 60)
         emulator.submit({"input": {"text": "Alice: we ship on Friday.", "metadata_put_url": sink.url}})
@@ -302,11 +324,8 @@ def test_a_job_in_flight_when_the_server_dies_still_writes_its_metadata(
         server = find_vllm_server(worker.pid)
         assert server is not None
         os.killpg(server, signal.SIGKILL)
-        assert worker.wait(timeout=60) == EXIT_ENGINE
+        assert worker.wait(timeout=scaled(60)) == EXIT_ENGINE
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
         sink.server.shutdown()
         sink.server.server_close()
     (body,) = sink.bodies

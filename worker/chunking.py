@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 SEPARATOR = "\n"
+# Longer "words" on average mean the text is not written with spaces between words.
+_MAX_WORD_CHARS = 40
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Piece:
     text: str
     tokens: int
@@ -76,8 +78,9 @@ def split_words(text: str, tokens: int, budget: int) -> list[str]:
     if tokens <= budget:
         return [text]
     words = text.split()
-    if len(words) < 2:
-        # One unbroken run of characters (a pasted hash, a garbled export): cut by characters.
+    if len(words) < 2 or len(text) > _MAX_WORD_CHARS * len(words):
+        # One unbroken run of characters (a pasted hash, a garbled export) or a script written
+        # without spaces (Chinese, Japanese, Thai): cut by characters.
         size = max(1, int(len(text) * budget / tokens * 0.9))
         return [text[i : i + size] for i in range(0, len(text), size)]
     size = max(1, int(budget / (tokens / len(words)) * 0.9))

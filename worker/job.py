@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from worker.engines import SummaryOptions
 from worker.errors import JobInputError
@@ -34,7 +42,7 @@ class Source(_Strict):
     key: str = Field(min_length=1, max_length=1024)
     version_id: str | None = Field(default=None, max_length=1024)
     etag: str | None = Field(default=None, max_length=256)
-    size: int | None = Field(default=None, ge=0)
+    size: StrictInt | None = Field(default=None, ge=0)
 
 
 class JobInput(_Strict):
@@ -48,6 +56,14 @@ class JobInput(_Strict):
     metadata_get_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
     source: Source | None = None
     options: SummaryOptions = SummaryOptions()
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_not_a_boolean(cls, value: Any) -> Any:
+        # JSON `true` == 1 in Python, and Literal[1] would take it.
+        if isinstance(value, bool):
+            raise ValueError("Input should be 1 (an integer, not a boolean)")
+        return value
 
     @model_validator(mode="after")
     def _exactly_one_transcript(self) -> JobInput:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +38,7 @@ from worker.transfer import Transfers, redact
 log = logging.getLogger(__name__)
 
 METADATA_SCHEMA = 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class JobRunner:
@@ -97,6 +100,8 @@ class JobRunner:
                 "bytes": len(data),
                 "chars": len(decoded.text),
                 "encoding": decoded.encoding,
+                # Invalid UTF-8 sequences shown as U+FFFD (a cut or damaged but mostly-UTF-8 file).
+                "replacement_chars": decoded.replacements,
                 "format": parsed.format,
                 "utterances": len(parsed.turns),
                 "timed": parsed.timed,
@@ -129,7 +134,12 @@ class JobRunner:
             timings["summarize_s"] = time.perf_counter() - tick
             stats = summary.stats
             meta["input"]["tokens"] = stats.input_tokens
-            meta["output"] = {"tokens": stats.output_tokens, "chars": len(summary.text)}
+            meta["output"] = {
+                "tokens": stats.output_tokens,
+                "chars": len(summary.text),
+                # Completions cut to their grant because an engine returned more than asked.
+                "trimmed": stats.trimmed,
+            }
             meta["chunks"] = stats.chunks
             meta["levels"] = stats.levels
             meta["requests"] = stats.requests
@@ -220,7 +230,9 @@ class JobRunner:
         meta["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         if url is None:
             return
-        body = json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8")
+        # A rejected input is copied in as sent: NaN, Infinity and lone surrogates must not make
+        # the metadata invalid JSON (or unencodable).
+        body = json.dumps(_json_safe(meta), ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8")
         await self._transfers.upload(url, body, METADATA_CONTENT_TYPE, "metadata")
 
     async def _write_metadata_quietly(
@@ -254,3 +266,16 @@ class JobRunner:
         meta["status"] = "error"
         meta["error"] = {"code": exc.code, "message": str(exc)}
         await self._write_metadata_quietly(url, meta, {}, started)
+
+
+def _json_safe(value: Any) -> Any:
+    """`value` with non-finite numbers as null and lone surrogates as U+FFFD: valid strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_json_safe(str(k)): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value

@@ -29,6 +29,7 @@ ALLOWED_HOSTS = "WORKER_ALLOWED_HOSTS"
 ALLOW_HTTP = "WORKER_ALLOW_HTTP"
 ALLOW_LOOPBACK_URLS = "WORKER_ALLOW_LOOPBACK_URLS"
 HTTP_TIMEOUT_S = "WORKER_HTTP_TIMEOUT_S"
+DOWNLOAD_DEADLINE_S = "WORKER_DOWNLOAD_DEADLINE_S"
 TRANSFER_ATTEMPTS = "WORKER_TRANSFER_ATTEMPTS"
 EXTRACTIVE_CONTEXT_TOKENS = "WORKER_EXTRACTIVE_CONTEXT_TOKENS"
 FIXED_LATENCY_MS = "WORKER_FIXED_LATENCY_MS"
@@ -173,11 +174,14 @@ class WorkerSettings:
     default_max_tokens: int = 1_024
     max_transcript_bytes: int = 64 * 1024 * 1024
     concurrency: int = 4
-    # Presigned S3 URLs live on these host suffixes; anything else is refused before connecting.
-    allowed_hosts: tuple[str, ...] = (".amazonaws.com",)
+    # Empty: S3 endpoint hostnames only, port 443. Else presigned URLs may point at any host under
+    # these suffixes; anything else is refused before connecting.
+    allowed_hosts: tuple[str, ...] = ()
     allow_http: bool = False
     allow_loopback_urls: bool = False
     http_timeout_s: float = 60.0
+    # The whole download, every attempt included: a body dripped a byte at a time is abandoned.
+    download_deadline_s: float = 600.0
     transfer_attempts: int = 3
     log_level: str = "INFO"
     engine_settings: EngineSettings = field(default_factory=EngineSettings)
@@ -200,6 +204,7 @@ class WorkerSettings:
             allow_http=read.boolean(ALLOW_HTTP, cls.allow_http),
             allow_loopback_urls=read.boolean(ALLOW_LOOPBACK_URLS, cls.allow_loopback_urls),
             http_timeout_s=read.number(HTTP_TIMEOUT_S, cls.http_timeout_s, 0.1, 86_400),
+            download_deadline_s=read.number(DOWNLOAD_DEADLINE_S, cls.download_deadline_s, 1, 86_400),
             transfer_attempts=read.integer(TRANSFER_ATTEMPTS, cls.transfer_attempts, 1, 100),
             log_level=read.choice(
                 LOG_LEVEL, cls.log_level.lower(), tuple(n.lower() for n in LOG_LEVELS)

@@ -33,6 +33,8 @@ Progress = Callable[[dict[str, int | str]], None]
 MAX_LEVELS = 8
 # Tokens kept free in every request for the few a tokenizer adds where chunks are joined.
 SAFETY_TOKENS = 16
+# Pieces counted concurrently: enough to keep a tokenizer server busy, few enough to stay small.
+_COUNT_BATCH = 256
 
 
 @dataclass
@@ -45,6 +47,8 @@ class SummaryStats:
     tokens_per_level: list[int] = field(default_factory=list)
     max_request_tokens: int = 0
     finish_reasons: dict[str, int] = field(default_factory=dict)
+    # Completions the summariser cut to their granted max_tokens (an engine returned more).
+    trimmed: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class Summarizer:
             return self._finish(result, stats)
 
         pieces = [Piece(t.render(), 0) for t in turns]
+        del turns, single, body  # 200K one-word turns: keep one copy of each, not three
         level = 0
         while True:
             level += 1
@@ -182,8 +187,13 @@ class Summarizer:
                 queue[:0] = ["\n".join(lines[:mid]), "\n".join(lines[mid:])]
             else:
                 words = content.split()
-                mid = max(1, len(words) // 2)
-                queue[:0] = [" ".join(words[:mid]), " ".join(words[mid:])]
+                if len(words) > 1:
+                    mid = len(words) // 2
+                    queue[:0] = [" ".join(words[:mid]), " ".join(words[mid:])]
+                elif len(content) > 1:  # no spaces to cut at (CJK, Thai): halve the characters
+                    queue[:0] = [content[: len(content) // 2], content[len(content) // 2 :]]
+                else:
+                    raise EngineError("a single character does not fit the model context")
         n = len(tasks)
         return [
             self._task(kind, t.content, max_tokens, options, i, n, source_tokens)
@@ -191,8 +201,12 @@ class Summarizer:
         ]
 
     async def _measure(self, pieces: list[Piece], budget: int) -> list[Piece]:
-        """Count every piece (concurrently) and split those that alone exceed the budget."""
-        counts = await asyncio.gather(*(self._engine.count_tokens(p.text) for p in pieces))
+        """Count every piece (concurrently, a batch at a time) and split those that alone exceed
+        the budget. Batches keep 200K one-word turns from becoming 200K pending tasks at once."""
+        counts: list[int] = []
+        for start in range(0, len(pieces), _COUNT_BATCH):
+            batch = pieces[start : start + _COUNT_BATCH]
+            counts.extend(await asyncio.gather(*(self._engine.count_tokens(p.text) for p in batch)))
         out: list[Piece] = []
         for piece, tokens in zip(pieces, counts, strict=True):
             if tokens <= budget:
@@ -220,6 +234,9 @@ class Summarizer:
 
     async def _run(self, task: SummaryTask, stats: SummaryStats) -> Completion:
         result = await self._engine.complete(task)
+        if result.completion_tokens > task.max_tokens:
+            result = await self._trim(result, task.max_tokens)
+            stats.trimmed += 1
         stats.requests += 1
         stats.max_request_tokens = max(stats.max_request_tokens, result.prompt_tokens + task.max_tokens)
         stats.finish_reasons[result.finish_reason] = stats.finish_reasons.get(result.finish_reason, 0) + 1
@@ -229,6 +246,20 @@ class Summarizer:
                 f"the model context {self._engine.max_model_len}"
             )
         return result
+
+    async def _trim(self, result: Completion, max_tokens: int) -> Completion:
+        """Cut a completion that is over its grant to at most `max_tokens` (engine-counted)."""
+        log.warning(
+            "engine %s returned %d tokens, over the %d granted: trimmed",
+            self._engine.name,
+            result.completion_tokens,
+            max_tokens,
+        )
+        text, tokens = result.text, result.completion_tokens
+        while tokens > max_tokens and text:
+            text = text[: int(len(text) * max_tokens / tokens * 0.95)]
+            tokens = await self._engine.count_tokens(text)
+        return Completion(text, result.prompt_tokens, tokens, "length")
 
     def _finish(self, result: Completion, stats: SummaryStats) -> Summary:
         text = result.text.strip()

@@ -1,21 +1,34 @@
 """Streaming GET/PUT on presigned URLs: allow-list, size cap, bounded retries, redaction.
 
 A presigned URL is a bearer secret: it is checked against the allow-list before any connection
-(scheme, host suffix, no link-local or private addresses, loopback only when configured for local
-runs), redirects are never followed, and only `redact(url)` (no query string) reaches a log line or
-an error message. The size cap is checked on Content-Length before reading and again while reading.
+(scheme; S3 endpoint hostnames on port 443 by default, or the configured host suffixes; no
+link-local or private addresses; loopback only when configured for local runs), redirects are never
+followed, and only `redact(url)` (no query string) reaches a log line or an error message. The
+size cap is checked on Content-Length before reading and again while reading.
+
+A presigned URL is requested byte for byte as signed (`yarl.URL(url, encoded=True)`): a key with
+dot segments (`notes/../q3.txt`) must not be normalised into another object's path. A download
+has a total deadline as well as per-read timeouts (a body dripped a byte at a time never ends
+otherwise); only `200` is a whole object (`206 Partial Content` is refused); `Content-Encoding:
+gzip`/`deflate` is stream-decoded and the size cap applies to the decoded bytes (a decompression
+bomb stops at the cap). Error messages name the problem, never the response's bytes: aiohttp's
+parser errors quote the raw body, so their text is dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
+import re
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+from yarl import URL
 
 from worker.engines import Retry, retrying
 from worker.errors import DownloadError, TranscriptError, UploadError, UrlNotAllowedError
@@ -36,9 +49,23 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
+# S3's own endpoints, path- and virtual-hosted, global, regional (dot and legacy dash forms) and
+# dual-stack, in the AWS and China partitions. `.amazonaws.com` alone would admit API Gateway,
+# Lambda URLs, SQS and every other service on any port.
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
+_S3_HOST = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?\.)?"  # bucket (virtual-hosted style)
+    rf"s3(?:\.{_REGION}|-{_REGION}|\.dualstack\.{_REGION})?"
+    r"\.amazonaws\.com(?:\.cn)?"
+)
+
+
 @dataclass(frozen=True)
 class UrlPolicy:
-    allowed_hosts: tuple[str, ...] = (".amazonaws.com",)
+    """Empty `allowed_hosts` means S3 endpoints only, on the scheme's default port; otherwise any
+    host under one of the given suffixes (`WORKER_ALLOWED_HOSTS`), on any port."""
+
+    allowed_hosts: tuple[str, ...] = ()
     allow_http: bool = False
     allow_loopback: bool = False
 
@@ -47,6 +74,7 @@ class UrlPolicy:
         try:
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()
+            port = parts.port
         except ValueError as exc:
             raise UrlNotAllowedError(f"{what} is not a valid URL") from exc
         shown = redact(url)
@@ -75,13 +103,23 @@ class UrlPolicy:
                 else "bare"
             )
             raise UrlNotAllowedError(f"{what} points at a {kind} IP address, not an allowed host ({shown})")
-        if not any(
-            host == h.lstrip(".") or host.endswith(h if h.startswith(".") else "." + h)
-            for h in self.allowed_hosts
-        ):
+        if host.endswith("."):
+            raise UrlNotAllowedError(f"{what} host {host!r} ends with a dot ({shown})")
+        if self.allowed_hosts:
+            if not any(
+                host == h.lstrip(".") or host.endswith(h if h.startswith(".") else "." + h)
+                for h in self.allowed_hosts
+            ):
+                raise UrlNotAllowedError(
+                    f"{what} host {host!r} is not in the allow-list ({', '.join(self.allowed_hosts)})"
+                )
+            return
+        if not _S3_HOST.fullmatch(host):
             raise UrlNotAllowedError(
-                f"{what} host {host!r} is not in the allow-list ({', '.join(self.allowed_hosts)})"
+                f"{what} host {host!r} is not an S3 endpoint (set WORKER_ALLOWED_HOSTS to allow other hosts)"
             )
+        if port not in (None, 443 if parts.scheme == "https" else 80):
+            raise UrlNotAllowedError(f"{what} port {port} is not allowed: S3 answers on 443 ({shown})")
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -104,12 +142,14 @@ class Transfers:
         policy: UrlPolicy,
         *,
         timeout_s: float = 60.0,
+        download_deadline_s: float = 600.0,
         attempts: int = 3,
         backoff_s: float = 0.5,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._policy = policy
         self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout_s, sock_read=timeout_s)
+        self._deadline_s = download_deadline_s
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._session = session
@@ -128,7 +168,13 @@ class Transfers:
 
     async def download(self, url: str, max_bytes: int) -> bytes:
         self._policy.check(url, "transcript_url")
-        return await self._retrying("GET", url, lambda: self._get_once(url, max_bytes))
+        try:
+            async with asyncio.timeout(self._deadline_s):
+                return await self._retrying("GET", url, lambda: self._get_once(url, max_bytes))
+        except TimeoutError:
+            raise DownloadError(
+                f"download did not finish within its {self._deadline_s:g} s deadline ({redact(url)})"
+            ) from None
 
     async def upload(self, url: str, body: bytes, content_type: str, what: str) -> None:
         self._policy.check(url, what)
@@ -142,7 +188,7 @@ class Transfers:
 
         async def once() -> tuple[int, dict[str, str], bytes]:
             session = await self._client()
-            async with session.request(method, url, allow_redirects=False) as response:
+            async with session.request(method, _as_signed(url), allow_redirects=False) as response:
                 if response.status in _RETRY_STATUS:
                     _raise_for_status(response, what, url, DownloadError)
                 body = await response.content.read(max_bytes) if method == "GET" else b""
@@ -152,29 +198,50 @@ class Transfers:
 
     async def _get_once(self, url: str, max_bytes: int) -> bytes:
         session = await self._client()
-        async with session.get(url, allow_redirects=False) as response:
+        async with session.get(_as_signed(url), allow_redirects=False) as response:
             _raise_for_status(response, "download", url, DownloadError)
+            if response.status != 200:
+                # 206 is a range of the object, 203/204 are not it at all: never summarise a part.
+                reason = "Partial Content: only part of the object" if response.status == 206 else "not 200"
+                raise DownloadError(f"download answered HTTP {response.status} ({reason}) ({redact(url)})")
             declared = response.content_length
             if declared is not None and declared > max_bytes:
                 raise TranscriptError(f"transcript is {declared} bytes, over the {max_bytes}-byte limit")
+            decoder = _decoder(response.headers.get("Content-Encoding", ""))
             buffer = bytearray()
+            received = 0
             async for block in response.content.iter_chunked(_CHUNK):
-                buffer += block
+                received += len(block)
+                if decoder is None:
+                    buffer += block
+                else:
+                    # At most one byte past the cap is ever inflated: a bomb stops here.
+                    buffer += _inflate(decoder, block, max_bytes + 1 - len(buffer))
                 if len(buffer) > max_bytes:
                     raise TranscriptError(f"transcript is over the {max_bytes}-byte limit")
-            if declared is not None and len(buffer) != declared:
+            if declared is not None and received != declared:
                 raise Retry(
                     DownloadError(
-                        f"download truncated: got {len(buffer)} of {declared} bytes from {redact(url)}"
+                        f"download truncated: got {received} of {declared} bytes from {redact(url)}"
                     )
                 )
+            if decoder is not None:
+                buffer += _inflate(decoder, b"", max_bytes + 1 - len(buffer))
+                if len(buffer) > max_bytes:
+                    raise TranscriptError(f"transcript is over the {max_bytes}-byte limit")
+                if not decoder.eof:
+                    raise Retry(
+                        DownloadError(f"download truncated: the compressed body ends early ({redact(url)})")
+                    )
             return bytes(buffer)
 
     async def _put_once(self, url: str, body: bytes, content_type: str, what: str) -> None:
         session = await self._client()
         # The Content-Type must be exactly what the URL was presigned with, or S3 answers 403.
         headers = {"Content-Type": content_type}
-        async with session.put(url, data=body, headers=headers, allow_redirects=False) as response:
+        async with session.put(
+            _as_signed(url), data=body, headers=headers, allow_redirects=False
+        ) as response:
             _raise_for_status(response, f"upload of {what}", url, UploadError)
             await response.read()
 
@@ -215,7 +282,72 @@ def _raise_for_status(
     raise error_type(message)
 
 
+def _as_signed(url: str) -> URL:
+    """The URL exactly as presigned: no dot-segment removal, no re-quoting (either changes the
+    object addressed, and on S3 breaks the signature)."""
+    return URL(url, encoded=True)
+
+
+_ENCODINGS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+
+
+class _Inflater:
+    """A zlib stream decoder that tells a zlib-wrapped `deflate` body from a raw one."""
+
+    def __init__(self, wbits: int) -> None:
+        self._wbits = wbits
+        self._inner: zlib._Decompress | None = None
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self._inner is None:
+            wbits = self._wbits
+            # RFC 9110 `deflate` is zlib-wrapped, but some servers send raw deflate.
+            if wbits == zlib.MAX_WBITS and len(data) >= 2 and not _zlib_header(data):
+                wbits = -zlib.MAX_WBITS
+            self._inner = zlib.decompressobj(wbits)
+        return self._inner.decompress(data, max_length)
+
+    @property
+    def eof(self) -> bool:
+        return self._inner is not None and self._inner.eof
+
+
+def _decoder(header: str) -> _Inflater | None:
+    encoding = header.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding not in _ENCODINGS:
+        raise TranscriptError(
+            f"transcript was sent with Content-Encoding {encoding[:40]!r}; only gzip and deflate are decoded"
+        )
+    return _Inflater(_ENCODINGS[encoding])
+
+
+def _inflate(decoder: _Inflater, block: bytes, room: int) -> bytes:
+    """Inflate at most `room` bytes (the caller's cap + 1: reaching it means over the cap)."""
+    try:
+        return decoder.decompress(block, max(room, 1))
+    except zlib.error as exc:
+        raise TranscriptError(f"transcript's compressed body is corrupt ({exc})") from None
+
+
+def _zlib_header(data: bytes) -> bool:
+    return data[0] & 0x0F == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+
+
 def _safe(exc: BaseException) -> str:
-    """aiohttp errors can embed the full URL: keep only the text outside any query string."""
-    text = str(exc)
-    return text.split("?", 1)[0]
+    """What went wrong, never the response's bytes or the URL's query string.
+
+    aiohttp's parser errors (a malformed status line, header or chunk) quote the raw response,
+    which is the transcript: only connection errors, whose text names a host and an OS error,
+    keep theirs.
+    """
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerDisconnectedError):
+        return str(exc).split("?", 1)[0]
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return "timed out"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "the response body was malformed or cut short"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return "the response was not valid HTTP"
+    return "the request failed"

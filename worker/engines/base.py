@@ -12,10 +12,11 @@ it matters, nothing copied in between.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 TaskKind = Literal["single", "map", "reduce"]
 # Transcript formats the worker reads (worker/formats.py); `options.format` may name one.
@@ -26,6 +27,9 @@ MAX_TOKENS_LIMIT = 1_000_000
 # Partial summaries are joined under this heading before a reduce step; engines that read their own
 # output back (extractive) recognise it with `is_part_heading`.
 PART_HEADING = "## Part "
+# A language name or code ("de", "pt-BR", "German", "Brazilian Portuguese", "Español"): it is
+# pasted into the model's instructions, so no newlines, headings or other punctuation.
+_LANGUAGE = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+)*")
 
 
 def part_heading(number: int) -> str:
@@ -41,12 +45,30 @@ class SummaryOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
+    # Strict: JSON `true` is not the integer 1.
+    max_tokens: StrictInt | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
     style: Literal["brief", "standard", "detailed"] = "standard"
     language: str | None = Field(default=None, min_length=2, max_length=32)
-    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0, allow_inf_nan=False)
     # The transcript's format; None = detected from the content and the object key's extension.
     format: Format | None = None
+
+    @field_validator("temperature", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):  # JSON `true` is not the number 1
+            raise ValueError("Input should be a number, not a boolean")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language_name_or_code(cls, value: str | None) -> str | None:
+        if value is not None and not _LANGUAGE.fullmatch(value):
+            raise ValueError(
+                "must be a language name or code (letters, single spaces or hyphens, "
+                'e.g. "de", "pt-BR", "German")'
+            )
+        return value
 
 
 @dataclass(frozen=True)

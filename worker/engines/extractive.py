@@ -56,8 +56,12 @@ _FLOOR = 0.1
 # Sentences with fewer content words ("Bye, everyone.") are never picked, however roomy the budget.
 _MIN_WORDS = 3
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-_WORD = re.compile(r"[^\W\d_]+")
+# Scripts written without spaces between words (Thai, Chinese, Japanese kana) and Hangul
+# syllables: one character is about one model token, so each counts as one here.
+_DENSE = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_DENSE}]|[^\W{_DENSE}]+|[^\w\s]")
+_WORD = re.compile(rf"[{_DENSE}]+|[^\W\d_{_DENSE}]+")
+_DENSE_RUN = re.compile(rf"[{_DENSE}]+")
 _STOP = frozenset(
     """a about above after again against all am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further
@@ -73,11 +77,25 @@ _STOP = frozenset(
 
 
 def count_tokens(text: str) -> int:
-    """Words and punctuation marks: the extractive engine's token, used for its own budgets."""
-    return len(_TOKEN.findall(text))
+    """Words, punctuation marks and CJK/Thai characters: the extractive engine's token."""
+    return sum(1 for _ in _TOKEN.finditer(text))
 
 
-@dataclass(frozen=True)
+def truncate(text: str, max_tokens: int) -> str:
+    """The longest prefix of `text` with at most `max_tokens` tokens."""
+    if max_tokens <= 0:
+        return ""
+    for n, match in enumerate(_TOKEN.finditer(text), 1):
+        if n == max_tokens:
+            return text[: match.end()]
+    return text
+
+
+# Sentences without content words share one empty weight map (never mutated).
+_NO_WEIGHTS: dict[str, float] = {}
+
+
+@dataclass(frozen=True, slots=True)
 class _Sentence:
     index: int
     speaker: str | None
@@ -182,7 +200,10 @@ class ExtractiveEngine:
         language: str | None = None,
         source_tokens: int = 0,
     ) -> str:
-        return self.sections(content, max_tokens, style, language, source_tokens).render()
+        # Never more than granted, even when the label and headings alone do not fit a tiny budget.
+        return truncate(
+            self.sections(content, max_tokens, style, language, source_tokens).render(), max_tokens
+        )
 
     def sections(
         self,
@@ -213,7 +234,7 @@ class ExtractiveEngine:
         chosen = {s.index for s in detected}
         used = sum(s.tokens for s in detected)
         picked = self._select([s for s in items if s.index not in chosen], budget - used, relevance, floor)
-        central = sorted(picked, key=lambda s: -relevance.get(s.index, 0.0))[: OVERVIEW.get(style, 2)]
+        central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
         return Sections(
             language=lang,
@@ -224,10 +245,10 @@ class ExtractiveEngine:
         )
 
     def _detect(
-        self, items: list[_Sentence], relevance: dict[int, float], signals: Signals, budget: int, floor: float
+        self, items: list[_Sentence], relevance: list[float], signals: Signals, budget: int, floor: float
     ) -> list[_Sentence]:
         """Decisions and action items anywhere in the transcript, most relevant first, no repeats."""
-        top = max(relevance.values(), default=0.0)
+        top = max(relevance, default=0.0)
         flagged = sorted(
             (
                 s
@@ -254,22 +275,33 @@ class ExtractiveEngine:
             for sentence in sentences(turn.text):
                 raw.append((turn.speaker, sentence))
                 starts.append(turn.start)
-        bags = [Counter(w for w in _words(text) if w not in _STOP) for _, text in raw]
+        # Memory is linear in the transcript with a small constant (200K one-word turns are 200K
+        # sentences): one word string per distinct word, one dict per sentence with content
+        # (its term counts, turned into weights in place), none for a sentence without.
+        vocab: dict[str, str] = {}
+        bags: list[dict[str, float]] = []
         df: Counter[str] = Counter()
-        for bag in bags:
-            df.update(bag.keys())
+        for _, text in raw:
+            bag = Counter(vocab.setdefault(w, w) for w in _words(text) if w not in _STOP)
+            if bag:
+                df.update(bag.keys())
+                bags.append(bag)  # type: ignore[arg-type]
+            else:
+                bags.append(_NO_WEIGHTS)
         n = max(len(bags), 1)
         idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
+        del df, vocab
         out = []
-        for i, ((speaker, text), bag) in enumerate(zip(raw, bags, strict=True)):
-            weights = {w: (1 + math.log(c)) * idf[w] for w, c in bag.items()}
+        for i, ((speaker, text), weights) in enumerate(zip(raw, bags, strict=True)):
+            for w, c in weights.items():
+                weights[w] = (1 + math.log(c)) * idf[w]
             norm = math.sqrt(sum(v * v for v in weights.values()))
             unit = _Sentence(i, speaker, text, 0, weights, norm, starts[i])
             # Tokens as rendered in the summary: "- [00:01:02] Speaker: text".
-            out.append(replace(unit, tokens=count_tokens(f"- {unit.render()}")))
+            out.append(replace(unit, tokens=count_tokens(unit.render()) + 1))
         return out
 
-    def _relevance(self, items: list[_Sentence], signals: Signals) -> dict[int, float]:
+    def _relevance(self, items: list[_Sentence], signals: Signals) -> list[float]:
         """How typical each sentence is of the meeting (centroid cosine × length prior × cue bonus)."""
         centroid: dict[str, float] = {}
         for s in items:
@@ -277,10 +309,10 @@ class ExtractiveEngine:
                 for w, v in s.weights.items():
                     centroid[w] = centroid.get(w, 0.0) + v / s.norm
         c_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
-        relevance = {}
+        # A list indexed by sentence: one float per sentence, not a dict entry.
+        relevance = [0.0] * (max((s.index for s in items), default=-1) + 1)
         for s in items:
             if not s.norm:
-                relevance[s.index] = 0.0
                 continue
             cos = sum(v * centroid.get(w, 0.0) for w, v in s.weights.items()) / (s.norm * c_norm)
             content_words = len(s.weights)
@@ -290,7 +322,7 @@ class ExtractiveEngine:
         return relevance
 
     def _select(
-        self, items: list[_Sentence], max_tokens: int, relevance: dict[int, float], floor_share: float
+        self, items: list[_Sentence], max_tokens: int, relevance: list[float], floor_share: float
     ) -> list[_Sentence]:
         if not items or max_tokens <= 0:
             return []
@@ -327,8 +359,9 @@ class ExtractiveEngine:
         if not picked:
             # Budget smaller than any sentence: the start of the most central one.
             top = max(items, key=lambda s: relevance[s.index])
-            words = top.render().split()[: max(max_tokens // 2, 1)]
-            return [_Sentence(top.index, None, " ".join(words), max_tokens, {}, 0.0, top.start)]
+            # "- " costs a token when rendered; a script without spaces has no words to cut at.
+            start = truncate(top.render(), max(max_tokens // 2, 1))
+            return [_Sentence(top.index, None, start, count_tokens(start) + 1, _NO_WEIGHTS, 0.0)]
         return sorted(picked, key=lambda s: s.index)
 
 
@@ -336,7 +369,15 @@ _OWN_LINES = all_labels() | all_headings() | all_nones()
 
 
 def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+    """Content terms: lower-cased words, and character bigrams of a run without spaces (CJK, Thai),
+    the usual unit for ranking those scripts."""
+    out: list[str] = []
+    for w in _WORD.findall(text):
+        if _DENSE_RUN.fullmatch(w) and len(w) > 1:
+            out.extend(w[i : i + 2] for i in range(len(w) - 1))
+        else:
+            out.append(w.lower())
+    return out
 
 
 def _cosine(a: _Sentence, b: _Sentence) -> float:

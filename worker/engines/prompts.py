@@ -16,10 +16,16 @@ own language, headings included. Styles (`SummaryOptions.style`):
 - `standard`: every main topic, every decision and action item, concisely;
 - `detailed`: thorough, with the reasoning and figures behind each decision and open questions.
 
+Transcript text cannot forge the prompt's own section markers: a content line that starts with
+`###` (`### Summary`, `### Notes`, `### Transcript`) is escaped as `\\###`, so only the prompt's own
+headings open or end a section (and stop sequences on `### Summary` / `### Notes` stay safe).
+
 Nothing here counts tokens or knows a server: the engine renders these and measures the result.
 """
 
 from __future__ import annotations
+
+import re
 
 from worker.engines.base import SummaryTask
 from worker.engines.languages import LANGUAGES, language_name, resolve
@@ -88,13 +94,23 @@ def _label(task: SummaryTask) -> str:
     return "Notes on the parts" if task.kind == "reduce" else "Transcript"
 
 
+# A line that reads as one of our level-3 section headings, leading blanks included.
+_MARKER = re.compile(r"^([ \t]*)(?=###)", re.MULTILINE)
+
+
+def escape_content(content: str) -> str:
+    """Transcript (or notes) text with every line-leading `###` escaped as `\\###`."""
+    return _MARKER.sub(r"\1\\", content)
+
+
 def completion_prompt(task: SummaryTask) -> str:
     """A document that a base model continues with the summary."""
     heading = "Notes" if task.kind == "map" else "Summary"
-    return f"{instructions(task)}\n\n### {_label(task)}\n\n{task.content}\n\n### {heading}\n\n"
+    content = escape_content(task.content)
+    return f"{instructions(task)}\n\n### {_label(task)}\n\n{content}\n\n### {heading}\n\n"
 
 
 def chat_messages(task: SummaryTask) -> list[dict[str, str]]:
     """System + user messages for a model with a chat template."""
-    user = f"{instructions(task)}\n\n### {_label(task)}\n\n{task.content}"
+    user = f"{instructions(task)}\n\n### {_label(task)}\n\n{escape_content(task.content)}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

@@ -20,10 +20,16 @@ _SPEAKER = re.compile(
 )
 # "[00:01:02] text" with no speaker: a timed paragraph.
 _TIMED_LINE = re.compile(rf"^\s*[\[(](?P<time>{_TIME})[\])]\s*[-–]?\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[^\s])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[^\s])")
+# Chinese and Japanese end sentences with full-width marks and no space after them; a closing
+# bracket or quote right after the mark stays with its sentence.
+_CLOSERS = "」』”’）)】〕\\]"
+_CJK_END = re.compile(rf"(?:(?<=[。！？｡])(?![{_CLOSERS}])|(?<=[。！？｡][{_CLOSERS}]))\s*(?=\S)")
+# Thai has no sentence punctuation: a space between Thai words is where a sentence (or clause) ends.
+_THAI_GAP = re.compile(r"(?<=[\u0e00-\u0e7f])\s+(?=[\u0e00-\u0e7f])")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Utterance:
     """One speaker turn; `start` is its start time in seconds where the input has times."""
 
@@ -62,7 +68,8 @@ def utterances(text: str) -> list[Utterance]:
     buffer: list[str] = []
 
     def flush() -> None:
-        body = " ".join(buffer).strip()
+        # One line (the common case) is kept as it is: no second copy of every turn.
+        body = (buffer[0] if len(buffer) == 1 else " ".join(buffer)).strip()
         if body:
             turns.append(Utterance(speaker, body, start))
         buffer.clear()
@@ -98,5 +105,10 @@ def split_speaker(line: str) -> tuple[str | None, str]:
 
 
 def sentences(text: str) -> list[str]:
-    """Split text on sentence-final punctuation; text with none stays one sentence."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    """Split text on sentence-final punctuation (Latin, CJK full-width, Thai spacing); text with
+    none stays one sentence."""
+    out: list[str] = []
+    for part in _SENTENCE_END.split(text):
+        for piece in _CJK_END.split(part):
+            out.extend(s.strip() for s in _THAI_GAP.split(piece) if s.strip())
+    return out
