@@ -107,6 +107,9 @@ class Client:
         self._s3: Any = None
         self.err = err
         self.out = out
+        # When the last `submit` landed (S3's clock): `wait` ignores outputs older than it, which a
+        # previous upload of the same key left behind.
+        self.uploaded_at: Any = None
 
     @property
     def s3(self) -> Any:
@@ -123,6 +126,7 @@ class Client:
             print(f"note: only *{s.input_suffix} uploads are summarised; uploading as {key}", file=self.err)
         bucket = s.need_bucket()
         self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=SUMMARY_CONTENT_TYPE)
+        self.uploaded_at = self.s3.head_object(Bucket=bucket, Key=key)["LastModified"]
         summary_key, _ = self.outputs(key)
         print(f"uploaded s3://{bucket}/{key}", file=self.err)
         print(f"summary will be at s3://{self.output_bucket}/{summary_key}", file=self.err)
@@ -146,7 +150,7 @@ class Client:
         last = ""
         terminal_seen = False
         while True:
-            metadata = self._read_json(metadata_key)
+            metadata = self._read_json(metadata_key, newer_than=self.uploaded_at)
             elapsed = time.monotonic() - started
             if metadata is not None:
                 return self._finish(metadata, summary_key, elapsed)
@@ -184,11 +188,14 @@ class Client:
         )
         return 0
 
-    def _read_json(self, key: str) -> dict[str, Any] | None:
+    def _read_json(self, key: str, newer_than: Any = None) -> dict[str, Any] | None:
         try:
-            body = self.s3.get_object(Bucket=self.output_bucket, Key=key)["Body"].read()
+            answer = self.s3.get_object(Bucket=self.output_bucket, Key=key)
         except self.s3.exceptions.NoSuchKey:
             return None
+        if newer_than is not None and answer["LastModified"] < newer_than:
+            return None  # a previous upload's result
+        body = answer["Body"].read()
         document = json.loads(body)
         return document if isinstance(document, dict) else None
 
