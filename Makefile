@@ -31,13 +31,15 @@ install: $(VENV)/.installed
 
 # `make demo` and `make up` need only the runtime (the `demo` extra: runpod, pydantic, aiohttp,
 # boto3, moto), not the dev toolchain; a venv `make install` built has it already. pip's
-# "Collecting …" lines become one counting progress line.
+# "Collecting …" lines become one counting progress line; --no-compile: Python compiles only what
+# the demo imports, on first import, instead of every installed file now.
 $(VENV)/.demo-installed: pyproject.toml
 	@if [ -f $(VENV)/.installed ] && [ $(VENV)/.installed -nt pyproject.toml ]; then touch $@; exit 0; fi; \
 	echo "installing the demo's runtime into $(VENV) (runpod, pydantic, aiohttp, boto3, moto)"; \
 	$(PYTHON) -m venv $(VENV); \
-	$(BIN)/pip install --progress-bar off -e '.[demo]' 2>&1 | $(QUIET_PIP) \
+	$(BIN)/pip install --progress-bar off --no-compile -e '.[demo]' 2>&1 | $(QUIET_PIP) \
 		| awk '/^Collecting/ {n++; printf "\r  %d packages collected (%s)\033[K", n, $$2; fflush(); next} \
+		       /^Installing collected packages/ {printf "\r  installing %d packages…\033[K", n; fflush(); next} \
 		       /^Successfully installed/ {printf "\r  %d packages installed\033[K\n", NF - 2; fflush(); next} \
 		       /ERROR|error:/ {print; fflush()}'
 	@touch $@
