@@ -5,14 +5,16 @@
     python -m devstack.background down    stop every process it started; safe to run twice
     python -m devstack.background serve   the background process itself (what `up` starts)
 
-`up` starts `serve` in a session of its own, detached from the terminal, and waits until it has
-written `.local-cloud/state.json` (pids, ports, endpoints). `serve` runs `devstack.cloud.LocalCloud`
-as `template.yaml` deploys the stack (uploads under `incoming/` ending in `.txt` are summarised),
-restarts the worker if it exits, and on SIGTERM stops the worker and moto in order and removes the
-state file. `down` sends that SIGTERM, waits, then SIGKILLs by recorded pid and process group whatever
-is left (each checked against its command line first, so a reused pid is never hit).
+`up` starts `serve --detach`, which forks itself into a session of its own (no terminal, nobody's
+child), and waits until it has written `.local-cloud/state.json` (pids, ports, endpoints). `serve`
+runs `devstack.cloud.LocalCloud` as `template.yaml` deploys the stack (uploads under `incoming/`
+ending in `.txt` are summarised), restarts the worker if it exits, and on SIGTERM stops the worker
+and moto in order and removes the state file. `down` sends that SIGTERM, waits, then SIGKILLs by
+recorded pid and process group whatever is left (each checked against its command line first, so
+a reused pid is never hit).
+
 The printed environment (also in `.local-cloud/env`, for `source`) is what the client command and
-the AWS CLI read, exactly as on AWS plus the endpoint URLs.
+the AWS CLI read, as on AWS, plus the endpoint URLs.
 """
 
 from __future__ import annotations
@@ -106,27 +108,31 @@ def up(directory: Path = STATE_DIR) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     print("starting the local cloud in the background (moto S3+SQS, dispatcher, RunPod emulator, worker)…")
     with (logs / "cloud.log").open("ab") as log_file:
-        server = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "devstack.background", "serve", "--dir", str(directory)],
+        # `serve --detach` forks the server into a session of its own and exits: the server is
+        # nobody's child, so it outlives this command and leaves no zombie behind.
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "devstack.background", "serve", "--detach", "--dir", str(directory)],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            check=True,
+            timeout=30,
         )
+    pid = int((directory / "serve.pid").read_text())
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         state = read_state(directory)
-        if state is not None and state.get("pid") == server.pid:
+        if state is not None and state.get("pid") == pid:
             print(describe(state))
             return 0
-        if server.poll() is not None:
+        if not _is(pid, _MARKS["pid"]):
             break
         time.sleep(0.2)
     tail = (logs / "cloud.log").read_text(encoding="utf-8", errors="replace").splitlines()[-20:]
     print("the local cloud did not start:\n" + "\n".join(tail), file=sys.stderr)
+    _stop(pid, "pid")
     down(directory, quiet=True)
-    _stop(server.pid, "pid")
     return 1
 
 
@@ -139,7 +145,7 @@ def down(directory: Path = STATE_DIR, quiet: bool = False) -> int:
     stopped = _stop(state.get("pid"), "pid")
     for name in ("worker_pid", "moto_pid"):  # left over only if the server could not stop them
         _stop(state.get(name), name)
-    for name in ("state.json", "env"):
+    for name in ("state.json", "env", "serve.pid"):
         with contextlib.suppress(FileNotFoundError):
             (directory / name).unlink()
     if not quiet:
@@ -176,8 +182,14 @@ def _is(pid: object, mark: str) -> bool:
 
 
 # ---- the background process --------------------------------------------------------------------
-def serve(directory: Path) -> int:
+def serve(directory: Path, detach: bool = False) -> int:
     import logging
+
+    if detach:
+        if os.fork() > 0:
+            os._exit(0)  # the launcher returns; the server goes on as nobody's child
+        os.setsid()
+    (directory / "serve.pid").write_text(f"{os.getpid()}\n", encoding="utf-8")
 
     from devstack.cloud import CloudConfig, LocalCloud
 
@@ -199,7 +211,7 @@ def serve(directory: Path) -> int:
                     cloud.start_worker()
                     _write_state(directory, cloud)
         finally:
-            for name in ("state.json", "env"):
+            for name in ("state.json", "env", "serve.pid"):
                 with contextlib.suppress(FileNotFoundError):
                     (directory / name).unlink()
     print("local cloud stopped", flush=True)
@@ -231,13 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=["up", "down", "env", "serve"])
     parser.add_argument("--dir", type=Path, default=STATE_DIR, help="where the state and logs live")
+    parser.add_argument("--detach", action="store_true", help="serve: fork into the background first")
     args = parser.parse_args(argv)
     if args.command == "up":
         return up(args.dir)
     if args.command == "down":
         return down(args.dir)
     if args.command == "serve":
-        return serve(args.dir)
+        return serve(args.dir, args.detach)
     state = running(args.dir)
     if state is None:
         print("no local cloud is running: `make up` starts one", file=sys.stderr)
