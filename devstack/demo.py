@@ -1,6 +1,6 @@
 """`make demo`: the main job on the local cloud. Upload a transcript, wait, keep and show the results.
 
-    python -m devstack.demo [FILE] [--key KEY] [--out DIR] [--timeout S]
+    python -m devstack.demo [FILE] [--key KEY] [--out DIR] [--timeout S] [--no-reuse]
 
 Uploads FILE (default: the sample meeting) to s3://transcripts/incoming/NAME, as a user uploads to
 the deployed stack, waits for the worker's summary and metadata, and copies them (and the
@@ -34,8 +34,9 @@ SAMPLE = ROOT / "samples" / "product_planning_meeting.txt"
 OUTPUT_ROOT = ROOT / "demo-output"
 
 
-class _TerminatedError(Exception):
-    """SIGTERM, raised in the main thread so every `with` block stops what it started."""
+class _TerminatedError(BaseException):
+    """SIGTERM, raised in the main thread so every `with` block stops what it started. A
+    BaseException, like KeyboardInterrupt: botocore's retry loop catches every Exception."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="where to write the results (default: demo-output/<name>/)")
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="start a local cloud for this run even when `make up` runs one",
+    )
     args = parser.parse_args(argv)
     if not args.file.is_file():
         print(f"error: {args.file} is not a file", file=sys.stderr)
@@ -62,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     def terminated(signum: int, frame: FrameType | None) -> None:
         raise _TerminatedError
 
-    signal.signal(signal.SIGTERM, terminated)
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        state = background.running()
+        state = None if args.no_reuse else background.running()
         if state is not None:
             print(f"using the local cloud `make up` started (S3 {state['s3_endpoint']})", flush=True)
             return _run(_Running(state), args.file, key, out, args.timeout)
@@ -79,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     except _TerminatedError:
         print("terminated: the local cloud is stopped", file=sys.stderr)
         return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _InProcess:
@@ -154,22 +162,18 @@ def _run(cloud: _InProcess | _Running, file: Path, key: str, out: Path, timeout_
             print(f"  job: {state}", flush=True)
             last = state
         if time.monotonic() > deadline:
-            print(f"error: no summary after {timeout_s:.0f}s; logs in {cloud.log_dir}", file=sys.stderr)
+            print(
+                f"error: no summary after {timeout_s:.0f}s; logs in {_shown(cloud.log_dir)}", file=sys.stderr
+            )
             return 1
         time.sleep(0.5)
     meta = json.loads(body)
-    (out / "metadata.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    written = ["metadata.json"]
+    summary = None
     if meta.get("status") == "ok":
-        (out / "summary.txt").write_bytes(
-            cloud.s3.get_object(Bucket=cloud.bucket, Key=summary_key)["Body"].read()
-        )
-        written.insert(0, "summary.txt")
+        summary = cloud.s3.get_object(Bucket=cloud.bucket, Key=summary_key)["Body"].read()
         print()
-        print((out / "summary.txt").read_text(encoding="utf-8"))
-    if meta.get("structure") is not None:
-        (out / "structure.json").write_text(json.dumps(meta["structure"], indent=1) + "\n", encoding="utf-8")
-        written.append("structure.json")
+        print(summary.decode("utf-8"))
+    written = write_results(out, meta, summary)
     print()
     for line in facts(meta, time.monotonic() - started):
         print(line)
@@ -179,6 +183,21 @@ def _run(cloud: _InProcess | _Running, file: Path, key: str, out: Path, timeout_
         print(f"logs:     {_shown(cloud.log_dir)}", file=sys.stderr)
         return 1
     return 0
+
+
+def write_results(out: Path, meta: dict[str, Any], summary: bytes | None) -> list[str]:
+    """The summary, the metadata and the structured summary (when the metadata has one) in `out`;
+    returns the names written."""
+    written = []
+    if summary is not None:
+        (out / "summary.txt").write_bytes(summary)
+        written.append("summary.txt")
+    (out / "metadata.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    written.append("metadata.json")
+    if meta.get("structure") is not None:
+        (out / "structure.json").write_text(json.dumps(meta["structure"], indent=1) + "\n", encoding="utf-8")
+        written.append("structure.json")
+    return written
 
 
 def facts(meta: dict[str, Any], elapsed_s: float) -> list[str]:
