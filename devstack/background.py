@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from devstack.cloud import FAKE_CREDENTIALS, REGION, ROOT
+from devstack.cloud import FAKE_CREDENTIALS, REGION, ROOT, CloudConfig
 
 STATE_DIR = ROOT / ".local-cloud"
 INPUT_PREFIX = "incoming/"  # template.yaml's InputPrefix default, the client's default too
@@ -40,6 +40,12 @@ START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0
 # What each recorded pid must be running, checked before any signal is sent to it.
 _MARKS = {"pid": "devstack.background", "moto_pid": "moto.server", "worker_pid": "handler.py"}
+
+
+def cloud_config(log_dir: Path) -> CloudConfig:
+    """The local cloud `make demo` and `make up` run: the deployed stack's shape (input prefix,
+    idempotency). The one place to choose what they run, e.g. the worker's engine (`worker_env`)."""
+    return CloudConfig(input_prefix=INPUT_PREFIX, log_dir=log_dir)
 
 
 def read_state(directory: Path = STATE_DIR) -> dict[str, Any] | None:
@@ -191,7 +197,7 @@ def serve(directory: Path, detach: bool = False) -> int:
         os.setsid()
     (directory / "serve.pid").write_text(f"{os.getpid()}\n", encoding="utf-8")
 
-    from devstack.cloud import CloudConfig, LocalCloud
+    from devstack.cloud import LocalCloud
 
     # To .local-cloud/logs/cloud.log: the dispatcher's lines (`dispatched`, with each job id).
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -199,8 +205,7 @@ def serve(directory: Path, detach: bool = False) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    config = CloudConfig(input_prefix=INPUT_PREFIX, log_dir=directory / "logs")
-    with LocalCloud(config) as cloud:
+    with LocalCloud(cloud_config(directory / "logs")) as cloud:
         try:
             _write_state(directory, cloud)
             print(f"local cloud up: S3 {cloud.s3_endpoint}, RunPod {cloud.emulator.endpoint_url}", flush=True)

@@ -28,7 +28,7 @@ from types import FrameType
 from typing import Any
 
 from devstack import background
-from devstack.cloud import ROOT, CloudConfig, LocalCloud
+from devstack.cloud import ROOT, LocalCloud
 
 SAMPLE = ROOT / "samples" / "product_planning_meeting.txt"
 OUTPUT_ROOT = ROOT / "demo-output"
@@ -75,9 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"using the local cloud `make up` started (S3 {state['s3_endpoint']})", flush=True)
             return _run(_Running(state), args.file, key, out, args.timeout)
         print("starting the local cloud (moto S3+SQS, dispatcher, RunPod emulator, worker)…", flush=True)
-        config = CloudConfig(input_prefix=background.INPUT_PREFIX, log_dir=out / "logs")
         (out / "logs").mkdir()
-        with LocalCloud(config) as cloud:
+        with LocalCloud(background.cloud_config(out / "logs")) as cloud:
             return _run(_InProcess(cloud), args.file, key, out, args.timeout)
     except KeyboardInterrupt:
         print("\ninterrupted: the local cloud is stopped", file=sys.stderr)
