@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from client.cli import result_of
 from devstack import background
 from devstack.cloud import ROOT, LocalCloud
 
@@ -139,15 +140,15 @@ def _run(cloud: _InProcess | _Running, file: Path, key: str, out: Path, timeout_
     print(f"uploading {file} → s3://{cloud.bucket}/{key}", flush=True)
     cloud.s3.put_object(Bucket=cloud.bucket, Key=key, Body=file.read_bytes())
     # A cloud `make up` keeps may hold the outputs of an earlier upload of this key: wait for newer.
-    uploaded_at = cloud.s3.head_object(Bucket=cloud.bucket, Key=key)["LastModified"]
+    uploaded = cloud.s3.head_object(Bucket=cloud.bucket, Key=key)
     summary_key, metadata_key = cloud.output_keys(key)
     last = ""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             answer = cloud.s3.get_object(Bucket=cloud.bucket, Key=metadata_key)
-            if answer["LastModified"] >= uploaded_at:
-                body = answer["Body"].read()
+            body = answer["Body"].read()
+            if result_of(json.loads(body), answer["LastModified"], uploaded):
                 break
         except cloud.s3.exceptions.NoSuchKey:
             pass
