@@ -39,7 +39,7 @@ $(VENV)/.demo-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV); \
 	$(BIN)/pip install --progress-bar off --no-compile -e '.[demo]' 2>&1 | $(QUIET_PIP) \
 		| awk '/^Collecting/ {n++; printf "\r  %d packages collected (%s)\033[K", n, $$2; fflush(); next} \
-		       /^Installing collected packages/ {printf "\r  installing %d packages…\033[K", n; fflush(); next} \
+		       /^Installing collected packages/ {printf "\r  installing…\033[K"; fflush(); next} \
 		       /^Successfully installed/ {printf "\r  %d packages installed\033[K\n", NF - 2; fflush(); next} \
 		       /ERROR|error:/ {print; fflush()}'
 	@touch $@
