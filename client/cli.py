@@ -109,6 +109,9 @@ class Client:
         self._s3: Any = None
         self.err = err
         self.out = out
+        # What the last `submit` stored (S3's HEAD answer): `wait` ignores the outputs a previous
+        # upload of the same key left behind.
+        self.uploaded: dict[str, Any] | None = None
 
     @property
     def s3(self) -> Any:
@@ -126,6 +129,7 @@ class Client:
             print(f"note: only {accepted} uploads are summarised; uploading as {key}", file=self.err)
         bucket = s.need_bucket()
         self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=SUMMARY_CONTENT_TYPE)
+        self.uploaded = self.s3.head_object(Bucket=bucket, Key=key)
         summary_key, _ = self.outputs(key)
         print(f"uploaded s3://{bucket}/{key}", file=self.err)
         print(f"summary will be at s3://{self.output_bucket}/{summary_key}", file=self.err)
@@ -149,7 +153,7 @@ class Client:
         last = ""
         terminal_seen = False
         while True:
-            metadata = self._read_json(metadata_key)
+            metadata = self._read_json(metadata_key, self.uploaded)
             elapsed = time.monotonic() - started
             if metadata is not None:
                 return self._finish(metadata, summary_key, elapsed)
@@ -187,13 +191,31 @@ class Client:
         )
         return 0
 
-    def _read_json(self, key: str) -> dict[str, Any] | None:
+    def _read_json(self, key: str, uploaded: dict[str, Any] | None = None) -> dict[str, Any] | None:
         try:
-            body = self.s3.get_object(Bucket=self.output_bucket, Key=key)["Body"].read()
+            answer = self.s3.get_object(Bucket=self.output_bucket, Key=key)
         except self.s3.exceptions.NoSuchKey:
             return None
-        document = json.loads(body)
-        return document if isinstance(document, dict) else None
+        document = json.loads(answer["Body"].read())
+        if not isinstance(document, dict):
+            return None
+        if uploaded is not None and not result_of(document, answer["LastModified"], uploaded):
+            return None  # a previous upload's result
+        return document
+
+
+def result_of(metadata: dict[str, Any], written_at: Any, uploaded: dict[str, Any]) -> bool:
+    """Whether `metadata` (an S3 object written at `written_at`) is the result of the upload that
+    S3's HEAD answer `uploaded` describes, not of an earlier upload of the same key: the version
+    when both name one (AWS, versioned bucket), else a different ETag rules it out; an equal ETag
+    (the same bytes again) counts when written no earlier than the upload (S3 times are seconds)."""
+    source = metadata.get("source") or {}
+    if uploaded.get("VersionId") and source.get("version_id"):
+        return bool(source["version_id"] == uploaded["VersionId"])
+    etag = str(uploaded.get("ETag", "")).strip('"')
+    if etag and source.get("etag") and str(source["etag"]).strip('"') != etag:
+        return False
+    return bool(written_at >= uploaded["LastModified"])
 
 
 def build_parser() -> argparse.ArgumentParser:

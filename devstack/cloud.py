@@ -5,14 +5,20 @@ Production wiring is mirrored where it matters: the bucket notifies on `ObjectCr
 same `.txt` suffix filter as `template.yaml`, the bridge hands each event to the dispatcher exactly
 as Lambda would (an exception leaves the message for redelivery, like Lambda's async retry), and the
 dispatcher presigns against moto with the same code as in AWS. moto checks neither signatures nor
-expiry; that is the one thing only a real deployment proves.
+expiry: tests/test_sigv4.py runs the same presigned URLs against a server that does (nanio).
+
+Child processes (moto, workers) start in sessions of their own, so a Ctrl-C at the terminal reaches
+only the parent, which stops them in order; `stop()` also kills each worker's process group, where
+the SDK's heartbeat process lives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -89,6 +95,9 @@ class CloudConfig:
     # (`cloud.reconciler().run()` stands in for the schedule).
     ledger: bool = True
     dispatcher_env: Mapping[str, str] = field(default_factory=dict)  # extra dispatcher settings
+    # The notification's prefix filter (template.yaml's InputPrefix is `incoming/`; `make up` and
+    # `make demo` use that). Empty: the whole bucket, as the tests upload at the root.
+    input_prefix: str = ""
 
 
 class LocalCloud:
@@ -101,6 +110,7 @@ class LocalCloud:
         self.emulator = RunPodEmulator(poll_s=1.0)
         self._moto: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
+        self._worker_groups: list[int] = []
         self._bridge: threading.Thread | None = None
         self._stop = threading.Event()
         self.bridge_errors: list[str] = []
@@ -143,6 +153,10 @@ class LocalCloud:
         if self._bridge is not None:
             self._bridge.join(timeout=5)
         self.stop_worker()
+        for group in self._worker_groups:  # what a killed worker left behind (the SDK's heartbeat)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+        self._worker_groups.clear()
         self.emulator.stop()
         if self._moto is not None:
             terminate(self._moto)
@@ -161,6 +175,7 @@ class LocalCloud:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env={**os.environ, **FAKE_CREDENTIALS},
+            start_new_session=True,
         )
         wait_http(f"{self.s3_endpoint}/moto-api/", 30, self._moto)
 
@@ -194,6 +209,7 @@ class LocalCloud:
             "Attributes"
         ]["QueueArn"]
         # The same filters as template.yaml: ObjectCreated, one configuration per input suffix.
+        prefix = [{"Name": "prefix", "Value": self.config.input_prefix}] if self.config.input_prefix else []
         self.s3.put_bucket_notification_configuration(
             Bucket=self.config.bucket,
             NotificationConfiguration={
@@ -201,7 +217,7 @@ class LocalCloud:
                     {
                         "QueueArn": arn,
                         "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
+                        "Filter": {"Key": {"FilterRules": [*prefix, {"Name": "suffix", "Value": suffix}]}},
                     }
                     for suffix in Settings.input_suffixes
                 ]
@@ -232,6 +248,7 @@ class LocalCloud:
     def worker_process_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNPOD_", "WORKER_"))}
         env.update(self.emulator.worker_env())
+        env["RUNPOD_WEBHOOK_PING"] = self.emulator.ping_url()  # RunPod sets it; unset, the SDK logs ERROR
         env.update(
             {
                 "WORKER_ALLOW_LOOPBACK_URLS": "true",  # presigned URLs point at moto on 127.0.0.1
@@ -250,7 +267,9 @@ class LocalCloud:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=self.worker_process_env(),
+            start_new_session=True,
         )
+        self._worker_groups.append(self.worker.pid)
         return self.worker
 
     def _open_log(self, name: str) -> IO[bytes]:

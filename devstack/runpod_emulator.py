@@ -103,6 +103,7 @@ class RunPodEmulator:
         self.last_seen: dict[str, float] = {}
         self.faults = Faults()
         self.jobs: dict[str, Job] = {}
+        self.pings = 0  # worker heartbeats answered (GET .../ping/<worker>)
         self.run_requests = 0  # accepted-auth POST /run calls, faults included
         self.api_requests = 0  # every public API call, rejected ones included
         self.expired: set[str] = set()  # ids deleted at policy.ttl (RunPod: /status 404, no webhook)
@@ -154,6 +155,13 @@ class RunPodEmulator:
             "RUNPOD_SKIP_GPU_CHECK": "true",
             "RUNPOD_LOG_LEVEL": "INFO",
         }
+
+    def ping_url(self) -> str:
+        """RUNPOD_WEBHOOK_PING for a worker: without it the SDK logs "Ping URL not set" at ERROR.
+        Pings are answered but do not count as a sign of life (`seen`): the SDK pings from a
+        child process, which a SIGKILLed worker leaves behind, and that orphan must not keep the
+        dead worker's jobs from being requeued."""
+        return f"{self.endpoint_url}/ping/$RUNPOD_POD_ID?token={self.worker_token}"
 
     # ---- state transitions (all under the condition's lock) --------------------------------
     def submit(self, body: dict[str, Any]) -> Job:
@@ -336,10 +344,13 @@ class _Handler(JsonHandler):
             self.rfile.read(length)
             return self.send_json(404, {"error": "unknown endpoint"})
         action, rest = segments[2], segments[3:]
-        if action in ("job-take", "job-take-batch", "job-stop", "job-done", "job-stream"):
+        if action in ("job-take", "job-take-batch", "job-stop", "job-done", "job-stream", "ping"):
             body = self.rfile.read(length)
             if query.get("token", [""])[0] != em.worker_token:
                 return self.send_json(401, {"error": "bad worker token"})
+            if action == "ping":
+                em.pings += 1
+                return self.send_json(200, {})
             if rest:
                 em.seen(rest[0])
             return self._worker(method, action, rest, query, body)

@@ -94,6 +94,20 @@ def test_status_with_a_wrong_api_key_exits_1(cloud: LocalCloud) -> None:
     assert code == 1 and "rejected the API key" in err
 
 
+def test_resubmitting_a_key_waits_for_the_new_result_not_the_previous_one(
+    cloud: LocalCloud, tmp_path: Path
+) -> None:
+    # The first upload of this key ends in an error; the second, good one must not be reported from
+    # the first one's metadata, which is still there when the second `submit --wait` starts.
+    meeting = tmp_path / "resubmitted.txt"
+    meeting.write_bytes(b"")
+    assert _cli(cloud, "submit", str(meeting), "--wait", "--interval", "0.3", "--timeout", "60")[0] == 1
+    meeting.write_bytes(SAMPLE.read_bytes())
+    code, out, err = _cli(cloud, "submit", str(meeting), "--wait", "--interval", "0.3", "--timeout", "120")
+    assert code == 0, err
+    assert "Action items" in out
+
+
 def test_a_failed_job_exits_1_with_the_workers_error(cloud: LocalCloud, tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
