@@ -8,12 +8,13 @@ BIN := $(VENV)/bin
 # Only grep's "no line left" status is forgiven; with pipefail a failing pip still fails the target.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || test $$? -eq 1; }
 
-.PHONY: install demo test lint unit clean vllm-venv bench eval
+.PHONY: install demo test test-fast lint unit clean vllm-venv bench eval
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo [FILE=meeting.txt]  upload a transcript to the local cloud and print its summary"
 	@echo "make test                     format, lint, types, all tests (installs everything first)"
+	@echo "make test-fast                lint + the tests not marked load, vllm or real_model (< 2 min)"
 	@echo "make bench                    benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores)"
 	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval)"
 	@echo "make image / push              build / push the worker image (IMAGE=registry/name, MODEL_ID= to bake)"
@@ -50,6 +51,11 @@ unit: install vllm-venv sam-venv
 	$(BIN)/pytest
 
 test: lint unit check-deploy
+
+# The edit-run loop: everything but the slow tiers (pytest markers in pyproject.toml); CI runs `test`.
+FAST_TESTS := not load and not vllm and not real_model
+test-fast: lint
+	$(BIN)/pytest -m "$(FAST_TESTS)"
 
 # ---- vLLM on the CPU for the engine tests (DESIGN.md §4): its own venv, the worker never imports it
 VLLM_VENV := .venv-vllm
