@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 # Only grep's "no line left" status is forgiven; with pipefail a failing pip still fails the target.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || test $$? -eq 1; }
 
-.PHONY: install demo up down test lint unit clean vllm-venv bench eval
+.PHONY: install demo up down test test-fast lint unit clean vllm-venv bench eval
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo [FILE=meeting.txt]  upload a transcript to the local cloud; results in demo-output/"
 	@echo "make up / make down           keep a local cloud running in the background / stop it"
 	@echo "make test                     format, lint, types, all tests (installs everything first)"
+	@echo "make test-fast                lint + the tests not marked load, vllm or real_model (< 2 min)"
 	@echo "make bench [QUICK=1]          benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores); QUICK=1: a"
 	@echo "                              smoke run (~40 s), written to a temporary folder"
 	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval)"
@@ -78,6 +79,11 @@ unit: install vllm-venv sam-venv
 	$(BIN)/pytest
 
 test: lint unit check-deploy
+
+# The edit-run loop: everything but the slow tiers (pytest markers in pyproject.toml); CI runs `test`.
+FAST_TESTS := not load and not vllm and not real_model
+test-fast: lint
+	$(BIN)/pytest -m "$(FAST_TESTS)"
 
 # ---- vLLM on the CPU for the engine tests (docs/ARCHITECTURE.md, "The local cloud"): its own venv, the worker never imports it
 VLLM_VENV := .venv-vllm

@@ -64,6 +64,7 @@ def test_eval_without_data_says_where_to_put_transcripts_and_references(tmp_path
     assert not (tmp_path / "EVAL.md").exists()
 
 
+@pytest.mark.load  # the whole bench harness end to end: ~40 s on 2 cores
 def test_quick_bench_runs_every_local_section_and_writes_report_and_json(
     meetings: Path, tmp_path: Path
 ) -> None:

@@ -25,6 +25,9 @@ from dispatcher.idempotency import table_definition
 from tests.conftest import DispatcherEnv, load_event
 from tests.procs import until, worker_process
 
+# Thousands of uploads and records: minutes on 2 cores, so `make test-fast` skips them.
+pytestmark = pytest.mark.load
+
 BURST = 1000
 TRANSCRIPT = (
     "Alice: We agreed to ship the billing export on Friday after the security review.\n"

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tokenizers import Tokenizer
 
+from devstack.httpserver import JsonHandler, LoopbackServer
 from devstack.tiny_model import TINY_CONTEXT, corpus
 from tests.vllm_fixtures import (  # noqa: F401 (fixtures are used by name)
     TinyServer,
@@ -48,12 +47,9 @@ class RecordingProxy:
         self.records: list[tuple[str, dict[str, Any], Any]] = []
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
+        class Handler(JsonHandler):
             def _forward(self) -> None:
-                data = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
+                data = self.read_body() or None
                 request = urllib.request.Request(
                     upstream + self.path, data=data, headers={"Content-Type": "application/json"}
                 )
@@ -72,15 +68,11 @@ class RecordingProxy:
 
             do_GET = do_POST = _forward  # noqa: N815
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._http = LoopbackServer(Handler, name="recording-proxy").start()
+        self.url = self._http.url
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
+from devstack.httpserver import JsonHandler, LoopbackServer
 from devstack.runpod_emulator import RunPodEmulator
 from tests.procs import find_vllm_server, scaled
 from worker.engines import ServerSpec, VllmServer
@@ -298,19 +298,15 @@ class PutSink:
         self.bodies: list[bytes] = []
         sink = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_PUT(self) -> None:
-                sink.bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        class Handler(JsonHandler):
+            def do_PUT(self) -> None:  # noqa: N802 (http.server calls it by this name)
+                sink.bodies.append(self.read_body())
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/meta.json?X-Amz-Signature=s"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LoopbackServer(Handler, name="put-sink").start()
+        self.url = f"{self.server.url}/meta.json?X-Amz-Signature=s"
 
 
 def test_a_job_in_flight_when_the_server_dies_still_writes_its_metadata(launch, tmp_path, emulator) -> None:
@@ -326,8 +322,10 @@ def test_a_job_in_flight_when_the_server_dies_still_writes_its_metadata(launch, 
         os.killpg(server, signal.SIGKILL)
         assert worker.wait(timeout=scaled(60)) == EXIT_ENGINE
     finally:
-        sink.server.shutdown()
-        sink.server.server_close()
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        sink.server.stop()
     (body,) = sink.bodies
     meta = json.loads(body)
     assert (meta["status"], meta["error"]["code"]) == ("error", "engine_unavailable")
