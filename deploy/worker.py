@@ -63,7 +63,7 @@ FLAGS: dict[str, tuple[str, str]] = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m deploy.worker",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
@@ -164,7 +164,7 @@ def teardown(settings: DeploySettings, *, dry_run: bool, out: TextIO, rest: RunP
 def main(
     argv: list[str] | None = None, env: Mapping[str, str] | None = None, out: TextIO = sys.stdout
 ) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         settings = _settings(args, os.environ if env is None else env)
         if args.delete:

@@ -24,9 +24,11 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from devstack.httpserver import LoopbackServer
 
 # A field's kind: a type name, an enum (a tuple of allowed strings) or a nested object's fields.
 _STR, _INT, _NUM, _BOOL, _LIST, _ENV, _STR_OR_NULL = (
@@ -185,7 +187,7 @@ class RunPodRestStub:
         self.endpoints: dict[str, dict[str, Any]] = {}
         self._template_of: dict[str, str] = {}  # endpoint id → template it was created from
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> RunPodRestStub:
@@ -195,15 +197,12 @@ class RunPodRestStub:
             pass
 
         Handler.stub = stub
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="runpod-rest-stub", daemon=True).start()
+        self._server = LoopbackServer(Handler, name="runpod-rest-stub").start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> RunPodRestStub:
@@ -215,7 +214,7 @@ class RunPodRestStub:
     @property
     def base_url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v2"
+        return f"{self._server.url}/v2"
 
     def writes(self) -> list[Recorded]:
         """Every request that could change something (all but GET)."""

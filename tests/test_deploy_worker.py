@@ -368,13 +368,13 @@ def test_delete_dry_run_prints_the_deletes_and_sends_none(api: RunPodRestStub) -
 
 def test_every_flag_and_make_target_in_the_deploy_doc_exists() -> None:
     """docs/DEPLOY.md must not drift from the commands it documents."""
-    from deploy.worker import _parser
+    from deploy.worker import build_parser
 
     doc = (ROOT / "docs" / "DEPLOY.md").read_text() + (ROOT / "README.md").read_text()
     first_cells = re.findall(r"^\| (`--[^|]+)\|", doc, re.M)  # the flag tables' first column
     flags = {flag for cell in first_cells for flag in re.findall(r"--[a-z-]+", cell)}
     assert {"--preset", "--workers-max", "--execution-timeout", "--env"} <= flags
-    known = {option for action in _parser()._actions for option in action.option_strings}
+    known = {option for action in build_parser()._actions for option in action.option_strings}
     assert flags <= known, flags - known
     targets = set(re.findall(r"\bmake ((?:[a-z-]+ ?)+)", doc))
     for target in {t for group in targets for t in group.split() if not t.startswith("-")}:
