@@ -98,7 +98,15 @@ async def _close_at_loop_end(transfers: Transfers, engine: Engine) -> None:
             await engine.aclose()
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM before the SDK's loop has its own handler (during start-up, or in the moment after
+    "worker ready"): leave through SystemExit, so the `finally` below stops the model server's
+    whole process group instead of the default action killing only this process."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     logs.configure("worker")
     try:
         settings = WorkerSettings.from_env(os.environ)
@@ -112,6 +120,16 @@ def main() -> None:
         log.error("engine failed to start: %s", exc)
         sys.exit(EXIT_ENGINE)
     atexit.register(engine.shutdown)  # sys.exit paths; SIGTERM returns from start() below
+    try:
+        _serve(settings, engine)
+    finally:
+        engine.shutdown()
+    if _engine_lost.is_set():
+        sys.exit(EXIT_ENGINE)
+
+
+def _serve(settings: WorkerSettings, engine: Engine) -> None:
+    """The runpod SDK's loop with our handler, until it stops (SIGTERM, or the engine is lost)."""
     transfers = Transfers(
         UrlPolicy(settings.allowed_hosts, settings.allow_http, settings.allow_loopback_urls),
         timeout_s=settings.http_timeout_s,
@@ -141,14 +159,9 @@ def main() -> None:
         engine.max_model_len,
         settings.concurrency,
     )
-    try:
-        runpod.serverless.start(
-            {"handler": handler, "concurrency_modifier": lambda current: settings.concurrency}
-        )
-    finally:
-        engine.shutdown()
-    if _engine_lost.is_set():
-        sys.exit(EXIT_ENGINE)
+    runpod.serverless.start(
+        {"handler": handler, "concurrency_modifier": lambda current: settings.concurrency}
+    )
 
 
 if __name__ == "__main__":

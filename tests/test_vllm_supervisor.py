@@ -72,7 +72,23 @@ def fake_vllm(tmp_path: Path) -> Path:
     for folder in (package, package.parent, package.parent.parent):
         (folder / "__init__.py").write_text("")
     (package / "api_server.py").write_text(FAKE_API_SERVER)
+    (tmp_path / "site" / "sitecustomize.py").write_text(SLOW_SDK_START)
     return tmp_path / "site"
+
+
+# With SLOW_SDK_START_S set, the worker (handler.py only) waits that long between "worker ready" and
+# the runpod SDK's loop, which is when the SDK installs its own SIGTERM handler: the window a busy
+# machine stretches and RunPod's scale-down can hit.
+SLOW_SDK_START = """
+import os, sys, time
+if os.environ.get("SLOW_SDK_START_S") and sys.argv[0].endswith("handler.py"):
+    import runpod.serverless
+    _start = runpod.serverless.start
+    def _slow_start(config):
+        time.sleep(float(os.environ["SLOW_SDK_START_S"]))
+        return _start(config)
+    runpod.serverless.start = _slow_start
+"""
 
 
 @pytest.fixture
@@ -279,6 +295,19 @@ def test_stopping_the_worker_stops_its_server_and_the_servers_children(launch, t
     worker.send_signal(signal.SIGTERM)  # what RunPod sends when it scales a worker down
     # The worker's stop waits up to 30 s for the group before SIGKILL: more on a busy machine.
     worker.wait(timeout=scaled(45))
+    wait_for(lambda: not alive(server) and not alive(child), 10)
+
+
+def test_sigterm_before_the_sdk_loop_runs_still_stops_the_server_and_its_children(launch, tmp_path) -> None:
+    """Regression: SIGTERM between "worker ready" and the SDK's own handler used to kill the worker
+    outright, leaving the model server and its children running (seen at load average ~8)."""
+    worker, log_path = launch("spawn", {"SLOW_SDK_START_S": "30"})
+    wait_for(lambda: "worker ready" in log_path.read_text(), 60)
+    server = find_vllm_server(worker.pid)
+    assert server is not None
+    child = int((tmp_path / "child").read_text())
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=scaled(45)) == 128 + signal.SIGTERM
     wait_for(lambda: not alive(server) and not alive(child), 10)
 
 
