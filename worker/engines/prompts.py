@@ -80,6 +80,11 @@ def _label(task: SummaryTask) -> str:
     return "Notes on the parts" if task.kind == "reduce" else "Transcript"
 
 
+# A base model continues past the summary (the next section, a new transcript) until max_tokens:
+# stop at the document's next heading, the one level that completion_prompt writes.
+COMPLETION_STOP = ("\n###",)
+
+
 def completion_prompt(task: SummaryTask) -> str:
     """A document that a base model continues with the summary."""
     heading = "Notes" if task.kind == "map" else "Summary"
