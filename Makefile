@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 # Only grep's "no line left" status is forgiven; with pipefail a failing pip still fails the target.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || test $$? -eq 1; }
 
-.PHONY: install demo test lint unit clean vllm-venv real-model-deps bench eval
+.PHONY: install demo test lint unit clean vllm-venv real-model-deps bench bench-gpu eval
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo [FILE=meeting.txt]  upload a transcript to the local cloud and print its summary"
 	@echo "make test                     format, lint, types, all tests (installs everything first)"
 	@echo "make bench                    benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores)"
+	@echo "make bench-gpu [VLLM_PYTHON=…]  on a CUDA machine: presets at real shape, dummy weights → docs/GPU.md"
 	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval)"
 	@echo "make image / push              build / push the worker image (IMAGE=registry/name, MODEL_ID= to bake)"
 	@echo "make deploy-worker             create or update the RunPod template + endpoint (ARGS=--dry-run)"
@@ -34,6 +35,12 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 
 bench: $(VENV)/.bench-installed vllm-venv
 	$(BIN)/python -m bench.run $(if $(EVAL_DATA),--data $(EVAL_DATA))
+
+# On a CUDA machine with vLLM (e.g. the worker image): each preset family at real shape, dummy
+# weights → docs/GPU.md, under 8 minutes on one H100/H200. Exits 2 without CUDA. VLLM_PYTHON: its python.
+VLLM_PYTHON ?= python3
+bench-gpu: install
+	$(BIN)/python -m bench.gpu --vllm-python $(VLLM_PYTHON) $(ARGS)
 
 eval: $(VENV)/.bench-installed
 	$(BIN)/python -m eval.rouge $(if $(EVAL_DATA),--data $(EVAL_DATA))
