@@ -13,6 +13,7 @@ QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || tes
 
 help:
 	@echo "make demo [FILE=meeting.txt]  upload a transcript to the local cloud and print its summary"
+	@echo "make demo ENGINE=vllm          the same with a real LLM (SmolLM2-135M-Instruct on the CPU, minutes)"
 	@echo "make test                     format, lint, types, all tests (installs everything first)"
 	@echo "make bench                    benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores)"
 	@echo "make bench-gpu [VLLM_PYTHON=…]  on a CUDA machine: presets at real shape, dummy weights → docs/GPU.md"
@@ -45,8 +46,9 @@ bench-gpu: install
 eval: $(VENV)/.bench-installed
 	$(BIN)/python -m eval.rouge $(if $(EVAL_DATA),--data $(EVAL_DATA))
 
-demo: install
-	$(BIN)/python -m devstack.demo $(FILE)
+# ENGINE=vllm: a real language model (SmolLM2-135M-Instruct) on the CPU instead of the extractive engine.
+demo: install $(if $(filter vllm,$(ENGINE)),real-model-deps)
+	$(BIN)/python -m devstack.demo $(if $(ENGINE),--engine $(ENGINE)) $(FILE)
 
 lint: install
 	$(BIN)/ruff format --check .
