@@ -124,7 +124,11 @@ def test_one_pass_summary_of_a_short_real_meeting(engine: OpenAICompatEngine) ->
     counted, done = asyncio.run(closing(engine, both()))
     assert done.prompt_tokens == counted  # /tokenize counts what the server bills
     assert 1 <= done.completion_tokens <= task.max_tokens
-    assert done.finish_reason == "stop"  # 160 tokens leave room to end on its own
+    # SmolLM2-135M tends to loop on this prompt in chat mode (it copies its input): a `length`
+    # finish must then have used exactly the granted budget, never more.
+    assert done.finish_reason in ("stop", "length")
+    if done.finish_reason == "length":
+        assert done.completion_tokens == task.max_tokens
     assert_clean(done.text)
 
 
@@ -138,11 +142,11 @@ def test_map_reduce_of_a_longer_real_meeting_needs_three_chunks(engine: OpenAICo
     assert_clean(summary.text)
 
 
-def test_completion_mode_stops_and_leaves_no_next_section(engine: OpenAICompatEngine) -> None:
+def test_completion_mode_stops_at_the_next_section(engine: OpenAICompatEngine) -> None:
     """The seed's base-model path (/v1/completions with stop sequences) on the same real model."""
     base = OpenAICompatEngine(engine.base_url, name="vllm", model=engine.model, chat=False)
     base.connect()
-    task = SummaryTask(kind="single", content=excerpt(600), max_tokens=96)
+    task = SummaryTask(kind="single", content=excerpt(600), max_tokens=200)
 
     async def both() -> tuple[int, Completion]:
         return await base.prompt_tokens(task), await base.complete(task)
@@ -150,7 +154,10 @@ def test_completion_mode_stops_and_leaves_no_next_section(engine: OpenAICompatEn
     counted, done = asyncio.run(closing(base, both()))
     assert done.prompt_tokens == counted
     assert done.completion_tokens <= task.max_tokens
-    assert done.finish_reason in ("stop", "length")
+    # The real model writes a new `### …` section after its summary (checked here: it does within
+    # 200 tokens); the stop sequence ends the answer there instead of at max_tokens.
+    assert done.finish_reason == "stop", done.text
+    assert done.completion_tokens < task.max_tokens
     assert "###" not in done.text
     assert not any(token in done.text for token in TEMPLATE_TOKENS)
 
