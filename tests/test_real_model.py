@@ -133,7 +133,7 @@ def test_one_pass_summary_of_a_short_real_meeting(engine: OpenAICompatEngine) ->
 
 
 def test_map_reduce_of_a_longer_real_meeting_needs_three_chunks(engine: OpenAICompatEngine) -> None:
-    text = excerpt(5000)
+    text = excerpt(8000)
     summary = asyncio.run(closing(engine, Summarizer(engine).summarize(text, 48)))
     stats = summary.stats
     assert stats.chunks >= 3 and stats.levels >= 2

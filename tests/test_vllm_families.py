@@ -81,23 +81,24 @@ def test_the_presets_family_and_rope_serve_and_generate(
         extra_args=TINY_FLAGS,
     )
     spec = ServerSpec(model=tiny.model, args=tiny.vllm_args(), python=str(vllm_python), env=vllm_env)
-    server = VllmServer(spec, sink=open(os.devnull, "w"))  # noqa: SIM115 (closed with the process)
-    server.start()
-    try:
-        server.wait_healthy(300)
-        assert get(f"{server.base_url}/v1/models")["data"][0]["max_model_len"] == TINY_CONTEXT
-        engine = OpenAICompatEngine(server.base_url, model=tiny.served_name, chat=False)
-        engine.connect()
-        task = SummaryTask(kind="single", content="Alice: we ship on Friday.\nBob: agreed.", max_tokens=8)
+    with (tmp_path / "server.log").open("w") as sink:
+        server = VllmServer(spec, sink=sink)
+        server.start()
+        try:
+            server.wait_healthy(300)
+            assert get(f"{server.base_url}/v1/models")["data"][0]["max_model_len"] == TINY_CONTEXT
+            engine = OpenAICompatEngine(server.base_url, model=tiny.served_name, chat=False)
+            engine.connect()
+            task = SummaryTask(kind="single", content="Alice: we ship on Friday.\nBob: agreed.", max_tokens=8)
 
-        async def both() -> tuple[int, Any]:
-            try:
-                return await engine.prompt_tokens(task), await engine.complete(task)
-            finally:
-                await engine.aclose()
+            async def both() -> tuple[int, Any]:
+                try:
+                    return await engine.prompt_tokens(task), await engine.complete(task)
+                finally:
+                    await engine.aclose()
 
-        counted, done = asyncio.run(both())
-        assert done.prompt_tokens == counted
-        assert 1 <= done.completion_tokens <= 8
-    finally:
-        server.stop()
+            counted, done = asyncio.run(both())
+            assert done.prompt_tokens == counted
+            assert 1 <= done.completion_tokens <= 8
+        finally:
+            server.stop()

@@ -211,3 +211,25 @@ async def closing(engine: OpenAICompatEngine, coro: Any) -> Any:
         return await coro
     finally:
         await engine.aclose()
+
+
+def test_chat_template_kwargs_are_accepted_and_counted_like_the_billed_prompt(
+    vllm_server: TinyServer,
+) -> None:
+    """Qwen3's preset sends {"enable_thinking": false} on chat requests and on chat /tokenize."""
+    engine = OpenAICompatEngine(
+        vllm_server.base_url,
+        name="vllm",
+        model=vllm_server.preset.served_name,
+        max_model_len=vllm_server.preset.max_model_len,
+        chat=True,
+        chat_template_kwargs={"enable_thinking": False},
+    )
+    engine.connect()
+    task = SummaryTask(kind="single", content="\n".join(corpus(5, seed=9)), max_tokens=8)
+
+    async def both() -> tuple[int, int]:
+        return await engine.prompt_tokens(task), (await engine.complete(task)).prompt_tokens
+
+    counted, billed = asyncio.run(closing(engine, both()))
+    assert counted == billed

@@ -121,8 +121,11 @@ def build_model(out: Path, family: str = "llama") -> None:
             "high_freq_factor": 4.0,
             "original_max_position_embeddings": MAX_POSITIONS // 8,
         }
+    elif family == "qwen2":  # like Qwen2.5-1M: plain rope, a config that allows the whole context
+        shape["rope_scaling"] = None
+        shape["max_position_embeddings"] = MAX_POSITIONS
     elif family != "llama":
-        shape["rope_scaling"] = None  # the presets override rope for these families
+        shape["rope_scaling"] = None  # the presets override rope (and the context) for these
     prefix = {"llama": "Llama", "llama3": "Llama", "mistral": "Mistral", "qwen2": "Qwen2", "qwen3": "Qwen3"}[
         family
     ]

@@ -44,7 +44,11 @@ _LLAMA2_7B = dict(layers=32, kv_heads=32, head_dim=128)
 _LLAMA2_70B = dict(layers=80, kv_heads=8, head_dim=128)
 # The instruct presets' shapes, from each model's published config.json on the Hugging Face hub
 # (num_hidden_layers, num_key_value_heads, hidden_size / num_attention_heads or head_dim); weight
-# bytes are the model card's parameter count × 2 (bf16).
+# bytes are the model card's parameter count × 2 (bf16). Checked 2026-11-30 against verbatim copies
+# of those files in public repositories (the hub itself is out of reach here): Llama-3.1-8B,
+# Qwen2.5-14B and Qwen3-8B in citsjtu2020/LLM-Prof `sglang/Model_Config.md`; Qwen2.5-7B-Instruct-1M
+# (with its dual_chunk_attention_config) in a Rust test fixture found by the code search. The
+# 14B-1M shares Qwen2.5-14B's shape (its model card: 48 layers, 40 Q / 8 KV heads).
 # Qwen/Qwen2.5-7B-Instruct-1M: 28 layers, 28 heads, 4 KV heads, hidden 3584 → head_dim 128;
 # rope_theta 1e7, max_position_embeddings 1,010,000, dual_chunk_attention_config chunk 262,144.
 _QWEN25_7B = dict(layers=28, kv_heads=4, head_dim=128)
