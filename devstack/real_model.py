@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,17 +43,23 @@ def wheel_path(convert_dir: Path = CONVERT_DIR) -> Path:
 
 
 def build(out: Path, vllm_python: Path, env: Mapping[str, str] | None = None) -> Path:
-    """Convert the wheel's GGUF into `out` (a safetensors folder vLLM serves), once per folder."""
+    """Convert the wheel's GGUF into `out` (a safetensors folder vLLM serves), once per folder; an
+    interrupted conversion leaves only `out.partial`, never a half-written `out`."""
     if (out / "config.json").is_file():
         return out
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
     subprocess.run(  # noqa: S603 (our own interpreter and script)
-        [str(vllm_python), "-m", "devstack.real_model", str(wheel_path()), str(out)],
+        [str(vllm_python), "-m", "devstack.real_model", str(wheel_path()), str(partial)],
         env={**os.environ, **(env or {}), "PYTHONPATH": f"{CONVERT_DIR}{os.pathsep}{ROOT}"},
         cwd=ROOT,
         check=True,
         capture_output=True,
         timeout=900,
     )
+    if out.exists():
+        out.rmdir()  # an empty folder made by the caller (a pytest temp dir)
+    partial.rename(out)
     return out
 
 
