@@ -125,7 +125,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "vocab_size": 32_000,
         "hidden_act": "silu",
         "tie_word_embeddings": False,
-        "sliding_window": None,
+        "sliding_window": 131_072,
     },
 }
 # Dense bf16 matrix FLOP/s and HBM bytes/s by GPU name (NVIDIA datasheets, SXM parts).
