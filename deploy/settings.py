@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from deploy.errors import DeployConfigError
 from dispatcher.settings import JOB_EXECUTION_TIMEOUT_S, EnvReader
 from dispatcher.settings import Settings as DispatcherSettings
+from worker.engines import RECOMMENDED_PRESET
 
 API_KEY = "RUNPOD_API_KEY"
 REST_URL = "RUNPOD_REST_URL"
@@ -45,7 +46,8 @@ DATA_CENTERS = "DEPLOY_DATA_CENTERS"
 CONTAINER_DISK_GB = "DEPLOY_CONTAINER_DISK_GB"
 WORKER_ENV = "DEPLOY_WORKER_ENV"  # a JSON object of extra worker variables
 
-DEFAULT_PRESET = "yarn-mistral-7b-128k"
+# The README's recommended preset (best published long-context summary score that fits one GPU).
+DEFAULT_PRESET = RECOMMENDED_PRESET
 # RunPod serverless GPU pool ids (v2 `gpu.pools`; runpod/docs references/gpu-types.mdx), by memory:
 # the smallest class that holds the preset. Newer cards first within a class.
 GPU_CLASSES: tuple[tuple[float, tuple[str, ...]], ...] = (

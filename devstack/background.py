@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,10 @@ STOP_TIMEOUT_S = 20.0
 _MARKS = {"pid": "devstack.background", "moto_pid": "moto.server", "worker_pid": "handler.py"}
 
 
-def cloud_config(log_dir: Path) -> CloudConfig:
+def cloud_config(log_dir: Path, worker_env: Mapping[str, str] | None = None) -> CloudConfig:
     """The local cloud `make demo` and `make up` run: the deployed stack's shape (input prefix,
     idempotency). The one place to choose what they run, e.g. the worker's engine (`worker_env`)."""
-    return CloudConfig(input_prefix=INPUT_PREFIX, log_dir=log_dir)
+    return CloudConfig(input_prefix=INPUT_PREFIX, log_dir=log_dir, worker_env=dict(worker_env or {}))
 
 
 def read_state(directory: Path = STATE_DIR) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 """`make demo`: the main job on the local cloud. Upload a transcript, wait, keep and show the results.
 
-    python -m devstack.demo [FILE] [--key KEY] [--out DIR] [--timeout S] [--no-reuse]
+    python -m devstack.demo [FILE] [--key KEY] [--out DIR] [--timeout S] [--no-reuse] [--engine vllm]
 
 Uploads FILE (default: the sample meeting) to s3://transcripts/incoming/NAME, as a user uploads to
 the deployed stack, waits for the worker's summary and metadata, and copies them (and the
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
 import signal
 import sys
@@ -43,6 +44,32 @@ class _TerminatedError(BaseException):
     BaseException, like KeyboardInterrupt: botocore's retry loop catches every Exception."""
 
 
+VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
+MODEL_CACHE = ROOT / ".cache" / "smollm2"
+
+
+def real_model_env() -> dict[str, str]:
+    """The worker's settings for SmolLM2-135M-Instruct on the CPU (converted once, offline), served
+    by the worker's own `vllm serve` from the CPU venv: small and poor at summaries, but a real LLM's
+    output through the whole pipeline."""
+    from devstack import real_model
+
+    print(f"preparing SmolLM2-135M-Instruct in {MODEL_CACHE} (once, ~1 min)…", flush=True)
+    model = real_model.build(MODEL_CACHE, VLLM_PYTHON)
+    return {
+        "WORKER_ENGINE": "vllm",
+        "WORKER_MODEL": str(model),
+        "WORKER_MAX_MODEL_LEN": str(real_model.CONTEXT),
+        "WORKER_DTYPE": "bfloat16",
+        "WORKER_VLLM_PYTHON": str(VLLM_PYTHON),
+        "WORKER_VLLM_ARGS": shlex.join(["--enforce-eager", "--kv-cache-memory-bytes", str(512 * 1024**2)]),
+        "WORKER_VLLM_STARTUP_TIMEOUT_S": "900",
+        "WORKER_DEFAULT_MAX_TOKENS": "400",
+        "HF_HUB_OFFLINE": "1",
+        "VLLM_NO_USAGE_STATS": "1",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -52,7 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         "--key", help=f"object key to upload as (default: {background.INPUT_PREFIX}<file name>)"
     )
     parser.add_argument("--out", type=Path, help="where to write the results (default: demo-output/<name>/)")
-    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--timeout", type=float, default=None, help="seconds (300; 1800 with vllm)")
+    parser.add_argument(
+        "--engine",
+        choices=("extractive", "vllm"),
+        default="extractive",
+        help="vllm: a real language model (SmolLM2-135M-Instruct) on the CPU, in a local cloud of its own",
+    )
     parser.add_argument(
         "--no-reuse",
         action="store_true",
@@ -74,14 +107,17 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        state = None if args.no_reuse else background.running()
+        timeout = args.timeout or (1800.0 if args.engine == "vllm" else 300.0)
+        # A running `make up` cloud has its own worker: a different engine needs a cloud of its own.
+        state = None if args.no_reuse or args.engine != "extractive" else background.running()
         if state is not None:
             print(f"using the local cloud `make up` started (S3 {state['s3_endpoint']})", flush=True)
-            return _run(_Running(state), args.file, key, out, args.timeout)
+            return _run(_Running(state), args.file, key, out, timeout)
         print("starting the local cloud (moto S3+SQS, dispatcher, RunPod emulator, worker)…", flush=True)
         (out / "logs").mkdir()
-        with LocalCloud(background.cloud_config(out / "logs")) as cloud:
-            return _run(_InProcess(cloud), args.file, key, out, args.timeout)
+        worker_env = real_model_env() if args.engine == "vllm" else {}
+        with LocalCloud(background.cloud_config(out / "logs", worker_env)) as cloud:
+            return _run(_InProcess(cloud), args.file, key, out, timeout)
     except KeyboardInterrupt:
         print("\ninterrupted: the local cloud is stopped", file=sys.stderr)
         return 130

@@ -2,15 +2,17 @@
 real vLLM runs on a CPU (the vLLM tests and `make bench` both use it).
 
 The builder runs under the vLLM venv's python (it has torch and transformers; the dev venv has
-neither): `build()` starts `.venv-vllm/bin/python devstack/tiny_model.py OUT_DIR [--chat]`, so this
-module imports only the stdlib at the top; the worker's preset types are imported inside the
-functions that need them, which run in the dev venv. It never downloads anything: the
+neither): `build()` starts `.venv-vllm/bin/python devstack/tiny_model.py OUT_DIR [--chat]
+[--family F]`, so this module imports only the stdlib at the top; the worker's preset types
+are imported inside the functions that need them, which run in the dev venv. It never downloads anything: the
 tokenizer is trained here on a synthetic corpus, the weights are random (seeded), so its output is
 noise and tests assert plumbing only. Shape: hidden 128, 4 heads of 32, 2 KV heads, 2 layers,
 vocabulary 2,048, `rope_scaling` yarn (factor 4 over 512 original positions → 2,048). Like the
 published Yarn configs, `max_position_embeddings` (1,024) is below the YaRN context, so only a
 preset's `hf_overrides` lets vLLM serve all 2,048 positions. `--chat` adds a chat template, to
-exercise the chat-completions path.
+exercise the chat-completions path. `--family` builds the same shape in another architecture that a
+preset uses (`mistral`, `qwen2` with Qwen2.5-1M's dual-chunk-attention block, `qwen3`, `llama3`: a
+Llama with Llama-3.1's own llama3 rope scaling to 2,048), so each family runs through real vLLM.
 """
 
 from __future__ import annotations
@@ -100,12 +102,15 @@ def build_tokenizer(out: Path, chat: bool) -> None:
     )
 
 
-def build_model(out: Path) -> None:
+FAMILIES = ("llama", "llama3", "mistral", "qwen2", "qwen3")
+
+
+def build_model(out: Path, family: str = "llama") -> None:
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    import transformers
 
     torch.manual_seed(0)
-    config = LlamaConfig(
+    shape: dict[str, object] = dict(
         vocab_size=VOCAB_SIZE,
         hidden_size=128,
         intermediate_size=256,
@@ -125,8 +130,36 @@ def build_model(out: Path) -> None:
         tie_word_embeddings=False,
         dtype="bfloat16",
     )
-    model = LlamaForCausalLM(config).to(torch.bfloat16)
+    if family == "llama3":  # Llama-3.1's own scaling, read by vLLM from the checkpoint
+        shape["max_position_embeddings"] = MAX_POSITIONS
+        shape["rope_scaling"] = {
+            "rope_type": "llama3",
+            "factor": 8.0,
+            "low_freq_factor": 1.0,
+            "high_freq_factor": 4.0,
+            "original_max_position_embeddings": MAX_POSITIONS // 8,
+        }
+    elif family == "qwen2":  # like Qwen2.5-1M: plain rope, a config that allows the whole context
+        shape["rope_scaling"] = None
+        shape["max_position_embeddings"] = MAX_POSITIONS
+    elif family != "llama":
+        shape["rope_scaling"] = None  # the presets override rope (and the context) for these
+    prefix = {"llama": "Llama", "llama3": "Llama", "mistral": "Mistral", "qwen2": "Qwen2", "qwen3": "Qwen3"}[
+        family
+    ]
+    config = getattr(transformers, f"{prefix}Config")(**shape)
+    model = getattr(transformers, f"{prefix}ForCausalLM")(config).to(torch.bfloat16)
     model.save_pretrained(out, safe_serialization=True)
+    if family == "qwen2":
+        # Qwen2.5-*-Instruct-1M's config.json carries this; vLLM 0.32 cannot run it (the preset drops it).
+        path = out / "config.json"
+        written = json.loads(path.read_text())
+        written["dual_chunk_attention_config"] = {
+            "chunk_size": 1024,
+            "local_size": 128,
+            "original_max_position_embeddings": 1024,
+        }
+        path.write_text(json.dumps(written, indent=2))
 
 
 def vllm_python_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -191,10 +224,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--chat", action="store_true", help="add a chat template")
+    parser.add_argument("--family", choices=FAMILIES, default="llama")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     build_tokenizer(args.out, args.chat)
-    build_model(args.out)
+    build_model(args.out, args.family)
     print(json.dumps({"path": str(args.out), "yarn_context": MAX_POSITIONS}))
 
 

@@ -120,3 +120,28 @@ def test_gpu_memory_is_the_smallest_gpu_that_nvidia_smi_reports(tmp_path, monkey
 def test_no_nvidia_smi_means_no_figure(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     assert detect_gpu_memory_gib() is None
+
+
+# DESIGN.md §8 and each model's config.json: 2 (K, V) × layers × KV heads × head_dim × 2 bytes.
+@pytest.mark.parametrize(
+    ("name", "kib", "gib_at_128k"),
+    [
+        ("qwen2.5-7b-instruct-1m", 56, 7.0),
+        ("qwen2.5-14b-instruct-1m", 192, 24.0),
+        ("llama-3.1-8b-instruct", 128, 16.0),
+        ("qwen3-8b-yarn-128k", 144, 18.0),
+    ],
+)
+def test_instruct_presets_kv_cache_per_token_and_at_128k(name: str, kib: int, gib_at_128k: float) -> None:
+    preset = PRESETS[name]
+    assert preset.shape is not None
+    assert kv_bytes_per_token(preset.shape, preset.dtype, preset.kv_cache_dtype) == kib * KIB
+    p = plan(preset, kv=preset.kv_cache_dtype, gpu=preset.gpu_memory_gib)
+    assert p.kv_cache_gib == pytest.approx(gib_at_128k)
+    assert p.fits, p.message(name)
+
+
+def test_qwen_7b_1m_fits_a_48_gb_gpu_and_the_14b_needs_80_gb() -> None:
+    assert plan(PRESETS["qwen2.5-7b-instruct-1m"], gpu=44.0).fits
+    assert not plan(PRESETS["qwen2.5-14b-instruct-1m"], gpu=44.0).fits
+    assert plan(PRESETS["qwen2.5-14b-instruct-1m"], gpu=80.0).fits

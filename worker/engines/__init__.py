@@ -32,17 +32,18 @@ from worker.engines.languages import detect as detect_language
 from worker.engines.languages import due as due_date
 from worker.engines.languages import resolve as resolve_language
 from worker.engines.memory import GIB, KIB, MemoryPlan, ModelShape, detect_gpu_memory_gib, kv_bytes_per_token
-from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine
+from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine, strip_thinking, trim_completion
 from worker.engines.presets import (
     LLAMA2_YARN,
     MISTRAL_YARN,
     PRESETS,
+    RECOMMENDED_PRESET,
     Preset,
     YarnRope,
     find_preset,
     local_preset,
 )
-from worker.engines.prompts import STYLES, chat_messages, completion_prompt, instructions
+from worker.engines.prompts import COMPLETION_STOP, STYLES, chat_messages, completion_prompt, instructions
 from worker.engines.retry import Retry, retrying
 from worker.engines.settings import ENGINES, PROMPT_FORMATS, EngineSettings
 from worker.engines.text import Utterance, clock, seconds, sentences, split_speaker, utterances
@@ -51,6 +52,7 @@ from worker.engines.weights import RUNPOD_HF_CACHE, CachedModel, cached_model_en
 
 __all__ = [
     "BYTE_BOUND_SLACK",
+    "COMPLETION_STOP",
     "ENGINES",
     "EXTRACTIVE_HEADINGS",
     "EXTRACTIVE_LABEL",
@@ -64,6 +66,7 @@ __all__ = [
     "MISTRAL_YARN",
     "PRESETS",
     "PROMPT_FORMATS",
+    "RECOMMENDED_PRESET",
     "RUNPOD_HF_CACHE",
     "STYLES",
     "CachedModel",
@@ -111,5 +114,7 @@ __all__ = [
     "sentences",
     "server_spec",
     "split_speaker",
+    "strip_thinking",
+    "trim_completion",
     "utterances",
 ]

@@ -12,10 +12,10 @@ The HTTP client, the supervisor and the planner are imported only by the branch 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from worker.engines.base import Engine
 from worker.engines.extractive import ExtractiveEngine
@@ -125,6 +125,7 @@ def _connected(
     max_model_len: int | None,
     chat: bool | None,
     server: VllmServer | None = None,
+    chat_template_kwargs: Mapping[str, Any] | None = None,
 ) -> Engine:
     from worker.engines.openai_compat import OpenAICompatEngine
 
@@ -138,6 +139,7 @@ def _connected(
         concurrency=settings.concurrency,
         timeout_s=settings.timeout_s,
         server=server,
+        chat_template_kwargs=chat_template_kwargs,
     )
     engine.connect()
     return engine
@@ -178,6 +180,7 @@ def _start_vllm(settings: EngineSettings, on_server_exit: Callable[[int], None] 
             max_model_len=preset.max_model_len,
             chat=preset.chat,
             server=server,
+            chat_template_kwargs=preset.chat_template_kwargs,
         )
     except BaseException:
         server.stop()

@@ -8,6 +8,12 @@ stays safe, only wasteful. Base models (no chat template) get `/v1/completions`,
 `/v1/chat/completions`; `max_tokens` is sent on every request, because some stacks otherwise stop
 after 16 tokens. Requests run concurrently, bounded by semaphores, so vLLM batches them.
 
+A base model does not know where a summary ends: it writes the next section, a new transcript, …
+until `max_tokens`. Completion requests carry stop sequences at the document's next heading
+(`prompts.COMPLETION_STOP`) and the answer is trimmed of a heading the stop missed and of the line
+it was writing when the budget ran out. A chat model's `<think>…</think>` block (Qwen3 thinks by
+default; presets send `chat_template_kwargs` to turn it off) is stripped if one still appears.
+
 Start-up probing (`connect`) uses the stdlib before any event loop exists; jobs use one aiohttp
 session, created in the loop that runs them. Connection failures after retries mean the server is
 gone (`EngineUnavailableError`: the worker exits); an answer we cannot use is an `EngineError`.
@@ -18,14 +24,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from worker.engines.base import Completion, SummaryTask
-from worker.engines.prompts import chat_messages, completion_prompt
+from worker.engines.prompts import COMPLETION_STOP, chat_messages, completion_prompt
 from worker.engines.retry import Retry, retrying
 from worker.errors import ConfigError, EngineError, EngineUnavailableError
 
@@ -39,10 +47,38 @@ BYTE_BOUND_SLACK = 8
 # Per chat message (role markers, separators) when the template cannot be rendered server-side.
 CHAT_MESSAGE_SLACK = 16
 TOKENIZE_CONCURRENCY = 16
+_THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 
 
 def byte_bound(text: str) -> int:
     return len(text.encode("utf-8")) + BYTE_BOUND_SLACK
+
+
+def strip_thinking(text: str) -> str:
+    """A chat answer without its reasoning: `<think>…</think>` blocks (an unclosed one to the end,
+    when the budget ran out mid-thought), and what precedes a lone `</think>` (templates that open
+    the block in the prompt)."""
+    if "</think>" in text and "<think>" not in text:
+        text = text.split("</think>", 1)[1]
+    return _THINK_BLOCK.sub("", text).strip()
+
+
+def trim_completion(text: str, finish_reason: str) -> str:
+    """A base model's continuation cut to the summary: nothing from a `###` heading on (the stop
+    sequence needs a newline before it), not the unfinished line it was writing when `max_tokens`
+    ran out, and no section heading left without content at the end."""
+    text = text.split("###", 1)[0].rstrip()
+    lines = text.split("\n")
+    if finish_reason == "length" and len(lines) > 1:
+        lines.pop()
+    while lines and _bare_heading(lines[-1]):
+        lines.pop()
+    return "\n".join(lines).rstrip()
+
+
+def _bare_heading(line: str) -> bool:
+    stripped = line.strip().strip("*#").strip()
+    return not stripped or (stripped.endswith(":") and len(stripped.split()) <= 3)
 
 
 class OpenAICompatEngine:
@@ -62,6 +98,7 @@ class OpenAICompatEngine:
         attempts: int = 3,
         backoff_s: float = 0.5,
         server: VllmServer | None = None,
+        chat_template_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -69,6 +106,7 @@ class OpenAICompatEngine:
         self.max_model_len = max_model_len or 0
         self.chat = chat
         self.exact_counts = True
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
         self._api_key = api_key
         self._concurrency = concurrency
         self._timeout_s = timeout_s
@@ -158,6 +196,8 @@ class OpenAICompatEngine:
             if not self.exact_counts:
                 return sum(byte_bound(m["content"]) + CHAT_MESSAGE_SLACK for m in messages)
             body: dict[str, Any] = {"model": self.model, "messages": messages, "add_generation_prompt": True}
+            if self.chat_template_kwargs:
+                body["chat_template_kwargs"] = self.chat_template_kwargs
         else:
             prompt = completion_prompt(task)
             if not self.exact_counts:
@@ -173,9 +213,12 @@ class OpenAICompatEngine:
         }
         if self.chat:
             body["messages"] = chat_messages(task)
+            if self.chat_template_kwargs:
+                body["chat_template_kwargs"] = self.chat_template_kwargs
             answer = await self._post("/v1/chat/completions", body)
         else:
             body["prompt"] = completion_prompt(task)
+            body["stop"] = list(COMPLETION_STOP)
             answer = await self._post("/v1/completions", body)
         try:
             choice = answer["choices"][0]
@@ -185,7 +228,8 @@ class OpenAICompatEngine:
             completion_tokens = usage.get("completion_tokens")
         except (KeyError, IndexError, TypeError) as exc:
             raise EngineError(f"unexpected completion answer from {self.base_url}: {exc!r}") from exc
-        text = text or ""
+        finish_reason = str(choice.get("finish_reason") or "stop")
+        text = strip_thinking(text or "") if self.chat else trim_completion(text or "", finish_reason)
         if prompt_tokens is None:
             prompt_tokens = await self.prompt_tokens(task)
         if completion_tokens is None:
@@ -194,7 +238,7 @@ class OpenAICompatEngine:
             text=text,
             prompt_tokens=int(prompt_tokens),
             completion_tokens=int(completion_tokens),
-            finish_reason=str(choice.get("finish_reason") or "stop"),
+            finish_reason=finish_reason,
         )
 
     async def aclose(self) -> None:

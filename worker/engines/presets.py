@@ -14,12 +14,23 @@ and `attention_factor` (the one key its YaRN class takes as the final scale; `ms
 multiplied by 0.1). `max_position_embeddings` is overridden to the trained context so vLLM accepts
 `max_model_len` without `VLLM_ALLOW_LONG_MAX_MODEL_LEN`. GPTQ checkpoints load through vLLM's own
 kernels (Marlin on CUDA): never `--quantization gptq`, which forces the slow kernel.
+
+Long prompts on one worker: vLLM 0.32 (V1, chunked prefill always on) fills each step with up to
+`--max-num-batched-tokens` tokens, decodes first, then prefills in arrival order, so one 128K prompt
+takes every step's prefill budget until it is done and the other jobs' chunks wait behind it. A
+`--long-prefill-token-threshold` caps what one long prompt may take of a step while others are
+waiting (vLLM's SchedulerConfig: "not applied when the request is the only one in the batch"),
+and `--long-prefill-token-threshold-adaptive` raises that cap to a fair share of the budget when
+few requests are queued. The presets use a budget of 16,384 tokens (8,192 for the tensor-parallel
+70B) and a cap of a quarter of it: `WORKER_CONCURRENCY` jobs' prompts prefill side by side.
+vLLM 0.32 has no `--max-num-partial-prefills` (the V0 flag is gone).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +42,24 @@ _MISTRAL_7B = dict(layers=32, kv_heads=8, head_dim=128)
 _LLAMA2_13B = dict(layers=40, kv_heads=40, head_dim=128)
 _LLAMA2_7B = dict(layers=32, kv_heads=32, head_dim=128)
 _LLAMA2_70B = dict(layers=80, kv_heads=8, head_dim=128)
+# The instruct presets' shapes, from each model's published config.json on the Hugging Face hub
+# (num_hidden_layers, num_key_value_heads, hidden_size / num_attention_heads or head_dim); weight
+# bytes are the model card's parameter count × 2 (bf16). Checked 2026-11-30 against verbatim copies
+# of those files in public repositories (the hub itself is out of reach here): Llama-3.1-8B,
+# Qwen2.5-14B and Qwen3-8B in citsjtu2020/LLM-Prof `sglang/Model_Config.md`; Qwen2.5-7B-Instruct-1M
+# (with its dual_chunk_attention_config) in a Rust test fixture found by the code search. The
+# 14B-1M shares Qwen2.5-14B's shape (its model card: 48 layers, 40 Q / 8 KV heads).
+# Qwen/Qwen2.5-7B-Instruct-1M: 28 layers, 28 heads, 4 KV heads, hidden 3584 → head_dim 128;
+# rope_theta 1e7, max_position_embeddings 1,010,000, dual_chunk_attention_config chunk 262,144.
+_QWEN25_7B = dict(layers=28, kv_heads=4, head_dim=128)
+# Qwen/Qwen2.5-14B-Instruct-1M: 48 layers, 40 heads, 8 KV heads, hidden 5120 → head_dim 128.
+_QWEN25_14B = dict(layers=48, kv_heads=8, head_dim=128)
+# meta-llama/Llama-3.1-8B-Instruct: 32 layers, 32 heads, 8 KV heads, hidden 4096; rope_scaling
+# llama3 (factor 8, original 8,192), rope_theta 5e5, max_position_embeddings 131,072.
+_LLAMA31_8B = dict(layers=32, kv_heads=8, head_dim=128)
+# Qwen/Qwen3-8B: 36 layers, 32 heads, 8 KV heads, head_dim 128 (explicit); rope_theta 1e6,
+# max_position_embeddings 40,960 (32,768 trained + room to generate).
+_QWEN3_8B = dict(layers=36, kv_heads=8, head_dim=128)
 
 
 @dataclass(frozen=True)
@@ -85,6 +114,16 @@ class Preset:
     quantization: str | None = None  # informational ("gptq"); vLLM reads it from the checkpoint
     revision: str | None = None
     extra_args: tuple[str, ...] = field(default=())
+    # Other config.json keys replaced at load (`--hf-overrides`), e.g. a feature vLLM lacks.
+    config_overrides: Mapping[str, Any] = field(default_factory=dict)
+    # Sent with every chat request and chat `/tokenize` (so counts match), e.g. Qwen3's
+    # {"enable_thinking": False}: a summary is not a reasoning task, and thinking eats the budget.
+    chat_template_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    # Instruction-tuned (chat template) or base model, for the README; `chat` decides the prompt.
+    instruct: bool = False
+    # Scheduling of long prompts (module docstring); None leaves vLLM's default.
+    max_num_batched_tokens: int | None = 16_384
+    long_prefill_token_threshold: int | None = 4_096
 
     @property
     def served_name(self) -> str:
@@ -92,12 +131,11 @@ class Preset:
         return Path(self.model).name if self.model.startswith(("/", ".")) else self.model
 
     def hf_overrides(self) -> dict[str, Any]:
-        if self.rope is None:
-            return {}
-        return {
-            "max_position_embeddings": self.rope.trained_context,
-            "rope_parameters": self.rope.rope_parameters(),
-        }
+        overrides = dict(self.config_overrides)
+        if self.rope is not None:
+            overrides["max_position_embeddings"] = self.rope.trained_context
+            overrides["rope_parameters"] = self.rope.rope_parameters()
+        return overrides
 
     def validate(self) -> None:
         if self.rope is not None and self.max_model_len > self.rope.trained_context:
@@ -132,7 +170,21 @@ class Preset:
             args += ["--hf-overrides", json.dumps(overrides, separators=(",", ":"))]
         if self.revision:
             args += ["--revision", self.revision]
-        return args + list(self.extra_args)
+        return args + self.scheduling_args() + list(self.extra_args)
+
+    def scheduling_args(self) -> list[str]:
+        args = []
+        if self.max_num_batched_tokens:
+            args += ["--max-num-batched-tokens", str(self.max_num_batched_tokens)]
+        if self.long_prefill_token_threshold:
+            # vLLM refuses a threshold above max_model_len (a lowered WORKER_MAX_MODEL_LEN).
+            threshold = min(self.long_prefill_token_threshold, self.max_model_len)
+            args += [
+                "--long-prefill-token-threshold",
+                str(threshold),
+                "--long-prefill-token-threshold-adaptive",
+            ]
+        return args
 
 
 PRESETS: dict[str, Preset] = {
@@ -183,9 +235,64 @@ PRESETS: dict[str, Preset] = {
             rope=YarnRope(factor=8.0, original_max_position_embeddings=4096, **LLAMA2_YARN),
             tensor_parallel_size=4,
             gpu="4× 80 GB (H100 / A100 80GB), tensor parallel",
+            max_num_batched_tokens=8_192,
+            long_prefill_token_threshold=2_048,
+        ),
+        # ---- Instruction-tuned long-context models (chat template; HELMET/RULER in README) ----
+        Preset(
+            # Trained to 1M with Dual Chunk Attention (DCA); below its chunk size (262,144) DCA is
+            # plain attention, and vLLM 0.32 has no DCA attention backend (v1/attention/backends),
+            # so the DCA config is dropped: at 131,072 the model runs exactly as trained.
+            name="qwen2.5-7b-instruct-1m",
+            model="Qwen/Qwen2.5-7B-Instruct-1M",
+            max_model_len=131_072,
+            shape=ModelShape(**_QWEN25_7B, weight_bytes=15_231_233_024),  # 7.61B params
+            config_overrides={"dual_chunk_attention_config": None},
+            gpu_memory_gib=44.0,
+            gpu="1× 48 GB (L40S / A6000)",
+            chat=True,
+            instruct=True,
+        ),
+        Preset(
+            name="qwen2.5-14b-instruct-1m",
+            model="Qwen/Qwen2.5-14B-Instruct-1M",
+            max_model_len=131_072,
+            shape=ModelShape(**_QWEN25_14B, weight_bytes=29_540_067_328),  # 14.77B params
+            config_overrides={"dual_chunk_attention_config": None},
+            chat=True,
+            instruct=True,
+        ),
+        Preset(
+            # Its own config carries llama3 rope scaling to 131,072: vLLM reads it, no override.
+            name="llama-3.1-8b-instruct",
+            model="meta-llama/Llama-3.1-8B-Instruct",
+            max_model_len=131_072,
+            shape=ModelShape(**_LLAMA31_8B, weight_bytes=16_060_522_496),  # 8.03B params
+            chat=True,
+            instruct=True,
+        ),
+        Preset(
+            # Model card, "Processing Long Texts": YaRN factor 4 over 32,768 original positions
+            # (rope_type yarn), i.e. vLLM's default beta_fast 32 / beta_slow 1 / 0.1·ln s + 1.
+            # Thinking is on by default in its chat template; generation_config.json's eos ids
+            # (151645 <|im_end|>, 151643) end the answer.
+            name="qwen3-8b-yarn-128k",
+            model="Qwen/Qwen3-8B",
+            max_model_len=131_072,
+            shape=ModelShape(**_QWEN3_8B, weight_bytes=16_381_470_720),  # 8.19B params
+            rope=YarnRope(
+                factor=4.0, original_max_position_embeddings=32_768, rope_theta=1_000_000.0, **LLAMA2_YARN
+            ),
+            chat=True,
+            chat_template_kwargs={"enable_thinking": False},
+            instruct=True,
         ),
     )
 }
+
+# The product's default (make deploy-worker, README): the best published long-context
+# summarisation score that fits one 80 GB GPU (HELMET 128K summ.: 38.6, the next is 28.9).
+RECOMMENDED_PRESET = "qwen2.5-14b-instruct-1m"
 
 
 def find_preset(name_or_model: str) -> Preset:
@@ -224,5 +331,8 @@ def local_preset(path: str | Path, max_model_len: int, **overrides: Any) -> Pres
         "shape": shape,
         "chat": None,
         "gpu": "any",
+        # A local folder is a test or a fine-tune: vLLM's own scheduling unless asked.
+        "max_num_batched_tokens": None,
+        "long_prefill_token_threshold": None,
     }
     return replace(Preset(**fields), **overrides)

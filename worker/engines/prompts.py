@@ -103,6 +103,11 @@ def escape_content(content: str) -> str:
     return _MARKER.sub(r"\1\\", content)
 
 
+# A base model continues past the summary (the next section, a new transcript) until max_tokens:
+# stop at the document's next heading, the one level that completion_prompt writes.
+COMPLETION_STOP = ("\n###",)
+
+
 def completion_prompt(task: SummaryTask) -> str:
     """A document that a base model continues with the summary."""
     heading = "Notes" if task.kind == "map" else "Summary"
