@@ -31,10 +31,12 @@ from worker.engines.languages import (
     ENGLISH,
     Language,
     Signals,
+    addressed_owner,
     all_headings,
     all_labels,
     all_nones,
     detect,
+    due,
     language_for,
     resolve,
 )
@@ -45,7 +47,8 @@ HEADINGS = ENGLISH.headings
 STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
 # Overview sentences per style; decisions and action items may take this share of the budget.
 OVERVIEW = {"brief": 1, "standard": 2, "detailed": 3}
-DETECTED_SHARE = 0.5
+DETECTED_SHARE = 0.35
+EXPLICIT_SHARE = 0.5
 MIN_BUDGET = 150
 # MMR looks at the best-ranked sentences only, so selection stays linear in transcript length.
 _POOL = 2000
@@ -248,9 +251,10 @@ class ExtractiveEngine:
     ) -> list[_Sentence]:
         """Decisions and action items anywhere in the transcript, picked by MMR like the rest.
 
-        They may take `DETECTED_SHARE` of `budget`; the share is where detection stops, not a
-        knapsack: the item that crosses it is still taken when the whole budget has room for it
-        (a short meeting's third action item is not dropped for want of a few tokens)."""
+        They may take `DETECTED_SHARE` of `budget`, explicit action items (an owner and a due date)
+        up to `EXPLICIT_SHARE`: a short meeting's "I'll send the budget by Friday" is not dropped
+        for a less specific item. A share is where picking stops, not a knapsack: the item that
+        crosses it is still taken when the whole budget has room for it."""
         top = max(relevance, default=0.0)
         flagged = [
             s
@@ -260,7 +264,19 @@ class ExtractiveEngine:
             and len(s.weights) >= _MIN_WORDS
             and (signals.is_decision(s.text) or signals.is_action(s.text))
         ]
-        return self._mmr(flagged, int(budget * DETECTED_SHARE), budget, relevance, [])
+        picked = self._mmr(flagged, int(budget * DETECTED_SHARE), budget, relevance, [])
+        chosen = {s.index for s in picked}
+        explicit = [
+            s
+            for s in flagged
+            if s.index not in chosen
+            and signals.is_action(s.text)
+            and due(s.text)
+            and (s.speaker or addressed_owner(s.text))
+        ]
+        used = sum(s.tokens for s in picked)
+        more = self._mmr(explicit, int(budget * EXPLICIT_SHARE) - used, budget - used, relevance, picked)
+        return sorted(picked + more, key=lambda s: s.index)
 
     def _sentences(self, content: str) -> list[_Sentence]:
         raw: list[tuple[str | None, str]] = []
