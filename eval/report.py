@@ -17,6 +17,7 @@ LABELS = {
     "lead": "LEAD (first sentences)",
     "lexrank": "LexRank (sumy 0.13)",
     "textrank": "TextRank (sumy 0.13)",
+    "extractive-rank": "extractive engine, selection only (`rank`)",
     "extractive": "**extractive engine (ours)**",
     "llm": "LLM engine (OpenAI-compatible)",
 }
@@ -27,16 +28,17 @@ def _label(name: str) -> str:
 
 
 def target(results: list[Scores]) -> str | None:
-    """The issue's bar: beat TextRank's R-1 by at least a point without losing on R-2."""
+    """Issue 14's bar: the structured summary beats TextRank's R-1 by at least 2 points without
+    losing on R-2."""
     by = {r.system: r for r in results}
     if "extractive" not in by or "textrank" not in by:
         return None
     ours, tr = by["extractive"], by["textrank"]
     d1 = ours.mean("rouge1") - tr.mean("rouge1")
     d2 = ours.mean("rouge2") - tr.mean("rouge2")
-    met = d1 >= 1.0 and d2 >= 0.0
+    met = d1 >= 2.0 and d2 >= 0.0
     return (
-        f"Target (beat TextRank's R-1 by ≥ 1 point without losing on R-2): "
+        f"Target (beat TextRank's R-1 by ≥ 2 points without losing on R-2, with the structured summary): "
         f"**{'met' if met else 'not met'}**: R-1 {d1:+.2f}, R-2 {d2:+.2f} points against TextRank."
     )
 
@@ -72,17 +74,28 @@ def render(
         " R-Lsum reads one sentence a line.",
         "- Every system chooses from the same sentences (the worker's regex splitter, speaker labels"
         " dropped), picks in its own order of preference until it has the reference's length in words,"
-        " and its picks, in transcript order, are cut to exactly that many words.",
+        " and its picks, in the order it shows them, are cut to exactly that many words. The baselines"
+        " show theirs in transcript order.",
+        "- **extractive engine (ours)** is what users get: the structured summary"
+        " (`ExtractiveEngine.sections`, the selection behind `summarise`), asked for about 1.15× the"
+        " reference length in its tokens plus its frame (label and headings), and scored as"
+        " `Sections.sentences()`: the picked sentences' text in reading order (Overview, Key points,"
+        " Decisions, Action items), without label, headings, speakers or times. The cut therefore"
+        " drops the end of the Action items first. *selection only (`rank`)* is the same ranking"
+        " without sections (no detected decisions or action items), in transcript order.",
         "- sumy's NLTK punkt tokenizer cannot be downloaded offline, so sumy runs with a regex"
         " tokenizer adapter (`eval.systems.RegexTokenizer`), its own English stemmer and stop words.",
-        "- The extractive engine was tuned on these same meetings and on nothing else (there is no"
-        " separate test split here), so read its margin as an in-sample result: two parameters, MMR"
-        " diversity (0.3 → 0.7) and the content words at which the length prior saturates (8 → 12),"
-        " chosen from a grid of about 25 settings; every setting with diversity 0.6–0.9 and saturation"
-        " 8–24 beat TextRank's R-1 by more than a point, so the margin does not hinge on one lucky point.",
-        "- After that tuning, a relevance floor (a sentence under 0.25× the best one's relevance is never"
-        " picked) was added for readability, not for ROUGE: without it, a roomy budget filled up with"
-        ' "Thanks." and "Bye, everyone.". It cost about 0.7 R-1 here (24.65 → 24.0).',
+        "- The engine was tuned on these same meetings (there is no separate test split), so its"
+        " margin is an in-sample result. The ranking (MMR diversity 0.8, length prior saturating at 16"
+        " content words, relevance floor 0.1× the best sentence, at least 3 content words) was chosen"
+        " on all 35 meetings (issue 14: diversity 0.7–0.9 × saturation 16–20 gave `rank` R-1"
+        " 25.1–25.5). The share of the budget that detected decisions and action items may take"
+        " (0.35; explicit action items with an owner and a due date up to 0.5) was chosen on the 20"
+        " AMI product meetings alone (their R-1 at 0.30 / 0.35 / 0.40 / 0.45 / 0.50: 24.95 / 25.43 /"
+        " 25.29 / 25.11 / 24.82), so for that one parameter the academic and committee columns below"
+        " are held out. Detected items are picked by the same MMR as the rest and the central picks"
+        " never repeat them; before that (issue 14's first version: half the budget, most relevant"
+        " first) the structured summary scored R-1 23.45 in this harness.",
         "",
         "## Overall",
         "",

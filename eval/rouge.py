@@ -22,10 +22,10 @@ from bench.machine import describe
 from eval import report
 from eval.data import DATA_ENV, DEFAULT_DIR, ROOT, DataMissingError, Meeting, load
 from eval.scores import METRICS, Scores
-from eval.systems import EngineSystem, System, cut, extractive, lead, sumy_system
+from eval.systems import EngineSystem, System, cut, extractive, extractive_rank, lead, sumy_system
 from worker.errors import WorkerError
 
-BASELINES = ("lead", "lexrank", "textrank", "extractive")
+BASELINES = ("lead", "lexrank", "textrank", "extractive-rank", "extractive")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         "lead": lambda: lead,
         "lexrank": lambda: sumy_system("lexrank"),
         "textrank": lambda: sumy_system("textrank"),
+        "extractive-rank": lambda: extractive_rank(),
         "extractive": lambda: extractive(),
     }
     wanted = [s.strip() for s in args.systems.split(",") if s.strip()]

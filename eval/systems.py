@@ -9,10 +9,15 @@ Fairness rules, applied identically to every system:
   reference's length in words; the picks are shown in transcript order, one a line, and cut to
   exactly the reference's length in words (`cut`).
 
-LEAD takes the first sentences. The extractive engine is asked for a token budget slightly above
-the reference length (its own tokens are words and punctuation), through `rank`, i.e. without the
-label and headings that its user-facing summary carries. An LLM engine (`--engine openai`) goes
-through the worker's real `Summarizer` (one pass or map → reduce) and its answer is cut the same way.
+LEAD takes the first sentences. The extractive engine is scored on what users get: its structured
+summary (`ExtractiveEngine.sections`, the selection behind `summarise`), asked for a token budget
+slightly above the reference length (its own tokens are words and punctuation) plus the tokens of
+the summary's frame (label, headings), and read as `Sections.sentences()`: every picked sentence in
+the order a reader meets it (Overview, Key points, Decisions, Action items), without the label,
+headings, speakers and times; the cut then keeps the first words in that order. `extractive-rank`
+scores `rank` (the selection without sections, in transcript order) for comparison. An LLM engine
+(`--engine openai`) goes through the worker's real `Summarizer` (one pass or map → reduce) and its
+answer is cut the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 from worker.engines import Engine, ExtractiveEngine, sentences, utterances
 from worker.engines import count_word_tokens as count_tokens
+from worker.engines import extractive_frame_tokens as frame_tokens
 from worker.summarize import Summarizer
 from worker.transcript import normalise
 
@@ -60,14 +66,31 @@ def lead(transcript: str, words: int) -> list[str]:
     return picked
 
 
+def _budget(text: str, words: int) -> int:
+    """Tokens to ask for: a little more than `words`, so the cut, not the knapsack, sets the length."""
+    ratio = count_tokens(text) / max(len(text.split()), 1)
+    return int(words * ratio * 1.15) + 8
+
+
 def extractive(engine: ExtractiveEngine | None = None) -> System:
+    """The structured summary users get, its sentences in reading order (see the module docstring)."""
     engine = engine or ExtractiveEngine()
 
     def run(transcript: str, words: int) -> list[str]:
         text = normalise(transcript)
-        ratio = count_tokens(text) / max(len(text.split()), 1)
-        # Ask for a little more than needed so the cut, not the knapsack, sets the length.
-        return engine.rank(text, int(words * ratio * 1.15) + 8, with_speakers=False)
+        # The meetings are English: the frame (label, headings) is priced in English, as it renders.
+        return engine.sections(text, _budget(text, words) + frame_tokens(), language="en").sentences()
+
+    return run
+
+
+def extractive_rank(engine: ExtractiveEngine | None = None) -> System:
+    """`rank`: the engine's selection without sections, in transcript order."""
+    engine = engine or ExtractiveEngine()
+
+    def run(transcript: str, words: int) -> list[str]:
+        text = normalise(transcript)
+        return engine.rank(text, _budget(text, words), with_speakers=False)
 
     return run
 

@@ -131,6 +131,17 @@ def test_every_extractive_summary_has_the_four_sections_with_times() -> None:
     assert actions["Dave"]["due"] == "March 3"
 
 
+@pytest.mark.parametrize("style", ["brief", "standard", "detailed"])
+def test_a_short_meetings_explicit_action_items_all_make_the_summary(style: str) -> None:
+    # Regression: the detected share (half of a 150-token floor) was a knapsack, so Bob's action
+    # item was dropped for want of 5 tokens while the summary had room for it.
+    turns = parse(_read("meeting.vtt"), "meeting.vtt").turns
+    options = SummaryOptions(style=style)
+    result = asyncio.run(Summarizer(ExtractiveEngine()).summarize(turns, 1024, options))
+    actions = {a["owner"]: a["due"] for a in parse_structure(result.text, turns)["action_items"]}
+    assert actions == {"Bob Lee": "Friday", "Dave": "March 3"}
+
+
 def test_llm_time_references_are_kept_only_when_they_match_the_transcript() -> None:
     turns = parse(_read("timed.txt"), "timed.txt").turns
     answer = (

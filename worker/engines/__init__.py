@@ -24,6 +24,7 @@ from worker.engines.extractive import HEADINGS as EXTRACTIVE_HEADINGS
 from worker.engines.extractive import LABEL as EXTRACTIVE_LABEL
 from worker.engines.extractive import ExtractiveEngine
 from worker.engines.extractive import count_tokens as count_word_tokens
+from worker.engines.extractive import frame_tokens as extractive_frame_tokens
 from worker.engines.factory import build_engine, check_memory, resolve_preset, server_spec
 from worker.engines.fixed import LABEL as FIXED_LABEL
 from worker.engines.fixed import FixedLatencyEngine
@@ -98,6 +99,7 @@ __all__ = [
     "detect_gpu_memory_gib",
     "detect_language",
     "due_date",
+    "extractive_frame_tokens",
     "find_cached_model",
     "find_preset",
     "instructions",

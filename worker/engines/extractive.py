@@ -4,7 +4,8 @@ It ranks the transcript's own sentences and returns them verbatim in the four se
 summary has: Overview (the most central picks), Key points, Decisions and Action items. Decisions
 and action items are found by detection over the whole transcript (`languages.Signals`: cue words
 of the transcript's language and English, dates, addressed owners), not only among the central
-sentences, so a call that ends in a recap keeps its decisions. Every item names its speaker and,
+sentences, so a call that ends in a recap keeps its decisions; they are picked by the same MMR as
+the rest, and the central picks never repeat them. Every item names its speaker and,
 where the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
 `text.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
 transcript's language (`options.language` when given). It is labelled as extractive in the
@@ -30,10 +31,12 @@ from worker.engines.languages import (
     ENGLISH,
     Language,
     Signals,
+    addressed_owner,
     all_headings,
     all_labels,
     all_nones,
     detect,
+    due,
     language_for,
     resolve,
 )
@@ -44,7 +47,8 @@ HEADINGS = ENGLISH.headings
 STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
 # Overview sentences per style; decisions and action items may take this share of the budget.
 OVERVIEW = {"brief": 1, "standard": 2, "detailed": 3}
-DETECTED_SHARE = 0.5
+DETECTED_SHARE = 0.35
+EXPLICIT_SHARE = 0.5
 MIN_BUDGET = 150
 # MMR looks at the best-ranked sentences only, so selection stays linear in transcript length.
 _POOL = 2000
@@ -53,7 +57,8 @@ _DUPLICATE = 0.9
 # A sentence far less central than the best one ("Thanks.", "Bye, everyone.") is never picked just
 # because the budget has room: a summary may end shorter than its budget.
 _FLOOR = 0.1
-# Sentences with fewer content words ("Bye, everyone.") are never picked, however roomy the budget.
+# Sentences with fewer content words ("Bye, everyone.", "Please don't.") are never picked, however
+# roomy the budget, nor detected as decisions or action items.
 _MIN_WORDS = 3
 
 # Scripts written without spaces between words (Thai, Chinese, Japanese kana) and Hangul
@@ -217,11 +222,7 @@ class ExtractiveEngine:
         items = self._sentences(content)
         lang = language_for(resolve(language) or detect(" ".join(s.text for s in items[:2000])))
         signals = Signals(lang.code)
-        overhead = (
-            count_tokens(lang.label)
-            + sum(count_tokens(h) for h in lang.headings)
-            + 4 * count_tokens(lang.none)
-        )
+        overhead = frame_tokens(lang)
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
         # The input is the whole transcript, not the partial summaries a reduce step reads.
         source = max(sum(s.tokens for s in items), source_tokens)
@@ -230,10 +231,11 @@ class ExtractiveEngine:
         relevance = self._relevance(items, signals)
         # Our own partial summaries were vetted once already: no floor when reading them back.
         floor = 0.0 if source_tokens else _FLOOR
-        detected = self._detect(items, relevance, signals, int(budget * DETECTED_SHARE), floor)
+        detected = self._detect(items, relevance, signals, budget, floor)
         chosen = {s.index for s in detected}
         used = sum(s.tokens for s in detected)
-        picked = self._select([s for s in items if s.index not in chosen], budget - used, relevance, floor)
+        rest = [s for s in items if s.index not in chosen]
+        picked = self._select(rest, budget - used, relevance, floor, seen=detected)
         central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
         return Sections(
@@ -247,26 +249,34 @@ class ExtractiveEngine:
     def _detect(
         self, items: list[_Sentence], relevance: list[float], signals: Signals, budget: int, floor: float
     ) -> list[_Sentence]:
-        """Decisions and action items anywhere in the transcript, most relevant first, no repeats."""
+        """Decisions and action items anywhere in the transcript, picked by MMR like the rest.
+
+        They may take `DETECTED_SHARE` of `budget`, explicit action items (an owner and a due date)
+        up to `EXPLICIT_SHARE`: a short meeting's "I'll send the budget by Friday" is not dropped
+        for a less specific item. A share is where picking stops, not a knapsack: the item that
+        crosses it is still taken when the whole budget has room for it."""
         top = max(relevance, default=0.0)
-        flagged = sorted(
-            (
-                s
-                for s in items
-                if relevance[s.index] > 0
-                and relevance[s.index] >= floor * top
-                and (signals.is_decision(s.text) or signals.is_action(s.text))
-            ),
-            key=lambda s: -relevance[s.index],
-        )
-        picked: list[_Sentence] = []
-        used = 0
-        for s in flagged:
-            if used + s.tokens > budget or any(_cosine(s, p) >= _DUPLICATE for p in picked):
-                continue
-            picked.append(s)
-            used += s.tokens
-        return sorted(picked, key=lambda s: s.index)
+        flagged = [
+            s
+            for s in items
+            if relevance[s.index] > 0
+            and relevance[s.index] >= floor * top
+            and len(s.weights) >= _MIN_WORDS
+            and (signals.is_decision(s.text) or signals.is_action(s.text))
+        ]
+        picked = self._mmr(flagged, int(budget * DETECTED_SHARE), budget, relevance, [])
+        chosen = {s.index for s in picked}
+        explicit = [
+            s
+            for s in flagged
+            if s.index not in chosen
+            and signals.is_action(s.text)
+            and due(s.text)
+            and (s.speaker or addressed_owner(s.text))
+        ]
+        used = sum(s.tokens for s in picked)
+        more = self._mmr(explicit, int(budget * EXPLICIT_SHARE) - used, budget - used, relevance, picked)
+        return sorted(picked + more, key=lambda s: s.index)
 
     def _sentences(self, content: str) -> list[_Sentence]:
         raw: list[tuple[str | None, str]] = []
@@ -322,25 +332,52 @@ class ExtractiveEngine:
         return relevance
 
     def _select(
-        self, items: list[_Sentence], max_tokens: int, relevance: list[float], floor_share: float
+        self,
+        items: list[_Sentence],
+        max_tokens: int,
+        relevance: list[float],
+        floor_share: float,
+        seen: list[_Sentence] | None = None,
     ) -> list[_Sentence]:
+        """MMR within `max_tokens`, never repeating `seen` (sentences picked already elsewhere)."""
         if not items or max_tokens <= 0:
             return []
         floor = floor_share * max(relevance[s.index] for s in items)
-        candidates = sorted(
-            (
-                s
-                for s in items
-                if relevance[s.index] > 0 and relevance[s.index] >= floor and len(s.weights) >= _MIN_WORDS
-            ),
-            key=lambda s: -relevance[s.index],
-        )[:_POOL]
+        candidates = [
+            s
+            for s in items
+            if relevance[s.index] > 0 and relevance[s.index] >= floor and len(s.weights) >= _MIN_WORDS
+        ]
+        picked = self._mmr(candidates, max_tokens, max_tokens, relevance, seen or [])
+        if not picked:
+            # Budget smaller than any sentence: the start of the most central one.
+            top = max(items, key=lambda s: relevance[s.index])
+            # "- " costs a token when rendered; a script without spaces has no words to cut at.
+            start = truncate(top.render(), max(max_tokens // 2, 1))
+            return [_Sentence(top.index, None, start, count_tokens(start) + 1, _NO_WEIGHTS, 0.0)]
+        return picked
+
+    def _mmr(
+        self,
+        items: list[_Sentence],
+        share: int,
+        room: int,
+        relevance: list[float],
+        seen: list[_Sentence],
+    ) -> list[_Sentence]:
+        """Maximal marginal relevance: picks while under `share` tokens, each fitting in `room`;
+        in transcript order. The best `_POOL` by relevance only, so the cost stays bounded."""
+        candidates = sorted(items, key=lambda s: -relevance[s.index])[:_POOL]
         picked: list[_Sentence] = []
         used = 0
         # Each candidate's similarity to its closest pick, updated once per pick (not recomputed).
         redundancy = dict.fromkeys((s.index for s in candidates), 0.0)
-        while candidates:
-            fitting = [s for s in candidates if used + s.tokens <= max_tokens]
+        for done in seen:
+            for s in candidates:
+                redundancy[s.index] = max(redundancy[s.index], _cosine(s, done))
+        while candidates and used < share:
+            # A near-copy of a pick says nothing new, even when the budget has room left for it.
+            fitting = [s for s in candidates if used + s.tokens <= room and redundancy[s.index] < _DUPLICATE]
             if not fitting:
                 break
             best = max(
@@ -354,15 +391,14 @@ class ExtractiveEngine:
             used += best.tokens
             for s in candidates:
                 redundancy[s.index] = max(redundancy[s.index], _cosine(s, best))
-            # A near-copy of a pick says nothing new, even when the budget has room left for it.
-            candidates = [s for s in candidates if redundancy[s.index] < _DUPLICATE]
-        if not picked:
-            # Budget smaller than any sentence: the start of the most central one.
-            top = max(items, key=lambda s: relevance[s.index])
-            # "- " costs a token when rendered; a script without spaces has no words to cut at.
-            start = truncate(top.render(), max(max_tokens // 2, 1))
-            return [_Sentence(top.index, None, start, count_tokens(start) + 1, _NO_WEIGHTS, 0.0)]
         return sorted(picked, key=lambda s: s.index)
+
+
+def frame_tokens(lang: Language = ENGLISH) -> int:
+    """Tokens of a summary's fixed frame in `lang`: the label, the four headings, four "None"s."""
+    return (
+        count_tokens(lang.label) + sum(count_tokens(h) for h in lang.headings) + 4 * count_tokens(lang.none)
+    )
 
 
 _OWN_LINES = all_labels() | all_headings() | all_nones()
