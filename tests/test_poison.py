@@ -27,7 +27,7 @@ from tests.procs import scaled, until
 
 POISON = "XYZZY-ENGINE-KILLER"
 MAX_ATTEMPTS = 2
-GENERATION_S = 8.0  # long enough for the poison job to reach the engine while the innocent one waits
+GENERATION_S = 0.5
 INNOCENT = b"""Alice: The migration starts on Monday and the vendor delivers the scanners on Tuesday.
 Bob: I will prepare the staffing plan for the parallel running period by Friday.
 """
@@ -89,6 +89,8 @@ def test_poison_transcript_ends_as_engine_crashed_and_the_upload_beside_it_ends_
         "PYTHONPATH": os.pathsep.join([str(fake_vllm), str(ROOT)]),
         "FAKE_OPENAI_DIE_ON": POISON,
         "FAKE_OPENAI_DELAY_S": str(GENERATION_S),
+        # The innocent job's first generation is held until the poison kills the engine under it.
+        "FAKE_OPENAI_HOLD_UNTIL_DEATH": str(tmp_path / "engine-died"),
     }
     config = CloudConfig(
         start_worker=False,
