@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -271,6 +271,31 @@ class LocalCloud:
         )
         self._worker_groups.append(self.worker.pid)
         return self.worker
+
+    @contextlib.contextmanager
+    def replaced_workers(self, check_s: float = 0.2) -> Iterator[list[int]]:
+        """A worker that is replaced whenever it exits, as RunPod replaces a worker that exits
+        (issue 12: a worker that loses its engine exits 3). Yields the exit codes of the workers
+        replaced so far; the last one is stopped when the block ends."""
+        exits: list[int] = []
+        done = threading.Event()
+
+        def replace() -> None:
+            while not done.wait(check_s):
+                worker = self.worker
+                if worker is not None and worker.poll() is not None:
+                    exits.append(worker.returncode)
+                    self.start_worker()
+
+        self.start_worker()
+        watcher = threading.Thread(target=replace, name="worker-replacer", daemon=True)
+        watcher.start()
+        try:
+            yield exits
+        finally:
+            done.set()
+            watcher.join(timeout=5)
+            self.stop_worker()
 
     def _open_log(self, name: str) -> IO[bytes]:
         handle = (self.log_dir / name).open("ab")

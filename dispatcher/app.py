@@ -188,9 +188,14 @@ class Dispatcher:
 
         return record_dispatch(self.ledger, ref, self.submit_job, self.settings)
 
-    def submit_job(self, ref: ObjectRef) -> str:
-        """Presign and POST /run for one object version (the reconciler's retries too)."""
-        job = build_job_input(ref, self._presigner, self.settings)
+    def submit_job(
+        self, ref: ObjectRef, *, attempt: int | None = None, previous_error: str | None = None
+    ) -> str:
+        """Presign and POST /run for one object version (the reconciler's retries too, with the run's
+        number and the previous run's error code)."""
+        job = build_job_input(
+            ref, self._presigner, self.settings, attempt=attempt, previous_error=previous_error
+        )
         return self._runpod.submit(job, self.policy(), self.settings.webhook_url)
 
     def policy(self) -> dict[str, int]:

@@ -19,8 +19,17 @@ JOB_INPUT_VERSION = 1
 S3_MAX_KEY_BYTES = 1024
 
 
-def build_job_input(ref: ObjectRef, presigner: Presigner, settings: Settings) -> dict[str, Any]:
-    """The RunPod `input` for `ref`: presigned URLs to pull the transcript and put both outputs."""
+def build_job_input(
+    ref: ObjectRef,
+    presigner: Presigner,
+    settings: Settings,
+    *,
+    attempt: int | None = None,
+    previous_error: str | None = None,
+) -> dict[str, Any]:
+    """The RunPod `input` for `ref`: presigned URLs to pull the transcript and put both outputs.
+    A retry by the reconciler also says which run it is and why the previous one ended (after
+    `engine_unavailable` the worker runs the job alone on its engine)."""
     s = settings
     summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
     size = len(metadata_key.encode("utf-8"))
@@ -49,6 +58,10 @@ def build_job_input(ref: ObjectRef, presigner: Presigner, settings: Settings) ->
     }
     if s.max_tokens is not None:
         job["options"] = {"max_tokens": s.max_tokens}
+    if attempt is not None:
+        job["attempt"] = attempt
+    if previous_error is not None:
+        job["previous_error"] = previous_error
     return job
 
 

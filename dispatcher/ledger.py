@@ -50,7 +50,9 @@ class Entry:
     dispatched_at: float
     deadline: float
     state: str = DISPATCHED
-    attempts: int = 0
+    attempts: int = 0  # runs counted against JOB_MAX_ATTEMPTS
+    # Runs not counted: the engine died while another job was on it (dispatcher/reconciler.py).
+    uncharged: int = 0
     job_id: str | None = None  # the latest job; None when /run's answer never came
     job_ids: list[str] = field(default_factory=list)
     version_id: str | None = None
@@ -78,7 +80,7 @@ class Entry:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != []}
 
 
-_NUMBERS = ("dispatched_at", "deadline", "attempts", "size", "closed_at")
+_NUMBERS = ("dispatched_at", "deadline", "attempts", "uncharged", "size", "closed_at")
 
 
 def _to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +104,7 @@ def _from_item(item: dict[str, Any]) -> Entry:
             continue
         if "N" in typed:
             number = float(typed["N"])
-            values[name] = int(number) if name in ("attempts", "size") else number
+            values[name] = int(number) if name in ("attempts", "uncharged", "size") else number
         elif "L" in typed:
             values[name] = [v["S"] for v in typed["L"]]
         else:
@@ -149,8 +151,10 @@ class Ledger:
         self._call("put_item", TableName=self.table, Item=item)
         return entry
 
-    def retried(self, entry: Entry, job_id: str | None, *, deadline: float) -> Entry:
-        """One more run of an open entry: a new job (or an unconfirmed one), a new deadline."""
+    def retried(self, entry: Entry, job_id: str | None, *, deadline: float, charged: bool = True) -> Entry:
+        """One more run of an open entry: a new job (or an unconfirmed one), a new deadline.
+        `charged=False`: the run does not count against JOB_MAX_ATTEMPTS (`uncharged` instead)."""
+        counter = "attempts" if charged else "uncharged"
         names = {"#s": "state"}
         values: dict[str, Any] = {
             ":one": {"N": "1"},
@@ -160,11 +164,11 @@ class Ledger:
         if job_id:
             update = (
                 "SET deadline = :deadline, job_id = :job, job_ids = list_append(job_ids, :jobs) "
-                "ADD attempts :one"
+                f"ADD {counter} :one"
             )
             values |= {":job": {"S": job_id}, ":jobs": {"L": [{"S": job_id}]}}
         else:
-            update = "SET deadline = :deadline REMOVE job_id ADD attempts :one"
+            update = f"SET deadline = :deadline REMOVE job_id ADD {counter} :one"
         self._call(
             "update_item",
             TableName=self.table,
@@ -174,7 +178,10 @@ class Ledger:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
-        entry.attempts += 1
+        if charged:
+            entry.attempts += 1
+        else:
+            entry.uncharged += 1
         entry.deadline = deadline
         entry.job_id = job_id
         if job_id:

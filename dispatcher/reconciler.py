@@ -6,8 +6,12 @@ the ledger (dispatcher/ledger.py) and, for each:
 1. **Outputs first.** It reads the metadata file. Metadata describing this version and written by
    one of its jobs closes the entry: `ok`, or `error` with the worker's code. The one exception is
    `engine_unavailable` (the model server died under the latest job): the transcript may be what
-   kills it, so it is run again, at most `JOB_MAX_ATTEMPTS` runs in all, then closed as
-   `engine_crashed` (a poison transcript ends; other uploads keep flowing).
+   kills it, so it is run again, alone on its worker's engine (the job input's `previous_error`),
+   then closed as `engine_crashed` once `JOB_MAX_ATTEMPTS` runs are counted against it (a poison
+   transcript ends; other uploads keep flowing). A death is counted only when the worker says the
+   job was alone on the engine (`error.alone_on_engine`); one that happened next to other jobs is
+   excused, at most `JOB_MAX_ATTEMPTS` times (the ledger's `uncharged`), so an innocent upload that
+   shared a worker with a poison one is not blamed for it.
 2. **Superseded.** When the key's current version is another (a newer upload), the entry closes as
    `superseded`: the newer version's job owns the outputs (the worker checks the same before any
    model work and before writing: worker/freshness.py).
@@ -115,12 +119,18 @@ class Reconciler:
             if meta.get("status") == "error" and entry.job_id in (None, meta.get("job_id")):
                 code, message = str(error.get("code") or "error"), str(error.get("message") or "")
                 if code == ENGINE_UNAVAILABLE:
+                    # A death counts against this upload only when it was alone on the engine (the
+                    # worker says so: worker/isolation.py); else it is excused, at most
+                    # JOB_MAX_ATTEMPTS times, and the retry runs alone.
+                    runs = entry.attempts + entry.uncharged
                     return self._retry_or_fail(
                         entry,
                         ENGINE_CRASHED,
-                        f"the model engine died while summarising this transcript, on each of "
-                        f"{entry.attempts} attempt(s); it is not tried again (last: {message})",
+                        f"the model engine died on each of {runs} run(s) of this transcript "
+                        f"({entry.attempts} counted: alone on the engine, or past the excused deaths "
+                        f"next to other jobs); it is not tried again (last: {message})",
                         cancel=False,
+                        charged=error.get("alone_on_engine") is not False,
                     )
                 return self._close(entry, ERROR, code, message, meta)
         if self._superseded(entry):
@@ -162,19 +172,32 @@ class Reconciler:
 
     # ---- outcomes ------------------------------------------------------------------------------
     def _retry_or_fail(
-        self, entry: Entry, code: str, message: str, *, runpod: Any = None, cancel: bool = True
+        self,
+        entry: Entry,
+        code: str,
+        message: str,
+        *,
+        runpod: Any = None,
+        cancel: bool = True,
+        charged: bool = True,
     ) -> str:
-        if entry.attempts >= self._settings.job_max_attempts:
+        limit = self._settings.job_max_attempts
+        excused = not charged and entry.uncharged < limit
+        if not excused and entry.attempts >= limit:
             return self._fail(entry, code, f"{message}; gave up after {entry.attempts} attempt(s)", runpod)
         if cancel and entry.job_id:
             # A stuck job must not also finish later; one already gone needs no stopping.
             with contextlib.suppress(RunPodError):
                 self._runpod.cancel(entry.job_id)
+        # The worker learns why the last run ended: after a dead engine it runs this one alone.
+        previous = ENGINE_UNAVAILABLE if code == ENGINE_CRASHED else code
+        run = entry.attempts + entry.uncharged + 1
         try:
-            job_id: str | None = self._dispatcher.submit_job(entry.ref)
+            job_id: str | None = self._dispatcher.submit_job(entry.ref, attempt=run, previous_error=previous)
         except RunPodUnconfirmedError:
             job_id = None
-        self._ledger.retried(entry, job_id, deadline=deadline_after(self._clock(), self._settings))
+        deadline = deadline_after(self._clock(), self._settings)
+        self._ledger.retried(entry, job_id, deadline=deadline, charged=not excused)
         log.info(
             json.dumps(
                 {
@@ -183,6 +206,7 @@ class Reconciler:
                     "reason": code,
                     "job_id": job_id,
                     "attempt": entry.attempts,
+                    "excused": entry.uncharged,
                 }
             )
         )

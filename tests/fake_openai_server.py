@@ -6,6 +6,12 @@ so a test can kill it mid-job for real:
 
     python -m tests.fake_openai_server PORT [DELAY_S]
 
+or as `vllm.entrypoints.openai.api_server` itself (`vllm_main`, with vLLM's flags), so a worker's
+real supervisor starts, watches and stops it; `FAKE_OPENAI_DIE_ON=WORD` makes that process die the
+moment a generation request holds WORD (a transcript that crashes the engine),
+`FAKE_OPENAI_HOLD_UNTIL_DEATH=PATH` holds every other generation until a death has happened (the
+dying process creates PATH), and `FAKE_OPENAI_DELAY_S` slows them.
+
 It answers `/health`, `/v1/models`, `/tokenize` (a token per whitespace word, +1 BOS; a chat
 template adds 3 per message + 1), `/v1/completions` and `/v1/chat/completions` (after the delay, a
 fixed short text). Binds 127.0.0.1 only.
@@ -13,10 +19,14 @@ fixed short text). Binds 127.0.0.1 only.
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from devstack.httpserver import JsonHandler, LoopbackServer
@@ -27,6 +37,13 @@ class FakeOpenAIServer:
     """What the fake answers, and what it was asked."""
 
     max_model_len: int | None = 1024
+    model_id: str = "fake-model"
+    # A generation request holding this word ends the process at once (exit 70), as a crashed
+    # engine would: the worker's supervisor sees its server gone.
+    die_on: str | None = None
+    # With `die_on`: a file the dying process creates; other generations wait for it (up to 120 s),
+    # so a test knows they were on the engine when it died. Once it exists they answer at once.
+    hold_until_death: str | None = None
     tokenize: bool = True
     chat_template: bool = False
     delay_s: float = 0.0
@@ -52,7 +69,7 @@ class FakeOpenAIServer:
         if path == "/health":
             return 200, {}
         if path == "/v1/models":
-            entry: dict[str, Any] = {"id": "fake-model"}
+            entry: dict[str, Any] = {"id": self.model_id}
             if self.max_model_len:
                 entry["max_model_len"] = self.max_model_len
             return 200, {"data": [entry]}
@@ -92,8 +109,18 @@ def serve(state: FakeOpenAIServer, port: int = 0) -> LoopbackServer:
                     state.peak = max(state.peak, state.in_flight)
             try:
                 if generating:
+                    if state.die_on and state.die_on in json.dumps(body):
+                        print(f"fake engine: {state.die_on!r} in the prompt, dying", flush=True)
+                        if state.hold_until_death:
+                            Path(state.hold_until_death).touch()
+                        os._exit(70)
                     if state.announce:
                         print(f"generating {self.path}", flush=True)
+                    held = time.monotonic() + 120
+                    while state.hold_until_death and not Path(state.hold_until_death).exists():
+                        if time.monotonic() > held:
+                            break
+                        time.sleep(0.05)
                     time.sleep(state.delay_s)
                 status, payload = state.answer(self.path, body)
             finally:
@@ -119,6 +146,29 @@ def main(argv: list[str]) -> None:
         announce=True,
     )
     serve(state, port).serve_forever()
+
+
+def vllm_main(argv: list[str]) -> None:
+    """Stand in for `python -m vllm.entrypoints.openai.api_server` (its flags; the rest ignored)."""
+    parser = argparse.ArgumentParser()
+    for name in ("--model", "--served-model-name"):
+        parser.add_argument(name)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--max-model-len", type=int, default=4096)
+    args, _ = parser.parse_known_args(argv)
+    state = FakeOpenAIServer(
+        max_model_len=args.max_model_len,
+        model_id=args.served_model_name or args.model,
+        die_on=os.environ.get("FAKE_OPENAI_DIE_ON") or None,
+        delay_s=float(os.environ.get("FAKE_OPENAI_DELAY_S") or 0),
+        hold_until_death=os.environ.get("FAKE_OPENAI_HOLD_UNTIL_DEATH") or None,
+        completion_text="Decisions: ship on Friday.",
+        finish_reason="stop",
+        completion_tokens=4,
+        announce=True,
+    )
+    serve(state, args.port).serve_forever()
 
 
 if __name__ == "__main__":

@@ -145,3 +145,8 @@ def test_contract_dispatcher_output_is_accepted_by_the_worker(presigner: Presign
     job = JobInput.parse(json.loads(json.dumps(build_job_input(ref, presigner, settings))))
     assert job.source is not None and job.source.version_id == "v1"
     assert job.options.max_tokens == 300
+    assert (job.attempt, job.previous_error) == (None, None)
+    # The reconciler's retry (dispatcher/reconciler.py) says which run it is and why the last ended.
+    retry = build_job_input(ref, presigner, settings, attempt=2, previous_error="engine_unavailable")
+    job = JobInput.parse(json.loads(json.dumps(retry)))
+    assert (job.attempt, job.previous_error) == (2, "engine_unavailable")

@@ -112,6 +112,46 @@ def test_upload_trigger_filters_every_input_suffix_under_the_input_prefix() -> N
     assert bucket["DependsOn"] == "S3InvokePermission"
 
 
+def _existing_bucket_pattern(input_prefix: str) -> dict[str, Any]:
+    """ExistingBucketRule's EventPattern with the stack's InputPrefix substituted, as deployed."""
+    pattern = _template()["Resources"]["ExistingBucketRule"]["Properties"]["EventPattern"]
+    text = json.dumps(pattern)
+    for sub in re.findall(r'\{"Fn::Sub": "([^"]*)"\}', text):
+        text = text.replace(
+            json.dumps({"Fn::Sub": sub}), json.dumps(sub.replace("${InputPrefix}", input_prefix))
+        )
+    text = text.replace(json.dumps({"Ref": "InputPrefix"}), json.dumps(input_prefix))
+    text = text.replace(json.dumps({"Ref": "BucketName"}), json.dumps("transcripts"))
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("input_prefix", ["incoming/", ""])
+def test_existing_bucket_rule_matches_the_input_suffixes_under_the_input_prefix_only(
+    input_prefix: str,
+) -> None:
+    """Regression: the rule matched the prefix alone, so every upload under it (a .pdf, a .wav)
+    invoked the Lambda. Checked with moto's EventBridge pattern matcher."""
+    from moto.events.models import EventPattern
+
+    raw = json.dumps(_existing_bucket_pattern(input_prefix))
+    pattern = EventPattern.load(raw)
+
+    def matches(key: str, bucket: str = "transcripts") -> bool:
+        detail = {"bucket": {"name": bucket}, "object": {"key": key, "size": 10}}
+        event = {"source": "aws.s3", "detail-type": "Object Created", "detail": detail}
+        return bool(pattern.matches_event(event))
+
+    for suffix in Settings.input_suffixes:
+        assert matches(f"{input_prefix}q3/notes{suffix}")
+    assert not matches(f"{input_prefix}q3/recording.wav")
+    assert not matches(f"{input_prefix}q3/notes.txt.pdf")
+    assert not matches(f"{input_prefix}notes.txt", bucket="another")
+    if input_prefix:
+        assert not matches("elsewhere/notes.txt")
+    keys = _template()["Resources"]["ExistingBucketRule"]["Properties"]["EventPattern"]["detail"]["object"]
+    assert len(keys["key"]) == len(Settings.input_suffixes)
+
+
 def _statements() -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for policy in _function()["Policies"]:

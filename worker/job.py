@@ -56,6 +56,11 @@ class JobInput(_Strict):
     metadata_get_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
     source: Source | None = None
     options: SummaryOptions = SummaryOptions()
+    # Set by the reconciler on a retry (dispatcher/reconciler.py): which run of this upload this is,
+    # and why the previous one ended. After `engine_unavailable` the job runs alone on the engine
+    # (worker/isolation.py), so a second death is this transcript's doing, not a neighbour's.
+    attempt: StrictInt | None = Field(default=None, ge=1, le=1000)
+    previous_error: str | None = Field(default=None, max_length=64, pattern=r"^[a-z][a-z_]*$")
 
     @field_validator("version", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ from worker.errors import (
 )
 from worker.formats import parse as parse_transcript
 from worker.freshness import Freshness, Skip
+from worker.isolation import EngineSeats, Seat
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
 from worker.settings import WorkerSettings
 from worker.structure import parse as parse_structure
@@ -47,6 +48,7 @@ class JobRunner:
         self._engine = engine
         self._transfers = transfers
         self._freshness = Freshness(transfers)
+        self._seats = EngineSeats()
 
     async def run(self, job_id: str, raw_input: Any, progress: Progress | None = None) -> dict[str, Any]:
         started = time.perf_counter()
@@ -79,6 +81,11 @@ class JobRunner:
             "max_tokens_requested": requested,
             "max_tokens_granted": granted,
         }
+        # A job whose engine died under it before runs alone (worker/isolation.py).
+        isolated = job.previous_error == EngineUnavailableError.code
+        meta["attempt"] = job.attempt or 1
+        meta["isolated"] = isolated
+        seat: Seat | None = None
         try:
             self._check_urls(job)
             skip = await self._freshness.before_work(job)
@@ -128,7 +135,16 @@ class JobRunner:
             )
 
             tick = time.perf_counter()
-            summary = await Summarizer(self._engine, progress).summarize(parsed.turns, granted, options)
+            async with self._seats.seat(job_id, alone=isolated) as seat:
+                try:
+                    if seat.late:
+                        raise EngineUnavailableError("the model server was lost before this job reached it")
+                    summary = await Summarizer(self._engine, progress).summarize(
+                        parsed.turns, granted, options
+                    )
+                except EngineUnavailableError:
+                    self._seats.lost = True  # jobs seated after this one did not meet a live engine
+                    raise
             structure = parse_structure(summary.text, parsed.turns)
             meta["structure"] = structure
             timings["summarize_s"] = time.perf_counter() - tick
@@ -164,6 +180,10 @@ class JobRunner:
             log.warning("job %s failed (%s): %s", job_id, exc.code, exc, extra=ctx)
             meta["status"] = "error"
             meta["error"] = {"code": exc.code, "message": str(exc)}
+            if isinstance(exc, EngineUnavailableError):
+                # Whether this transcript may be what killed the engine: the reconciler counts the
+                # death against this upload only then (docs/RELIABILITY.md, poison transcripts).
+                meta["error"]["alone_on_engine"] = seat is not None and seat.alone
             await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
             if isinstance(exc, EngineUnavailableError):
                 raise
