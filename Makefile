@@ -16,7 +16,7 @@ help:
 	@echo "make demo ENGINE=vllm          the same with a real LLM (SmolLM2-135M-Instruct on the CPU, minutes)"
 	@echo "make up / make down           keep a local cloud running in the background / stop it"
 	@echo "make test                     format, lint, types, all tests (installs everything first)"
-	@echo "make test-fast                lint + the tests not marked load, vllm or real_model (< 2 min)"
+	@echo "make test-fast                lint + the tests not marked load, vllm, real_model or e2e (< 2 min)"
 	@echo "make bench [QUICK=1]          benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores); QUICK=1: a"
 	@echo "                              smoke run (~40 s), written to a temporary folder"
 	@echo "make bench-gpu [VLLM_PYTHON=…]  on a CUDA machine: presets at real shape, dummy weights → docs/GPU.md"
@@ -90,9 +90,10 @@ unit: install vllm-venv sam-venv real-model-deps
 test: lint unit check-deploy
 
 # The edit-run loop: everything but the slow tiers (pytest markers in pyproject.toml); CI runs `test`.
-FAST_TESTS := not load and not vllm and not real_model
+FAST_TESTS := not load and not vllm and not real_model and not e2e
+# Three processes on two cores: these tests spend most of their time waiting on local servers.
 test-fast: lint
-	$(BIN)/pytest -m "$(FAST_TESTS)"
+	$(BIN)/pytest -n 3 -m "$(FAST_TESTS)"
 
 # ---- vLLM on the CPU for the engine tests (docs/ARCHITECTURE.md, "The local cloud"): its own venv, the worker never imports it
 VLLM_VENV := .venv-vllm

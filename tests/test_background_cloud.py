@@ -10,9 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from client.cli import main as client_main
 from devstack import background
 from devstack.cloud import ROOT
+
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
 
 MEETING = """Alice: The scanners arrive on the third of May.
 Bob: Then the inventory software must be updated by the end of April.

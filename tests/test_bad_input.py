@@ -451,6 +451,7 @@ def test_redirect_is_not_followed(status: int, s3: Any, bucket: str, proxied: An
 
 
 # ---- no process crashes ------------------------------------------------------------------------------
+@pytest.mark.e2e
 def test_a_real_worker_survives_a_run_of_bad_jobs_and_still_serves(
     s3: Any, bucket: str, presigner: Presigner, tmp_path: Path
 ) -> None:

@@ -18,6 +18,9 @@ from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.runpod_api import RunPodClient
 from tests.conftest import ROOT
 
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
+
 SAMPLE = ROOT / "samples" / "product_planning_meeting.txt"
 
 

@@ -16,6 +16,9 @@ import pytest
 from devstack import demo
 from devstack.cloud import ROOT
 
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
+
 MEETING = """Alice: The scanners arrive on the third of May.
 Bob: Then the inventory software must be updated by the end of April.
 Alice: Bob, please send the staffing plan by Friday.

@@ -11,6 +11,9 @@ import pytest
 from devstack.cloud import CloudConfig, LocalCloud
 from worker.engines import EXTRACTIVE_LABEL as LABEL
 
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
+
 MEETING = """Alice: Good morning, let's review the warehouse migration plan for the second quarter.
 Bob: The new scanners arrive on the third of May, but the inventory software still needs an update.
 Carol: The vendor promised the update by the end of April, and I will chase them this week.

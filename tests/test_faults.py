@@ -36,6 +36,9 @@ from worker.runner import JobRunner
 from worker.settings import WorkerSettings
 from worker.transfer import Transfers, UrlPolicy
 
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
+
 MEETING = (
     "Alice: We agreed to ship the billing export on Friday after the security review.\n"
     "Bob: I will fix the timezone bug in the invoice dates before then.\n"

@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
+
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
 
 
 def _clean_env() -> dict[str, str]:

@@ -7,7 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from devstack.cloud import CloudConfig, LocalCloud
+
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
 
 MEETING = b"""Alice: The scanners arrive on the third of May.
 Bob: Then the inventory software must be updated by the end of April.

@@ -327,7 +327,7 @@ def test_malformed_response_errors_never_carry_transcript_bytes(
     caplog.set_level(logging.DEBUG, logger="worker")
     with RawServer(MALFORMED[name]) as server:
         # A parser that waits for bytes that never come is ended by the download deadline instead.
-        result, meta = run_raw(server, s3, bucket, presigner, deadline_s=scaled(15))
+        result, meta = run_raw(server, s3, bucket, presigner, deadline_s=scaled(5))
     fragment = "deadline" if "deadline" in result["error"] else "failed"
     assert_reported(result, meta, fragment, "download_failed")
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("worker"))
@@ -463,6 +463,7 @@ def test_the_summariser_trims_an_engine_that_returns_more_than_granted() -> None
         ("Chinese prose, no spaces", 300_000, 40),
     ],
 )
+@pytest.mark.load  # a memory measurement: tens of seconds under tracemalloc
 def test_peak_memory_stays_within_budget_for_every_shape(shape: str, size: int, ratio: int) -> None:
     from bench.memory_shapes import SHAPES, peak
 

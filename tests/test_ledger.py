@@ -20,6 +20,9 @@ from devstack.cloud import CloudConfig, LocalCloud
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.ledger import Entry
 
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
+
 MEETING = b"""Alice: The migration starts on Monday and the vendor delivers the scanners on Tuesday.
 Bob: I will prepare the staffing plan for the parallel running period by Friday.
 Carol: We agreed that parallel running lasts at most two weeks.

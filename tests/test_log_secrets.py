@@ -22,6 +22,9 @@ from devstack.cloud import CloudConfig, LocalCloud
 from dispatcher.runpod_api import RunPodClient
 from tests.procs import until
 
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
+
 SECRET_MARKERS = ("X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "Signature=", "token=")
 TRANSCRIPT = b"Alice: The launch moves to May.\nBob: I will tell the customers on Monday.\n" * 5
 

@@ -25,6 +25,9 @@ from dispatcher.ledger import Entry
 from tests.conftest import ROOT
 from tests.procs import scaled, until
 
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
+
 POISON = "XYZZY-ENGINE-KILLER"
 MAX_ATTEMPTS = 2
 GENERATION_S = 0.5

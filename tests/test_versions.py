@@ -15,6 +15,9 @@ import pytest
 from devstack.cloud import CloudConfig, LocalCloud
 from tests.test_ledger import dispatched, entry_of, until
 
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
+
 OLD = b"""Alice: The old plan was to migrate the warehouse in March with the existing scanners.
 Bob: We keep the legacy inventory software until the end of the year.
 """

@@ -24,6 +24,9 @@ from tests.procs import find_vllm_server, scaled
 from worker.engines import ServerSpec, VllmServer
 from worker.errors import EngineUnavailableError
 
+# Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_ENGINE = 3  # handler.py
 FAKE_API_SERVER = """
