@@ -11,7 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from dispatcher.ledger import DISPATCHED, Entry, Ledger, make_dynamodb_client
+from dispatcher.ledger import DISPATCHED, Entry, Ledger
+from dispatcher.presign import make_client
 
 LEDGER_TABLE = "LEDGER_TABLE"
 DYNAMODB_ENDPOINT_URL = "DYNAMODB_ENDPOINT_URL"
@@ -34,7 +35,7 @@ def show(
     if not table:
         raise ValueError(f"set {LEDGER_TABLE} (the stack's LedgerTable output)")
     endpoint = env.get(DYNAMODB_ENDPOINT_URL, "").strip() or s3_endpoint_url
-    ledger = Ledger(table, make_dynamodb_client(region, endpoint, env))
+    ledger = Ledger(table, make_client("dynamodb", region, endpoint, env))
     entries = [e for e in ledger.entries() if state is None or state_name(e) == state]
     if as_json:
         print(json.dumps([e.view() | {"state": state_name(e)} for e in entries], indent=2), file=out)

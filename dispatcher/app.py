@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from dispatcher.errors import DispatchError
 from dispatcher.events import ObjectRef, parse_event, skip_reason
 from dispatcher.job import build_job_input, job_policy
-from dispatcher.presign import Presigner, make_s3_client
+from dispatcher.presign import Presigner, make_client, make_s3_client
 from dispatcher.runpod_api import RunPodClient
 from dispatcher.secrets import api_key
 from dispatcher.settings import Settings
@@ -86,20 +86,20 @@ class Dispatcher:
         idempotency = None
         if settings.idempotency_table:
             # Imported only when configured: Powertools is not in the Lambda runtime.
-            from dispatcher.idempotency import IdempotentDispatch, make_dynamodb_client
+            from dispatcher.idempotency import IdempotentDispatch
 
             idempotency = IdempotentDispatch(
                 settings.idempotency_table,
                 settings.idempotency_ttl_s,
-                dynamodb_client=make_dynamodb_client(settings.region, settings.dynamodb_endpoint_url, env),
+                dynamodb_client=make_client("dynamodb", settings.region, settings.dynamodb_endpoint_url, env),
             )
         ledger = None
         if settings.ledger_table:
-            from dispatcher.ledger import Ledger, make_dynamodb_client
+            from dispatcher.ledger import Ledger
 
             ledger = Ledger(
                 settings.ledger_table,
-                make_dynamodb_client(settings.region, settings.dynamodb_endpoint_url, env),
+                make_client("dynamodb", settings.region, settings.dynamodb_endpoint_url, env),
             )
         return cls(settings, Presigner(s3, settings.url_expires_s), runpod, idempotency, ledger)
 

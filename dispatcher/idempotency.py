@@ -21,7 +21,7 @@ the package bundled) when the table is set. This module never talks to RunPod or
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from dispatcher.errors import DispatchInProgressError, IdempotencyError
@@ -122,23 +122,6 @@ class IdempotentDispatch:
         if not isinstance(job_id, str):
             raise IdempotencyError(f"idempotency table {self.table!r} holds no job id for {where}")
         return job_id, bool(replayed)
-
-
-def make_dynamodb_client(region: str, endpoint_url: str | None, env: Mapping[str, str]) -> Any:
-    """Credentials from `env` when it names them (local cloud, tests), else botocore's chain."""
-    import boto3
-
-    credentials = {
-        "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID"),
-        "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY"),
-        "aws_session_token": env.get("AWS_SESSION_TOKEN"),
-    }
-    return boto3.client(
-        "dynamodb",
-        region_name=region,
-        endpoint_url=endpoint_url,
-        **{k: v for k, v in credentials.items() if v},
-    )
 
 
 def table_definition(table: str) -> dict[str, Any]:

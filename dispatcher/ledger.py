@@ -311,20 +311,3 @@ def record_dispatch(ledger: Ledger, ref: ObjectRef, submit: Any, settings: Any) 
     now = time.time()
     ledger.dispatched(ref, job_id, deadline=deadline_after(now, s), outputs=outputs, now=now)
     return job_id or UNCONFIRMED
-
-
-def make_dynamodb_client(region: str, endpoint_url: str | None, env: Any) -> Any:
-    """As dispatcher/idempotency.py's: credentials from `env` when it names them, else the chain."""
-    import boto3
-
-    credentials = {
-        "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID"),
-        "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY"),
-        "aws_session_token": env.get("AWS_SESSION_TOKEN"),
-    }
-    return boto3.client(
-        "dynamodb",
-        region_name=region,
-        endpoint_url=endpoint_url,
-        **{k: v for k, v in credentials.items() if v},
-    )

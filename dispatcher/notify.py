@@ -83,16 +83,6 @@ class Notifier:
 
 def make_events_client(region: str, endpoint_url: str | None, env: Any) -> Any:
     """EventBridge client; `endpoint_url` is moto's locally (it serves every service on one port)."""
-    import boto3
+    from dispatcher.presign import make_client
 
-    credentials = {
-        "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID"),
-        "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY"),
-        "aws_session_token": env.get("AWS_SESSION_TOKEN"),
-    }
-    return boto3.client(
-        "events",
-        region_name=region,
-        endpoint_url=endpoint_url,
-        **{k: v for k, v in credentials.items() if v},
-    )
+    return make_client("events", region, endpoint_url, env)

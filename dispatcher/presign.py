@@ -1,4 +1,5 @@
-"""SigV4 presigned GET/PUT URLs on an injected S3 client: the only module that knows botocore.
+"""SigV4 presigned GET/PUT URLs on an injected S3 client, and the one builder of boto3 clients
+(`make_client`: S3, DynamoDB, EventBridge): the only module that knows botocore.
 
 boto3 1.44 presigns with SigV2 and the global host unless told otherwise, so the default client is
 built with `signature_version="s3v4"`, virtual-hosted addressing and the bucket's region (the
@@ -16,9 +17,7 @@ METADATA_CONTENT_TYPE = "application/json"
 
 
 def make_s3_client(region: str, endpoint_url: str | None = None, env: Mapping[str, str] | None = None) -> Any:
-    """A SigV4, virtual-hosted S3 client. Credentials come from `env` when it names them (local
-    cloud, tests), else from botocore's default chain (the Lambda role)."""
-    import boto3
+    """A SigV4, virtual-hosted S3 client (see `make_client` for credentials)."""
     from botocore.config import Config
 
     config = Config(
@@ -26,6 +25,20 @@ def make_s3_client(region: str, endpoint_url: str | None = None, env: Mapping[st
         s3={"addressing_style": "virtual"},
         retries={"max_attempts": 3, "mode": "standard"},
     )
+    return make_client("s3", region, endpoint_url, env, config)
+
+
+def make_client(
+    service: str,
+    region: str,
+    endpoint_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+    config: Any = None,
+) -> Any:
+    """A boto3 client. Credentials come from `env` when it names them (local cloud, tests), else
+    from botocore's default chain (the Lambda role); `endpoint_url` is moto's locally."""
+    import boto3
+
     env = env or {}
     credentials = {
         "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID"),
@@ -33,7 +46,7 @@ def make_s3_client(region: str, endpoint_url: str | None = None, env: Mapping[st
         "aws_session_token": env.get("AWS_SESSION_TOKEN"),
     }
     return boto3.client(
-        "s3",
+        service,
         region_name=region,
         endpoint_url=endpoint_url,
         config=config,

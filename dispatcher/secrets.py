@@ -33,9 +33,9 @@ _lock = threading.Lock()
 
 
 def _boto3_client(service: str, region: str) -> Any:
-    import boto3
+    from dispatcher.presign import make_client
 
-    return boto3.client(service, region_name=region)
+    return make_client(service, region)
 
 
 def api_key(env: Mapping[str, str], client_factory: ClientFactory | None = None) -> str | None:

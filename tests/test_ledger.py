@@ -19,6 +19,7 @@ import pytest
 from devstack.cloud import CloudConfig, LocalCloud
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.ledger import Entry
+from tests.procs import until
 
 # Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
 pytestmark = pytest.mark.e2e
@@ -33,16 +34,6 @@ SHORT_LIVED = {
     "RECONCILE_GRACE_S": "0",
     "RUNPOD_TIMEOUT_S": "1",
 }
-
-
-def until(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def later(seconds: float = 3600) -> Callable[[], float]:
