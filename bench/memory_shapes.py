@@ -106,7 +106,9 @@ def _job(data: bytes) -> dict[str, Any]:
 
 def peak(text: str) -> tuple[int, float, int]:
     """(peak bytes, seconds, output tokens) of one job on `text`, Python allocations under
-    `tracemalloc` (the downloaded bytes included: they are made inside the traced span)."""
+    `tracemalloc` (the downloaded bytes included: they are made inside the traced span). Slow
+    (~10×) but line by line: `tracemalloc.take_snapshot()` inside says where the memory goes."""
+    _warm()
     tracemalloc.start()
     try:
         tick = time.perf_counter()
@@ -116,6 +118,14 @@ def peak(text: str) -> tuple[int, float, int]:
         tracemalloc.stop()
 
 
+def _warm() -> None:
+    """Imports and the language model (~70 MiB, loaded once per process) outside the measure."""
+    import worker.runner  # noqa: F401
+    from worker.engines import detect_language
+
+    detect_language("warm up the language model")
+
+
 def _status(field: str) -> int:
     with open("/proc/self/status") as status:
         return int(re.search(rf"^{field}:\s+(\d+) kB", status.read(), re.M).group(1)) * 1024  # type: ignore[union-attr]
@@ -123,10 +133,7 @@ def _status(field: str) -> int:
 
 def _child(path: str) -> None:
     """Peak RSS of one job over the process before it (interpreter, libraries, engine)."""
-    import worker.runner  # noqa: F401  (imports outside the measured span)
-    from worker.engines import detect_language
-
-    detect_language("warm up the language model")
+    _warm()
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")  # reset VmHWM to the current RSS
     base = _status("VmRSS")
@@ -151,10 +158,16 @@ def rss_peak(shape: str, size: int) -> dict[str, Any]:
     """Write the shape to a file, run one job on it in a fresh process, return its figures."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "t.txt")
-        with open(path, "w", encoding="utf-8") as f:
+        with open(path, "wb") as f:
             rng = random.Random(5)
-            for _ in range(max(1, size // _PART)):  # written in parts: the generator stays small
-                f.write(SHAPES[shape](min(size, _PART), rng) + (" " if shape == "one huge line" else ""))
+            written = 0
+            while written < size:  # written in parts, so the generator stays small; ~`size` bytes
+                part = SHAPES[shape](min(size - written, _PART), rng) + (
+                    " " if shape == "one huge line" else ""
+                )
+                if not part.strip():
+                    break  # less left than one line of the shape
+                written += f.write(part.encode("utf-8"))
         n = os.path.getsize(path)
         out = subprocess.run(
             [sys.executable, "-m", "bench.memory_shapes", path], check=True, capture_output=True, text=True
