@@ -3,16 +3,20 @@
 Counting is the engine's job (exact, often over HTTP), so these functions take counts that the
 caller measured and never count anything themselves. Splits fall on utterance boundaries first,
 then sentences, then word windows, so a speaker's turn is cut only when it alone overflows.
+Packing works on the counts alone (`pack_counts`, `balance_counts`: group sizes out), so a caller
+can plan 9M one-word turns from an array of ints and cut the texts afterwards.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 SEPARATOR = "\n"
 # Longer "words" on average mean the text is not written with spaces between words.
 _MAX_WORD_CHARS = 40
+_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,24 +30,28 @@ def pack(pieces: Sequence[Piece], budget: int, separator_tokens: int = 1) -> lis
 
     Every piece must already fit on its own (see `split_words`); order is kept.
     """
+    return _regroup(pieces, pack_counts([p.tokens for p in pieces], budget, separator_tokens))
+
+
+def pack_counts(counts: Sequence[int], budget: int, separator_tokens: int = 1) -> list[int]:
+    """`pack` on the pieces' token counts: how many consecutive pieces go in each group."""
     if budget < 1:
         raise ValueError(f"chunk budget must be positive, got {budget}")
-    groups: list[list[Piece]] = []
-    current: list[Piece] = []
-    used = 0
-    for piece in pieces:
-        if piece.tokens > budget:
-            raise ValueError(f"piece of {piece.tokens} tokens exceeds budget {budget}")
-        extra = piece.tokens + (separator_tokens if current else 0)
-        if current and used + extra > budget:
-            groups.append(current)
-            current, used = [], 0
-            extra = piece.tokens
-        current.append(piece)
+    sizes: list[int] = []
+    size = used = 0
+    for tokens in counts:
+        if tokens > budget:
+            raise ValueError(f"piece of {tokens} tokens exceeds budget {budget}")
+        extra = tokens + (separator_tokens if size else 0)
+        if size and used + extra > budget:
+            sizes.append(size)
+            size, used = 0, 0
+            extra = tokens
+        size += 1
         used += extra
-    if current:
-        groups.append(current)
-    return groups
+    if size:
+        sizes.append(size)
+    return sizes
 
 
 def balance(groups: list[list[Piece]], budget: int, separator_tokens: int = 1) -> list[list[Piece]]:
@@ -52,16 +60,32 @@ def balance(groups: list[list[Piece]], budget: int, separator_tokens: int = 1) -
     Even chunks finish together when they run concurrently, and each gets similar room to say
     something; greedy packing leaves one small remainder.
     """
-    if len(groups) < 2:
-        return groups
     pieces = [p for g in groups for p in g]
-    total = sum(p.tokens for p in pieces) + separator_tokens * (len(pieces) - 1)
+    sizes = balance_counts([p.tokens for p in pieces], [len(g) for g in groups], budget, separator_tokens)
+    return _regroup(pieces, sizes)
+
+
+def balance_counts(
+    counts: Sequence[int], sizes: list[int], budget: int, separator_tokens: int = 1
+) -> list[int]:
+    """`balance` on the counts: group sizes as even as the greedy `sizes` allow, as many groups."""
+    if len(sizes) < 2:
+        return sizes
+    total = sum(counts) + separator_tokens * (len(counts) - 1)
     # Never below the largest piece: it has to fit somewhere.
-    target = max(-(-total // len(groups)), max(p.tokens for p in pieces))
+    target = max(-(-total // len(sizes)), max(counts))
     for attempt_budget in range(min(budget, target), budget + 1, max(1, budget // 50)):
-        repacked = pack(pieces, attempt_budget, separator_tokens)
-        if len(repacked) <= len(groups):
+        repacked = pack_counts(counts, attempt_budget, separator_tokens)
+        if len(repacked) <= len(sizes):
             return repacked
+    return sizes
+
+
+def _regroup(pieces: Sequence[Piece], sizes: list[int]) -> list[list[Piece]]:
+    groups, at = [], 0
+    for size in sizes:
+        groups.append(list(pieces[at : at + size]))
+        at += size
     return groups
 
 
@@ -77,11 +101,20 @@ def split_words(text: str, tokens: int, budget: int) -> list[str]:
     """
     if tokens <= budget:
         return [text]
-    words = text.split()
-    if len(words) < 2 or len(text) > _MAX_WORD_CHARS * len(words):
+    # Word windows are cut at positions found one word at a time: `text.split()` of a 64 MB line
+    # would be 13M strings at once.
+    words = sum(1 for _ in _WORD.finditer(text))
+    if words < 2 or len(text) > _MAX_WORD_CHARS * words:
         # One unbroken run of characters (a pasted hash, a garbled export) or a script written
         # without spaces (Chinese, Japanese, Thai): cut by characters.
         size = max(1, int(len(text) * budget / tokens * 0.9))
         return [text[i : i + size] for i in range(0, len(text), size)]
-    size = max(1, int(budget / (tokens / len(words)) * 0.9))
-    return [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
+    size = max(1, int(budget / (tokens / words) * 0.9))
+    windows, start = [], None
+    for n, match in enumerate(_WORD.finditer(text)):
+        if n % size == 0:
+            if start is not None:
+                windows.append(" ".join(text[start : match.start()].split()))
+            start = match.start()
+    windows.append(" ".join(text[start:].split()))
+    return windows

@@ -13,18 +13,29 @@ summary of timestamps). An explicit `options.format` wins over both.
 Cues are display units, not turns: consecutive cues of one speaker merge into one turn, and a cue
 without a speaker joins the one before it until a sentence ends, so no sentence is cut at a cue
 border. A turn keeps its first cue's start time. Nothing here knows about tokens or models.
+
+The turns come back as one `Transcript` (one rendered turn per line): plain text is read as a
+stream straight into it, so a 64 MB file of one-word turns never exists as 9M objects.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from worker.engines import FORMATS, Utterance, split_speaker, utterances
+from worker.engines import (
+    FORMATS,
+    Transcript,
+    Utterance,
+    iter_utterances,
+    render_turns,
+    split_speaker,
+    utterances,
+)
 from worker.errors import TranscriptError
 
 # Where the name alone decides; `.json` is AWS Transcribe or Whisper, told apart by content.
@@ -37,33 +48,43 @@ _SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’)\]]*$")
 @dataclass(frozen=True)
 class Parsed:
     format: str
-    turns: list[Utterance]
+    transcript: Transcript
+    # The turns as read, for the cue formats (their vendor parsers hold every cue anyway); plain
+    # text is read as a stream and keeps none.
+    cues: list[Utterance] | None = None
 
     @property
     def timed(self) -> bool:
-        return any(t.start is not None for t in self.turns)
+        return self.transcript.timed
+
+    @property
+    def turns(self) -> list[Utterance]:
+        """The turns as objects (times to the second when read back from plain text)."""
+        return self.cues if self.cues is not None else list(self.transcript.utterances())
 
 
 def parse(text: str, key: str | None = None, explicit: str | None = None) -> Parsed:
     """Detect the format (explicit > content > extension) and read the turns."""
     fmt = explicit if explicit and explicit != "auto" else detect(text, key)
-    readers = {
+    readers: dict[str, Callable[[str], Iterable[Utterance]]] = {
         "webvtt": _webvtt,
         "srt": _srt,
         "aws-transcribe": _aws_transcribe,
         "whisper": _whisper,
-        "text": utterances,
+        "text": iter_utterances,
     }
     if fmt not in readers:  # pragma: no cover - SummaryOptions.format is a Literal of FORMATS
         raise TranscriptError(f"unknown transcript format {fmt!r} (known: {', '.join(FORMATS)})")
-    turns = readers[fmt](text)
-    if not turns:
+    read = readers[fmt](text)
+    cues = read if isinstance(read, list) else None
+    turns = render_turns(read)
+    if not turns.turns:
         raise TranscriptError(
             "transcript has speaker labels but no speech"
             if fmt == "text"
             else f"the {fmt} transcript holds no speech"
         )
-    return Parsed(fmt, turns)
+    return Parsed(fmt, turns, cues)
 
 
 def detect(text: str, key: str | None = None) -> str:

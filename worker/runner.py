@@ -101,19 +101,24 @@ class JobRunner:
                 if len(data) > limit:
                     raise TranscriptError(f"transcript is {len(data)} bytes, over the {limit}-byte limit")
             timings["download_s"] = time.perf_counter() - tick
+            size = len(data)
             decoded = decode(data)
+            # One copy of the transcript at a time: the bytes, then the text, then the turns.
+            del data
             parsed = parse_transcript(decoded.text, key, job.options.format)
+            transcript = parsed.transcript
             meta["input"] = {
-                "bytes": len(data),
+                "bytes": size,
                 "chars": len(decoded.text),
                 "encoding": decoded.encoding,
                 # Invalid UTF-8 sequences shown as U+FFFD (a cut or damaged but mostly-UTF-8 file).
                 "replacement_chars": decoded.replacements,
                 "format": parsed.format,
-                "utterances": len(parsed.turns),
-                "timed": parsed.timed,
+                "utterances": transcript.turns,
+                "timed": transcript.timed,
             }
-            detected = detect_language(" ".join(t.text for t in parsed.turns))
+            del decoded, parsed
+            detected = detect_language(transcript.sample())
             language = resolve_language(job.options.language) or detected
             meta["language"] = {
                 "detected": detected,
@@ -128,8 +133,8 @@ class JobRunner:
             log.info(
                 "job %s: %d bytes (%s) from %s",
                 job_id,
-                len(data),
-                decoded.encoding,
+                size,
+                meta["input"]["encoding"],
                 key or "inline text",
                 extra=ctx,
             )
@@ -139,13 +144,12 @@ class JobRunner:
                 try:
                     if seat.late:
                         raise EngineUnavailableError("the model server was lost before this job reached it")
-                    summary = await Summarizer(self._engine, progress).summarize(
-                        parsed.turns, granted, options
-                    )
+                    summary = await Summarizer(self._engine, progress).summarize(transcript, granted, options)
                 except EngineUnavailableError:
                     self._seats.lost = True  # jobs seated after this one did not meet a live engine
                     raise
-            structure = parse_structure(summary.text, parsed.turns)
+            structure = parse_structure(summary.text, starts=transcript.starts)
+            del transcript
             meta["structure"] = structure
             timings["summarize_s"] = time.perf_counter() - tick
             stats = summary.stats

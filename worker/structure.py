@@ -19,7 +19,7 @@ headings are found, the structure is empty, `parsed` is false and `raw` keeps th
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from worker.engines import (
@@ -62,8 +62,12 @@ _DUE = re.compile(
 )
 
 
-def parse(text: str, turns: Sequence[Utterance] = ()) -> dict[str, Any]:
-    starts = {int(t.start) for t in turns if t.start is not None}
+def parse(
+    text: str, turns: Sequence[Utterance] = (), starts: Collection[int] | None = None
+) -> dict[str, Any]:
+    """`starts`: the transcript's whole-second turn starts, when the caller has them instead of `turns`."""
+    if starts is None:
+        starts = {int(t.start) for t in turns if t.start is not None}
     sections: dict[str, list[str]] = {name: [] for name in _SECTIONS}
     current: str | None = None
     found = 0
@@ -113,7 +117,7 @@ def _is_none(line: str) -> bool:
     return _BULLET.sub("", line).strip().rstrip(".").lower() in _NONE
 
 
-def _timed(line: str, starts: set[int]) -> tuple[str, int | None]:
+def _timed(line: str, starts: Collection[int]) -> tuple[str, int | None]:
     """The line without bullet and time references, and the first reference that is a turn's start."""
     body = _BULLET.sub("", line).strip()
     start = None
@@ -128,7 +132,7 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
 
 
-def _item(line: str, starts: set[int]) -> dict[str, Any]:
+def _item(line: str, starts: Collection[int]) -> dict[str, Any]:
     body, start = _timed(line, starts)
     speaker, text = split_speaker(body)
     item: dict[str, Any] = {"text": text, "speaker": speaker}
@@ -137,7 +141,7 @@ def _item(line: str, starts: set[int]) -> dict[str, Any]:
     return item
 
 
-def _action(line: str, starts: set[int]) -> dict[str, Any]:
+def _action(line: str, starts: Collection[int]) -> dict[str, Any]:
     body, start = _timed(line, starts)
     label, task = split_speaker(body)
     when = None

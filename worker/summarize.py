@@ -5,25 +5,35 @@ The budget is exact and always checked on the prompt that is sent: prompt tokens
 and then re-measured as the real prompt; one that overflows is split again. Chunks of a level run
 concurrently, so a batching server (vLLM) sees them together. Reduce recurses while the joined
 partial summaries still do not fit, and fails loudly if a level stops shrinking.
+
+Memory stays a small multiple of the transcript whatever its shape: the turns arrive as one string
+(`Transcript`), chunks are planned from an array of per-turn counts (counted a batch at a time,
+no object per turn), each chunk's text is cut only once its group is known, and an extractive
+engine (CPU-bound, all its per-sentence state in this process) ranks a few chunks at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
-from worker.chunking import Piece, balance, join, pack, split_words
+from worker.chunking import balance_counts, pack_counts, split_words
 from worker.engines import (
     Completion,
     Engine,
     SummaryOptions,
     SummaryTask,
+    Transcript,
     Utterance,
+    iter_utterances,
+    lines,
     part_heading,
+    render_turns,
     sentences,
-    utterances,
 )
 from worker.errors import EngineError, TranscriptError
 
@@ -35,6 +45,8 @@ MAX_LEVELS = 8
 SAFETY_TOKENS = 16
 # Pieces counted concurrently: enough to keep a tokenizer server busy, few enough to stay small.
 _COUNT_BATCH = 256
+# Chunks an extractive engine ranks at once: it holds every sentence of a chunk in this process.
+_CPU_CHUNKS = 2
 
 
 @dataclass
@@ -63,20 +75,27 @@ class Summarizer:
         self._progress = progress or (lambda update: None)
 
     async def summarize(
-        self, transcript: str | list[Utterance], max_tokens: int, options: SummaryOptions | None = None
+        self,
+        transcript: str | list[Utterance] | Transcript,
+        max_tokens: int,
+        options: SummaryOptions | None = None,
     ) -> Summary:
         """Summarise the transcript in at most `max_tokens` tokens (the budget the worker granted).
 
-        `transcript` is the turns `worker.formats` read (speakers and start times kept), or plain
-        text split here.
+        `transcript` is the turns `worker.formats` read (speakers and start times kept), as a
+        `Transcript` or a list, or plain text split here.
         """
         engine = self._engine
         options = options or SummaryOptions()
         stats = SummaryStats()
-        turns = utterances(transcript) if isinstance(transcript, str) else transcript
-        if not turns:
+        if not isinstance(transcript, Transcript):
+            transcript = render_turns(
+                iter_utterances(transcript) if isinstance(transcript, str) else transcript
+            )
+        if not transcript.turns:
             raise TranscriptError("transcript has speaker labels but no speech")
-        body = "\n".join(t.render() for t in turns)
+        body = transcript.body
+        del transcript
         stats.input_tokens = await engine.count_tokens(body)
         stats.tokens_per_level.append(stats.input_tokens)
 
@@ -88,9 +107,10 @@ class Summarizer:
             stats.levels = 1
             stats.chunks = 1
             return self._finish(result, stats)
+        del single
 
-        pieces = [Piece(t.render(), 0) for t in turns]
-        del turns, single, body  # 200K one-word turns: keep one copy of each, not three
+        # Level 1 reads the body's lines (one turn each); later levels the partial summaries.
+        source: Callable[[], Iterator[str]] = lambda: lines(body)  # noqa: E731
         level = 0
         while True:
             level += 1
@@ -99,13 +119,17 @@ class Summarizer:
             map_tokens = self._map_tokens(max_tokens)
             budget = await self._content_budget("map" if level == 1 else "reduce", map_tokens, options)
             kind = "map" if level == 1 else "reduce"
-            source = 0 if level == 1 else stats.input_tokens
-            chunks = await self._plan(pieces, budget, map_tokens, options, kind, source)
+            source_tokens = 0 if level == 1 else stats.input_tokens
+            chunks = await self._plan(source, budget, map_tokens, options, kind, source_tokens)
             if level == 1:
                 stats.chunks = len(chunks)
+                del body  # the chunks hold the text now
             log.info("level %d: %d chunks of <= %d tokens", level, len(chunks), budget)
             partials = await self._run_level(chunks, stats, level)
-            joined = "\n\n".join(f"{part_heading(i)}\n{p.text.strip()}" for i, p in enumerate(partials, 1))
+            del chunks
+            parts = [f"{part_heading(i)}\n{p.text.strip()}" for i, p in enumerate(partials, 1)]
+            del partials
+            joined = "\n\n".join(parts)
             joined_tokens = await engine.count_tokens(joined)
             stats.tokens_per_level.append(joined_tokens)
             if joined_tokens >= stats.tokens_per_level[-2]:
@@ -120,7 +144,7 @@ class Summarizer:
                 self._progress({"stage": "merging", "level": level + 1, "done": 1, "total": 1})
                 stats.levels = level + 1
                 return self._finish(result, stats)
-            pieces = [Piece(f"{part_heading(i)}\n{p.text.strip()}", 0) for i, p in enumerate(partials, 1)]
+            source = parts.__iter__
 
     def _task(
         self,
@@ -163,17 +187,23 @@ class Summarizer:
 
     async def _plan(
         self,
-        pieces: list[Piece],
+        source: Callable[[], Iterator[str]],
         budget: int,
         max_tokens: int,
         options: SummaryOptions,
         kind: str,
         source_tokens: int = 0,
     ) -> list[SummaryTask]:
-        measured = await self._measure(pieces, budget)
-        groups = balance(pack(measured, budget), budget)
+        """Chunks of the pieces `source()` yields (called twice: to count, then to cut)."""
+        counts: array[int] = array("I")
+        splits: dict[int, list[str]] = {}
+        await self._measure(source(), budget, counts, splits)
+        sizes = balance_counts(counts, pack_counts(counts, budget), budget)
+        del counts
+        pieces = _pieces(source(), splits)
+        queue = ["\n".join(islice(pieces, size)) for size in sizes]
+        del pieces, splits
         tasks: list[SummaryTask] = []
-        queue = [join(g) for g in groups]
         while queue:
             content = queue.pop(0)
             task = self._task(kind, content, max_tokens, options)
@@ -200,32 +230,50 @@ class Summarizer:
             for i, t in enumerate(tasks, 1)
         ]
 
-    async def _measure(self, pieces: list[Piece], budget: int) -> list[Piece]:
-        """Count every piece (concurrently, a batch at a time) and split those that alone exceed
-        the budget. Batches keep 200K one-word turns from becoming 200K pending tasks at once."""
-        counts: list[int] = []
-        for start in range(0, len(pieces), _COUNT_BATCH):
-            batch = pieces[start : start + _COUNT_BATCH]
-            counts.extend(await asyncio.gather(*(self._engine.count_tokens(p.text) for p in batch)))
-        out: list[Piece] = []
-        for piece, tokens in zip(pieces, counts, strict=True):
-            if tokens <= budget:
-                out.append(Piece(piece.text, tokens))
-                continue
-            parts = sentences(piece.text)
-            if len(parts) == 1:
-                parts = split_words(piece.text, tokens, budget)
-            out.extend(await self._measure([Piece(p, 0) for p in parts], budget))
+    async def _measure(
+        self, pieces: Iterable[str], budget: int, counts: array[int], splits: dict[int, list[str]]
+    ) -> None:
+        """Count every piece (concurrently, a batch at a time) into `counts`; a piece that alone
+        exceeds the budget is split, its parts kept in `splits` under its index and counted in
+        its place. Nothing per piece is kept but its count."""
+        index = 0
+        stream = iter(pieces)
+        while batch := list(islice(stream, _COUNT_BATCH)):
+            tokens = await asyncio.gather(*(self._engine.count_tokens(p) for p in batch))
+            for text, n in zip(batch, tokens, strict=True):
+                if n <= budget:
+                    counts.append(n)
+                else:
+                    parts = await self._split(text, n, budget)
+                    splits[index] = [p for p, _ in parts]
+                    counts.extend(t for _, t in parts)
+                index += 1
+
+    async def _split(self, text: str, tokens: int, budget: int) -> list[tuple[str, int]]:
+        """One over-budget piece → its sentences, else word windows, each counted and within budget."""
+        parts = sentences(text)
+        if len(parts) == 1:
+            parts = split_words(text, tokens, budget)
+        out: list[tuple[str, int]] = []
+        for start in range(0, len(parts), _COUNT_BATCH):
+            batch = parts[start : start + _COUNT_BATCH]
+            counted = await asyncio.gather(*(self._engine.count_tokens(p) for p in batch))
+            for part, n in zip(batch, counted, strict=True):
+                out.extend([(part, n)] if n <= budget else await self._split(part, n, budget))
         return out
 
     async def _run_level(self, tasks: list[SummaryTask], stats: SummaryStats, level: int) -> list[Completion]:
         done = 0
         total = len(tasks)
         self._progress({"stage": "chunks", "level": level, "done": 0, "total": total})
+        # A model server batches whatever it is sent at once; an extractive engine ranks on this
+        # process's CPU (one at a time under the GIL), so more at once would only hold more memory.
+        gate = asyncio.Semaphore(_CPU_CHUNKS if self._engine.extractive else max(total, 1))
 
         async def one(task: SummaryTask) -> Completion:
             nonlocal done
-            result = await self._run(task, stats)
+            async with gate:
+                result = await self._run(task, stats)
             done += 1
             self._progress({"stage": "chunks", "level": level, "done": done, "total": total})
             return result
@@ -267,3 +315,12 @@ class Summarizer:
         if not text:
             raise EngineError("the engine returned an empty summary")
         return Summary(text=text, stats=stats)
+
+
+def _pieces(source: Iterator[str], splits: dict[int, list[str]]) -> Iterator[str]:
+    """The pieces `Summarizer._measure` counted, in order: a split piece as its parts."""
+    for index, text in enumerate(source):
+        if index in splits:
+            yield from splits[index]
+        else:
+            yield text

@@ -47,7 +47,19 @@ from worker.engines.presets import (
 from worker.engines.prompts import COMPLETION_STOP, STYLES, chat_messages, completion_prompt, instructions
 from worker.engines.retry import Retry, retrying
 from worker.engines.settings import ENGINES, PROMPT_FORMATS, EngineSettings
-from worker.engines.text import Utterance, clock, seconds, sentences, split_speaker, utterances
+from worker.engines.text import (
+    Transcript,
+    Utterance,
+    clock,
+    iter_sentences,
+    iter_utterances,
+    lines,
+    render_turns,
+    seconds,
+    sentences,
+    split_speaker,
+    utterances,
+)
 from worker.engines.vllm_server import ServerSpec, VllmServer
 from worker.engines.weights import RUNPOD_HF_CACHE, CachedModel, cached_model_env, find_cached_model
 
@@ -85,6 +97,7 @@ __all__ = [
     "ServerSpec",
     "SummaryOptions",
     "SummaryTask",
+    "Transcript",
     "Utterance",
     "VllmServer",
     "YarnRope",
@@ -104,11 +117,15 @@ __all__ = [
     "find_preset",
     "instructions",
     "is_part_heading",
+    "iter_sentences",
+    "iter_utterances",
     "kv_bytes_per_token",
     "language_for",
     "language_name",
+    "lines",
     "local_preset",
     "part_heading",
+    "render_turns",
     "resolve_language",
     "resolve_preset",
     "retrying",

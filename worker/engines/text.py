@@ -4,11 +4,16 @@ Pure string work, shared by the summariser (chunks fall on turn and sentence bou
 extractive engine (which ranks sentences and attributes each to its speaker). It lives in the
 engine package because engines may import nothing else from the worker; the worker uses it through
 `worker.engines`' public names.
+
+Memory: a 64 MB transcript can be 9M one-word turns, and a Python object per turn costs ~10× the
+turn's bytes. So turns are read as a stream (`iter_utterances`, `lines`, `iter_sentences`) and
+kept as one rendered string with one turn per line (`Transcript`), never as a list of objects.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
@@ -57,43 +62,108 @@ def seconds(stamp: str) -> float:
     return value
 
 
+@dataclass(frozen=True)
+class Transcript:
+    """The turns as one string, one rendered turn (`Utterance.render`) per line: what chunks are
+    cut from, at a few bytes per turn instead of a Python object each."""
+
+    body: str
+    turns: int
+    # Whole-second start times of the turns that have one (what `worker.structure` checks against).
+    starts: frozenset[int] = frozenset()
+
+    @property
+    def timed(self) -> bool:
+        return bool(self.starts)
+
+    def utterances(self) -> Iterator[Utterance]:
+        return iter_utterances(self.body)
+
+    def sample(self, chars: int = 20_000) -> str:
+        """The first turns' text, speakers and times left out, about `chars` long (language detection)."""
+        out: list[str] = []
+        size = 0
+        for turn in self.utterances():
+            if size >= chars:
+                break
+            out.append(turn.text[: chars - size])
+            size += len(out[-1]) + 1
+        return " ".join(out)
+
+
+# Rendered turns joined per batch, then the batches: no list of every turn's string at once.
+_RENDER_BATCH = 4096
+
+
+def render_turns(turns: Iterable[Utterance]) -> Transcript:
+    """Turns (a list or a stream) → one `Transcript`."""
+    batches: list[str] = []
+    batch: list[str] = []
+    count = 0
+    starts: set[int] = set()
+    for turn in turns:
+        batch.append(turn.render())
+        if turn.start is not None:
+            starts.add(int(turn.start))
+        count += 1
+        if len(batch) == _RENDER_BATCH:
+            batches.append("\n".join(batch))
+            batch.clear()
+    if batch:
+        batches.append("\n".join(batch))
+    body = batches[0] if len(batches) == 1 else "\n".join(batches)
+    return Transcript(body, count, frozenset(starts))
+
+
+def lines(text: str) -> Iterator[str]:
+    """`text.split("\\n")` one line at a time."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
+
+
 def utterances(text: str) -> list[Utterance]:
     """Split on speaker turns; lines without a speaker label continue the previous turn.
 
     A transcript without any labels becomes one utterance per paragraph.
     """
-    turns: list[Utterance] = []
+    return list(iter_utterances(text))
+
+
+def iter_utterances(text: str) -> Iterator[Utterance]:
+    """`utterances` as a stream."""
     speaker: str | None = None
     start: float | None = None
     buffer: list[str] = []
-
-    def flush() -> None:
-        # One line (the common case) is kept as it is: no second copy of every turn.
-        body = (buffer[0] if len(buffer) == 1 else " ".join(buffer)).strip()
-        if body:
-            turns.append(Utterance(speaker, body, start))
-        buffer.clear()
-
-    for line in text.split("\n"):
+    for line in lines(text):
         match = _SPEAKER.match(line)
         timed = None if match else _TIMED_LINE.match(line)
         if match:
-            flush()
+            yield from _flush(buffer, speaker, start)
             speaker = match.group("speaker").strip()
             stamp = match.group("time") or match.group("after")
             start = seconds(stamp) if stamp else None
             buffer.append(line[match.end() :])
         elif timed and speaker is None:
-            flush()
+            yield from _flush(buffer, speaker, start)
             start = seconds(timed.group("time"))
             buffer.append(line[timed.end() :])
         elif not line.strip():
             if speaker is None:
-                flush()
+                yield from _flush(buffer, speaker, start)
         else:
             buffer.append(line.strip())
-    flush()
-    return turns
+    yield from _flush(buffer, speaker, start)
+
+
+def _flush(buffer: list[str], speaker: str | None, start: float | None) -> Iterator[Utterance]:
+    # One line (the common case) is kept as it is: no second copy of every turn.
+    body = (buffer[0] if len(buffer) == 1 else " ".join(buffer)).strip()
+    buffer.clear()
+    if body:
+        yield Utterance(speaker, body, start)
 
 
 def split_speaker(line: str) -> tuple[str | None, str]:
@@ -107,8 +177,22 @@ def split_speaker(line: str) -> tuple[str | None, str]:
 def sentences(text: str) -> list[str]:
     """Split text on sentence-final punctuation (Latin, CJK full-width, Thai spacing); text with
     none stays one sentence."""
-    out: list[str] = []
-    for part in _SENTENCE_END.split(text):
-        for piece in _CJK_END.split(part):
-            out.extend(s.strip() for s in _THAI_GAP.split(piece) if s.strip())
-    return out
+    return list(iter_sentences(text))
+
+
+def iter_sentences(text: str) -> Iterator[str]:
+    """`sentences` as a stream."""
+    for part in _split(_SENTENCE_END, text):
+        for piece in _split(_CJK_END, part):
+            for s in _split(_THAI_GAP, piece):
+                if s := s.strip():
+                    yield s
+
+
+def _split(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+    """`pattern.split(text)` one part at a time (the patterns have no groups)."""
+    start = 0
+    for match in pattern.finditer(text):
+        yield text[start : match.start()]
+        start = match.end()
+    yield text[start:]
