@@ -122,7 +122,7 @@ def test_no_nvidia_smi_means_no_figure(tmp_path, monkeypatch) -> None:
     assert detect_gpu_memory_gib() is None
 
 
-# DESIGN.md §8 and each model's config.json: 2 (K, V) × layers × KV heads × head_dim × 2 bytes.
+# README's preset table and each model's config.json: 2 (K, V) × layers × KV heads × head_dim × 2 bytes.
 @pytest.mark.parametrize(
     ("name", "kib", "gib_at_128k"),
     [
