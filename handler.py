@@ -28,7 +28,7 @@ from worker.engines import Engine, build_engine
 from worker.errors import ConfigError, EngineUnavailableError
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
-from worker.transfer import Transfers, UrlPolicy
+from worker.transfer import Transfers
 
 log = logging.getLogger("handler")
 
@@ -130,12 +130,7 @@ def main() -> None:
 
 def _serve(settings: WorkerSettings, engine: Engine) -> None:
     """The runpod SDK's loop with our handler, until it stops (SIGTERM, or the engine is lost)."""
-    transfers = Transfers(
-        UrlPolicy(settings.allowed_hosts, settings.allow_http, settings.allow_loopback_urls),
-        timeout_s=settings.http_timeout_s,
-        download_deadline_s=settings.download_deadline_s,
-        attempts=settings.transfer_attempts,
-    )
+    transfers = Transfers.from_settings(settings)
     runner = JobRunner(settings, engine, transfers)
     online = "RUNPOD_WEBHOOK_GET_JOB" in os.environ
     closer: list[asyncio.Task[None]] = []

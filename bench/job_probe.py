@@ -24,16 +24,11 @@ def main() -> None:
     from worker.engines import build_engine
     from worker.runner import JobRunner
     from worker.settings import WorkerSettings
-    from worker.transfer import Transfers, UrlPolicy
+    from worker.transfer import Transfers
 
     settings = WorkerSettings.from_env(request["env"])
     engine = build_engine(settings.engine_settings)
-    transfers = Transfers(
-        UrlPolicy(settings.allowed_hosts, settings.allow_http, settings.allow_loopback_urls),
-        timeout_s=settings.http_timeout_s,
-        download_deadline_s=settings.download_deadline_s,
-        attempts=settings.transfer_attempts,
-    )
+    transfers = Transfers.from_settings(settings)
     runner = JobRunner(settings, engine, transfers)
     rss_before = _rss_mib()
 

@@ -88,3 +88,18 @@ def find_vllm_server(worker_pid: int) -> int | None:
         if b"vllm.entrypoints.openai.api_server" in cmdline or b"serve" in cmdline[1:2]:
             return child
     return None
+
+
+def fake_vllm_site(root: Path, api_server: str, **extra_modules: str) -> Path:
+    """A folder for PYTHONPATH that makes `python -m vllm.entrypoints.openai.api_server` run the
+    stand-in `api_server` source, so the worker's real supervisor starts, watches and stops it.
+    `extra_modules` are written beside it (e.g. a `sitecustomize`)."""
+    site = root / "site"
+    package = site / "vllm" / "entrypoints" / "openai"
+    package.mkdir(parents=True)
+    for folder in (package, package.parent, package.parent.parent):
+        (folder / "__init__.py").write_text("")
+    (package / "api_server.py").write_text(api_server)
+    for name, source in extra_modules.items():
+        (site / f"{name}.py").write_text(source)
+    return site

@@ -23,7 +23,7 @@ import pytest
 from devstack.cloud import CloudConfig, LocalCloud, free_port
 from dispatcher.ledger import Entry
 from tests.conftest import ROOT
-from tests.procs import scaled, until
+from tests.procs import fake_vllm_site, scaled, until
 
 # Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
 pytestmark = pytest.mark.e2e
@@ -42,12 +42,7 @@ API_SERVER = "import sys\nfrom tests.fake_openai_server import vllm_main\n\nvllm
 
 @pytest.fixture
 def fake_vllm(tmp_path: Path) -> Path:
-    package = tmp_path / "site" / "vllm" / "entrypoints" / "openai"
-    package.mkdir(parents=True)
-    for folder in (package, package.parent, package.parent.parent):
-        (folder / "__init__.py").write_text("")
-    (package / "api_server.py").write_text(API_SERVER)
-    return tmp_path / "site"
+    return fake_vllm_site(tmp_path, API_SERVER)
 
 
 def entries(cloud: LocalCloud) -> dict[str, Entry]:

@@ -20,7 +20,7 @@ import pytest
 
 from devstack.httpserver import JsonHandler, LoopbackServer
 from devstack.runpod_emulator import RunPodEmulator
-from tests.procs import find_vllm_server, scaled
+from tests.procs import fake_vllm_site, find_vllm_server, scaled
 from worker.engines import ServerSpec, VllmServer
 from worker.errors import EngineUnavailableError
 
@@ -70,13 +70,7 @@ http.server.ThreadingHTTPServer((args.host, args.port), Api).serve_forever()
 
 @pytest.fixture
 def fake_vllm(tmp_path: Path) -> Path:
-    package = tmp_path / "site" / "vllm" / "entrypoints" / "openai"
-    package.mkdir(parents=True)
-    for folder in (package, package.parent, package.parent.parent):
-        (folder / "__init__.py").write_text("")
-    (package / "api_server.py").write_text(FAKE_API_SERVER)
-    (tmp_path / "site" / "sitecustomize.py").write_text(SLOW_SDK_START)
-    return tmp_path / "site"
+    return fake_vllm_site(tmp_path, FAKE_API_SERVER, sitecustomize=SLOW_SDK_START)
 
 
 # With SLOW_SDK_START_S set, the worker (handler.py only) waits that long between "worker ready" and

@@ -24,7 +24,7 @@ import re
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -32,6 +32,9 @@ from yarl import URL
 
 from worker.engines import Retry, retrying
 from worker.errors import DownloadError, TranscriptError, UploadError, UrlNotAllowedError
+
+if TYPE_CHECKING:
+    from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +156,16 @@ class Transfers:
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._session = session
+
+    @classmethod
+    def from_settings(cls, settings: WorkerSettings) -> Transfers:
+        """The worker's transfers as its settings describe them (allow-list, timeouts, attempts)."""
+        return cls(
+            UrlPolicy(settings.allowed_hosts, settings.allow_http, settings.allow_loopback_urls),
+            timeout_s=settings.http_timeout_s,
+            download_deadline_s=settings.download_deadline_s,
+            attempts=settings.transfer_attempts,
+        )
 
     def check(self, url: str, what: str) -> None:
         self._policy.check(url, what)
