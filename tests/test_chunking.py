@@ -1,31 +1,33 @@
-"""Token-budgeted packing: pure functions."""
+"""Token-budgeted packing: pure functions over token counts."""
 
 from __future__ import annotations
 
 import pytest
 
-from worker.chunking import Piece, balance, pack, split_words
+from worker.chunking import balance_counts, pack_counts, split_words
 
 
 def test_pack_keeps_order_and_respects_the_budget() -> None:
-    pieces = [Piece(str(i), t) for i, t in enumerate([4, 4, 4, 9, 1, 1])]
-    groups = pack(pieces, budget=10)
-    assert [[p.text for p in g] for g in groups] == [["0", "1"], ["2"], ["3"], ["4", "5"]]
-    for g in groups:
-        assert sum(p.tokens for p in g) + len(g) - 1 <= 10
+    counts = [4, 4, 4, 9, 1, 1]
+    sizes = pack_counts(counts, budget=10)
+    assert sizes == [2, 1, 1, 2]
+    at = 0
+    for size in sizes:
+        assert sum(counts[at : at + size]) + size - 1 <= 10
+        at += size
 
 
 def test_pack_refuses_a_piece_larger_than_the_budget() -> None:
     with pytest.raises(ValueError, match="exceeds budget"):
-        pack([Piece("x", 11)], budget=10)
+        pack_counts([11], budget=10)
 
 
 def test_balance_evens_out_the_last_chunk() -> None:
-    pieces = [Piece(str(i), 10) for i in range(11)]
-    greedy = pack(pieces, budget=60)
-    assert [len(g) for g in greedy] == [5, 5, 1]
-    balanced = balance(greedy, budget=60)
-    assert len(balanced) == 3 and max(len(g) for g in balanced) - min(len(g) for g in balanced) <= 1
+    counts = [10] * 11
+    greedy = pack_counts(counts, budget=60)
+    assert greedy == [5, 5, 1]
+    balanced = balance_counts(counts, greedy, budget=60)
+    assert len(balanced) == 3 and max(balanced) - min(balanced) <= 1
 
 
 def test_split_words_cuts_long_sentences_into_windows() -> None:
@@ -42,6 +44,6 @@ def test_split_words_cuts_an_unbroken_run_by_characters() -> None:
 
 def test_balance_never_tries_a_budget_below_the_largest_piece() -> None:
     # Regression: balancing 2 groups of one 192-token and many small pieces raised ValueError.
-    pieces = [Piece("big", 192)] + [Piece(str(i), 5) for i in range(10)]
-    groups = pack(pieces, budget=214)
-    assert [p.text for g in balance(groups, budget=214) for p in g] == [p.text for p in pieces]
+    counts = [192] + [5] * 10
+    greedy = pack_counts(counts, budget=214)
+    assert sum(balance_counts(counts, greedy, budget=214)) == len(counts)

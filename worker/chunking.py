@@ -11,30 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-SEPARATOR = "\n"
 # Longer "words" on average mean the text is not written with spaces between words.
 _MAX_WORD_CHARS = 40
 _WORD = re.compile(r"\S+")
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
-    text: str
-    tokens: int
-
-
-def pack(pieces: Sequence[Piece], budget: int, separator_tokens: int = 1) -> list[list[Piece]]:
-    """Greedily group consecutive pieces so each group's tokens (with separators) fit `budget`.
-
-    Every piece must already fit on its own (see `split_words`); order is kept.
-    """
-    return _regroup(pieces, pack_counts([p.tokens for p in pieces], budget, separator_tokens))
-
-
 def pack_counts(counts: Sequence[int], budget: int, separator_tokens: int = 1) -> list[int]:
-    """`pack` on the pieces' token counts: how many consecutive pieces go in each group."""
+    """Greedily group consecutive pieces so each group's tokens (with separators) fit `budget`:
+    how many consecutive pieces go in each group. Every piece must already fit on its own (see
+    `split_words`); order is kept."""
     if budget < 1:
         raise ValueError(f"chunk budget must be positive, got {budget}")
     sizes: list[int] = []
@@ -54,21 +40,12 @@ def pack_counts(counts: Sequence[int], budget: int, separator_tokens: int = 1) -
     return sizes
 
 
-def balance(groups: list[list[Piece]], budget: int, separator_tokens: int = 1) -> list[list[Piece]]:
-    """Re-pack into the same number of groups with even sizes, so the last chunk is not a stub.
-
-    Even chunks finish together when they run concurrently, and each gets similar room to say
-    something; greedy packing leaves one small remainder.
-    """
-    pieces = [p for g in groups for p in g]
-    sizes = balance_counts([p.tokens for p in pieces], [len(g) for g in groups], budget, separator_tokens)
-    return _regroup(pieces, sizes)
-
-
 def balance_counts(
     counts: Sequence[int], sizes: list[int], budget: int, separator_tokens: int = 1
 ) -> list[int]:
-    """`balance` on the counts: group sizes as even as the greedy `sizes` allow, as many groups."""
+    """Re-pack into as many groups as the greedy `sizes`, as even as they allow, so the last chunk is
+    not a stub: even chunks finish together when they run concurrently, and each gets similar room
+    to say something."""
     if len(sizes) < 2:
         return sizes
     total = sum(counts) + separator_tokens * (len(counts) - 1)
@@ -79,18 +56,6 @@ def balance_counts(
         if len(repacked) <= len(sizes):
             return repacked
     return sizes
-
-
-def _regroup(pieces: Sequence[Piece], sizes: list[int]) -> list[list[Piece]]:
-    groups, at = [], 0
-    for size in sizes:
-        groups.append(list(pieces[at : at + size]))
-        at += size
-    return groups
-
-
-def join(group: Sequence[Piece]) -> str:
-    return SEPARATOR.join(p.text for p in group)
 
 
 def split_words(text: str, tokens: int, budget: int) -> list[str]:
