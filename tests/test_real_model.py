@@ -29,6 +29,7 @@ from worker.engines import (
     LLAMA2_YARN,
     Completion,
     OpenAICompatEngine,
+    SummaryOptions,
     SummaryTask,
     YarnRope,
     build_engine,
@@ -142,24 +143,36 @@ def test_map_reduce_of_a_longer_real_meeting_needs_three_chunks(engine: OpenAICo
     assert_clean(summary.text)
 
 
-def test_completion_mode_stops_at_the_next_section(engine: OpenAICompatEngine) -> None:
-    """The seed's base-model path (/v1/completions with stop sequences) on the same real model."""
+def test_completion_mode_answer_is_bounded_and_clean_whatever_the_model_writes(
+    engine: OpenAICompatEngine,
+) -> None:
+    """The seed's base-model path (/v1/completions with the `\\n###` stop) on the same real model.
+
+    What a 135M model writes after `### Summary` is not fixed: on one machine it opened a new
+    `### …` section within 200 tokens (the stop ended it there), on CI's it numbered "Decision and
+    action item." until max_tokens. Both are legal answers; what the engine must guarantee holds for
+    either: the finish reason matches the tokens used, no heading of the prompt's document and no
+    template token reaches the user, and the budget is kept.
+    """
     base = OpenAICompatEngine(engine.base_url, name="vllm", model=engine.model, chat=False)
     base.connect()
-    task = SummaryTask(kind="single", content=excerpt(600), max_tokens=200)
+    greedy = SummaryOptions(temperature=0.0)  # one answer per machine, so a failure reproduces
+    task = SummaryTask(kind="single", content=excerpt(600), max_tokens=200, options=greedy)
 
     async def both() -> tuple[int, Completion]:
         return await base.prompt_tokens(task), await base.complete(task)
 
     counted, done = asyncio.run(closing(base, both()))
     assert done.prompt_tokens == counted
-    assert done.completion_tokens <= task.max_tokens
-    # The real model writes a new `### …` section after its summary (checked here: it does within
-    # 200 tokens); the stop sequence ends the answer there instead of at max_tokens.
-    assert done.finish_reason == "stop", done.text
-    assert done.completion_tokens < task.max_tokens
+    assert done.finish_reason in ("stop", "length"), done.finish_reason
+    if done.finish_reason == "stop":  # the model's end of text, or the stop at a `\\n###` heading
+        assert done.completion_tokens < task.max_tokens
+    else:
+        assert done.completion_tokens == task.max_tokens
+    # Empty is legal too (a first token of `###` is trimmed away); the summariser turns that into a
+    # clear "empty summary" error, tested with a scripted engine.
     assert "###" not in done.text
-    assert not any(token in done.text for token in TEMPLATE_TOKENS)
+    assert not any(token in done.text for token in TEMPLATE_TOKENS), done.text
 
 
 def test_a_yarn_x4_rope_override_is_accepted_and_generates(
