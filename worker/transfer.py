@@ -11,8 +11,10 @@ dot segments (`notes/../q3.txt`) must not be normalised into another object's pa
 has a total deadline as well as per-read timeouts (a body dripped a byte at a time never ends
 otherwise); only `200` is a whole object (`206 Partial Content` is refused); `Content-Encoding:
 gzip`/`deflate` is stream-decoded and the size cap applies to the decoded bytes (a decompression
-bomb stops at the cap). Error messages name the problem, never the response's bytes: aiohttp's
-parser errors quote the raw body, so their text is dropped.
+bomb stops at the cap). A body whose connection is gone before it ended fails the read at once
+(`_body`): aiohttp's C parser can close the connection on a malformed chunk without ending the body
+stream. Error messages name the problem, never the response's bytes: aiohttp's parser errors quote
+the raw body, so their text is dropped.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import ipaddress
 import logging
 import re
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -40,7 +42,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_CHUNK = 1 << 16
+# How long a body read waits before it checks that the connection under it is still there.
+_STALL_CHECK_S = 1.0
 
 
 def redact(url: str) -> str:
@@ -204,7 +207,13 @@ class Transfers:
             async with session.request(method, _as_signed(url), allow_redirects=False) as response:
                 if response.status in _RETRY_STATUS:
                     _raise_for_status(response, what, url, DownloadError)
-                body = await response.content.read(max_bytes) if method == "GET" else b""
+                body = b""
+                if method == "GET":
+                    async for block in _body(response):
+                        body += block
+                        if len(body) >= max_bytes:
+                            break
+                body = body[:max_bytes]
                 return response.status, {k.lower(): v for k, v in response.headers.items()}, body
 
         return await self._retrying("GET", url, once)
@@ -223,7 +232,7 @@ class Transfers:
             decoder = _decoder(response.headers.get("Content-Encoding", ""))
             buffer = bytearray()
             received = 0
-            async for block in response.content.iter_chunked(_CHUNK):
+            async for block in _body(response):
                 received += len(block)
                 if decoder is None:
                     buffer += block
@@ -293,6 +302,28 @@ def _raise_for_status(
     if status in _RETRY_STATUS:
         raise Retry(error_type(message))
     raise error_type(message)
+
+
+async def _body(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    """The response body block by block; `ClientPayloadError` when its connection is gone first.
+
+    On a malformed chunked body (a chunk size that is not hex, chunk data longer than declared),
+    aiohttp's C parser closes the connection and drops the read timeout but never ends or fails the
+    body stream, so a plain read waits for ever (for a job: until its download deadline). A read
+    that waits checks every `_STALL_CHECK_S` whether a connection is still under it.
+    """
+    while True:
+        try:
+            async with asyncio.timeout(_STALL_CHECK_S):
+                block = await response.content.readany()
+        except TimeoutError:
+            connection = response.connection
+            if connection is None or connection.transport is None:
+                raise aiohttp.ClientPayloadError("the connection closed before the body ended") from None
+            continue
+        if not block:
+            return
+        yield block
 
 
 def _as_signed(url: str) -> URL:
