@@ -58,11 +58,19 @@ def redact(url: str) -> str:
 # S3's own endpoints, path- and virtual-hosted, global, regional (dot and legacy dash forms) and
 # dual-stack, in the AWS and China partitions. `.amazonaws.com` alone would admit API Gateway,
 # Lambda URLs, SQS and every other service on any port.
-_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
+# ASCII only: `\d` would admit other scripts' digits (`us-east-١`), which pass the check and then
+# fail inside the HTTP client instead of being refused here.
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
 _S3_HOST = re.compile(
     r"(?:[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?\.)?"  # bucket (virtual-hosted style)
-    rf"s3(?:\.{_REGION}|-{_REGION}|\.dualstack\.{_REGION})?"
-    r"\.amazonaws\.com(?:\.cn)?"
+    rf"s3(?:-fips)?(?:\.{_REGION}|-{_REGION}|\.dualstack\.{_REGION})?"
+    r"\.amazonaws\.com(?:\.cn)?",
+    re.ASCII,
+)
+
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+_HOSTNAME = re.compile(
+    r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*", re.ASCII
 )
 
 
@@ -86,6 +94,13 @@ class UrlPolicy:
         shown = redact(url)
         if parts.scheme not in ("https", "http"):
             raise UrlNotAllowedError(f"{what} must be https, got scheme {parts.scheme!r} ({shown})")
+        if not _PRINTABLE_ASCII.fullmatch(url):
+            # A presigned URL is percent-encoded ASCII. Anything else (a space, a control
+            # character, a lone surrogate, a raw non-ASCII letter) the HTTP client would send
+            # another way than signed: drop it, re-encode it, or fail outside our error types.
+            raise UrlNotAllowedError(
+                f"{what} must be percent-encoded printable ASCII, without spaces or control characters"
+            )
         if not host:
             raise UrlNotAllowedError(f"{what} has no host ({shown})")
         if parts.username or parts.password:
@@ -111,6 +126,12 @@ class UrlPolicy:
             raise UrlNotAllowedError(f"{what} points at a {kind} IP address, not an allowed host ({shown})")
         if host.endswith("."):
             raise UrlNotAllowedError(f"{what} host {host!r} ends with a dot ({shown})")
+        if not _HOSTNAME.fullmatch(host):
+            # A backslash, a non-ASCII letter or a stray character: the HTTP client would read
+            # such a host another way (or fail), so what was checked is not what it connects to.
+            raise UrlNotAllowedError(f"{what} host {host[:80]!r} is not a plain ASCII hostname ({shown})")
+        if port == 0:
+            raise UrlNotAllowedError(f"{what} port 0 is not a port ({shown})")
         if self.allowed_hosts:
             if not any(
                 host == h.lstrip(".") or host.endswith(h if h.startswith(".") else "." + h)
