@@ -255,6 +255,12 @@ def test_encoding_shapes_are_summarised_with_the_encoding_in_the_metadata(
 
 
 # ---- 7. strict job input -----------------------------------------------------------------------------
+def _nested(depth: int, leaf: Any = 1) -> Any:
+    for _ in range(depth):
+        leaf = {"a": leaf}
+    return leaf
+
+
 STRICT_INPUTS: dict[str, tuple[dict[str, Any], str]] = {
     "max_tokens_true": ({"text": SENTENCE, "options": {"max_tokens": True}}, "options.max_tokens"),
     "max_tokens_false": ({"text": SENTENCE, "options": {"max_tokens": False}}, "options.max_tokens"),
@@ -291,6 +297,37 @@ STRICT_INPUTS: dict[str, tuple[dict[str, Any], str]] = {
         {"text": SENTENCE, "source": {"bucket": "b", "key": "k", "size": float("nan")}},
         "source.size",
     ),
+    # Round three: every integer field with a float, a string and a boolean; surrogates elsewhere.
+    "version_float": ({"text": SENTENCE, "version": 1.0}, "version: Input should be 1"),
+    "version_string": ({"text": SENTENCE, "version": "1"}, "version: Input should be 1"),
+    "attempt_true": ({"text": SENTENCE, "attempt": True}, "attempt"),
+    "attempt_float": ({"text": SENTENCE, "attempt": 2.0}, "attempt"),
+    "attempt_string": ({"text": SENTENCE, "attempt": "2"}, "attempt"),
+    "attempt_nan": ({"text": SENTENCE, "attempt": float("nan")}, "attempt"),
+    "size_float": ({"text": SENTENCE, "source": {"bucket": "b", "key": "k", "size": 5.0}}, "source.size"),
+    "size_string": ({"text": SENTENCE, "source": {"bucket": "b", "key": "k", "size": "5"}}, "source.size"),
+    "temperature_string": ({"text": SENTENCE, "options": {"temperature": "0.5"}}, "options.temperature"),
+    "temperature_huge_integer": (
+        {"text": SENTENCE, "options": {"temperature": 10**400}},
+        "options.temperature",
+    ),
+    "max_tokens_huge_integer": ({"text": SENTENCE, "options": {"max_tokens": 10**400}}, "options.max_tokens"),
+    "surrogate_in_bucket": ({"text": SENTENCE, "source": {"bucket": "\ud800", "key": "k"}}, "source.bucket"),
+    "surrogate_in_etag": (
+        {"text": SENTENCE, "source": {"bucket": "b", "key": "k", "etag": "\udc00"}},
+        "source.etag",
+    ),
+    "surrogate_in_style": ({"text": SENTENCE, "options": {"style": "\ud800"}}, "options.style"),
+    "surrogate_in_language": ({"text": SENTENCE, "options": {"language": "de\ud800"}}, "options.language"),
+    "surrogate_in_previous_error": ({"text": SENTENCE, "previous_error": "\ud800"}, "previous_error"),
+    "surrogate_in_a_url": (
+        {"text": SENTENCE, "summary_put_url": "https://b.s3.amazonaws.com/\ud800"},
+        "summary_put_url",
+    ),
+    "surrogate_as_an_unknown_field": ({"text": SENTENCE, "\ud800": 1}, "invalid job input"),
+    "nan_in_an_unknown_field": ({"text": SENTENCE, "extra": float("nan")}, "extra: Extra inputs"),
+    "deeply_nested_unknown_field": ({"text": SENTENCE, "extra": _nested(5000)}, "extra: Extra inputs"),
+    "huge_previous_error": ({"text": SENTENCE, "previous_error": "a" * 1_000_000}, "previous_error"),
 }
 
 
@@ -327,6 +364,29 @@ def test_lone_surrogate_in_a_rejected_input_still_gives_valid_metadata(
     meta = metadata(s3, bucket)
     assert_reported(result, meta, "options.style", "invalid_input")
     assert meta["source"] == {"bucket": "b", "key": "\ufffd", "x": None}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        _nested(5000),
+        {"bucket": "b", "key": "k", "x": [[[[[[["deep"]]]]]]] * 10_000},
+        {"bucket": "b", "key": "k" * 5_000_000},
+        {"bucket": "b", "key": "k", "x": "y" * 5_000_000, "n": 10**300, "s": "\ud800"},
+        dict.fromkeys((f"k{i}" for i in range(100_000)), 1),
+    ],
+    ids=["nested_5000_deep", "long_list_of_nested_lists", "huge_key", "huge_unknown_field", "many_fields"],
+)
+def test_a_rejected_source_is_copied_into_the_metadata_bounded(
+    source: dict[str, Any], s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    """A source nested 5,000 deep raised RecursionError out of the runner (no metadata at all); one
+    holding megabytes of text was copied whole into the metadata file."""
+    result = run_job(_with_meta(presigner, bucket, {"text": SENTENCE, "source": source}))
+    body = s3.get_object(Bucket=bucket, Key=META_KEY)["Body"].read()
+    meta = json.loads(body, parse_constant=lambda c: pytest.fail(f"metadata holds {c}"))
+    assert_reported(result, meta, "source", "invalid_input")
+    assert len(body) < 100_000 and len(result["error"]) < 10_000
 
 
 # ---- 6. downloads ------------------------------------------------------------------------------------
