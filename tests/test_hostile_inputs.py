@@ -551,6 +551,142 @@ def test_malformed_response_fails_the_download_at_once_without_transcript_bytes(
             assert words not in text, (words, text[:500])
 
 
+# Round three: every redirect kind, successes that are not the whole object, servers that stop
+# mid-answer or never answer, chunked bodies with trailers, slow answers to uploads and probes.
+NOT_THE_OBJECT = {
+    **{
+        f"redirect_{code}": (
+            f"{code} Moved",
+            {"Location": "http://127.0.0.1:9/elsewhere", "Content-Length": "0"},
+            b"",
+            f"redirected ({code}); redirects are not followed",
+        )
+        for code in (300, 301, 302, 303, 304, 305, 307, 308)
+    },
+    "no_content_204": ("204 No Content", {}, b"", "HTTP 204 (not 200)"),
+    "non_authoritative_203": ("203 Non-Authoritative Information", {}, TRANSCRIPT.encode(), "HTTP 203"),
+    "switching_protocols_101": ("101 Switching Protocols", {"Upgrade": "h2c"}, b"", "HTTP 101"),
+    # A 200 carrying a range was summarised as the whole object.
+    "content_range_on_a_200": (
+        "200 OK",
+        {"Content-Range": "bytes 0-99/5000", "Content-Length": "100"},
+        TRANSCRIPT.encode()[:100],
+        "HTTP 200 with a Content-Range: only part of the object",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", NOT_THE_OBJECT)
+def test_redirects_and_answers_that_are_not_the_whole_object_are_refused(
+    name: str, s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    status, headers, body, fragment = NOT_THE_OBJECT[name]
+    with RawServer(lambda: answer(status, headers, body)) as server:
+        result, meta = run_raw(server, s3, bucket, presigner)
+    assert_reported(result, meta, fragment, "download_failed")
+    assert server.requests == ["GET /bucket/t.txt"]  # never followed, never retried
+    assert not has_object(s3, bucket, "summaries/m_summary.txt")
+
+
+_HEAD = f"HTTP/1.1 200 OK\r\nContent-Length: {len(TRANSCRIPT.encode())}\r\n".encode()
+CUT_SHORT = {
+    "closed_mid_body": lambda: [_HEAD + b"\r\n", TRANSCRIPT.encode()[:700]],
+    "closed_mid_chunk": lambda: [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"%x\r\n" % len(TRANSCRIPT.encode()) + TRANSCRIPT.encode()[:700],
+    ],
+    # ServerDisconnectedError's text is the partly parsed response: these headers came back whole.
+    "closed_mid_headers": lambda: [_HEAD + b"X-Note: " + TRANSCRIPT.encode()[:700].replace(b"\n", b" ")],
+    "closed_before_any_byte": lambda: [],
+    "content_length_longer_than_the_body": lambda: answer(
+        "200 OK", {"Content-Length": str(len(TRANSCRIPT.encode()) + 100)}, TRANSCRIPT.encode()
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CUT_SHORT)
+def test_a_server_that_stops_mid_answer_fails_the_download_without_response_bytes(
+    name: str, s3: Any, bucket: str, presigner: Presigner, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="worker")
+    with RawServer(CUT_SHORT[name]) as server:
+        result, meta = run_raw(server, s3, bucket, presigner, deadline_s=scaled(60))
+    assert "deadline" not in result["error"]
+    assert_reported(result, meta, "failed", "download_failed")
+    assert 1 <= len(server.requests) <= 4  # attempts=2 (aiohttp itself retries a silent close once)
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("worker"))
+    for text in (result["error"], json.dumps(meta), logged):
+        assert "Initech" not in text and "ship the export" not in text, text[:500]
+
+
+@pytest.mark.parametrize("trailer", [b"", b"X-Checksum: abc\r\nX-Other: 1\r\n"], ids=["plain", "trailers"])
+def test_chunked_bodies_with_trailers_are_read_whole(
+    trailer: bytes, s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    body = TRANSCRIPT.encode()
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(body[i : i + 333]), body[i : i + 333]) for i in range(0, len(body), 333)
+    )
+    head = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: close\r\n\r\n"
+    )
+    with RawServer(lambda: [head, chunks, b"0\r\n" + trailer + b"\r\n"]) as server:
+        result, meta = run_raw(server, s3, bucket, presigner)
+    assert result["status"] == "ok", result
+    assert meta["input"]["bytes"] == len(body)
+
+
+def _silence() -> Any:
+    """Accept the request, then say nothing (until the server is stopped)."""
+    for _ in range(600):
+        time.sleep(0.1)
+        yield b""
+
+
+def test_a_server_that_never_sends_headers_is_abandoned_at_the_download_deadline(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    with RawServer(_silence) as server:
+        tick = time.monotonic()
+        result, meta = run_raw(server, s3, bucket, presigner, deadline_s=1.5)
+    assert time.monotonic() - tick < scaled(10)
+    assert_reported(result, meta, "download did not finish within its 1.5 s deadline", "download_failed")
+
+
+def test_a_summary_put_whose_answer_is_dripped_ends_at_the_deadline_with_metadata(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    """Only downloads had a total deadline: a PUT answered a byte every 0.25 s held the job for ever."""
+    pieces = [b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n"] + [b"x"] * 400
+    raw = pull_job(s3, bucket, presigner, TRANSCRIPT.encode())
+    settings = WorkerSettings(allow_loopback_urls=True)
+    with RawServer(lambda: pieces, pause_s=0.25) as server:
+        raw["summary_put_url"] = server.url("/bucket/summaries/m_summary.txt")
+
+        async def go() -> dict[str, Any]:
+            transfers = Transfers(UrlPolicy(allow_loopback=True), timeout_s=5, download_deadline_s=1.5)
+            try:
+                return await JobRunner(settings, ExtractiveEngine(), transfers).run("job-put", raw)
+            finally:
+                await transfers.aclose()
+
+        tick = time.monotonic()
+        result = asyncio.run(go())
+    assert time.monotonic() - tick < scaled(15)
+    assert_reported(result, metadata(s3, bucket), "upload of summary did not finish within", "upload_failed")
+
+
+def test_existing_metadata_nested_too_deep_does_not_stop_the_job(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    """The duplicate check parsed the existing metadata with json.loads: RecursionError ended the job."""
+    s3.put_object(Bucket=bucket, Key=META_KEY, Body=b"[" * 100_000 + b"]" * 100_000)
+    raw = pull_job(s3, bucket, presigner, TRANSCRIPT.encode())
+    raw["metadata_get_url"] = presigner.get(bucket, META_KEY)
+    assert run_job(raw)["status"] == "ok"
+    assert metadata(s3, bucket)["status"] == "ok"
+
+
 # ---- 4. scripts without spaces -----------------------------------------------------------------------
 SCRIPTS = {
     # (alphabet, sentence end, separator between sentences)
