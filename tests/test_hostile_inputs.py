@@ -781,6 +781,69 @@ def test_word_windows_of_a_script_without_spaces_fit_the_budget(script: str) -> 
     assert all(count_word_tokens(w) <= 1000 for w in windows)
 
 
+# Round three: the other scripts written without spaces, and ideographs beyond the BMP.
+MORE_SCRIPTS = {
+    # name: (first code point, last code point, sentence end, separator)
+    "khmer": (0x1780, 0x17B3, "\u17d4", ""),
+    "lao": (0x0E81, 0x0EB0, "", " "),
+    "myanmar": (0x1000, 0x102A, "\u104b", ""),
+    "tibetan": (0x0F40, 0x0F6C, "\u0f0d", ""),
+    "cjk_extension_b": (0x20000, 0x20FFF, "。", ""),
+    "halfwidth_katakana": (0xFF66, 0xFF9D, "｡", ""),
+    "yi": (0xA000, 0xA48C, "。", ""),
+}
+
+
+def other_prose(name: str, chars: int) -> str:
+    low, high, end, sep = MORE_SCRIPTS[name]
+    rng = random.Random(13)
+    out: list[str] = []
+    total = 0
+    while total < chars:
+        sentence = "".join(chr(rng.randint(low, high)) for _ in range(rng.randint(8, 30))) + end
+        out.append(sentence)
+        total += len(sentence) + len(sep)
+    return sep.join(out)
+
+
+@pytest.mark.parametrize("script", MORE_SCRIPTS)
+def test_200k_characters_of_other_scripts_without_spaces_stay_within_the_grant(script: str) -> None:
+    """Khmer, Lao, Myanmar, Tibetan, Yi, half-width kana and CJK beyond the BMP were counted a run
+    per token: 200K characters were ~20K tokens and a "512-token" summary held ~2,700 characters."""
+    text = other_prose(script, 200_000)
+    result = run_job({"text": text, "options": {"max_tokens": 512}})
+    assert result["status"] == "ok", result
+    assert result["input_tokens"] > 150_000
+    assert 0 < result["output_tokens"] <= 512
+    assert len(result["summary"]) < 2 * 512
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("យើងនឹងចេញផ្សាយ។ខ្ញុំនឹងធ្វើបច្ចុប្បន្នភាព។", ["យើងនឹងចេញផ្សាយ។", "ខ្ញុំនឹងធ្វើបច្ចុប្បន្នភាព។"]),
+        ("ကျွန်ုပ်တို့ထုတ်ပြန်မည်။စာရွက်စာတမ်းပြင်မည်။", ["ကျွန်ုပ်တို့ထုတ်ပြန်မည်။", "စာရွက်စာတမ်းပြင်မည်။"]),
+        ("ང་ཚོས་འགྲེམས་སྤེལ་བྱེད།ཡིག་ཆ་གསར་བཅོས།", ["ང་ཚོས་འགྲེམས་སྤེལ་བྱེད།", "ཡིག་ཆ་གསར་བཅོས།"]),
+        ("हम शुक्रवार को जारी करेंगे। मैं दस्तावेज़ अपडेट करूँगा।", ["हम शुक्रवार को जारी करेंगे।", "मैं दस्तावेज़ अपडेट करूँगा।"]),
+        ("ພວກເຮົາຈະປ່ອຍວັນສຸກ ຂ້ອຍຈະອັບເດດເອກະສານ", ["ພວກເຮົາຈະປ່ອຍວັນສຸກ", "ຂ້ອຍຈະອັບເດດເອກະສານ"]),
+    ],
+    ids=["khmer", "myanmar", "tibetan", "hindi_danda", "lao"],
+)
+def test_sentences_split_on_the_full_stops_of_other_scripts(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("ខ្ញុំ", 5), ("ພວກເຮົາ", 7), ("ကျွန်ုပ်", 8), ("\U00020001\U00020002", 2), ("ｱｲｳ", 3), ("ꀀꀁ", 2)],
+    ids=["khmer", "lao", "myanmar", "cjk_extension_b", "halfwidth_katakana", "yi"],
+)
+def test_extractive_token_estimate_counts_each_character_of_other_dense_scripts(
+    text: str, tokens: int
+) -> None:
+    assert count_word_tokens(text) == tokens
+
+
 class _Overlong(FakeEngine):
     """An engine that ignores max_tokens (a misbehaving server, a buggy adapter)."""
 
