@@ -184,7 +184,8 @@ class WorkerSettings:
     allow_http: bool = False
     allow_loopback_urls: bool = False
     http_timeout_s: float = 60.0
-    # The whole download, every attempt included: a body dripped a byte at a time is abandoned.
+    # Each whole transfer (download, upload, freshness probe), every attempt included: an answer
+    # dripped a byte at a time is abandoned.
     download_deadline_s: float = 600.0
     transfer_attempts: int = 3
     log_level: str = "INFO"
