@@ -45,6 +45,8 @@ EXPIRY_MARGIN_S = 300
 _NO_LIMIT = 10**15
 # ASCII digits only: `int()` alone also takes `1_0` and other scripts' digits.
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+# An API base URL that paths are appended to: http(s), a host, a path; printable ASCII only.
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[\x21-\x22\x24-\x3e\x40-\x7e]*)?")
 # The worker refuses a larger options.max_tokens (worker.engines.base.MAX_TOKENS_LIMIT).
 MAX_TOKENS_LIMIT = 1_000_000
 
@@ -86,8 +88,11 @@ class EnvReader:
 
     def url(self, name: str, default: str) -> str:
         value = self.text(name) or default
-        if not value.startswith(("https://", "http://")):
-            raise self._error(f"{name} must be an http(s) URL, got {value!r}")
+        if not _BASE_URL.fullmatch(value):
+            # Paths are appended to it: a query, a fragment or credentials would swallow them.
+            raise self._error(
+                f"{name} must be an http(s) URL without credentials, query or fragment, got {value[:80]!r}"
+            )
         return value.rstrip("/")
 
     def items(self, name: str) -> tuple[str, ...]:
@@ -153,9 +158,10 @@ class Settings:
         if execution > ttl:
             raise SettingsError(f"{JOB_EXECUTION_TIMEOUT_S} ({execution}s) exceeds {JOB_TTL_S} ({ttl}s)")
         endpoint = read.required(RUNPOD_ENDPOINT_URL).rstrip("/")
-        if not endpoint.startswith(("https://", "http://")):
+        if not _BASE_URL.fullmatch(endpoint):
             raise SettingsError(
-                f"{RUNPOD_ENDPOINT_URL} must be a URL like https://api.runpod.ai/v2/<endpoint-id>"
+                f"{RUNPOD_ENDPOINT_URL} must be a URL like https://api.runpod.ai/v2/<endpoint-id> "
+                "(no credentials, query, fragment or spaces)"
             )
         return cls(
             runpod_api_key=api_key or read.required(RUNPOD_API_KEY),

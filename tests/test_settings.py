@@ -176,3 +176,34 @@ def test_dispatcher_settings_take_padding_and_empty_means_unset() -> None:
     assert (padded.runpod_timeout_s, padded.dispatch_concurrency) == (5, 4)
     empty = Settings.from_env(DISPATCHER_BASE | dict.fromkeys(DISPATCHER_INTEGERS, ""))
     assert empty == Settings.from_env(DISPATCHER_BASE)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:secret@api.runpod.ai/v2/ep",
+        "https://api.runpod.ai/v2/ep?x=1",
+        "https://api.runpod.ai/v2/ep#frag",
+        "https://api.runpod.ai/v2/e p",
+        "https://evil.com\\@api.runpod.ai/v2/ep",
+        "ftp://api.runpod.ai/v2/ep",
+        "https://api.runpod.ai/v2/\u00e9p",
+    ],
+)
+def test_runpod_endpoint_url_that_would_swallow_or_mangle_the_paths_is_refused(url: str) -> None:
+    """`/run` is appended: after `?x=1` or `#frag` it went into the query or was dropped."""
+    with pytest.raises(SettingsError, match="RUNPOD_ENDPOINT_URL"):
+        Settings.from_env(DISPATCHER_BASE | {"RUNPOD_ENDPOINT_URL": url})
+
+
+@pytest.mark.parametrize(
+    "hosts", ["https://b.s3.amazonaws.com", "*", "*.example.com", "a b", "x.com:443", "\u00e9.com"]
+)
+def test_allowed_hosts_that_no_host_could_match_are_refused_with_the_name(hosts: str) -> None:
+    with pytest.raises(ConfigError, match="WORKER_ALLOWED_HOSTS"):
+        WorkerSettings.from_env({"WORKER_ALLOWED_HOSTS": f"s3.amazonaws.com, {hosts}"})
+
+
+def test_allowed_hosts_take_names_and_dotted_suffixes() -> None:
+    settings = WorkerSettings.from_env({"WORKER_ALLOWED_HOSTS": " .Storage.Example.com , localhost "})
+    assert settings.allowed_hosts == (".storage.example.com", "localhost")

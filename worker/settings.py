@@ -64,6 +64,7 @@ _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 _NO_LIMIT = 10**15
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+_HOST_SUFFIX = re.compile(r"\.?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*", re.ASCII)
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
@@ -200,6 +201,12 @@ class WorkerSettings:
     def from_env(cls, env: Mapping[str, str]) -> WorkerSettings:
         read = _Env(env)
         hosts = tuple(h.strip().lower() for h in env.get(ALLOWED_HOSTS, "").split(",") if h.strip())
+        for host in hosts:
+            if not _HOST_SUFFIX.fullmatch(host):
+                # A URL or a wildcard here matched no host: every job failed at its first URL.
+                raise ConfigError(
+                    f"{ALLOWED_HOSTS} holds host names or suffixes like .example.com, got {host[:80]!r}"
+                )
         settings = cls(
             max_output_tokens=read.integer(MAX_OUTPUT_TOKENS, cls.max_output_tokens, 1, MAX_TOKENS_LIMIT),
             default_max_tokens=read.integer(DEFAULT_MAX_TOKENS, cls.default_max_tokens, 1, MAX_TOKENS_LIMIT),
