@@ -42,6 +42,7 @@ from tests.test_bad_input import (
 from worker.chunking import split_words
 from worker.engines import ExtractiveEngine, count_word_tokens, sentences
 from worker.errors import TranscriptError
+from worker.formats import parse as parse_transcript
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
@@ -865,6 +866,37 @@ def test_the_summariser_trims_an_engine_that_returns_more_than_granted() -> None
     )
     assert summary.stats.output_tokens <= 100 and len(summary.text.split()) <= 100
     assert summary.stats.trimmed == 1
+
+
+# Round three: cue formats whose cues all merge into one turn (no speaker change, no sentence end).
+def _one_long_turn_of_cues(fmt: str, n: int) -> str:
+    words = [("yes", "no", "ship", "friday", "docs")[i % 5] for i in range(n)]
+    if fmt == "whisper":
+        return json.dumps(
+            {"segments": [{"start": i, "end": i + 0.5, "text": w} for i, w in enumerate(words)]}
+        )
+    items = [
+        {
+            "start_time": str(i),
+            "end_time": f"{i}.5",
+            "type": "pronunciation",
+            "alternatives": [{"content": w}],
+        }
+        for i, w in enumerate(words)
+    ]
+    return json.dumps({"results": {"transcripts": [{"transcript": "x"}], "items": items}})
+
+
+@pytest.mark.parametrize("fmt", ["whisper", "aws-transcribe"])
+def test_a_long_run_of_cues_in_one_turn_is_read_in_linear_time(fmt: str) -> None:
+    """Each cue was appended to its turn's string, re-copying it: 160K one-word Whisper segments
+    without a sentence end (8 MB) took 190 s, a 64 MB file hours."""
+    text = _one_long_turn_of_cues(fmt, 100_000)
+    tick = time.monotonic()
+    parsed = parse_transcript(text, "t.json")
+    assert time.monotonic() - tick < scaled(10)
+    assert parsed.format == fmt and parsed.transcript.turns == 1
+    assert len(parsed.turns[0].text.split()) == 100_000
 
 
 # ---- 5. memory ---------------------------------------------------------------------------------------

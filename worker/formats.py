@@ -117,21 +117,29 @@ def _json(text: str) -> Any:
 
 
 def _merge(cues: Iterable[tuple[str | None, str, float | None]]) -> list[Utterance]:
-    """Cues → turns: one speaker's consecutive cues merge; speakerless cues merge until a sentence ends."""
+    """Cues → turns: one speaker's consecutive cues merge; speakerless cues merge until a sentence ends.
+
+    A turn's cues are joined once it ends: appending each cue to the turn's string re-copied it
+    every time, so 160K one-word Whisper segments with no sentence end (8 MB) took 190 s."""
     turns: list[Utterance] = []
+    speaker_now: str | None = None
+    parts: list[str] = []
+    start_now: float | None = None
     for speaker, text, start in cues:
         text = " ".join(text.split())
         if not text:
             continue
-        if turns:
-            last = turns[-1]
-            same = speaker is not None and speaker == last.speaker
+        if parts:
+            same = speaker is not None and speaker == speaker_now
             # Tools label a speaker at a change of turn only: an unlabelled cue continues the turn.
-            continued = speaker is None and (last.speaker is not None or not _SENTENCE_END.search(last.text))
+            continued = speaker is None and (speaker_now is not None or not _SENTENCE_END.search(parts[-1]))
             if same or continued:
-                turns[-1] = Utterance(last.speaker, f"{last.text} {text}", last.start)
+                parts.append(text)
                 continue
-        turns.append(Utterance(speaker, text, start))
+            turns.append(Utterance(speaker_now, " ".join(parts), start_now))
+        speaker_now, parts, start_now = speaker, [text], start
+    if parts:
+        turns.append(Utterance(speaker_now, " ".join(parts), start_now))
     return turns
 
 
@@ -192,22 +200,23 @@ def _aws_transcribe(text: str) -> list[Utterance]:
     for segment in (results.get("speaker_labels") or {}).get("segments") or []:
         for item in segment.get("items") or []:
             speaker_at[str(item.get("start_time"))] = str(item.get("speaker_label"))
-    cues: list[tuple[str | None, str, float | None]] = []
+    # Words gathered per speaker run and joined once (appending to a string re-copied it per word).
+    runs: list[tuple[str | None, list[str], float | None]] = []
     speaker: str | None = None
     for item in items:
         alternatives = item.get("alternatives") or [{}]
         word = str(alternatives[0].get("content", ""))
         if item.get("type") == "punctuation":
-            if cues:
-                cues[-1] = (cues[-1][0], cues[-1][1] + word, cues[-1][2])
+            if runs and runs[-1][1]:
+                runs[-1][1][-1] += word
             continue
         speaker = item.get("speaker_label") or speaker_at.get(str(item.get("start_time"))) or speaker
         start = _number(item.get("start_time"))
-        if cues and cues[-1][0] == speaker:
-            cues[-1] = (speaker, f"{cues[-1][1]} {word}", cues[-1][2])
+        if runs and runs[-1][0] == speaker:
+            runs[-1][1].append(word)
         else:
-            cues.append((speaker, word, start))
-    return _merge(cues)
+            runs.append((speaker, [word], start))
+    return _merge((who, " ".join(words), at) for who, words, at in runs)
 
 
 def _whisper(text: str) -> list[Utterance]:
