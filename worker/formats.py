@@ -161,25 +161,25 @@ def _webvtt(text: str) -> list[Utterance]:
         captions = webvtt.from_string(text)
     except webvtt.errors.MalformedFileError as exc:
         raise TranscriptError(f"malformed WebVTT: {exc}") from exc
-    cues = []
-    for caption in captions.captions:
-        speaker, body = _cue(caption.raw_text, caption.voice)
-        cues.append((speaker, body, caption.start_time.in_milliseconds() / 1000))
-    return _merge(cues)
+    return _merge(
+        (*_cue(caption.raw_text, caption.voice), caption.start_time.in_milliseconds() / 1000)
+        for caption in captions.captions
+    )
 
 
 def _srt(text: str) -> list[Utterance]:
     import srt
 
+    def cues() -> Iterable[tuple[str | None, str, float | None]]:
+        # Read lazily: a list of every Subtitle beside the turns was most of the peak.
+        for sub in srt.parse(text):
+            speaker, body = _cue(sub.content, None)
+            yield speaker, body, sub.start.total_seconds()
+
     try:
-        subtitles = list(srt.parse(text))
+        return _merge(cues())
     except srt.SRTParseError as exc:
         raise TranscriptError(f"malformed SRT: {exc}") from exc
-    cues = []
-    for sub in subtitles:
-        speaker, body = _cue(sub.content, None)
-        cues.append((speaker, body, sub.start.total_seconds()))
-    return _merge(cues)
 
 
 def _number(value: Any) -> float | None:
