@@ -170,3 +170,17 @@ def test_a_longer_transcript_never_gets_a_shorter_extractive_summary_than_its_th
     whole = asyncio.run(tokens("\n".join(lines)))
     third = asyncio.run(tokens("\n".join(lines[:1000])))
     assert whole >= third
+
+
+@pytest.mark.parametrize("piece_chars", [64, 300, 1000])
+def test_webvtt_read_in_pieces_gives_the_same_turns_as_read_whole(
+    piece_chars: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large WebVTT files go to webvtt-py a piece at a time (a `Caption` per cue held at once was
+    25 × a file of one-word cues); the pieces must not change a single turn."""
+    import worker.formats
+
+    text = _read("meeting.vtt")
+    whole = parse(text, "meeting.vtt").turns
+    monkeypatch.setattr(worker.formats, "_VTT_PIECE_CHARS", piece_chars)
+    assert parse(text, "meeting.vtt").turns == whole

@@ -154,17 +154,37 @@ def _cue(raw: str, voice: str | None) -> tuple[str | None, str]:
     return split_speaker(text.removeprefix("- "))
 
 
+# WebVTT is handed to webvtt-py this many characters at a time (cut at a blank line, which no cue
+# holds): it keeps a `Caption` per cue, 25 × a file of one-word cues when given the whole of it.
+_VTT_PIECE_CHARS = 1 << 20
+
+
 def _webvtt(text: str) -> list[Utterance]:
     import webvtt  # vendor parser: imported where it is used, so the rest of the worker starts without it
 
+    def cues() -> Iterable[tuple[str | None, str, float | None]]:
+        for piece in _vtt_pieces(text):
+            for caption in webvtt.from_string(piece).captions:
+                speaker, body = _cue(caption.raw_text, caption.voice)
+                yield speaker, body, caption.start_time.in_milliseconds() / 1000
+
     try:
-        captions = webvtt.from_string(text)
+        return _merge(cues())
     except webvtt.errors.MalformedFileError as exc:
         raise TranscriptError(f"malformed WebVTT: {exc}") from exc
-    return _merge(
-        (*_cue(caption.raw_text, caption.voice), caption.start_time.in_milliseconds() / 1000)
-        for caption in captions.captions
-    )
+
+
+def _vtt_pieces(text: str) -> Iterable[str]:
+    """The file itself when small; else its header block with the first cues, then the next cues
+    under a bare `WEBVTT` header, each piece ending at a blank line."""
+    start = 0
+    while start < len(text):
+        end = len(text)
+        if end - start > _VTT_PIECE_CHARS:
+            cut = text.find("\n\n", start + _VTT_PIECE_CHARS)
+            end = len(text) if cut < 0 else cut + 2
+        yield text[start:end] if start == 0 else "WEBVTT\n\n" + text[start:end]
+        start = end
 
 
 def _srt(text: str) -> list[Utterance]:
