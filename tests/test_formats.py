@@ -170,3 +170,75 @@ def test_a_longer_transcript_never_gets_a_shorter_extractive_summary_than_its_th
     whole = asyncio.run(tokens("\n".join(lines)))
     third = asyncio.run(tokens("\n".join(lines[:1000])))
     assert whole >= third
+
+
+# ---- plain-text exports of meeting tools ------------------------------------------------------
+
+
+def test_a_name_and_clock_on_their_own_line_head_the_turn_below_them() -> None:
+    # Otter / Zoom: "Name  0:03" and the speech on the next lines; it was one speakerless blob.
+    turns = parse(_read("otter.txt"), "otter.txt").turns
+    assert [(t.speaker, t.start) for t in turns] == [
+        ("Alice Smith", 3.0),
+        ("Bob Jones", 10.0),
+        ("Alice Smith", 3735.0),
+    ]
+    assert (
+        turns[1].text
+        == "We decided to move the launch to the end of March. The beta feedback needs another round."
+    )
+
+
+def test_a_bracketed_time_of_day_before_the_name_heads_the_turn() -> None:
+    turns = parse(_read("teams_chat.txt"), "chat.txt").turns
+    assert [(t.speaker, t.start) for t in turns] == [
+        ("Müller, Jürgen", 10 * 3600 + 120),
+        ("Anna Schmidt", 10 * 3600 + 180),
+        ("Müller, Jürgen", 13 * 3600 + 900),
+    ]
+    assert turns[0].text == "Guten Morgen zusammen."
+
+
+@pytest.mark.parametrize(
+    ("header", "speaker", "start"),
+    [
+        ("Bob Jones   10:02 AM", "Bob Jones", 36120.0),
+        ("Bob Jones 0:0:10.450", "Bob Jones", 10.0),
+        ("SPEAKER_01  0:10", "SPEAKER_01", 10.0),
+        ("Ludwig van Beethoven  0:10", "Ludwig van Beethoven", 10.0),
+        ("(0:10) Bob Jones", "Bob Jones", 10.0),
+    ],
+)
+def test_header_line_shapes(header: str, speaker: str, start: float) -> None:
+    turns = parse(f"{header}\nWe agreed on the budget.\n", "x.txt").turns
+    assert [(t.speaker, t.text, t.start) for t in turns] == [(speaker, "We agreed on the budget.", start)]
+
+
+def test_speech_that_ends_in_a_time_is_not_a_header() -> None:
+    turns = parse("Let's meet at 10:30\nand bring the numbers.\n", "x.txt").turns
+    assert [(t.speaker, t.text) for t in turns] == [(None, "Let's meet at 10:30 and bring the numbers.")]
+
+
+def test_a_clock_alone_on_its_line_times_the_next_turn_and_is_not_speech() -> None:
+    turns = parse(_read("google_meet.txt"), "meet.txt").turns
+    assert [(t.speaker, t.start) for t in turns[1:]] == [
+        ("Alice Smith", 0.0),
+        ("Bob Jones", None),
+        ("Alice Smith", 300.0),
+    ]
+    assert not any("00:05:00" in t.text for t in turns)
+
+
+@pytest.mark.parametrize(
+    ("line", "speaker", "text"),
+    [
+        ("李娜：大家好，我们开始吧。", "李娜", "大家好，我们开始吧。"),
+        ("田中：おはようございます。", "田中", "おはようございます。"),
+        ("김민수: 안녕하세요.", "김민수", "안녕하세요."),
+        ("Dr. José García-López: Buenos días.", "Dr. José García-López", "Buenos días."),
+        ("SPEAKER_00: Hello there.", "SPEAKER_00", "Hello there."),
+    ],
+)
+def test_speaker_names_in_any_script_with_either_colon(line: str, speaker: str, text: str) -> None:
+    turn = parse(line + "\n", "x.txt").turns[0]
+    assert (turn.speaker, turn.text) == (speaker, text)
