@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from worker.engines import ExtractiveEngine, SummaryOptions, detect_language
+from worker.engines import ExtractiveEngine, SummaryOptions, Utterance, detect_language
 from worker.errors import TranscriptError
 from worker.formats import parse
 from worker.structure import parse as parse_structure
 from worker.summarize import Summarizer
+from worker.transcript import decode
 
 HERE = Path(__file__).parent / "transcripts"
 
@@ -242,3 +243,102 @@ def test_a_clock_alone_on_its_line_times_the_next_turn_and_is_not_speech() -> No
 def test_speaker_names_in_any_script_with_either_colon(line: str, speaker: str, text: str) -> None:
     turn = parse(line + "\n", "x.txt").turns[0]
     assert (turn.speaker, turn.text) == (speaker, text)
+
+
+# ---- cue formats as tools write them ------------------------------------------------------------
+
+
+def _decoded(name: str) -> str:
+    """The file as the worker reads it: bytes decoded (BOM dropped, CRLF unified)."""
+    return decode((HERE / name).read_bytes()).text
+
+
+def test_webvtt_with_style_region_note_blocks_settings_classes_and_crlf() -> None:
+    parsed = parse(_decoded("styled.vtt"), "calls/sync.txt")
+    assert parsed.format == "webvtt"
+    assert [(t.speaker, t.start) for t in parsed.turns] == [
+        ("Alice Smith", 1.0),
+        ("Bob", 4.5),
+        ("Carol Ng", 3601.0),
+    ]
+    assert parsed.turns[1].text == (
+        "I'll send the release notes by Thursday, and then we review them together before the launch."
+    )
+    assert not any(mark in t.text for t in parsed.turns for mark in ("<", "::cue", "NOTE", "align:", "-->"))
+
+
+def test_rolling_auto_captions_keep_each_line_once() -> None:
+    # YouTube repeats the last line of each cue in the next one; the words came out three times.
+    turns = parse(_decoded("youtube_auto.vtt"), "talk.vtt").turns
+    assert [(t.text, t.start) for t in turns] == [
+        ("so today we are going to talk about the roadmap and the hiring plan", 0.0)
+    ]
+
+
+def test_speaker_labels_inside_cues_and_a_repeated_short_answer_of_another_speaker() -> None:
+    turns = parse(_decoded("zoom_labels.vtt"), "zoom.vtt").turns
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("Alice Smith", "Good morning everyone, let's start with the budget."),
+        (
+            "Bob Jones",
+            "We agreed to cut the travel budget by twenty percent."
+            " I will send the revised numbers by Friday.",
+        ),
+        ("Alice Smith", "Yes."),
+        ("Bob Jones", "Yes."),
+    ]
+
+
+def test_webvtt_cues_without_a_header_are_webvtt() -> None:
+    parsed = parse("00:01.000 --> 00:03.000\n<v Ann>Hello there.\n", "notes.txt")
+    assert parsed.format == "webvtt"
+    assert parsed.turns == [Utterance("Ann", "Hello there.", 1.0)]
+
+
+def test_srt_with_bom_crlf_font_tags_numbering_gaps_dashes_and_caption_speaker_marks() -> None:
+    parsed = parse(_decoded("subtitles_crlf.srt"), "call.srt")
+    assert parsed.format == "srt"
+    assert [(t.speaker, t.text, t.start) for t in parsed.turns] == [
+        ("Alice", "We decided to go with vendor B.", 1.0),
+        ("Bob", "I'll draft the contract by next Tuesday.", 3.6),
+        # Two dashed lines in one cue are two people: neither joins Bob's turn, no dash is left.
+        (None, "Sounds good.", 6.1),
+        (None, "Agreed.", 6.1),
+        ("SPEAKER 2", "Thanks all.", 8.1),
+        ("CAROL", "One more thing about the budget.", 9.1),
+    ]
+
+
+def test_srt_without_cue_numbers_is_srt() -> None:
+    parsed = parse(_decoded("unnumbered.srt"), "unnumbered.srt")
+    assert parsed.format == "srt"
+    assert [(t.text, t.start) for t in parsed.turns] == [
+        ("Hello there everyone.", 1.0),
+        ("Welcome to the review.", 4.0),
+    ]
+
+
+@pytest.mark.parametrize("name", ["aws_channels.json", "aws_channels_only.json"])
+def test_aws_transcribe_channel_identification_names_each_channel(name: str) -> None:
+    parsed = parse(_decoded(name), name)
+    assert parsed.format == "aws-transcribe"
+    assert [(t.speaker, t.text, t.start) for t in parsed.turns] == [
+        ("ch_0", "Thank you for calling, this is Dana.", 0.5),
+        ("ch_1", "Hi, I was charged twice for my order.", 4.0),
+        ("ch_0", "I will refund the second charge by Friday.", 8.0),
+    ]
+
+
+def test_whisperx_segment_without_a_speaker_takes_its_words_speaker() -> None:
+    turns = parse(_decoded("whisperx_words.json"), "call.json").turns
+    assert [(t.speaker, t.start) for t in turns] == [("SPEAKER_00", 0.51), ("SPEAKER_01", 3.6)]
+
+
+@pytest.mark.parametrize("key", ["call.jsonl", "call.json", None])
+def test_whisper_json_lines(key: str | None) -> None:
+    parsed = parse(_decoded("whisper.jsonl"), key)
+    assert parsed.format == "whisper"
+    assert [(t.text, t.start) for t in parsed.turns] == [
+        ("Hello everyone, thanks for joining.", 0.0),
+        ("We agreed on the plan for the spring release.", 2.1),
+    ]
