@@ -3,8 +3,9 @@
 Formats: WebVTT (`webvtt-py`: voice tags, cue ids, multi-line cues; cues without the header too),
 SRT (`srt`, cue numbers optional), AWS Transcribe output JSON (speaker labels, else channel labels;
 items with times), Whisper / faster-whisper / WhisperX JSON (segments, or one a line; a WhisperX
-segment without a speaker takes its words' most frequent one), and plain text (`Speaker: text`, `[00:01:02] Speaker: text`, `Speaker (00:01:02):
-text`, or no speakers at all, read by `worker.engines.utterances`).
+segment without a speaker takes its words' most frequent one), and plain text (`Speaker: text`,
+`[00:01:02] Speaker: text`, `Speaker (00:01:02): text`, a `Name  0:03` header line above the
+turn, or no speakers at all, read by `worker.engines.utterances`).
 
 Detection looks at the content first and the name second: a `.txt` that starts with `WEBVTT` is
 WebVTT, because people save captions under whatever name their tool offers; a `.vtt`, `.srt` or

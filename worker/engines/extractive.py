@@ -4,8 +4,11 @@ It ranks the transcript's own sentences and returns them verbatim in the four se
 summary has: Overview (the most central picks), Key points, Decisions and Action items. Decisions
 and action items are found by detection over the whole transcript (`languages.Signals`: cue words
 of the transcript's language and English, dates, addressed owners), not only among the central
-sentences, so a call that ends in a recap keeps its decisions; they are picked by the same MMR as
-the rest, and the central picks never repeat them. Every item names its speaker and,
+sentences, so a call that ends in a recap keeps its decisions; the most central decision and action
+item are taken first, the rest by the same MMR as the other picks, and the central picks never
+repeat them. A sentence with a decision cue is a decision unless it gives a named person a dated
+task. A meeting too short for anything but decisions and action items gets its most central one
+as the overview. Every item names its speaker and,
 where the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
 `text.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
 transcript's language (`options.language` when given). It is labelled as extractive in the
@@ -238,12 +241,16 @@ class ExtractiveEngine:
         picked = self._select(rest, budget - used, relevance, floor, seen=detected)
         central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
+        actions = [s for s in detected if _is_action_item(s, signals)]
         return Sections(
             language=lang,
-            overview=[s for s in picked if s.index in overview],
+            # A meeting short enough to be all decisions and action items still gets an overview:
+            # its most central one (the overview is never "None" over a transcript with speech).
+            overview=[s for s in picked if s.index in overview]
+            or sorted(detected, key=lambda s: -relevance[s.index])[:1],
             key_points=[s for s in picked if s.index not in overview],
-            decisions=[s for s in detected if not signals.is_action(s.text)],
-            action_items=[s for s in detected if signals.is_action(s.text)],
+            decisions=[s for s in detected if s not in actions],
+            action_items=actions,
         )
 
     def _detect(
@@ -264,7 +271,18 @@ class ExtractiveEngine:
             and len(s.weights) >= _MIN_WORDS
             and (signals.is_decision(s.text) or signals.is_action(s.text))
         ]
-        picked = self._mmr(flagged, int(budget * DETECTED_SHARE), budget, relevance, [])
+        # The most central decision and the most central action item first, so one kind never
+        # crowds out the other (a Korean meeting's long action items left no room for its decision).
+        seeds: list[_Sentence] = []
+        for kind in (signals.is_decision, signals.is_action):
+            of_kind = [s for s in flagged if kind(s.text) and s not in seeds]
+            best = max(of_kind, key=lambda s: relevance[s.index], default=None)
+            if best is not None and sum(s.tokens for s in seeds) + best.tokens <= budget:
+                seeds.append(best)
+        rest = [s for s in flagged if s not in seeds]
+        used = sum(s.tokens for s in seeds)
+        share = int(budget * DETECTED_SHARE) - used
+        picked = seeds + self._mmr(rest, share, budget - used, relevance, seeds)
         chosen = {s.index for s in picked}
         explicit = [
             s
@@ -392,6 +410,14 @@ class ExtractiveEngine:
             for s in candidates:
                 redundancy[s.index] = max(redundancy[s.index], _cosine(s, best))
         return sorted(picked, key=lambda s: s.index)
+
+
+def _is_action_item(s: _Sentence, signals: Signals) -> bool:
+    """An action item, not a decision: "We decided to move the launch to June" is a decision even
+    though it names a date; "We agreed Dana sends the deck by Friday" gives a person a task."""
+    if not signals.is_action(s.text):
+        return False
+    return not signals.is_decision(s.text) or bool(due(s.text) and addressed_owner(s.text))
 
 
 def frame_tokens(lang: Language = ENGLISH) -> int:
