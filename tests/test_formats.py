@@ -463,3 +463,108 @@ def test_a_mixed_language_meeting_finds_decisions_in_both_languages() -> None:
     decisions = " ".join(d["text"] for d in structure["decisions"])
     assert "beschlossen" in decisions and "we decided" in decisions
     assert ("Dana", "Thursday") in [(a["owner"], a["due"]) for a in structure["action_items"]]
+
+
+# ---- structure read back from what LLMs write ---------------------------------------------------
+
+_STARTS = {1, 4, 65, 3601}
+
+
+def test_markdown_checkboxes_bold_owners_and_dash_owners() -> None:
+    answer = (
+        "**Overview:** The team reviewed the launch.\n\n"
+        "**Key Points:**\n1. [00:01] Alice: beta feedback is positive\n\n"
+        "**Decisions:**\n* Ship the beta on Friday [00:01]\n\n**Action Items:**\n"
+        "- [ ] **Bob**: Send the release notes (due: Thursday) [00:04]\n"
+        "- [x] Carol — draft the announcement by Monday [1:00:01]\n"
+    )
+    structure = parse_structure(answer, starts=_STARTS)
+    assert structure["action_items"] == [
+        {"owner": "Bob", "task": "Send the release notes", "due": "Thursday", "start": 4},
+        {"owner": "Carol", "task": "draft the announcement by Monday", "due": "Monday", "start": 3601},
+    ]
+
+
+def test_action_items_as_a_markdown_table() -> None:
+    answer = (
+        "## Overview\nLaunch review.\n\n## Key points\n- Costs rose.\n\n## Decisions\n- Ship Friday.\n\n"
+        "## Action items\n| Task | Owner | Due date |\n|:---|---|---|\n"
+        "| Send the release notes | Bob | Thursday |\n| Draft the announcement | Carol | Monday |\n"
+    )
+    assert parse_structure(answer)["action_items"] == [
+        {"owner": "Bob", "task": "Send the release notes", "due": "Thursday"},
+        {"owner": "Carol", "task": "Draft the announcement", "due": "Monday"},
+    ]
+
+
+def test_owner_and_due_spelled_out_as_fields() -> None:
+    answer = "Overview: x\nKey points:\n- a\nAction items:\n- Send the notes (Owner: Bob, Due: Thursday)\n"
+    assert parse_structure(answer)["action_items"] == [
+        {"owner": "Bob", "task": "Send the notes", "due": "Thursday"}
+    ]
+
+
+@pytest.mark.parametrize("fence", ["{}", "```json\n{}\n```"])
+def test_an_answer_in_json_is_the_structure(fence: str) -> None:
+    body = (
+        '{"overview": "Launch review.", "key_points": ["Costs rose."], "decisions": ["Ship Friday."],'
+        ' "action_items": [{"owner": "Bob", "task": "Send the notes", "due": "Thursday"}]}'
+    )
+    structure = parse_structure(fence.replace("{}", body))
+    assert structure["parsed"] is True
+    assert structure["overview"] == "Launch review."
+    assert structure["decisions"] == [{"text": "Ship Friday.", "speaker": None}]
+    assert structure["action_items"] == [{"owner": "Bob", "task": "Send the notes", "due": "Thursday"}]
+
+
+@pytest.mark.parametrize(
+    ("answer", "owner", "due"),
+    [
+        (
+            "Zusammenfassung:\nDas Team hat den Start besprochen.\n\nBeschlüsse:\n- Start am Freitag.\n\n"
+            "Nächste Schritte:\n- Jonas: Vertrag schicken bis Freitag.\n",
+            "Jonas",
+            "Freitag",
+        ),
+        (
+            "Résumé\nL'équipe a parlé du lancement.\n\nDécisions prises\n- Lancement vendredi.\n\n"
+            "Prochaines étapes\n- Marie : prévenir les clients d'ici vendredi.\n",
+            "Marie",
+            "vendredi",
+        ),
+        (
+            "Resumen:\nRevisión.\nAcuerdos:\n- Lanzar el viernes.\nPróximos pasos:\n"
+            "- Carlos: enviar el informe antes del viernes.\n",
+            "Carlos",
+            "viernes",
+        ),
+    ],
+)
+def test_headings_llms_write_in_other_languages(answer: str, owner: str, due: str) -> None:
+    structure = parse_structure(answer)
+    assert structure["parsed"] is True
+    assert structure["overview"] and len(structure["decisions"]) == 1
+    assert [(a["owner"], a["due"]) for a in structure["action_items"]] == [(owner, due)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- None identified.",
+        "- No action items were assigned.",
+        "- Keine.",
+        "- None at this time.",
+        "- *None*",
+    ],
+)
+def test_the_ways_models_say_none_leave_the_section_empty(line: str) -> None:
+    structure = parse_structure(f"Overview: x\nDecisions:\n{line}\nAction items:\n{line}\n")
+    assert structure["decisions"] == [] and structure["action_items"] == []
+
+
+def test_a_short_item_that_starts_like_none_is_still_an_item() -> None:
+    answer = (
+        "Overview: x\nDecisions:\n- No changes to the Q3 budget, the freeze stays.\n"
+        "- None of the vendors qualified.\n"
+    )
+    assert len(parse_structure(answer)["decisions"]) == 2
