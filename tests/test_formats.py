@@ -568,3 +568,34 @@ def test_a_short_item_that_starts_like_none_is_still_an_item() -> None:
         "- None of the vendors qualified.\n"
     )
     assert len(parse_structure(answer)["decisions"]) == 2
+
+
+def test_two_voices_in_one_cue_are_two_turns_and_entities_are_decoded() -> None:
+    text = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Alice>Hi Bob &amp; Carol, it&#39;s 5 &lt; 6.</v>\n"
+        "<v Bob>Hello&nbsp;there.</v>\n\n00:00:03.000 --> 00:00:05.000\n<v Carol>We decided to go.\n"
+    )
+    assert [(t.speaker, t.text) for t in parse(text, "x.vtt").turns] == [
+        ("Alice", "Hi Bob & Carol, it's 5 < 6."),
+        ("Bob", "Hello there."),
+        ("Carol", "We decided to go."),
+    ]
+
+
+def test_srt_positioning_and_style_overrides_are_not_text() -> None:
+    text = (
+        "1\n00:00:01,000 --> 00:00:03,000\n{\\an8}Alice: We decided to go.\n\n"
+        "2\n00:00:03,000 --> 00:00:05,000\n{\\i1}Bob:{\\i0} Fine &amp; good.\n"
+    )
+    assert [(t.speaker, t.text) for t in parse(text, "x.srt").turns] == [
+        ("Alice", "We decided to go."),
+        ("Bob", "Fine & good."),
+    ]
+
+
+@pytest.mark.parametrize("ref", ["[01:05]", "(00:01:05)", "[01:05–01:30]", "**[00:01:05]**", "[65:01]"])
+def test_time_reference_shapes_keep_the_turn_start_they_name(ref: str) -> None:
+    answer = f"Overview: x\nKey points:\n- {ref} Costs rose.\n"
+    item = parse_structure(answer, starts={65, 3901})["key_points"][0]
+    assert item["text"] == "Costs rose."
+    assert item["start"] == (3901 if ref == "[65:01]" else 65)

@@ -24,6 +24,7 @@ stream straight into it, so a 64 MB file of one-word turns never exists as 9M ob
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -54,7 +55,8 @@ _VTT_CUES = re.compile(r"\A\s*(?:\S+\s*\n)?\s*(?:\d{1,2}:)?\d{2}:\d{2}\.\d{3}\s*
 _KARAOKE_GAP = re.compile(r"(-->[^\n]*)\n\n(?=[^\n]*<(?:\d{2}:)?\d{2}:\d{2}\.\d{3}>)")
 # A caption tool's mark of a new speaker without a name: ">> " (broadcast) or a dialogue dash.
 _CHANGE = re.compile(r"^\s*(?:>>+|[-–—](?=\s))\s*")
-_TAG = re.compile(r"</?[^>]+>")
+_TAG = re.compile(r"</?[^>]+>|\{\\[^}]*\}")  # HTML-like tags, and SRT's ASS overrides `{\an8}`
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)*\s+(?P<name>[^>]+)>")
 _SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’)\]]*$")
 
 
@@ -170,17 +172,22 @@ def _cues(raw: str, voice: str | None, start: float | None) -> Iterator[tuple[Cu
 
     The speaker is the voice tag, else a `Name:` label or `[Name]`; a line opening with a dialogue
     dash or `>>` is a new speaker's (two dashed lines in one cue are two people talking)."""
-    parts: list[tuple[list[str], bool]] = []
-    for line in _TAG.sub("", raw).split("\n"):
+    parts: list[tuple[list[str], bool, str | None]] = []
+    for raw_line in raw.split("\n"):
+        # A second voice tag inside one cue is a second speaker ("<v Alice>Hi</v>\n<v Bob>Hello").
+        tagged = _VOICE.search(raw_line)
+        line = html.unescape(_TAG.sub("", raw_line))
         mark = _CHANGE.match(line)
-        if mark or not parts:
-            parts.append(([line[mark.end() :] if mark else line], bool(mark)))
+        if tagged and parts and tagged.group("name").strip() != (parts[-1][2] or voice):
+            parts.append(([line], True, tagged.group("name").strip()))
+        elif mark or not parts:
+            parts.append(([line[mark.end() :] if mark else line], bool(mark), None if parts else voice))
         else:
             parts[-1][0].append(line)
-    for lines_, new_turn in parts:
+    for lines_, new_turn, speaker_tag in parts:
         text = " ".join(" ".join(lines_).split())
-        if voice:
-            yield (voice.strip(), text, start), new_turn
+        if speaker_tag:
+            yield (speaker_tag.strip(), text, start), new_turn
             continue
         bracket = re.match(r"^\[(?P<name>[^\]\d][^\]]{0,40})\]\s*[:：]?\s*", text)
         if bracket:

@@ -110,7 +110,10 @@ _HEADING_LINE = re.compile(
     r"^\s*#{0,6}\s*[*_]{0,2}(?P<name>[^:：*_#\n]{1,40})[*_]{0,2}\s*(?:[:：]\s*[*_]{0,2}\s*(?P<rest>.*))?$"
 )
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,3}[.)])\s+")
-_TIME_REF = re.compile(r"[\[(](?P<time>\d{1,2}:\d{2}(?::\d{2})?)[\])]\s*")
+# "[01:02]", "(00:01:02)", a range "[01:02–01:30]" (its start counts), "[at 01:02]".
+_TIME_REF = re.compile(
+    r"[\[(](?:at\s+)?(?P<time>\d{1,3}:\d{2}(?::\d{2})?)(?:\s*[-–—]\s*\d{1,3}:\d{2}(?::\d{2})?)?[\])]\s*"
+)
 _DUE = re.compile(
     r"\s*\((?:due|fällig|échéance|fecha límite|scadenza|prazo|deadline|截止|期限|기한)?[:\s]*"
     r"(?P<due>[^()]{1,40})\)\s*\.?$",
