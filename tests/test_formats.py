@@ -599,3 +599,25 @@ def test_time_reference_shapes_keep_the_turn_start_they_name(ref: str) -> None:
     item = parse_structure(answer, starts={65, 3901})["key_points"][0]
     assert item["text"] == "Costs rose."
     assert item["start"] == (3901 if ref == "[65:01]" else 65)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[Alice Smith] 10:02:15 Good morning everyone.\n[Bob Jones] 10:02:20 We agreed on the budget.\n",
+        "Alice Smith\n10:02:15\nGood morning everyone.\n\nBob Jones\n10:02:20\nWe agreed on the budget.\n",
+        "- Alice Smith: Good morning everyone.\n- Bob Jones: We agreed on the budget.\n",
+        "[Alice Smith]: Good morning everyone.\n[Bob Jones]: We agreed on the budget.\n",
+    ],
+)
+def test_more_exported_speaker_shapes(text: str) -> None:
+    turns = parse(text, "x.txt").turns
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("Alice Smith", "Good morning everyone."),
+        ("Bob Jones", "We agreed on the budget."),
+    ]
+    assert all(t.start is None for t in turns) or [t.start for t in turns] == [36135.0, 36140.0]
+
+
+def test_a_bracketed_sound_is_speech_not_a_speaker() -> None:
+    assert parse("[laughter] yes, that works.\n", "x.txt").turns[0].speaker is None

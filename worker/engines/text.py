@@ -20,7 +20,8 @@ _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 # "Alice:", "ALICE SMITH:", "Müller, Jürgen:", "Speaker 1:", "[00:01:02] Bob:", "Bob (00:01:02):",
 # "PM:" at the start of a line; the time, where there is one, is the turn's start.
 _SPEAKER = re.compile(
-    rf"^\s*(?:\[?\(?(?P<time>{_TIME})\)?\]?\s*[-–]?\s*)?"
+    # A bullet or dash before the label ("- Alice: ...") is list markup, not speech.
+    rf"^\s*(?:[-–•*]\s+)?(?:\[?\(?(?P<time>{_TIME})\)?\]?\s*[-–]?\s*)?"
     # "Müller, Jürgen:" (Teams writes surname first) but not "However, the plan is:".
     rf"(?P<speaker>[^\W\d_][\w .'’-]{{0,40}}?(?:,\s[^\W\d_a-zß-ÿ][\w .'’-]{{0,30}}?)?)"
     rf"\s*(?:[(\[](?P<after>{_TIME})[)\]])?\s*"
@@ -39,6 +40,11 @@ _HEADER = re.compile(
 )
 # A clock alone on its line (Google Meet's markers): the next turn's start.
 _CLOCK_LINE = re.compile(rf"^\s*[\[(]?(?P<time>{_CLOCK})[\])]?\s*$")
+# "[Alice Smith] 10:02:15 text" (Zoom's saved captions) or "[Alice]: text": a bracketed name
+# followed by a clock or a colon ("[laughter] yes" is speech).
+_BRACKET_SPEAKER = re.compile(
+    rf"^\s*\[(?P<speaker>{_NAME})\]\s*(?:(?P<time>{_CLOCK})(?:\s*[-–:]\s*|\s+|$)|[:：]\s*)"
+)
 # Lower-case words a name may hold ("Ludwig van Beethoven", "María de la Cruz").
 _PARTICLES = frozenset(
     "van von der den de del della di da dos das du la le el al bin ibn ten ter zu y e".split()  # noqa: SIM905
@@ -166,14 +172,15 @@ def iter_utterances(text: str) -> Iterator[Utterance]:
     pending: float | None = None
     buffer: list[str] = []
     for line, after in _pairs(lines(text)):
-        match = _SPEAKER.match(line)
+        match = _SPEAKER.match(line) or _bracket_speaker(line)
         header = None if match else _header(line, after)
         clock_line = None if match or header else _CLOCK_LINE.match(line)
         timed = None if match or header or clock_line else _TIMED_LINE.match(line)
         if match:
             yield from _flush(buffer, speaker, start)
             speaker = match.group("speaker").strip()
-            stamp = match.group("time") or match.group("after")
+            groups = match.groupdict()
+            stamp = groups.get("time") or groups.get("after")
             start = seconds(stamp) if stamp else pending
             pending = None
             buffer.append(line[match.end() :])
@@ -208,20 +215,38 @@ def _pairs(items: Iterator[str]) -> Iterator[tuple[str, str | None]]:
         current = following
 
 
-def _header(line: str, after: str | None) -> tuple[str, float] | None:
+def _header(line: str, after: str | None) -> tuple[str, float | None] | None:
     """(speaker, start) when `line` is a turn's header: a name and a clock alone on their line,
-    followed by the turn's text (not by a blank line or another labelled line)."""
+    followed by the turn's text (not by a blank line or another labelled line); or a name alone
+    with the clock on the line below it (start None: the clock line gives it)."""
+    if after is None or not after.strip():
+        return None
+    if _CLOCK_LINE.match(after) and _is_name(line.strip()) and not _CLOCK_LINE.match(line):
+        return line.strip(), None
     match = _HEADER.match(line)
-    if not match or after is None or not after.strip():
+    if not match:
         return None
     if _SPEAKER.match(after) or _HEADER.match(after) or _TIMED_LINE.match(after) or _CLOCK_LINE.match(after):
         return None
     name = (match.group("first") or match.group("name") or "").strip(" ,-–|")
-    words = name.split()
-    # A header names a person: "See you at 10:30" is speech, "Alice Smith 0:03" is a header.
-    if not words or len(name) > 40 or any(w[0].islower() and w not in _PARTICLES for w in words):
+    if not _is_name(name):
         return None
     return name, seconds(match.group("before") or match.group("after"))
+
+
+def _is_name(text: str) -> bool:
+    """A person's name: "See you at" or "so today" is speech, "Alice Smith" and "李娜" are names."""
+    words = text.split()
+    if not words or len(text) > 40 or len(words) > 5 or re.search(r"[.!?:;。！？]$", text):
+        return False
+    if not re.match(r"[^\W\d_]", text):
+        return False
+    return not any(w[0].islower() and w not in _PARTICLES for w in words)
+
+
+def _bracket_speaker(line: str) -> re.Match[str] | None:
+    match = _BRACKET_SPEAKER.match(line)
+    return match if match and _is_name(match.group("speaker")) else None
 
 
 def _flush(buffer: list[str], speaker: str | None, start: float | None) -> Iterator[Utterance]:
