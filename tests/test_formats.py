@@ -16,7 +16,7 @@ from worker.engines import (
     detect_language,
     due_date,
 )
-from worker.engines.languages import Signals
+from worker.engines.languages import Signals, spoken
 from worker.errors import TranscriptError
 from worker.formats import parse
 from worker.structure import parse as parse_structure
@@ -621,3 +621,27 @@ def test_more_exported_speaker_shapes(text: str) -> None:
 
 def test_a_bracketed_sound_is_speech_not_a_speaker() -> None:
     assert parse("[laughter] yes, that works.\n", "x.txt").turns[0].speaker is None
+
+
+def test_a_meeting_half_in_german_half_in_french_finds_the_french_decision_too() -> None:
+    parsed = parse(_read("meeting_de.txt") + _read("meeting_fr.txt"), "m.txt")
+    summary = ExtractiveEngine().summarise(parsed.transcript.body, 800)
+    structure = parse_structure(summary, starts=parsed.transcript.starts)
+    decisions = " ".join(d["text"] for d in structure["decisions"])
+    assert "beschlossen" in decisions and "Nous avons décidé" in decisions
+    assert "Marie" in [a["owner"] for a in structure["action_items"]]
+
+
+def test_an_english_meeting_speaks_no_other_language() -> None:
+    text = _read("otter.txt") * 20
+    sentences = [t.text for t in parse(text, "x.txt").turns]
+    assert spoken(sentences) in ((), ("en",))
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("vtt", "webvtt"), ("SRT", "srt"), ("WebVTT", "webvtt"), ("whisperx", "whisper"), ("txt", "text"),
+     ("json", None), ("auto", None)],
+)  # fmt: skip
+def test_options_format_accepts_extensions_and_tool_names(given: str, expected: str | None) -> None:
+    assert SummaryOptions(format=given).format == expected  # type: ignore[arg-type]

@@ -4,12 +4,12 @@ It ranks the transcript's own sentences and returns them verbatim in the four se
 summary has: Overview (the most central picks), Key points, Decisions and Action items. Decisions
 and action items are found by detection over the whole transcript (`languages.Signals`: cue words
 of the transcript's language and English, dates, addressed owners), not only among the central
-sentences, so a call that ends in a recap keeps its decisions; the most central decision and action
-item are taken first, the rest by the same MMR as the other picks, and the central picks never
-repeat them. A sentence with a decision cue is a decision unless it gives a named person a dated
-task. A meeting too short for anything but decisions and action items gets its most central one
-as the overview. Every item names its speaker and,
-where the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
+sentences, so a call that ends in a recap keeps its decisions; the most central decision (in each
+language a mixed meeting speaks) and action item are taken first, the rest by the same MMR as the
+other picks, and the central picks never repeat them. A sentence with a decision cue is a decision
+unless it gives a named person a dated task. A meeting too short for anything but decisions and
+action items gets its most central one as the overview. Every item names its speaker and, where
+the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
 `text.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
 transcript's language (`options.language` when given). It is labelled as extractive in the
 summary's first line and in the metadata, so nobody mistakes it for the LLM. Method: TF-IDF
@@ -27,7 +27,9 @@ import asyncio
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 from worker.engines.base import Completion, SummaryTask, is_part_heading
 from worker.engines.languages import (
@@ -42,6 +44,7 @@ from worker.engines.languages import (
     due,
     language_for,
     resolve,
+    spoken,
 )
 from worker.engines.text import clock, sentences, utterances
 
@@ -196,7 +199,7 @@ class ExtractiveEngine:
     def rank(self, content: str, max_tokens: int, *, with_speakers: bool = True) -> list[str]:
         """The selected sentences in transcript order, within `max_tokens` (used by `make eval`)."""
         items = self._sentences(content)
-        signals = Signals(detect(" ".join(s.text for s in items[:2000])))
+        signals = Signals(detect(" ".join(s.text for s in items[:2000])), spoken([s.text for s in items]))
         picked = self._select(items, max_tokens, self._relevance(items, signals), _FLOOR)
         return [s.render() if with_speakers else s.text for s in picked]
 
@@ -224,7 +227,7 @@ class ExtractiveEngine:
         """Pick the summary's sentences within `max_tokens`, label and headings included."""
         items = self._sentences(content)
         lang = language_for(resolve(language) or detect(" ".join(s.text for s in items[:2000])))
-        signals = Signals(lang.code)
+        signals = Signals(lang.code, spoken([s.text for s in items]))
         overhead = frame_tokens(lang)
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
         # The input is the whole transcript, not the partial summaries a reduce step reads.
@@ -274,7 +277,10 @@ class ExtractiveEngine:
         # The most central decision and the most central action item first, so one kind never
         # crowds out the other (a Korean meeting's long action items left no room for its decision).
         seeds: list[_Sentence] = []
-        for kind in (signals.is_decision, signals.is_action):
+        # A mixed meeting's decisions in each language it speaks (the German half's decision did
+        # not crowd out the French half's).
+        kinds: list[Callable[[str], bool]] = [partial(signals.is_decision_in, code) for code in signals.also]
+        for kind in (*(kinds or [signals.is_decision]), signals.is_action):
             of_kind = [s for s in flagged if kind(s.text) and s not in seeds]
             best = max(of_kind, key=lambda s: relevance[s.index], default=None)
             if best is not None and sum(s.tokens for s in seeds) + best.tokens <= budget:

@@ -14,6 +14,9 @@ when it carries a cue, or a date together with an owner. English months that are
 verbs (May, March, April, June, August) are dates only beside a day, a year or a word like "by",
 and a name followed by a relative clause ("May, who is joining us") is no owner.
 
+A mixed meeting is read in pieces (`spoken`): each localized language spoken in a fifth of them adds
+its cues, so a German meeting's French half still has its decisions found.
+
 Detection needs text: below about 120 letters ("Ok, merci.") py3langid's 97 languages guess wildly,
 so a short transcript is read as the most likely of the localized languages.
 """
@@ -169,6 +172,44 @@ def detect(text: str) -> str:
     return str(code)
 
 
+# Mixed meetings: the transcript is read in pieces of about this many characters, at most this
+# many of them, and a localized language spoken in this share of them counts as spoken.
+_PIECE = 1500
+_PIECES = 60
+_SPOKEN_SHARE = 0.2
+
+
+def spoken(texts: list[str]) -> tuple[str, ...]:
+    """The localized languages a meeting's sentences are spoken in, each in a fair share of it
+    (a German meeting whose French half decides something gets French cues too)."""
+    import py3langid
+
+    # A short meeting is read in shorter pieces (never under 200 characters: too few to tell).
+    piece = max(200, min(_PIECE, sum(len(t) for t in texts[:20_000]) // 10))
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for text in texts:
+        current.append(text)
+        size += len(text) + 1
+        if size >= piece:
+            pieces.append(" ".join(current))
+            current, size = [], 0
+    if size >= piece // 3:
+        pieces.append(" ".join(current))
+    if len(pieces) < 2:
+        return ()
+    step = max(len(pieces) // _PIECES, 1)
+    sample = pieces[::step]
+    counts: dict[str, int] = {}
+    for text in sample:
+        code = str(py3langid.classify(text)[0])
+        counts[code] = counts.get(code, 0) + 1
+    return tuple(
+        code for code, n in sorted(counts.items()) if code in LANGUAGES and n >= _SPOKEN_SHARE * len(sample)
+    )
+
+
 def all_headings() -> frozenset[str]:
     return frozenset(h for lang in LANGUAGES.values() for h in lang.headings)
 
@@ -224,9 +265,9 @@ _ACTION_CUES = {
 _CJK = {"zh", "ja", "ko"}
 
 
-def _cues(table: dict[str, str], code: str) -> re.Pattern[str]:
+def _cues(table: dict[str, str], code: str, also: tuple[str, ...] = ()) -> re.Pattern[str]:
     parts = []
-    for lang in dict.fromkeys((code, "en")):
+    for lang in dict.fromkeys((code, *also, "en")):
         if lang in table:
             parts.append(f"(?:{table[lang]})" if lang in _CJK else f"{_B}(?:{table[lang]})")
     return re.compile("|".join(parts), re.IGNORECASE)
@@ -314,16 +355,25 @@ _NOT_NAMES = frozenset(
 
 @dataclass(frozen=True)
 class Signals:
-    """Decision and action-item detection for one language (plus English, plus neutral signals)."""
+    """Decision and action-item detection for one language, the others the meeting also speaks
+    (`also`), English, and the neutral signals."""
 
     code: str
+    also: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_decision", _cues(_DECISION_CUES, self.code))
-        object.__setattr__(self, "_action", _cues(_ACTION_CUES, self.code))
+        object.__setattr__(self, "_decision", _cues(_DECISION_CUES, self.code, self.also))
+        object.__setattr__(self, "_action", _cues(_ACTION_CUES, self.code, self.also))
 
     def is_decision(self, text: str) -> bool:
         return bool(self._decision.search(text))  # type: ignore[attr-defined]
+
+    def is_decision_in(self, code: str, text: str) -> bool:
+        """A decision by `code`'s own cue words (which language of a mixed meeting decided)."""
+        cues = _DECISION_CUES.get(code)
+        if cues is None:
+            return False
+        return bool(re.search(cues if code in _CJK else rf"{_B}(?:{cues})", text, re.IGNORECASE))
 
     def is_action(self, text: str) -> bool:
         if self._action.search(text):  # type: ignore[attr-defined]
