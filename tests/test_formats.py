@@ -16,7 +16,8 @@ from worker.engines import (
     detect_language,
     due_date,
 )
-from worker.engines.languages import Signals, spoken
+from worker.engines import DecisionSignals as Signals
+from worker.engines import spoken_languages as spoken
 from worker.errors import TranscriptError
 from worker.formats import parse
 from worker.structure import parse as parse_structure

@@ -172,10 +172,13 @@ def iter_utterances(text: str) -> Iterator[Utterance]:
     pending: float | None = None
     buffer: list[str] = []
     for line, after in _pairs(lines(text)):
-        match = _SPEAKER.match(line) or _bracket_speaker(line)
-        header = None if match else _header(line, after)
-        clock_line = None if match or header else _CLOCK_LINE.match(line)
-        timed = None if match or header or clock_line else _TIMED_LINE.match(line)
+        # Every shape but "Name:" has a clock in the line or the next one: speech without a colon
+        # (most lines of a big transcript) skips those patterns.
+        clocked = ":" in line or (after is not None and ":" in after)
+        match = _SPEAKER.match(line) or (_bracket_speaker(line) if clocked else None)
+        header = None if match or not clocked else _header(line, after)
+        clock_line = None if match or header or not clocked else _CLOCK_LINE.match(line)
+        timed = None if match or header or clock_line or not clocked else _TIMED_LINE.match(line)
         if match:
             yield from _flush(buffer, speaker, start)
             speaker = match.group("speaker").strip()
