@@ -646,3 +646,12 @@ def test_an_english_meeting_speaks_no_other_language() -> None:
 )  # fmt: skip
 def test_options_format_accepts_extensions_and_tool_names(given: str, expected: str | None) -> None:
     assert SummaryOptions(format=given).format == expected  # type: ignore[arg-type]
+
+
+def test_whisper_cpp_json_with_millisecond_offsets() -> None:
+    parsed = parse(_decoded("whisper_cpp.json"), "call.json")
+    assert parsed.format == "whisper"
+    assert [(t.text, t.start) for t in parsed.turns] == [
+        ("Good morning everyone, let's review the budget.", 0.0),
+        ("We decided to move the launch to the end of March.", 3.24),
+    ]

@@ -2,7 +2,7 @@
 
 Formats: WebVTT (`webvtt-py`: voice tags, cue ids, multi-line cues; cues without the header too),
 SRT (`srt`, cue numbers optional), AWS Transcribe output JSON (speaker labels, else channel labels;
-items with times), Whisper / faster-whisper / WhisperX JSON (segments, or one a line; a WhisperX
+items with times), Whisper / faster-whisper / WhisperX / whisper.cpp JSON (segments, or one a line; a WhisperX
 segment without a speaker takes its words' most frequent one), and plain text (`Speaker: text`,
 `[00:01:02] Speaker: text`, `Speaker (00:01:02): text`, a `Name  0:03` header line above the
 turn, or no speakers at all, read by `worker.engines.utterances`).
@@ -116,7 +116,9 @@ def detect(text: str, key: str | None = None) -> str:
     if data is not None:
         if isinstance(data, dict) and isinstance(data.get("results"), dict):
             return "aws-transcribe"
-        if isinstance(data, list) or (isinstance(data, dict) and "segments" in data):
+        if isinstance(data, list) or (
+            isinstance(data, dict) and ("segments" in data or "transcription" in data)
+        ):
             return "whisper"
     by_name = EXTENSIONS.get(PurePosixPath(key).suffix.lower()) if key else None
     if by_name in (None, "text"):
@@ -303,9 +305,18 @@ def _interleave(channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [item for _, _, item in sorted(words, key=lambda w: (w[0], w[1]))]
 
 
+def _start(segment: dict[str, Any]) -> float | None:
+    start = _number(segment.get("start"))
+    offsets = segment.get("offsets")
+    if start is None and isinstance(offsets, dict) and _number(offsets.get("from")) is not None:
+        return float(offsets["from"]) / 1000
+    return start
+
+
 def _whisper(text: str) -> list[Utterance]:
     data = _json(text)
-    segments = data if isinstance(data, list) else data.get("segments") or []
+    # whisper.cpp (`-oj`) writes "transcription" segments timed by "offsets" in milliseconds.
+    segments = data if isinstance(data, list) else data.get("segments") or data.get("transcription") or []
     cues = []
     for segment in segments:
         if not isinstance(segment, dict):
@@ -321,7 +332,7 @@ def _whisper(text: str) -> list[Utterance]:
             (
                 str(speaker) if speaker is not None else None,
                 str(segment.get("text", "")),
-                _number(segment.get("start")),
+                _start(segment),
             )
         )
     if not cues and isinstance(data, dict):
