@@ -655,3 +655,25 @@ def test_whisper_cpp_json_with_millisecond_offsets() -> None:
         ("Good morning everyone, let's review the budget.", 0.0),
         ("We decided to move the launch to the end of March.", 3.24),
     ]
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence", "kind"),
+    [
+        ("en", "We are going with option B for the hosting.", "decision"),
+        ("en", "Bob to send the deck by Friday.", "action"),
+        ("de", "Kannst du das Angebot bis Freitag prüfen?", "action"),
+        ("de", "Beschluss: der Umzug findet im Juni statt.", "decision"),
+        ("fr", "C'est acté, on lance la campagne en mai.", "decision"),
+        ("fr", "Je m'en charge pour la semaine prochaine.", "action"),
+        ("it", "Me ne occupo io per la settimana prossima.", "action"),
+        ("zh", "那就这么定了，下个月上线。", "decision"),
+        ("nl", "Ik regel de zaal voor het evenement.", "action"),
+    ],
+)
+def test_more_everyday_phrasings_of_decisions_and_action_items(code: str, sentence: str, kind: str) -> None:
+    signals = Signals(code)
+    assert (signals.is_decision(sentence), signals.is_action(sentence)) == (
+        kind == "decision",
+        kind == "action",
+    )

@@ -226,16 +226,18 @@ def all_nones() -> frozenset[str]:
 
 _B = r"\b"  # word boundary: the CJK lists below do without, their words are not space-separated
 _DECISION_CUES = {
-    "en": r"decided|decide|decision|agreed|agree on|we'?ll go with|let'?s go with|settled on|conclude|"
+    "en": r"decided|decide|decision|agreed|agree on|we'?ll go with|let'?s go with|"
+    r"(?:we'?re|we are) going with|settled on|conclude|"
     r"final answer|approved|resolved",
-    "de": r"beschlossen|beschließen|entschieden|entscheiden|entscheidung|geeinigt|einigen uns|vereinbart|"
+    "de": r"beschlossen|beschließen|beschluss|entschieden|entscheiden|entscheidung|geeinigt|einigen uns|"
+    r"vereinbart|"
     r"festgelegt|genehmigt|machen wir so",
-    "fr": r"décidé|décider|décision|convenu|validé|retenu|approuvé|adopté|on part sur|d'accord pour",
+    "fr": r"décidé|décider|décision|convenu|validé|retenu|approuvé|adopté|on part sur|d'accord pour|acté",
     "es": r"decidido|decidimos|decisión|acordado|acordamos|aprobado|quedamos en|nos quedamos con",
     "it": r"deciso|decidiamo|decisione|concordato|approvato|stabilito|siamo d'accordo",
     "pt": r"decidimos|decidido|decisão|acordado|combinamos|aprovado|ficou definido|fechamos",
     "nl": r"besloten|besluit|beslissing|afgesproken|akkoord|goedgekeurd|overeengekomen|we gaan voor",
-    "zh": r"决定|决议|同意|确定|通过了|达成一致|定下来",
+    "zh": r"决定|决议|同意|确定|通过了|达成一致|定下来|就这么定",
     "ja": r"決定|決めました|決まり|合意|承認|ことにします|ことにしました",
     "ko": r"결정|합의|승인|확정|하기로",
 }
@@ -244,17 +246,20 @@ _ACTION_CUES = {
     r"i'?ll |we need to|needs? to be done|follow up|deadline|assign(?:ed)?|please|can you|could you|"
     r"by (?:next|monday|tuesday|wednesday|thursday|friday|tomorrow|the end)",
     "de": r"ich werde|werde ich|wir müssen|bitte|kümmer[te]?|übernimm?t|übernehme|erledig|schicke|"
+    r"kannst du|könntest du|können sie|könnten sie|ich mache das|"
     r"sende|bis (?:montag|dienstag|mittwoch|donnerstag|freitag|morgen|nächste|ende)|frist|aufgabe",
-    "fr": r"je vais|je m'en occupe|il faut|nous devons|on doit|merci de|peux-tu|pourriez-vous|"
+    "fr": r"je vais|je m'en occupe|je m'en charge|je me charge|il faut|nous devons|on doit|merci de|peux-tu|"
+    r"tu peux|pourriez-vous|"
     r"d'ici|avant (?:lundi|mardi|mercredi|jeudi|vendredi|demain|la fin)|enverrai|s'occupe",
     "es": r"voy a|me encargo|tenemos que|hay que|por favor|puedes|podrías|antes del|"
     r"para el (?:lunes|martes|miércoles|jueves|viernes)|enviaré|se encarga",
-    "it": r"farò|mi occupo|dobbiamo|bisogna|per favore|puoi|potresti|entro|manderò|si occupa",
+    "it": r"farò|mi occupo|me ne occupo|ci penso io|dobbiamo|bisogna|per favore|puoi|potresti|entro|manderò|"
+    r"si occupa",
     "pt": r"eu vou|vou enviar|vou preparar|me encarrego|temos que|precisamos|por favor|você pode|"
     r"(?:até|na|para) (?:segunda|terça|quarta|quinta|sexta|amanhã|o fim)|enviarei|fica com|"
     r"fico responsável|fica responsável|manda|envia a|prepara a",
     "nl": r"ik zal|ik ga|we moeten|wij moeten|graag|kun je|kan jij|uiterlijk|actiepunt|neemt .* op zich|"
-    r"voor (?:maandag|dinsdag|woensdag|donderdag|vrijdag|morgen)|stuur",
+    r"voor (?:maandag|dinsdag|woensdag|donderdag|vrijdag|morgen)|stuur|ik regel|pak .{1,30} op",
     # Not 之前 or 完成 alone: "before" also means "previously", "finish" is said of work done.
     "zh": r"负责|请|我会|我来|截止|跟进|由.{1,4}(?:来|负责)|交给",
     "ja": r"お願いします|担当|までに|対応します|送ります|準備します|確認します",
@@ -328,7 +333,8 @@ OWNER = re.compile(
 # A named owner: a name opening the sentence followed by a verb that gives them the task
 # ("Markus soll ...", "Marie s'occupe de ...", "Carol will draft ...", "张伟负责...", "鈴木さんは...").
 ASSIGNED = re.compile(
-    rf"^(?P<name>{_NAME})\s+(?:will|shall|should|needs? to|has to|is going to|takes|owns|"
+    # "Bob to send the deck by Friday": how minutes assign.
+    rf"^(?P<name>{_NAME})\s+(?:will|shall|should|needs? to|has to|is going to|to|takes|owns|"
     r"soll|sollte|wird|übernimmt|kümmert sich|muss|"
     r"s'occupe|s’occupe|se charge|va|doit|devra|"
     r"se encarga|se ocupa|va a|debe|tiene que|"
