@@ -8,6 +8,12 @@ engine package because engines may import nothing else from the worker; the work
 Memory: a 64 MB transcript can be 9M one-word turns, and a Python object per turn costs ~10× the
 turn's bytes. So turns are read as a stream (`iter_utterances`, `lines`, `iter_sentences`) and
 kept as one rendered string with one turn per line (`Transcript`), never as a list of objects.
+
+Plain-text shapes read: `Name: text` (any script, full-width colon too), a time before or after the
+name, and the exports of meeting tools that put a header line above the turn (`Alice Smith  0:03`,
+`[10:02 AM] Alice Smith`, a name with its clock on the next line, Zoom's `[Alice] 10:02:15 text`)
+or a clock alone on its line (Google Meet). A header is only taken for one when it looks like a
+name (no lower-case word but "van", "de", ...) and text follows it: "See you at 10:30" is speech.
 """
 
 from __future__ import annotations
