@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakes import FakeEngine
 from worker.errors import EngineError, TranscriptError
-from worker.summarize import SAFETY_TOKENS, Summarizer
+from worker.summarize import EMPTY_RETRY_TEMPERATURE, SAFETY_TOKENS, Summarizer
 
 
 def _meeting(turns: int, words_per_turn: int = 30) -> str:
@@ -84,8 +84,32 @@ def test_labels_without_speech_are_a_transcript_error() -> None:
         _run(FakeEngine(), "Alice:\nBob:")
 
 
-def test_empty_model_answer_is_an_engine_error() -> None:
+def test_an_empty_model_answer_is_asked_again_once_at_a_warmer_temperature() -> None:
+    # A base model whose first token is a `###` heading, or a thinking model that spent its budget
+    # inside `<think>`, answers nothing once its answer is cleaned; a sampled retry usually does not.
     engine = FakeEngine()
-    engine.enqueue("   ")
+    engine.enqueue("   ", "The launch moves to Friday.")
+    summary = _run(engine, _meeting(2))
+    assert summary.text == "The launch moves to Friday."
+    first, again = engine.history
+    assert (again.kind, again.content, again.max_tokens) == (first.kind, first.content, first.max_tokens)
+    assert again.options.temperature >= EMPTY_RETRY_TEMPERATURE > first.options.temperature
+    assert summary.stats.empty_retries == 1
+    assert summary.stats.requests == 2
+
+
+def test_an_empty_map_answer_is_asked_again_too() -> None:
+    engine = FakeEngine(max_model_len=400)
+    engine.enqueue("")
+    summary = _run(engine, _meeting(60), max_tokens=100)
+    assert summary.stats.empty_retries == 1
+    maps = [t for t in engine.history if t.kind == "map"]
+    assert len(maps) == summary.stats.chunks + 1  # the first chunk twice
+
+
+def test_a_model_that_answers_nothing_twice_is_an_engine_error() -> None:
+    engine = FakeEngine()
+    engine.enqueue("   ", "\n")
     with pytest.raises(EngineError, match="empty summary"):
         _run(engine, _meeting(2))
+    assert len(engine.history) == 2

@@ -1,9 +1,11 @@
 """Transcript formats: decoded text → speaker turns with start times, whatever tool wrote it.
 
-Formats: WebVTT (`webvtt-py`: voice tags, cue ids, multi-line cues), SRT (`srt`), AWS Transcribe
-output JSON (speaker labels, items with times), Whisper / faster-whisper / WhisperX JSON
-(segments), and plain text (`Speaker: text`, `[00:01:02] Speaker: text`, `Speaker (00:01:02):
-text`, or no speakers at all, read by `worker.engines.utterances`).
+Formats: WebVTT (`webvtt-py`: voice tags, cue ids, multi-line cues; cues without the header too),
+SRT (`srt`, cue numbers optional), AWS Transcribe output JSON (speaker labels, else channel labels;
+items with times), Whisper / faster-whisper / WhisperX / whisper.cpp JSON (segments, or one a line; a WhisperX
+segment without a speaker takes its words' most frequent one), and plain text (`Speaker: text`,
+`[00:01:02] Speaker: text`, `Speaker (00:01:02): text`, a `Name  0:03` header line above the
+turn, or no speakers at all, read by `worker.engines.utterances`).
 
 Detection looks at the content first and the name second: a `.txt` that starts with `WEBVTT` is
 WebVTT, because people save captions under whatever name their tool offers; a `.vtt`, `.srt` or
@@ -12,7 +14,9 @@ summary of timestamps). An explicit `options.format` wins over both.
 
 Cues are display units, not turns: consecutive cues of one speaker merge into one turn, and a cue
 without a speaker joins the one before it until a sentence ends, so no sentence is cut at a cue
-border. A turn keeps its first cue's start time. Nothing here knows about tokens or models.
+border. A turn keeps its first cue's start time. A cue line opening with a dialogue dash or `>>`
+is a new, unnamed speaker's. Rolling captions (YouTube, live captioning) repeat the previous cue's
+lines; a line already shown by the same voice is dropped. Nothing here knows about tokens or models.
 
 The turns come back as one `Transcript` (one rendered turn per line): plain text is read as a
 stream straight into it, so a 64 MB file of one-word turns never exists as 9M objects.
@@ -20,9 +24,11 @@ stream straight into it, so a 64 MB file of one-word turns never exists as 9M ob
 
 from __future__ import annotations
 
+import html
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -40,8 +46,17 @@ from worker.errors import TranscriptError
 
 # Where the name alone decides; `.json` is AWS Transcribe or Whisper, told apart by content.
 EXTENSIONS = {".vtt": "webvtt", ".srt": "srt", ".json": "json", ".txt": "text"}
-_SRT_START = re.compile(r"\A\s*\d+\s*\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
-_TAG = re.compile(r"</?[^>]+>")
+# Cue numbers are optional: some tools write SRT without them.
+_SRT_START = re.compile(r"\A\s*(?:\d+\s*\n)?\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
+# WebVTT cues without the header (hour-less times): "00:01.000 --> 00:03.000".
+_VTT_CUES = re.compile(r"\A\s*(?:\S+\s*\n)?\s*(?:\d{1,2}:)?\d{2}:\d{2}\.\d{3}\s*-->")
+# YouTube's auto-captions: a cue whose first line is blank (a space, stripped on decoding) and whose
+# words carry their own times (`so<00:00:00.320><c> today</c>`).
+_KARAOKE_GAP = re.compile(r"(-->[^\n]*)\n\n(?=[^\n]*<(?:\d{2}:)?\d{2}:\d{2}\.\d{3}>)")
+# A caption tool's mark of a new speaker without a name: ">> " (broadcast) or a dialogue dash.
+_CHANGE = re.compile(r"^\s*(?:>>+|[-–—](?=\s))\s*")
+_TAG = re.compile(r"</?[^>]+>|\{\\[^}]*\}")  # HTML-like tags, and SRT's ASS overrides `{\an8}`
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)*\s+(?P<name>[^>]+)>")
 _SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’)\]]*$")
 
 
@@ -93,11 +108,17 @@ def detect(text: str, key: str | None = None) -> str:
         return "webvtt"
     if _SRT_START.match(head):
         return "srt"
+    if _VTT_CUES.match(head):
+        return "webvtt"
     data = _json(text) if head[:1] in "{[" else None
+    if data is None and head[:1] == "{":
+        data = _json_lines(text)
     if data is not None:
         if isinstance(data, dict) and isinstance(data.get("results"), dict):
             return "aws-transcribe"
-        if isinstance(data, list) or (isinstance(data, dict) and "segments" in data):
+        if isinstance(data, list) or (
+            isinstance(data, dict) and ("segments" in data or "transcription" in data)
+        ):
             return "whisper"
     by_name = EXTENSIONS.get(PurePosixPath(key).suffix.lower()) if key else None
     if by_name in (None, "text"):
@@ -113,11 +134,24 @@ def _json(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError:
+        return _json_lines(text)
+
+
+def _json_lines(text: str) -> list[Any] | None:
+    """JSON lines (one segment object a line, as whisper.cpp and streaming tools write), else None."""
+    try:
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError:
         return None
+    return rows if rows and all(isinstance(row, dict) for row in rows) else None
 
 
-def _merge(cues: Iterable[tuple[str | None, str, float | None]]) -> list[Utterance]:
-    """Cues → turns: one speaker's consecutive cues merge; speakerless cues merge until a sentence ends.
+Cue = tuple[str | None, str, float | None]
+
+
+def _merge(cues: Iterable[Cue], changes: frozenset[int] = frozenset()) -> list[Utterance]:
+    """Cues → turns: one speaker's consecutive cues merge; speakerless cues merge until a sentence
+    ends. `changes`: the indexes of cues that start a new (unnamed) speaker's turn.
 
     A turn's cues are joined once it ends: appending each cue to the turn's string re-copied it
     every time, so 160K one-word Whisper segments with no sentence end (8 MB) took 190 s."""
@@ -125,17 +159,18 @@ def _merge(cues: Iterable[tuple[str | None, str, float | None]]) -> list[Utteran
     speaker_now: str | None = None
     parts: list[str] = []
     start_now: float | None = None
-    for speaker, text, start in cues:
+    for index, (speaker, text, start) in enumerate(cues):
         text = " ".join(text.split())
         if not text:
             continue
-        if parts:
+        if parts and index not in changes:
             same = speaker is not None and speaker == speaker_now
             # Tools label a speaker at a change of turn only: an unlabelled cue continues the turn.
             continued = speaker is None and (speaker_now is not None or not _SENTENCE_END.search(parts[-1]))
             if same or continued:
                 parts.append(text)
                 continue
+        if parts:
             turns.append(Utterance(speaker_now, " ".join(parts), start_now))
         speaker_now, parts, start_now = speaker, [text], start
     if parts:
@@ -143,15 +178,72 @@ def _merge(cues: Iterable[tuple[str | None, str, float | None]]) -> list[Utteran
     return turns
 
 
-def _cue(raw: str, voice: str | None) -> tuple[str | None, str]:
-    """A cue's speaker (voice tag, else a `Name:` label or `[Name]`) and its text without markup."""
-    text = _TAG.sub("", raw).replace("\n", " ").strip()
-    if voice:
-        return voice.strip(), text
-    bracket = re.match(r"^\s*(?:-\s*)?\[(?P<name>[^\]\d][^\]]{0,40})\]\s*", text)
-    if bracket:
-        return bracket.group("name").strip(), text[bracket.end() :]
-    return split_speaker(text.removeprefix("- "))
+def _cues(raw: str, voice: str | None, start: float | None) -> Iterator[tuple[Cue, bool]]:
+    """A cue's parts, each (speaker, text, start) and whether it starts a new speaker's turn.
+
+    The speaker is the voice tag, else a `Name:` label or `[Name]`; a line opening with a dialogue
+    dash or `>>` is a new speaker's (two dashed lines in one cue are two people talking)."""
+    parts: list[tuple[list[str], bool, str | None]] = []
+    for raw_line in raw.split("\n"):
+        # A second voice tag inside one cue is a second speaker ("<v Alice>Hi</v>\n<v Bob>Hello").
+        tagged = _VOICE.search(raw_line)
+        line = html.unescape(_TAG.sub("", raw_line))
+        mark = _CHANGE.match(line)
+        if tagged and parts and tagged.group("name").strip() != (parts[-1][2] or voice):
+            parts.append(([line], True, tagged.group("name").strip()))
+        elif mark or not parts:
+            parts.append(([line[mark.end() :] if mark else line], bool(mark), None if parts else voice))
+        else:
+            parts[-1][0].append(line)
+    for lines_, new_turn, speaker_tag in parts:
+        text = " ".join(" ".join(lines_).split())
+        if speaker_tag:
+            yield (speaker_tag.strip(), text, start), new_turn
+            continue
+        bracket = re.match(r"^\[(?P<name>[^\]\d][^\]]{0,40})\]\s*[:：]?\s*", text)
+        if bracket:
+            yield (bracket.group("name").strip(), text[bracket.end() :], start), new_turn
+        else:
+            speaker, body = split_speaker(text)
+            yield (speaker, body, start), new_turn
+
+
+def _read_cues(items: Iterable[tuple[str, str | None, float | None]]) -> list[Utterance]:
+    """(raw cue text, voice, start) → turns; a cue repeating the lines of the one before it (rolling
+    captions: YouTube, live captioning) keeps only its new lines."""
+    cues: list[Cue] = []
+    changes: set[int] = set()
+    previous: list[str] = []
+    last_voice: str | None = None
+    for raw, voice, start in items:
+        lines_ = [line for line in raw.split("\n") if _TAG.sub("", line).strip()]
+        shown = [_TAG.sub("", line).strip() for line in lines_]
+        seen_before = previous if voice == last_voice else []
+        new = [line for line, seen in zip(lines_, shown, strict=True) if seen not in seen_before]
+        previous, last_voice = shown, voice
+        for cue, change in _cues("\n".join(new), voice, start):
+            if change:
+                changes.add(len(cues))
+            cues.append(cue)
+    return _merge(cues, frozenset(changes))
+
+
+def _webvtt(text: str) -> list[Utterance]:
+    import webvtt  # vendor parser: imported where it is used, so the rest of the worker starts without it
+
+    if not text.lstrip().startswith("WEBVTT"):
+        text = "WEBVTT\n\n" + text
+    text = _KARAOKE_GAP.sub(r"\1\n", text)
+
+    def captions() -> Iterator[tuple[str, str | None, float | None]]:
+        for piece in _vtt_pieces(text):
+            for caption in webvtt.from_string(piece).captions:
+                yield caption.raw_text, caption.voice, caption.start_time.in_milliseconds() / 1000
+
+    try:
+        return _read_cues(captions())
+    except webvtt.errors.MalformedFileError as exc:
+        raise TranscriptError(f"malformed WebVTT: {exc}") from exc
 
 
 # WebVTT is handed to webvtt-py this many characters at a time (cut at a blank line, which no cue
@@ -159,22 +251,7 @@ def _cue(raw: str, voice: str | None) -> tuple[str | None, str]:
 _VTT_PIECE_CHARS = 1 << 20
 
 
-def _webvtt(text: str) -> list[Utterance]:
-    import webvtt  # vendor parser: imported where it is used, so the rest of the worker starts without it
-
-    def cues() -> Iterable[tuple[str | None, str, float | None]]:
-        for piece in _vtt_pieces(text):
-            for caption in webvtt.from_string(piece).captions:
-                speaker, body = _cue(caption.raw_text, caption.voice)
-                yield speaker, body, caption.start_time.in_milliseconds() / 1000
-
-    try:
-        return _merge(cues())
-    except webvtt.errors.MalformedFileError as exc:
-        raise TranscriptError(f"malformed WebVTT: {exc}") from exc
-
-
-def _vtt_pieces(text: str) -> Iterable[str]:
+def _vtt_pieces(text: str) -> Iterator[str]:
     """The file itself when small; else its header block with the first cues, then the next cues
     under a bare `WEBVTT` header, each piece ending at a blank line."""
     start = 0
@@ -190,14 +267,9 @@ def _vtt_pieces(text: str) -> Iterable[str]:
 def _srt(text: str) -> list[Utterance]:
     import srt
 
-    def cues() -> Iterable[tuple[str | None, str, float | None]]:
-        # Read lazily: a list of every Subtitle beside the turns was most of the peak.
-        for sub in srt.parse(text):
-            speaker, body = _cue(sub.content, None)
-            yield speaker, body, sub.start.total_seconds()
-
     try:
-        return _merge(cues())
+        # Read lazily: a list of every Subtitle beside the turns was most of the peak.
+        return _read_cues((sub.content, None, sub.start.total_seconds()) for sub in srt.parse(text))
     except srt.SRTParseError as exc:
         raise TranscriptError(f"malformed SRT: {exc}") from exc
 
@@ -211,7 +283,13 @@ def _number(value: Any) -> float | None:
 
 def _aws_transcribe(text: str) -> list[Utterance]:
     results = json.loads(text)["results"]
-    items = results.get("items") or []
+    channels = (results.get("channel_labels") or {}).get("channels") or []
+    channel_at: dict[str, str] = {}
+    for channel in channels:
+        for item in channel.get("items") or []:
+            if item.get("start_time") is not None:
+                channel_at[str(item.get("start_time"))] = str(channel.get("channel_label"))
+    items = results.get("items") or _interleave(channels)
     if not items:
         transcripts = results.get("transcripts") or []
         return utterances(" ".join(str(t.get("transcript", "")) for t in transcripts))
@@ -230,7 +308,14 @@ def _aws_transcribe(text: str) -> list[Utterance]:
             if runs and runs[-1][1]:
                 runs[-1][1][-1] += word
             continue
-        speaker = item.get("speaker_label") or speaker_at.get(str(item.get("start_time"))) or speaker
+        # Channel identification (one speaker a channel: call centres) labels items by channel.
+        speaker = (
+            item.get("speaker_label")
+            or speaker_at.get(str(item.get("start_time")))
+            or item.get("channel_label")
+            or channel_at.get(str(item.get("start_time")))
+            or speaker
+        )
         start = _number(item.get("start_time"))
         if runs and runs[-1][0] == speaker:
             runs[-1][1].append(word)
@@ -239,16 +324,47 @@ def _aws_transcribe(text: str) -> list[Utterance]:
     return _merge((who, " ".join(words), at) for who, words, at in runs)
 
 
+def _interleave(channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Channel-identified output without top-level items: the channels' words in time order, each
+    punctuation mark kept after its word."""
+    words: list[tuple[float, int, dict[str, Any]]] = []
+    for channel in channels:
+        at = 0.0
+        for item in channel.get("items") or []:
+            at = _number(item.get("start_time")) or at
+            words.append((at, len(words), {**item, "channel_label": channel.get("channel_label")}))
+    return [item for _, _, item in sorted(words, key=lambda w: (w[0], w[1]))]
+
+
+def _start(segment: dict[str, Any]) -> float | None:
+    start = _number(segment.get("start"))
+    offsets = segment.get("offsets")
+    if start is None and isinstance(offsets, dict) and _number(offsets.get("from")) is not None:
+        return float(offsets["from"]) / 1000
+    return start
+
+
 def _whisper(text: str) -> list[Utterance]:
-    data = json.loads(text)
-    segments = data if isinstance(data, list) else data.get("segments") or []
+    data = _json(text)
+    # whisper.cpp (`-oj`) writes "transcription" segments timed by "offsets" in milliseconds.
+    segments = data if isinstance(data, list) else data.get("segments") or data.get("transcription") or []
     cues = []
     for segment in segments:
         if not isinstance(segment, dict):
             continue
         speaker = segment.get("speaker")
+        if speaker is None:
+            # WhisperX leaves a segment unlabelled when its words' speakers disagree: the most
+            # frequent one speaks it.
+            voices = Counter(w.get("speaker") for w in segment.get("words") or [] if isinstance(w, dict))
+            voices.pop(None, None)
+            speaker = voices.most_common(1)[0][0] if voices else None
         cues.append(
-            (str(speaker) if speaker else None, str(segment.get("text", "")), _number(segment.get("start")))
+            (
+                str(speaker) if speaker is not None else None,
+                str(segment.get("text", "")),
+                _start(segment),
+            )
         )
     if not cues and isinstance(data, dict):
         return utterances(str(data.get("text", "")))

@@ -159,6 +159,8 @@ class JobRunner:
                 "chars": len(summary.text),
                 # Completions cut to their grant because an engine returned more than asked.
                 "trimmed": stats.trimmed,
+                # Requests asked again because the model's answer was empty.
+                "empty_retries": stats.empty_retries,
             }
             meta["chunks"] = stats.chunks
             meta["levels"] = stats.levels

@@ -6,9 +6,13 @@
      "action_items": [{"owner", "task", "due", "start"?}],
      "parsed": bool, "raw"?: str}
 
-Headings are recognised in every language `worker.engines` knows (and a few English synonyms LLMs
-like: "Summary", "Next steps", "To-dos"), with or without Markdown (`##`, `**`, a trailing colon,
-content on the heading's line). Bullets may be `-`, `*`, `•` or numbered. A time reference
+Headings are recognised in every language `worker.engines` knows, with the synonyms LLMs like in
+each ("Summary", "Next steps", "Zusammenfassung", "Prochaines étapes", "Acuerdos", ...), with or
+without Markdown (`##`, `**`, a trailing colon, content on the heading's line). Bullets may be `-`,
+`*`, `•` or numbered, with or without a checkbox (`[ ]`) and bold names; action items may also be a
+Markdown table (columns named by its header, else owner / task / due) or spell out "Owner:" and
+"Due:"; an answer that is the structure as JSON (bare or fenced) is read as such. "None" is
+recognised in the ways models say it ("None identified.", "No action items were assigned."). A time reference
 (`[00:01:02]`, `[01:02]`, `(01:02)`) is kept as `start` (seconds) only when it is the start of an
 utterance of the transcript, so a model cannot invent one; either way it is taken out of the text.
 An action item's owner is the person it is addressed to ("Dave, please ..."), else its `Name:`
@@ -18,8 +22,9 @@ headings are found, the structure is empty, `parsed` is false and `raw` keeps th
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from worker.engines import (
@@ -36,25 +41,79 @@ _HEADINGS: dict[str, str] = {}
 for _lang in LANGUAGES.values():
     for _section, _name in zip(_SECTIONS, _lang.headings, strict=True):
         _HEADINGS[_name.lower()] = _section
-_HEADINGS.update(
-    {
-        "summary": "overview",
-        "key takeaways": "key_points",
-        "main points": "key_points",
-        "action points": "action_items",
-        "next steps": "action_items",
-        "to-dos": "action_items",
-        "todos": "action_items",
-        "tasks": "action_items",
-    }
-)
+# Headings LLMs write besides ours, in the localized languages.
+_SYNONYMS = {
+    "overview": """summary|executive summary|tl;dr|tldr|meeting summary|zusammenfassung|résumé|resume|
+        synthèse|resumen|riassunto|sintesi|resumo|samenvatting|摘要|总结|概要|まとめ|요약""",
+    "key_points": """key takeaways|main points|highlights|discussion|discussion points|key discussion points|
+        wichtigste punkte|wichtige punkte|hauptpunkte|diskussion|points principaux|points importants|
+        puntos principales|puntos importantes|punti principali|pontos-chave|pontos chave|
+        kernpunten|hoofdpunten|主要内容|重点|主なポイント|주요 내용|주요 사항""",
+    "decisions": """key decisions|decisions made|decision|beschlüsse|beschlossen|entscheidung|
+        décisions prises|décision|acuerdos|decisiones tomadas|decisión|decisioni prese|decisione|
+        decisões tomadas|decisão|beslissingen|besluit|决策|决定事项|決定|결정""",
+    "action_items": """action points|next steps|to-dos|to-do|todos|todo|tasks|follow-ups|follow ups|
+        action items and owners|nächste schritte|to-dos und verantwortliche|maßnahmen|aufgaben und fristen|
+        prochaines étapes|actions|tâches|próximos pasos|acciones|tareas|prossimi passi|azioni|compiti|
+        próximos passos|ações|tarefas|vervolgstappen|acties|taken|待办事项|下一步|后续行动|
+        次のステップ|タスク|todo|다음 단계|할 일|후속 조치""",
+}
+for _section, _names in _SYNONYMS.items():
+    for _name in _names.split("|"):
+        _HEADINGS.setdefault(" ".join(_name.split()), _section)
 _NONE = {lang.none.lower() for lang in LANGUAGES.values()} | {"none.", "n/a", "-", "none"}
+# "None identified.", "No action items were assigned.", "Keine Entscheidungen.", "Aucune décision."
+_NONE_WORDS = frozenset(
+    {lang.none.lower() for lang in LANGUAGES.values()}
+    | {
+        "none",
+        "kein",
+        "keine",
+        "keiner",
+        "aucun",
+        "aucune",
+        "ningún",
+        "ninguno",
+        "nessun",
+        "nessuno",
+        "nenhum",
+    }
+    | {"geen"}
+)
+_NONE_TAIL = re.compile(
+    r"\b(?:identified|recorded|mentioned|noted|made|assigned|discussed|specified|agreed|"
+    r"at this (?:time|point)|so far|yet)$"
+)
+_NO_ITEMS = re.compile(
+    r"^no (?:specific |explicit |clear |formal |other |further )?(?:decisions?|action items?|actions?|"
+    r"tasks?|next steps|key points?|items?|owners?)\b",
+    re.IGNORECASE,
+)
+_CHECKBOX = re.compile(r"^\[[ xX✓✔]\]\s*")
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
+# "Carol — draft the announcement", "Bob - send the notes": a name, a spaced dash, the task.
+_NAME_DASH = re.compile(r"^(?P<name>[^\W\d_][\w.'’-]*(?:\s[^\W\d_][\w.'’-]*){0,2})\s+[—–-]\s+")
+_FIELD = re.compile(
+    r"[(\[,;|—–-]?\s*(?P<key>owner|assignee|assigned to|responsible|verantwortlich|zuständig|responsable|"
+    r"responsabile|responsável|eigenaar|负责人|担当者?|담당자?|due|deadline|by when|fällig|frist|échéance|"
+    r"fecha límite|plazo|scadenza|prazo|deadline|截止|期限|기한)\s*[:：]\s*(?P<value>[^,;()\[\]|]+?)\s*"
+    r"[)\]]?(?=[,;|]|$)",
+    re.IGNORECASE,
+)
+_OWNER_KEYS = frozenset(
+    {"owner", "assignee", "responsible", "verantwortlich", "zuständig", "responsable", "responsabile"}
+    | {"responsável", "eigenaar", "负责人", "担当", "担当者", "담당", "담당자"}
+)
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
 _UNASSIGNED = {lang.unassigned.lower() for lang in LANGUAGES.values()}
 _HEADING_LINE = re.compile(
     r"^\s*#{0,6}\s*[*_]{0,2}(?P<name>[^:：*_#\n]{1,40})[*_]{0,2}\s*(?:[:：]\s*[*_]{0,2}\s*(?P<rest>.*))?$"
 )
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,3}[.)])\s+")
-_TIME_REF = re.compile(r"[\[(](?P<time>\d{1,2}:\d{2}(?::\d{2})?)[\])]\s*")
+# "[01:02]", "(00:01:02)", a range "[01:02–01:30]" (its start counts), "[at 01:02]".
+_TIME_REF = re.compile(
+    r"[\[(](?:at\s+)?(?P<time>\d{1,3}:\d{2}(?::\d{2})?)(?:\s*[-–—]\s*\d{1,3}:\d{2}(?::\d{2})?)?[\])]\s*"
+)
 _DUE = re.compile(
     r"\s*\((?:due|fällig|échéance|fecha límite|scadenza|prazo|deadline|截止|期限|기한)?[:\s]*"
     r"(?P<due>[^()]{1,40})\)\s*\.?$",
@@ -68,6 +127,9 @@ def parse(
     """`starts`: the transcript's whole-second turn starts, when the caller has them instead of `turns`."""
     if starts is None:
         starts = {int(t.start) for t in turns if t.start is not None}
+    answer = _json_answer(text)
+    if answer is not None:
+        return _from_json(answer, starts)
     sections: dict[str, list[str]] = {name: [] for name in _SECTIONS}
     current: str | None = None
     found = 0
@@ -93,14 +155,121 @@ def parse(
             "parsed": False,
             "raw": text,
         }
-    overview = " ".join(_BULLET.sub("", line) for line in sections["overview"] if not _is_none(line))
+    overview = " ".join(_clean(line) for line in sections["overview"] if not _is_none(line))
     return {
         "overview": _tidy(_TIME_REF.sub("", overview)),
-        "key_points": [_item(line, starts) for line in sections["key_points"] if not _is_none(line)],
-        "decisions": [_item(line, starts) for line in sections["decisions"] if not _is_none(line)],
-        "action_items": [_action(line, starts) for line in sections["action_items"] if not _is_none(line)],
+        "key_points": [_item(line, starts) for line in _rows(sections["key_points"]) if not _is_none(line)],
+        "decisions": [_item(line, starts) for line in _rows(sections["decisions"]) if not _is_none(line)],
+        "action_items": _actions(sections["action_items"], starts),
         "parsed": True,
     }
+
+
+def _json_answer(text: str) -> dict[str, Any] | None:
+    """A model that answered with the structure as JSON (bare or in a ``` fence)."""
+    body = re.sub(r"^\s*```(?:json)?\s*|\s*```\s*$", "", text.strip())
+    if not body.startswith("{"):
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not any(name in data for name in _SECTIONS):
+        return None
+    return data
+
+
+def _from_json(data: dict[str, Any], starts: Collection[int]) -> dict[str, Any]:
+    def lines(value: Any) -> list[str]:
+        items = value if isinstance(value, list) else [value] if value else []
+        out = []
+        for item in items:
+            if isinstance(item, dict):
+                text = str(item.get("text") or item.get("task") or item.get("decision") or "")
+                speaker = item.get("speaker") or item.get("owner")
+                extra = [f"{k}: {item[k]}" for k in ("owner", "due") if item.get(k) and k in item]
+                when = item.get("start") or item.get("time")
+                head = f"[{when}] " if isinstance(when, str) else ""
+                if "task" in item or "owner" in item:
+                    out.append(f"{head}{text}" + "".join(f"; {e}" for e in extra))
+                else:
+                    out.append(f"{head}{speaker}: {text}" if speaker else f"{head}{text}")
+            elif item:
+                out.append(str(item))
+        return out
+
+    overview = data.get("overview") or data.get("summary") or ""
+    return {
+        "overview": _tidy(_TIME_REF.sub("", " ".join(lines(overview)))),
+        "key_points": [_item(line, starts) for line in lines(data.get("key_points")) if not _is_none(line)],
+        "decisions": [_item(line, starts) for line in lines(data.get("decisions")) if not _is_none(line)],
+        "action_items": _actions(lines(data.get("action_items")), starts),
+        "parsed": True,
+    }
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _table(lines: list[str]) -> Iterator[tuple[str, list[str] | None]]:
+    """Each line, or for a Markdown table each body row with its header's cells (rules dropped)."""
+    header: list[str] | None = None
+    for index, line in enumerate(lines):
+        if not line.startswith("|"):
+            header = None
+            yield line, None
+        elif _TABLE_RULE.match(line):
+            continue
+        elif index + 1 < len(lines) and _TABLE_RULE.match(lines[index + 1]):
+            header = _cells(line)
+        else:
+            yield line, header or []
+
+
+def _rows(lines: list[str]) -> list[str]:
+    """Key points or decisions, a Markdown table's rows as plain lines."""
+    return [
+        line if header is None else " — ".join(c for c in _cells(line) if c) for line, header in _table(lines)
+    ]
+
+
+def _actions(lines: list[str], starts: Collection[int]) -> list[dict[str, Any]]:
+    """Action items from bullets, or from a table whose header names its owner / task / due columns
+    (without a header: owner, task, due by position)."""
+    out = []
+    for line, header in _table(lines):
+        if header is None:
+            if not _is_none(line):
+                out.append(_action(line, starts))
+            continue
+        cells = _cells(line)
+        columns = [_column(cell) for cell in header] if any(_column(c) for c in header) else []
+        columns = columns or ["owner", "task", "due"][: len(cells)]
+        row = dict(zip(columns, cells, strict=False))
+        task = row.get("task") or " ".join(c for c, k in zip(cells, columns, strict=False) if not k)
+        fields = "".join(f"; {k}: {row[k]}" for k in ("owner", "due") if row.get(k))
+        out.append(_action(f"{task}{fields}", starts))
+    return out
+
+
+def _column(header: str) -> str:
+    name = _clean(header).lower()
+    if name in _OWNER_KEYS or name in {"who", "person", "wer", "qui", "quién", "chi", "quem", "wie", "名前"}:
+        return "owner"
+    if re.match(
+        r"(?:due|deadline|when|date|fällig|frist|wann|échéance|quand|fecha|plazo|scadenza|prazo|"
+        r"quando|datum|截止|期限|기한)",
+        name,
+    ):
+        return "due"
+    if re.match(
+        r"(?:task|action|item|aufgabe|tâche|action|tarea|acción|compito|azione|tarefa|ação|taak|"
+        r"actie|任务|タスク|작업|할 일)",
+        name,
+    ):
+        return "task"
+    return ""
 
 
 def _heading(line: str) -> tuple[str, str] | None:
@@ -113,13 +282,29 @@ def _heading(line: str) -> tuple[str, str] | None:
     return section, (match.group("rest") or "").strip().strip("*_").strip()
 
 
+def _clean(line: str) -> str:
+    """A line without its bullet, checkbox and Markdown emphasis."""
+    return _EMPHASIS.sub("", _CHECKBOX.sub("", _BULLET.sub("", line).strip())).strip()
+
+
 def _is_none(line: str) -> bool:
-    return _BULLET.sub("", line).strip().rstrip(".").lower() in _NONE
+    """ "None", and the ways models say it: "None identified.", "No action items were assigned."."""
+    body = _clean(line).strip().rstrip(".").lower()
+    if body in _NONE:
+        return True
+    words = body.split()
+    if not words:
+        return False
+    # Short only: "Keine Änderungen am Budget" and "None of the vendors qualified" are decisions.
+    return bool(
+        _NO_ITEMS.match(body)
+        or (words[0].strip(",:") in _NONE_WORDS and (len(words) <= 2 or _NONE_TAIL.search(body)))
+    )
 
 
 def _timed(line: str, starts: Collection[int]) -> tuple[str, int | None]:
     """The line without bullet and time references, and the first reference that is a turn's start."""
-    body = _BULLET.sub("", line).strip()
+    body = _clean(line)
     start = None
     for match in _TIME_REF.finditer(body):
         value = int(seconds(match.group("time")))
@@ -143,13 +328,23 @@ def _item(line: str, starts: Collection[int]) -> dict[str, Any]:
 
 def _action(line: str, starts: Collection[int]) -> dict[str, Any]:
     body, start = _timed(line, starts)
+    # Fields a model spells out: "Send the notes (Owner: Bob, Due: Thursday)", "...; owner: Bob".
+    fields: dict[str, str] = {}
+    for field in reversed(list(_FIELD.finditer(body))):
+        key = "owner" if field.group("key").lower() in _OWNER_KEYS else "due"
+        fields.setdefault(key, field.group("value").strip())
+        body = body[: field.start()] + body[field.end() :]
+    body = re.sub(r"\s*\(\s*\)|[\s,;|—–-]+$", "", body).strip()
     label, task = split_speaker(body)
-    when = None
-    match = _DUE.search(task)
+    dashed = None if label else _NAME_DASH.match(task)
+    if dashed:
+        label, task = dashed.group("name"), task[dashed.end() :]
+    when = fields.get("due")
+    match = None if when else _DUE.search(task)
     if match:
         when = match.group("due").strip()
         task = task[: match.start()].strip()
-    owner = addressed_owner(task) or label
+    owner = fields.get("owner") or addressed_owner(task) or label
     if owner and owner.lower() in _UNASSIGNED:
         owner = None
     item: dict[str, Any] = {"owner": owner, "task": task, "due": when or due_date(task)}

@@ -15,6 +15,7 @@ engine (CPU-bound, all its per-sentence state in this process) ranks a few chunk
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -47,6 +48,9 @@ SAFETY_TOKENS = 16
 _COUNT_BATCH = 256
 # Chunks an extractive engine ranks at once: it holds every sentence of a chunk in this process.
 _CPU_CHUNKS = 2
+# An answer that is empty once cleaned (a base model that opens with a `###` heading, a thinking
+# model that spent its grant inside `<think>`) is asked again once, sampled at least this warm.
+EMPTY_RETRY_TEMPERATURE = 0.7
 
 
 @dataclass
@@ -61,6 +65,8 @@ class SummaryStats:
     finish_reasons: dict[str, int] = field(default_factory=dict)
     # Completions the summariser cut to their granted max_tokens (an engine returned more).
     trimmed: int = 0
+    # Requests asked again because the answer was empty.
+    empty_retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -281,6 +287,19 @@ class Summarizer:
         return list(await asyncio.gather(*(one(t) for t in tasks)))
 
     async def _run(self, task: SummaryTask, stats: SummaryStats) -> Completion:
+        result = await self._complete(task, stats)
+        if not result.text.strip() and not self._engine.extractive:
+            log.warning(
+                "engine %s answered a %s request with nothing: asking once more", self._engine.name, task.kind
+            )
+            stats.empty_retries += 1
+            warmer = task.options.model_copy(
+                update={"temperature": max(task.options.temperature, EMPTY_RETRY_TEMPERATURE)}
+            )
+            result = await self._complete(dataclasses.replace(task, options=warmer), stats)
+        return result
+
+    async def _complete(self, task: SummaryTask, stats: SummaryStats) -> Completion:
         result = await self._engine.complete(task)
         if result.completion_tokens > task.max_tokens:
             result = await self._trim(result, task.max_tokens)

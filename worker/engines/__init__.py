@@ -29,9 +29,11 @@ from worker.engines.factory import build_engine, check_memory, resolve_preset, s
 from worker.engines.fixed import LABEL as FIXED_LABEL
 from worker.engines.fixed import FixedLatencyEngine
 from worker.engines.languages import LANGUAGES, Language, addressed_owner, language_for, language_name
+from worker.engines.languages import Signals as DecisionSignals
 from worker.engines.languages import detect as detect_language
 from worker.engines.languages import due as due_date
 from worker.engines.languages import resolve as resolve_language
+from worker.engines.languages import spoken as spoken_languages
 from worker.engines.memory import GIB, KIB, MemoryPlan, ModelShape, detect_gpu_memory_gib, kv_bytes_per_token
 from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine, strip_thinking, trim_completion
 from worker.engines.presets import (
@@ -84,6 +86,7 @@ __all__ = [
     "STYLES",
     "CachedModel",
     "Completion",
+    "DecisionSignals",
     "Engine",
     "EngineSettings",
     "ExtractiveEngine",
@@ -133,6 +136,7 @@ __all__ = [
     "sentences",
     "server_spec",
     "split_speaker",
+    "spoken_languages",
     "strip_thinking",
     "trim_completion",
     "utterances",

@@ -4,9 +4,12 @@ It ranks the transcript's own sentences and returns them verbatim in the four se
 summary has: Overview (the most central picks), Key points, Decisions and Action items. Decisions
 and action items are found by detection over the whole transcript (`languages.Signals`: cue words
 of the transcript's language and English, dates, addressed owners), not only among the central
-sentences, so a call that ends in a recap keeps its decisions; they are picked by the same MMR as
-the rest, and the central picks never repeat them. Every item names its speaker and,
-where the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
+sentences, so a call that ends in a recap keeps its decisions; the most central decision (in each
+language a mixed meeting speaks) and action item are taken first, the rest by the same MMR as the
+other picks, and the central picks never repeat them. A sentence with a decision cue is a decision
+unless it gives a named person a dated task. A meeting too short for anything but decisions and
+action items gets its most central one as the overview. Every item names its speaker and, where
+the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
 `text.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
 transcript's language (`options.language` when given). It is labelled as extractive in the
 summary's first line and in the metadata, so nobody mistakes it for the LLM. Method: TF-IDF
@@ -24,7 +27,9 @@ import asyncio
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 from worker.engines.base import Completion, SummaryTask, is_part_heading
 from worker.engines.languages import (
@@ -39,6 +44,7 @@ from worker.engines.languages import (
     due,
     language_for,
     resolve,
+    spoken,
 )
 from worker.engines.text import clock, sentences, utterances
 
@@ -199,7 +205,7 @@ class ExtractiveEngine:
     def rank(self, content: str, max_tokens: int, *, with_speakers: bool = True) -> list[str]:
         """The selected sentences in transcript order, within `max_tokens` (used by `make eval`)."""
         items = self._sentences(content)
-        signals = Signals(detect(" ".join(s.text for s in items[:2000])))
+        signals = Signals(detect(" ".join(s.text for s in items[:2000])), spoken([s.text for s in items]))
         picked = self._select(items, max_tokens, self._relevance(items, signals), _FLOOR)
         return [s.render() if with_speakers else s.text for s in picked]
 
@@ -227,7 +233,7 @@ class ExtractiveEngine:
         """Pick the summary's sentences within `max_tokens`, label and headings included."""
         items = self._sentences(content)
         lang = language_for(resolve(language) or detect(" ".join(s.text for s in items[:2000])))
-        signals = Signals(lang.code)
+        signals = Signals(lang.code, spoken([s.text for s in items]))
         overhead = frame_tokens(lang)
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
         # The input is the whole transcript, not the partial summaries a reduce step reads.
@@ -244,12 +250,16 @@ class ExtractiveEngine:
         picked = self._select(rest, budget - used, relevance, floor, seen=detected)
         central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
+        actions = [s for s in detected if _is_action_item(s, signals)]
         return Sections(
             language=lang,
-            overview=[s for s in picked if s.index in overview],
+            # A meeting short enough to be all decisions and action items still gets an overview:
+            # its most central one (the overview is never "None" over a transcript with speech).
+            overview=[s for s in picked if s.index in overview]
+            or sorted(detected, key=lambda s: -relevance[s.index])[:1],
             key_points=[s for s in picked if s.index not in overview],
-            decisions=[s for s in detected if not signals.is_action(s.text)],
-            action_items=[s for s in detected if signals.is_action(s.text)],
+            decisions=[s for s in detected if s not in actions],
+            action_items=actions,
         )
 
     def _detect(
@@ -270,7 +280,21 @@ class ExtractiveEngine:
             and len(s.weights) >= _MIN_WORDS
             and (signals.is_decision(s.text) or signals.is_action(s.text))
         ]
-        picked = self._mmr(flagged, int(budget * DETECTED_SHARE), budget, relevance, [])
+        # The most central decision and the most central action item first, so one kind never
+        # crowds out the other (a Korean meeting's long action items left no room for its decision).
+        seeds: list[_Sentence] = []
+        # A mixed meeting's decisions in each language it speaks (the German half's decision did
+        # not crowd out the French half's).
+        kinds: list[Callable[[str], bool]] = [partial(signals.is_decision_in, code) for code in signals.also]
+        for kind in (*(kinds or [signals.is_decision]), signals.is_action):
+            of_kind = [s for s in flagged if kind(s.text) and s not in seeds]
+            best = max(of_kind, key=lambda s: relevance[s.index], default=None)
+            if best is not None and sum(s.tokens for s in seeds) + best.tokens <= budget:
+                seeds.append(best)
+        rest = [s for s in flagged if s not in seeds]
+        used = sum(s.tokens for s in seeds)
+        share = int(budget * DETECTED_SHARE) - used
+        picked = seeds + self._mmr(rest, share, budget - used, relevance, seeds)
         chosen = {s.index for s in picked}
         explicit = [
             s
@@ -398,6 +422,14 @@ class ExtractiveEngine:
             for s in candidates:
                 redundancy[s.index] = max(redundancy[s.index], _cosine(s, best))
         return sorted(picked, key=lambda s: s.index)
+
+
+def _is_action_item(s: _Sentence, signals: Signals) -> bool:
+    """An action item, not a decision: "We decided to move the launch to June" is a decision even
+    though it names a date; "We agreed Dana sends the deck by Friday" gives a person a task."""
+    if not signals.is_action(s.text):
+        return False
+    return not signals.is_decision(s.text) or bool(due(s.text) and addressed_owner(s.text))
 
 
 def frame_tokens(lang: Language = ENGLISH) -> int:

@@ -8,6 +8,12 @@ engine package because engines may import nothing else from the worker; the work
 Memory: a 64 MB transcript can be 9M one-word turns, and a Python object per turn costs ~10× the
 turn's bytes. So turns are read as a stream (`iter_utterances`, `lines`, `iter_sentences`) and
 kept as one rendered string with one turn per line (`Transcript`), never as a list of objects.
+
+Plain-text shapes read: `Name: text` (any script, full-width colon too), a time before or after the
+name, and the exports of meeting tools that put a header line above the turn (`Alice Smith  0:03`,
+`[10:02 AM] Alice Smith`, a name with its clock on the next line, Zoom's `[Alice] 10:02:15 text`)
+or a clock alone on its line (Google Meet). A header is only taken for one when it looks like a
+name (no lower-case word but "van", "de", ...) and text follows it: "See you at 10:30" is speech.
 """
 
 from __future__ import annotations
@@ -17,11 +23,37 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
-# "Alice:", "ALICE SMITH:", "Speaker 1:", "[00:01:02] Bob:", "Bob (00:01:02):", "PM:" at the start
-# of a line; the time, where there is one, is the turn's start.
+# "Alice:", "ALICE SMITH:", "Müller, Jürgen:", "Speaker 1:", "[00:01:02] Bob:", "Bob (00:01:02):",
+# "PM:" at the start of a line; the time, where there is one, is the turn's start.
 _SPEAKER = re.compile(
-    rf"^\s*(?:\[?\(?(?P<time>{_TIME})\)?\]?\s*[-–]?\s*)?"
-    rf"(?P<speaker>[^\W\d_][\w .'’-]{{0,40}}?)\s*(?:[(\[](?P<after>{_TIME})[)\]])?\s*[:：](?:\s+|$)",
+    # A bullet or dash before the label ("- Alice: ...") is list markup, not speech.
+    rf"^\s*(?:[-–•*]\s+)?(?:\[?\(?(?P<time>{_TIME})\)?\]?\s*[-–]?\s*)?"
+    # "Müller, Jürgen:" (Teams writes surname first) but not "However, the plan is:".
+    rf"(?P<speaker>[^\W\d_][\w .'’-]{{0,40}}?(?:,\s[^\W\d_a-zß-ÿ][\w .'’-]{{0,30}}?)?)"
+    rf"\s*(?:[(\[](?P<after>{_TIME})[)\]])?\s*"
+    # A full-width colon (Chinese, Japanese) needs no space after it: "李娜：大家好".
+    r"(?::(?:\s+|$)|：\s*)",
+)
+# A clock as meeting tools print it on a line of its own or beside a name: `0:03`, `1:02:15`,
+# `0:0:3.120` (Teams), `10:02 AM` (a time of day).
+_CLOCK = r"\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,]\d+)?(?:\s*[AaPp]\.?[Mm]\.?)?"
+_NAME = r"[^\W\d_][\w.'’,-]*(?:\s[\w.'’,-]+){0,4}"
+# A turn's header line, its text on the lines below (Zoom, Otter, Teams, Google Meet exports):
+# "Alice Smith  0:03", "Müller, Jürgen   10:02 AM", "[10:02 AM] Alice Smith".
+_HEADER = re.compile(
+    rf"^\s*(?:[\[(](?P<before>{_CLOCK})[\])]\s*[-–]?\s*(?P<first>{_NAME})|"
+    rf"(?P<name>{_NAME}?)\s*[-–|]?\s+[\[(]?(?P<after>{_CLOCK})[\])]?)\s*$"
+)
+# A clock alone on its line (Google Meet's markers): the next turn's start.
+_CLOCK_LINE = re.compile(rf"^\s*[\[(]?(?P<time>{_CLOCK})[\])]?\s*$")
+# "[Alice Smith] 10:02:15 text" (Zoom's saved captions) or "[Alice]: text": a bracketed name
+# followed by a clock or a colon ("[laughter] yes" is speech).
+_BRACKET_SPEAKER = re.compile(
+    rf"^\s*\[(?P<speaker>{_NAME})\]\s*(?:(?P<time>{_CLOCK})(?:\s*[-–:]\s*|\s+|$)|[:：]\s*)"
+)
+# Lower-case words a name may hold ("Ludwig van Beethoven", "María de la Cruz").
+_PARTICLES = frozenset(
+    "van von der den de del della di da dos das du la le el al bin ibn ten ter zu y e".split()  # noqa: SIM905
 )
 # "[00:01:02] text" with no speaker: a timed paragraph.
 _TIMED_LINE = re.compile(rf"^\s*[\[(](?P<time>{_TIME})[\])]\s*[-–]?\s*")
@@ -58,7 +90,13 @@ def clock(seconds: float) -> str:
 
 
 def seconds(stamp: str) -> float:
-    """`hh:mm:ss`, `mm:ss` or either with a fraction (`,` or `.`) → seconds."""
+    """`hh:mm:ss`, `mm:ss` or either with a fraction (`,` or `.`) → seconds; `10:02 AM`, a time of
+    day, → seconds since midnight."""
+    day = re.search(r"\s*([AaPp])\.?[Mm]\.?$", stamp)
+    if day:
+        hours, _, rest = stamp[: day.start()].partition(":")
+        hour = int(hours) % 12 + (12 if day.group(1).lower() == "p" else 0)
+        return hour * 3600 + seconds(f"{rest}:00" if rest.count(":") == 0 else rest)
     value = 0.0
     for part in stamp.replace(",", ".").split(":"):
         value = value * 60 + float(part)
@@ -139,16 +177,33 @@ def iter_utterances(text: str) -> Iterator[Utterance]:
     """`utterances` as a stream."""
     speaker: str | None = None
     start: float | None = None
+    # A clock on a line of its own: the start of the turn that follows it.
+    pending: float | None = None
     buffer: list[str] = []
-    for line in lines(text):
-        match = _SPEAKER.match(line)
-        timed = None if match else _TIMED_LINE.match(line)
+    for line, after in _pairs(lines(text)):
+        # Every shape but "Name:" has a clock in the line or the next one: speech without a colon
+        # (most lines of a big transcript) skips those patterns.
+        clocked = ":" in line or (after is not None and ":" in after)
+        match = _SPEAKER.match(line) or (_bracket_speaker(line) if clocked else None)
+        header = None if match or not clocked else _header(line, after)
+        clock_line = None if match or header or not clocked else _CLOCK_LINE.match(line)
+        timed = None if match or header or clock_line or not clocked else _TIMED_LINE.match(line)
         if match:
             yield from _flush(buffer, speaker, start)
             speaker = match.group("speaker").strip()
-            stamp = match.group("time") or match.group("after")
-            start = seconds(stamp) if stamp else None
+            groups = match.groupdict()
+            stamp = groups.get("time") or groups.get("after")
+            start = seconds(stamp) if stamp else pending
+            pending = None
             buffer.append(line[match.end() :])
+        elif header:
+            yield from _flush(buffer, speaker, start)
+            speaker, start = header
+            pending = None
+        elif clock_line:
+            yield from _flush(buffer, speaker, start)
+            pending = seconds(clock_line.group("time"))
+            start = None
         elif timed and speaker is None:
             yield from _flush(buffer, speaker, start)
             start = seconds(timed.group("time"))
@@ -157,8 +212,53 @@ def iter_utterances(text: str) -> Iterator[Utterance]:
             if speaker is None:
                 yield from _flush(buffer, speaker, start)
         else:
+            if pending is not None and not buffer:
+                start, pending = pending, None
             buffer.append(line.strip())
     yield from _flush(buffer, speaker, start)
+
+
+def _pairs(items: Iterator[str]) -> Iterator[tuple[str, str | None]]:
+    """Each line with the one after it (None after the last)."""
+    current = next(items, None)
+    while current is not None:
+        following = next(items, None)
+        yield current, following
+        current = following
+
+
+def _header(line: str, after: str | None) -> tuple[str, float | None] | None:
+    """(speaker, start) when `line` is a turn's header: a name and a clock alone on their line,
+    followed by the turn's text (not by a blank line or another labelled line); or a name alone
+    with the clock on the line below it (start None: the clock line gives it)."""
+    if after is None or not after.strip():
+        return None
+    if _CLOCK_LINE.match(after) and _is_name(line.strip()) and not _CLOCK_LINE.match(line):
+        return line.strip(), None
+    match = _HEADER.match(line)
+    if not match:
+        return None
+    if _SPEAKER.match(after) or _HEADER.match(after) or _TIMED_LINE.match(after) or _CLOCK_LINE.match(after):
+        return None
+    name = (match.group("first") or match.group("name") or "").strip(" ,-–|")
+    if not _is_name(name):
+        return None
+    return name, seconds(match.group("before") or match.group("after"))
+
+
+def _is_name(text: str) -> bool:
+    """A person's name: "See you at" or "so today" is speech, "Alice Smith" and "李娜" are names."""
+    words = text.split()
+    if not words or len(text) > 40 or len(words) > 5 or re.search(r"[.!?:;。！？]$", text):
+        return False
+    if not re.match(r"[^\W\d_]", text):
+        return False
+    return not any(w[0].islower() and w not in _PARTICLES for w in words)
+
+
+def _bracket_speaker(line: str) -> re.Match[str] | None:
+    match = _BRACKET_SPEAKER.match(line)
+    return match if match and _is_name(match.group("speaker")) else None
 
 
 def _flush(buffer: list[str], speaker: str | None, start: float | None) -> Iterator[Utterance]:
