@@ -125,7 +125,7 @@ class Dispatcher:
             message_id = str(message.get("messageId", ""))
             try:
                 body = json.loads(message.get("body") or "")
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
                 # Not an S3 event and never will be: redelivering it cannot help.
                 log.error(
                     json.dumps({"event": "skipped", "message_id": message_id, "reason": "body not JSON"})

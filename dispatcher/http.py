@@ -14,6 +14,12 @@ says, headers included, so a 3xx from `/run` would hand the API key to another o
 opener here refuses them (a 3xx is an `HttpRedirectError`), and an answer whose URL is not the one
 asked (an injected opener that followed anyway) is refused the same way.
 
+An answer is bounded: urllib's timeout is per socket read, so an answer dripped a byte at a time
+never ended; the default opener's connections give the whole exchange `timeout_s` (past it, the
+next read times out). At most `MAX_ANSWER_BYTES` are read, and a body that is not JSON (bytes that
+are not UTF-8, HTML, JSON nested past the parser's depth) is an `HttpDecodeError` naming the
+problem, never a stray `UnicodeDecodeError` or `RecursionError`.
+
 HttpError
 ├── HttpStatusError      a status that retrying cannot change (4xx but 408/425/429): status, body, problem
 ├── HttpRedirectError    a 3xx: status and Location, not followed
@@ -24,10 +30,13 @@ HttpError
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
 import random
+import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -37,6 +46,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# RunPod's answers are a few hundred bytes; anything this large is not one.
+MAX_ANSWER_BYTES = 1 << 20
 Opener = Callable[..., Any]
 
 
@@ -80,8 +91,68 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+class _DeadlineResponse(http.client.HTTPResponse):
+    timer: threading.Timer | None = None
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        super().close()
+
+
+class _Deadline:
+    """A connection whose whole exchange ends `timeout` seconds after it connected: past it, every
+    read times out at once (urllib's own timeout restarts with each byte received)."""
+
+    _timer: threading.Timer | None = None
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        seconds = self.timeout  # type: ignore[attr-defined]
+        self._timer = threading.Timer(seconds, _expire, (self.sock,))  # type: ignore[attr-defined]
+        self._timer.daemon = True
+        self._timer.start()
+
+    def getresponse(self) -> http.client.HTTPResponse:
+        response = super().getresponse()  # type: ignore[misc]
+        response.timer = self._timer  # the response outlives this connection's socket in urllib
+        return response
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        super().close()  # type: ignore[misc]
+
+
+def _expire(sock: Any) -> None:
+    with contextlib.suppress(OSError):  # already closed: the exchange is over
+        sock.settimeout(0.001)
+
+
+class _DeadlineHTTPConnection(_Deadline, http.client.HTTPConnection):
+    response_class = _DeadlineResponse
+
+
+class _DeadlineHTTPSConnection(_Deadline, http.client.HTTPSConnection):
+    response_class = _DeadlineResponse
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(_DeadlineHTTPConnection, req)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, context: ssl.SSLContext | None = None) -> None:
+        super().__init__(context=context)
+        self._tls = context
+
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(_DeadlineHTTPSConnection, req, context=self._tls)
+
+
 def no_redirect_opener() -> Opener:
-    return urllib.request.build_opener(_RefuseRedirects).open
+    return urllib.request.build_opener(_RefuseRedirects, _DeadlineHTTPHandler, _DeadlineHTTPSHandler).open
 
 
 class JsonHttp:
@@ -130,17 +201,17 @@ class JsonHttp:
                 with self._open(request, timeout=self._timeout_s) as response:
                     if response.geturl() != url:
                         raise HttpRedirectError(302, response.geturl())
-                    payload = response.read()
+                    payload = response.read(MAX_ANSWER_BYTES + 1)
             except urllib.error.HTTPError as exc:
                 with exc:  # an HTTPError holds the connection open until closed
                     if 300 <= exc.code < 400:
                         raise HttpRedirectError(exc.code, exc.headers.get("Location", "")) from exc
-                    text = exc.read()[:2000].decode("utf-8", "replace")
+                    text = _error_body(exc)
                 status = HttpStatusError(exc.code, text, _json_object(text))
                 if exc.code not in RETRY_STATUS:
                     raise status from exc
                 last, last_status = f"HTTP {exc.code}", status
-            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
+            except (http.client.HTTPException, OSError) as exc:  # URLError, timeouts, resets, TLS
                 last, last_status = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}", None
                 timed_out = isinstance(exc, TimeoutError) or isinstance(
                     getattr(exc, "reason", None), TimeoutError
@@ -148,10 +219,7 @@ class JsonHttp:
                 if timed_out and not retry_timeouts:
                     raise HttpTimeoutError(f"no answer within {self._timeout_s}s: {last}") from exc
             else:
-                try:
-                    return json.loads(payload) if payload.strip() else None
-                except json.JSONDecodeError as exc:
-                    raise HttpDecodeError(f"the answer is not JSON: {payload[:100]!r}") from exc
+                return _json_answer(payload)
             if attempt < attempts:
                 delay = self._backoff_s * 2 ** (attempt - 1) * (0.5 + self._jitter())
                 log.warning("%s %s: %s; retry %d in %.2fs", method, url, last, attempt, delay)
@@ -160,9 +228,31 @@ class JsonHttp:
         raise HttpUnavailableError(f"failed after {attempts} attempt{plural}: {last}", last_status)
 
 
+def _error_body(exc: urllib.error.HTTPError) -> str:
+    """The first 2,000 characters of an error answer; "" when even that cannot be read in time."""
+    try:
+        return exc.read(2000).decode("utf-8", "replace")
+    except (http.client.HTTPException, OSError):
+        return ""
+
+
+def _json_answer(payload: bytes) -> Any:
+    """A 2xx body as JSON (None when empty), or `HttpDecodeError` saying why it is not."""
+    if len(payload) > MAX_ANSWER_BYTES:
+        raise HttpDecodeError(f"the answer is over {MAX_ANSWER_BYTES} bytes; not read further")
+    if not payload.strip():
+        return None
+    try:
+        return json.loads(payload)
+    except RecursionError as exc:
+        raise HttpDecodeError("the answer is JSON nested too deeply to read") from exc
+    except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not text
+        raise HttpDecodeError(f"the answer is not JSON: {payload[:100]!r}") from exc
+
+
 def _json_object(text: str) -> dict[str, Any] | None:
     try:
         document = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return None
     return document if isinstance(document, dict) else None

@@ -5,7 +5,9 @@ runtime). Retries are the helper's: 408/425/429/5xx and network errors with back
 401/403 never. Every failure comes out as a `RunPodError` for the one record being dispatched:
 a redirect (never followed: it would carry the API key to another origin) and an answer that is
 JSON but not an object (`[1,2]`, `"x"`, `null`) included, so a strange answer fails its record
-and the other records of the event are still tried.
+and the other records of the event are still tried. A job id is a short token of letters, digits,
+`-` and `_` (RunPod's are UUIDs with a suffix): it goes into later request paths and the ledger,
+so an id such as `../x?y`, one with a newline or a megabyte long is refused as an answer.
 
 `/run` is not idempotent (RunPod documents no idempotency key): a read timeout means the job may
 exist, so it is never repeated (`RunPodUnconfirmedError`); the ledger's reconciler recovers the
@@ -14,6 +16,7 @@ upload if no job shows up (dispatcher/reconciler.py). Status answers (429, 5xx) 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +37,8 @@ from dispatcher.http import (
     JsonHttp,
     Opener,
 )
+
+_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
 
 class RunPodClient:
@@ -63,13 +68,15 @@ class RunPodClient:
         job_id = answer.get("id")
         if not isinstance(job_id, str) or not job_id:
             raise RunPodError(f"/run answered without a job id: {str(answer)[:200]}")
+        if not _JOB_ID.fullmatch(job_id):
+            raise RunPodError(f"/run answered with a job id that is not one: {job_id[:60]!r}")
         return job_id
 
     def status(self, job_id: str) -> dict[str, Any]:
-        return self._request("GET", f"/status/{job_id}", None)
+        return self._request("GET", f"/status/{_checked(job_id)}", None)
 
     def cancel(self, job_id: str) -> dict[str, Any]:
-        return self._request("POST", f"/cancel/{job_id}", None)
+        return self._request("POST", f"/cancel/{_checked(job_id)}", None)
 
     def _request(
         self, method: str, path: str, body: dict[str, Any] | None, *, retry_timeouts: bool = True
@@ -90,8 +97,9 @@ class RunPodClient:
             raise RunPodError(f"{where} failed with HTTP {exc.status}: {exc.body[:300]}") from exc
         except HttpRedirectError as exc:
             raise RunPodError(
-                f"{where} answered with a redirect (HTTP {exc.status}) to {exc.location!r}; not followed, "
-                "so the API key stays with RUNPOD_ENDPOINT_URL's host: check RUNPOD_ENDPOINT_URL"
+                f"{where} answered with a redirect (HTTP {exc.status}) to {exc.location[:200]!r}; "
+                "not followed, so the API key stays with RUNPOD_ENDPOINT_URL's host: "
+                "check RUNPOD_ENDPOINT_URL"
             ) from exc
         except HttpTimeoutError as exc:
             raise RunPodUnconfirmedError(
@@ -100,7 +108,14 @@ class RunPodClient:
         except HttpUnavailableError as exc:
             raise RunPodUnavailableError(f"{where} {exc}") from exc
         except HttpDecodeError as exc:
-            raise RunPodError(f"{where} answered with invalid JSON") from exc
+            raise RunPodError(f"{where} answered with invalid JSON: {exc}") from exc
         if not isinstance(answer, dict):
             raise RunPodError(f"{where} answered with JSON that is not an object: {str(answer)[:100]}")
         return answer
+
+
+def _checked(job_id: str) -> str:
+    """A job id fit for a request path (no `/`, `?`, `..` or control characters)."""
+    if not _JOB_ID.fullmatch(job_id):
+        raise RunPodError(f"not a RunPod job id: {job_id[:60]!r}")
+    return job_id

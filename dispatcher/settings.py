@@ -8,6 +8,7 @@ role's temporary credentials also die with the role session, whatever the expiry
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -42,6 +43,12 @@ EXPIRY_MARGIN_S = 300
 
 
 _NO_LIMIT = 10**15
+# ASCII digits only: `int()` alone also takes `1_0` and other scripts' digits.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+# An API base URL that paths are appended to: http(s), a host, a path; printable ASCII only.
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[\x21-\x22\x24-\x3e\x40-\x7e]*)?")
+# The worker refuses a larger options.max_tokens (worker.engines.base.MAX_TOKENS_LIMIT).
+MAX_TOKENS_LIMIT = 1_000_000
 
 
 class EnvReader:
@@ -66,10 +73,9 @@ class EnvReader:
         raw = self.text(name)
         if raw is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise self._error(f"{name} must be an integer, got {raw!r}") from exc
+        if not _INTEGER.fullmatch(raw) or len(raw) > 20:
+            raise self._error(f"{name} must be an integer, got {raw[:40]!r}")
+        value = int(raw)
         if not low <= value <= high:
             raise self._error(f"{name} must be between {low} and {high}, got {value}")
         return value
@@ -82,8 +88,11 @@ class EnvReader:
 
     def url(self, name: str, default: str) -> str:
         value = self.text(name) or default
-        if not value.startswith(("https://", "http://")):
-            raise self._error(f"{name} must be an http(s) URL, got {value!r}")
+        if not _BASE_URL.fullmatch(value):
+            # Paths are appended to it: a query, a fragment or credentials would swallow them.
+            raise self._error(
+                f"{name} must be an http(s) URL without credentials, query or fragment, got {value[:80]!r}"
+            )
         return value.rstrip("/")
 
     def items(self, name: str) -> tuple[str, ...]:
@@ -149,9 +158,10 @@ class Settings:
         if execution > ttl:
             raise SettingsError(f"{JOB_EXECUTION_TIMEOUT_S} ({execution}s) exceeds {JOB_TTL_S} ({ttl}s)")
         endpoint = read.required(RUNPOD_ENDPOINT_URL).rstrip("/")
-        if not endpoint.startswith(("https://", "http://")):
+        if not _BASE_URL.fullmatch(endpoint):
             raise SettingsError(
-                f"{RUNPOD_ENDPOINT_URL} must be a URL like https://api.runpod.ai/v2/<endpoint-id>"
+                f"{RUNPOD_ENDPOINT_URL} must be a URL like https://api.runpod.ai/v2/<endpoint-id> "
+                "(no credentials, query, fragment or spaces)"
             )
         return cls(
             runpod_api_key=api_key or read.required(RUNPOD_API_KEY),
@@ -165,17 +175,18 @@ class Settings:
             job_ttl_s=ttl,
             job_execution_timeout_s=execution,
             url_expires_s=expires,
-            max_tokens=read.integer(MAX_TOKENS, 0) or None,
+            max_tokens=read.integer(MAX_TOKENS, 0, high=MAX_TOKENS_LIMIT) or None,
             webhook_url=env.get(WEBHOOK_URL, "").strip() or None,
-            runpod_timeout_s=read.integer(RUNPOD_TIMEOUT_S, cls.runpod_timeout_s),
-            runpod_attempts=read.integer(RUNPOD_ATTEMPTS, cls.runpod_attempts),
+            # Lambda runs at most 900 s; a larger socket timeout overflowed time_t.
+            runpod_timeout_s=read.integer(RUNPOD_TIMEOUT_S, cls.runpod_timeout_s, high=900),
+            runpod_attempts=read.integer(RUNPOD_ATTEMPTS, cls.runpod_attempts, high=20),
             s3_endpoint_url=env.get(S3_ENDPOINT_URL, "").strip() or None,
             idempotency_table=env.get(IDEMPOTENCY_TABLE, "").strip() or None,
-            idempotency_ttl_s=read.integer(IDEMPOTENCY_TTL_S, cls.idempotency_ttl_s),
+            idempotency_ttl_s=read.integer(IDEMPOTENCY_TTL_S, cls.idempotency_ttl_s, high=366 * 86_400),
             dynamodb_endpoint_url=env.get(DYNAMODB_ENDPOINT_URL, "").strip() or None,
-            dispatch_concurrency=read.integer(DISPATCH_CONCURRENCY, cls.dispatch_concurrency),
+            dispatch_concurrency=read.integer(DISPATCH_CONCURRENCY, cls.dispatch_concurrency, high=256),
             ledger_table=read.text(LEDGER_TABLE),
             job_max_attempts=read.integer(JOB_MAX_ATTEMPTS, cls.job_max_attempts, high=20),
-            reconcile_grace_s=read.integer(RECONCILE_GRACE_S, cls.reconcile_grace_s, low=0),
+            reconcile_grace_s=read.integer(RECONCILE_GRACE_S, cls.reconcile_grace_s, 0, SIGV4_MAX_EXPIRY_S),
             event_bus_name=read.text(EVENT_BUS_NAME),
         )

@@ -677,3 +677,18 @@ def test_more_everyday_phrasings_of_decisions_and_action_items(code: str, senten
         kind == "decision",
         kind == "action",
     )
+
+
+@pytest.mark.parametrize("piece_chars", [64, 300, 1000])
+@pytest.mark.parametrize("name", sorted(p.name for p in HERE.glob("*.vtt")))
+def test_webvtt_read_in_pieces_gives_the_same_turns_as_read_whole(
+    name: str, piece_chars: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large WebVTT files go to webvtt-py a piece at a time (a `Caption` per cue held at once was
+    25 × a file of one-word cues); the pieces must not change a single turn."""
+    import worker.formats
+
+    text = _read(name).removeprefix("\ufeff")  # as decoding hands it over
+    whole = parse(text, name).turns
+    monkeypatch.setattr(worker.formats, "_VTT_PIECE_CHARS", piece_chars)
+    assert parse(text, name).turns == whole

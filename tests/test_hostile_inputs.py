@@ -8,6 +8,7 @@ against moto over HTTP, and through the dispatcher against the RunPod emulator w
 from __future__ import annotations
 
 import asyncio
+import codecs
 import gzip
 import json
 import logging
@@ -15,13 +16,15 @@ import random
 import time
 import zlib
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from devstack.cloud import FAKE_CREDENTIALS, REGION
 from devstack.faults import RawServer
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher
-from dispatcher.presign import Presigner
+from dispatcher.presign import Presigner, make_s3_client
 from tests.fakes import FakeEngine
 from tests.procs import scaled
 from tests.test_bad_input import (
@@ -38,10 +41,13 @@ from tests.test_bad_input import (
 )
 from worker.chunking import split_words
 from worker.engines import ExtractiveEngine, count_word_tokens, sentences
-from worker.job import METADATA_CONTENT_TYPE
+from worker.errors import TranscriptError
+from worker.formats import parse as parse_transcript
+from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
 from worker.summarize import Summarizer
+from worker.transcript import decode
 from worker.transfer import Transfers, UrlPolicy
 
 # ---- 1. dot segments in keys -----------------------------------------------------------------------
@@ -52,6 +58,14 @@ DOT_KEYS = {
     "leading_parent_segment": ("../q3.txt", "q3.txt"),
     "percent_encoded_dots": ("%2e%2e/q3.txt", "q3.txt"),
     "trailing_dots_folder": ("notes/../../q3.txt", "q3.txt"),
+    # Round three.
+    "double_slash": ("a//b.txt", "a/b.txt"),
+    "leading_double_slash": ("//q3.txt", "q3.txt"),
+    "two_parents_in_turn": ("a/b/../../q3.txt", "q3.txt"),
+    "parent_then_folder": ("a/../b/../q3.txt", "q3.txt"),
+    "encoded_slash": ("notes%2F..%2Fq3.txt", "q3.txt"),
+    "backslash_parent": ("notes\\..\\q3.txt", "q3.txt"),
+    "three_dots_folder": (".../q3.txt", "q3.txt"),
 }
 
 
@@ -83,6 +97,60 @@ def test_key_with_dot_segments_gets_its_own_transcript_and_its_own_outputs(
     assert s3.get_object(Bucket=bucket, Key=lookalike)["Body"].read().startswith(b"Mallory")
 
 
+SIGNED_KEYS = [
+    "a/b/..",
+    "a/./b.txt",
+    "./a.txt",
+    "a//b.txt",
+    "//a.txt",
+    "a.txt.",
+    "a?b.txt",
+    "a#b.txt",
+    "a+b c.txt",
+    "%2e%2e/q.txt",
+    "a%2Fb.txt",
+    "ünï cödé/会议.txt",
+    "a;b&c=d.txt",
+    "a\\..\\b.txt",
+    "a\tb\nc.txt",
+    "a*b'(c)~.txt",
+    "a/b/../../../etc/passwd",
+]
+
+
+@pytest.mark.parametrize("key", SIGNED_KEYS)
+def test_every_request_path_is_the_presigned_path_byte_for_byte(key: str) -> None:
+    """The dispatcher's presigned GET and PUTs, requested by the worker's own HTTP client against
+    a server that records each request line: nothing resolved, re-quoted or decoded on the way."""
+    body = TRANSCRIPT.encode()
+
+    def respond() -> list[bytes]:
+        if server.requests[-1].startswith("GET"):
+            return answer("200 OK", {"Content-Length": str(len(body))}, body)
+        return answer("200 OK", {"Content-Length": "0"}, b"")
+
+    with RawServer(respond) as server:
+        endpoint = server.url("").split("?")[0]
+        presigner = Presigner(make_s3_client(REGION, endpoint, FAKE_CREDENTIALS), 600)
+        raw: dict[str, Any] = {
+            "transcript_url": presigner.get("bkt", key),
+            "summary_put_url": presigner.put("bkt", f"summaries/{key}_summary.txt", SUMMARY_CONTENT_TYPE),
+            "metadata_put_url": presigner.put("bkt", f"summaries/{key}_summary.json", METADATA_CONTENT_TYPE),
+            "source": {"bucket": "bkt", "key": key},
+        }
+        assert run_job(raw)["status"] == "ok"
+    # RawServer records each request line up to its query string.
+    signed = [
+        f"{method} {urlsplit(raw[name]).path}"
+        for method, name in (
+            ("GET", "transcript_url"),
+            ("PUT", "summary_put_url"),
+            ("PUT", "metadata_put_url"),
+        )
+    ]
+    assert server.requests == signed
+
+
 # ---- 3. decoding -------------------------------------------------------------------------------------
 CHINESE = "张伟：我们决定周五发布新版本。李娜：我会在周四之前更新文档。王芳：预算已经批准了。\n" * 40
 
@@ -104,7 +172,96 @@ def test_damaged_utf8_is_summarised_as_utf8_and_the_replacements_are_in_the_meta
     assert meta["input"]["replacement_chars"] == bad
 
 
+# Round three: every shape of encoding a meeting tool writes, and the damage a transfer does to it.
+ENGLISH = "Alice: We ship the export on Friday.\nBob: Agreed, the café budget is approved.\n" * 20
+ENCODED: dict[str, tuple[bytes, str, int, str]] = {
+    # name: (body, encoding reported, replacement characters, a word the text must hold)
+    "utf8_bom": (codecs.BOM_UTF8 + ENGLISH.encode(), "utf-8", 0, "café"),
+    # A BOM made damaged UTF-8 "not valid utf-8-sig": refused instead of replaced.
+    "utf8_bom_with_a_bad_byte": (codecs.BOM_UTF8 + CHINESE.encode() + b"\xff", "utf-8", 1, "发布"),
+    "utf8_bom_cut_mid_character": (codecs.BOM_UTF8 + ("Alice: hi €").encode()[:-1], "utf-8", 1, "Alice"),
+    "utf16_le_bom": (ENGLISH.encode("utf-16"), "utf-16", 0, "café"),
+    "utf16_be_bom": (codecs.BOM_UTF16_BE + ENGLISH.encode("utf-16-be"), "utf-16", 0, "café"),
+    # Without a BOM, UTF-16 was refused as binary ("NUL bytes").
+    "utf16_le_without_bom": (ENGLISH.encode("utf-16-le"), "utf-16-le", 0, "café"),
+    "utf16_be_without_bom": (ENGLISH.encode("utf-16-be"), "utf-16-be", 0, "café"),
+    "utf16_le_chinese_without_bom": (CHINESE.encode("utf-16-le"), "utf-16-le", 0, "发布"),
+    "utf32_le_without_bom": (ENGLISH.encode("utf-32-le"), "utf-32-le", 0, "café"),
+    # UTF-16 cut to an odd length, or with a lone surrogate, was refused as "not valid utf-16".
+    "utf16_cut_to_an_odd_length": (ENGLISH.encode("utf-16") + b"A", "utf-16", 1, "café"),
+    "utf16_with_a_lone_surrogate": (ENGLISH.encode("utf-16") + b"\x00\xd8A\x00", "utf-16", 1, "café"),
+    "latin1": (ENGLISH.encode("latin-1"), "cp1252", 0, "café"),
+    "cp1252_quotes": ((ENGLISH + "“quoted” – €5").encode("cp1252"), "cp1252", 0, "“quoted”"),
+    # Its only non-ASCII character cut at the end: decoded as cp1252 ("5 â‚") before.
+    "ascii_cut_mid_euro": (("Alice: it costs 5 €").encode()[:-1], "utf-8", 1, "costs 5 \ufffd"),
+    "ascii_cut_mid_emoji": (("Alice: great work 😀").encode()[:-2], "utf-8", 1, "work \ufffd"),
+    "a_few_bad_bytes_in_long_chinese": (
+        CHINESE.encode().replace("发布".encode(), b"\xff\xfe", 3),
+        "utf-8",
+        6,
+        "周四",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ENCODED)
+def test_every_encoding_shape_decodes_to_its_own_words_with_damage_counted(name: str) -> None:
+    body, encoding, replaced, word = ENCODED[name]
+    decoded = decode(body)
+    assert (decoded.encoding, decoded.replacements) == (encoding, replaced)
+    assert word in decoded.text
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"", "transcript is empty"),
+        (b" \n\t\r\n", "transcript is empty"),
+        (codecs.BOM_UTF8, "transcript is empty"),
+        (codecs.BOM_UTF8 + b"  \n", "transcript is empty"),
+        (" \n ".encode("utf-16"), "transcript is empty"),
+        ("\u00a0\u3000\n".encode(), "transcript is empty"),
+        (ENGLISH.encode() + b"\x00", "looks binary"),
+        (ENGLISH.encode().replace(b"Friday", b"Fri\x00day"), "looks binary"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "looks binary"),
+    ],
+    ids=[
+        "empty",
+        "whitespace",
+        "bom_only",
+        "bom_and_whitespace",
+        "utf16_whitespace",
+        "unicode_spaces",
+        "trailing_nul",
+        "nul_inside",
+        "binary",
+    ],
+)
+def test_empty_and_binary_bodies_are_refused_with_the_reason(body: bytes, fragment: str) -> None:
+    with pytest.raises(TranscriptError, match=fragment):
+        decode(body)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["utf8_bom_with_a_bad_byte", "utf16_le_without_bom", "ascii_cut_mid_euro", "utf16_cut_to_an_odd_length"],
+)
+def test_encoding_shapes_are_summarised_with_the_encoding_in_the_metadata(
+    name: str, s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    body, encoding, replaced, _word = ENCODED[name]
+    assert run_job(pull_job(s3, bucket, presigner, body))["status"] == "ok"
+    meta = metadata(s3, bucket)
+    assert (meta["input"]["encoding"], meta["input"]["replacement_chars"]) == (encoding, replaced)
+
+
 # ---- 7. strict job input -----------------------------------------------------------------------------
+def _nested(depth: int, leaf: Any = 1) -> Any:
+    for _ in range(depth):
+        leaf = {"a": leaf}
+    return leaf
+
+
 STRICT_INPUTS: dict[str, tuple[dict[str, Any], str]] = {
     "max_tokens_true": ({"text": SENTENCE, "options": {"max_tokens": True}}, "options.max_tokens"),
     "max_tokens_false": ({"text": SENTENCE, "options": {"max_tokens": False}}, "options.max_tokens"),
@@ -141,6 +298,37 @@ STRICT_INPUTS: dict[str, tuple[dict[str, Any], str]] = {
         {"text": SENTENCE, "source": {"bucket": "b", "key": "k", "size": float("nan")}},
         "source.size",
     ),
+    # Round three: every integer field with a float, a string and a boolean; surrogates elsewhere.
+    "version_float": ({"text": SENTENCE, "version": 1.0}, "version: Input should be 1"),
+    "version_string": ({"text": SENTENCE, "version": "1"}, "version: Input should be 1"),
+    "attempt_true": ({"text": SENTENCE, "attempt": True}, "attempt"),
+    "attempt_float": ({"text": SENTENCE, "attempt": 2.0}, "attempt"),
+    "attempt_string": ({"text": SENTENCE, "attempt": "2"}, "attempt"),
+    "attempt_nan": ({"text": SENTENCE, "attempt": float("nan")}, "attempt"),
+    "size_float": ({"text": SENTENCE, "source": {"bucket": "b", "key": "k", "size": 5.0}}, "source.size"),
+    "size_string": ({"text": SENTENCE, "source": {"bucket": "b", "key": "k", "size": "5"}}, "source.size"),
+    "temperature_string": ({"text": SENTENCE, "options": {"temperature": "0.5"}}, "options.temperature"),
+    "temperature_huge_integer": (
+        {"text": SENTENCE, "options": {"temperature": 10**400}},
+        "options.temperature",
+    ),
+    "max_tokens_huge_integer": ({"text": SENTENCE, "options": {"max_tokens": 10**400}}, "options.max_tokens"),
+    "surrogate_in_bucket": ({"text": SENTENCE, "source": {"bucket": "\ud800", "key": "k"}}, "source.bucket"),
+    "surrogate_in_etag": (
+        {"text": SENTENCE, "source": {"bucket": "b", "key": "k", "etag": "\udc00"}},
+        "source.etag",
+    ),
+    "surrogate_in_style": ({"text": SENTENCE, "options": {"style": "\ud800"}}, "options.style"),
+    "surrogate_in_language": ({"text": SENTENCE, "options": {"language": "de\ud800"}}, "options.language"),
+    "surrogate_in_previous_error": ({"text": SENTENCE, "previous_error": "\ud800"}, "previous_error"),
+    "surrogate_in_a_url": (
+        {"text": SENTENCE, "summary_put_url": "https://b.s3.amazonaws.com/\ud800"},
+        "summary_put_url",
+    ),
+    "surrogate_as_an_unknown_field": ({"text": SENTENCE, "\ud800": 1}, "invalid job input"),
+    "nan_in_an_unknown_field": ({"text": SENTENCE, "extra": float("nan")}, "extra: Extra inputs"),
+    "deeply_nested_unknown_field": ({"text": SENTENCE, "extra": _nested(5000)}, "extra: Extra inputs"),
+    "huge_previous_error": ({"text": SENTENCE, "previous_error": "a" * 1_000_000}, "previous_error"),
 }
 
 
@@ -177,6 +365,29 @@ def test_lone_surrogate_in_a_rejected_input_still_gives_valid_metadata(
     meta = metadata(s3, bucket)
     assert_reported(result, meta, "options.style", "invalid_input")
     assert meta["source"] == {"bucket": "b", "key": "\ufffd", "x": None}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        _nested(5000),
+        {"bucket": "b", "key": "k", "x": [[[[[[["deep"]]]]]]] * 10_000},
+        {"bucket": "b", "key": "k" * 5_000_000},
+        {"bucket": "b", "key": "k", "x": "y" * 5_000_000, "n": 10**300, "s": "\ud800"},
+        dict.fromkeys((f"k{i}" for i in range(100_000)), 1),
+    ],
+    ids=["nested_5000_deep", "long_list_of_nested_lists", "huge_key", "huge_unknown_field", "many_fields"],
+)
+def test_a_rejected_source_is_copied_into_the_metadata_bounded(
+    source: dict[str, Any], s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    """A source nested 5,000 deep raised RecursionError out of the runner (no metadata at all); one
+    holding megabytes of text was copied whole into the metadata file."""
+    result = run_job(_with_meta(presigner, bucket, {"text": SENTENCE, "source": source}))
+    body = s3.get_object(Bucket=bucket, Key=META_KEY)["Body"].read()
+    meta = json.loads(body, parse_constant=lambda c: pytest.fail(f"metadata holds {c}"))
+    assert_reported(result, meta, "source", "invalid_input")
+    assert len(body) < 100_000 and len(result["error"]) < 10_000
 
 
 # ---- 6. downloads ------------------------------------------------------------------------------------
@@ -341,6 +552,142 @@ def test_malformed_response_fails_the_download_at_once_without_transcript_bytes(
             assert words not in text, (words, text[:500])
 
 
+# Round three: every redirect kind, successes that are not the whole object, servers that stop
+# mid-answer or never answer, chunked bodies with trailers, slow answers to uploads and probes.
+NOT_THE_OBJECT = {
+    **{
+        f"redirect_{code}": (
+            f"{code} Moved",
+            {"Location": "http://127.0.0.1:9/elsewhere", "Content-Length": "0"},
+            b"",
+            f"redirected ({code}); redirects are not followed",
+        )
+        for code in (300, 301, 302, 303, 304, 305, 307, 308)
+    },
+    "no_content_204": ("204 No Content", {}, b"", "HTTP 204 (not 200)"),
+    "non_authoritative_203": ("203 Non-Authoritative Information", {}, TRANSCRIPT.encode(), "HTTP 203"),
+    "switching_protocols_101": ("101 Switching Protocols", {"Upgrade": "h2c"}, b"", "HTTP 101"),
+    # A 200 carrying a range was summarised as the whole object.
+    "content_range_on_a_200": (
+        "200 OK",
+        {"Content-Range": "bytes 0-99/5000", "Content-Length": "100"},
+        TRANSCRIPT.encode()[:100],
+        "HTTP 200 with a Content-Range: only part of the object",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", NOT_THE_OBJECT)
+def test_redirects_and_answers_that_are_not_the_whole_object_are_refused(
+    name: str, s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    status, headers, body, fragment = NOT_THE_OBJECT[name]
+    with RawServer(lambda: answer(status, headers, body)) as server:
+        result, meta = run_raw(server, s3, bucket, presigner)
+    assert_reported(result, meta, fragment, "download_failed")
+    assert server.requests == ["GET /bucket/t.txt"]  # never followed, never retried
+    assert not has_object(s3, bucket, "summaries/m_summary.txt")
+
+
+_HEAD = f"HTTP/1.1 200 OK\r\nContent-Length: {len(TRANSCRIPT.encode())}\r\n".encode()
+CUT_SHORT = {
+    "closed_mid_body": lambda: [_HEAD + b"\r\n", TRANSCRIPT.encode()[:700]],
+    "closed_mid_chunk": lambda: [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"%x\r\n" % len(TRANSCRIPT.encode()) + TRANSCRIPT.encode()[:700],
+    ],
+    # ServerDisconnectedError's text is the partly parsed response: these headers came back whole.
+    "closed_mid_headers": lambda: [_HEAD + b"X-Note: " + TRANSCRIPT.encode()[:700].replace(b"\n", b" ")],
+    "closed_before_any_byte": lambda: [],
+    "content_length_longer_than_the_body": lambda: answer(
+        "200 OK", {"Content-Length": str(len(TRANSCRIPT.encode()) + 100)}, TRANSCRIPT.encode()
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CUT_SHORT)
+def test_a_server_that_stops_mid_answer_fails_the_download_without_response_bytes(
+    name: str, s3: Any, bucket: str, presigner: Presigner, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="worker")
+    with RawServer(CUT_SHORT[name]) as server:
+        result, meta = run_raw(server, s3, bucket, presigner, deadline_s=scaled(60))
+    assert "deadline" not in result["error"]
+    assert_reported(result, meta, "failed", "download_failed")
+    assert 1 <= len(server.requests) <= 4  # attempts=2 (aiohttp itself retries a silent close once)
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("worker"))
+    for text in (result["error"], json.dumps(meta), logged):
+        assert "Initech" not in text and "ship the export" not in text, text[:500]
+
+
+@pytest.mark.parametrize("trailer", [b"", b"X-Checksum: abc\r\nX-Other: 1\r\n"], ids=["plain", "trailers"])
+def test_chunked_bodies_with_trailers_are_read_whole(
+    trailer: bytes, s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    body = TRANSCRIPT.encode()
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(body[i : i + 333]), body[i : i + 333]) for i in range(0, len(body), 333)
+    )
+    head = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: close\r\n\r\n"
+    )
+    with RawServer(lambda: [head, chunks, b"0\r\n" + trailer + b"\r\n"]) as server:
+        result, meta = run_raw(server, s3, bucket, presigner)
+    assert result["status"] == "ok", result
+    assert meta["input"]["bytes"] == len(body)
+
+
+def _silence() -> Any:
+    """Accept the request, then say nothing (until the server is stopped)."""
+    for _ in range(600):
+        time.sleep(0.1)
+        yield b""
+
+
+def test_a_server_that_never_sends_headers_is_abandoned_at_the_download_deadline(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    with RawServer(_silence) as server:
+        tick = time.monotonic()
+        result, meta = run_raw(server, s3, bucket, presigner, deadline_s=1.5)
+    assert time.monotonic() - tick < scaled(10)
+    assert_reported(result, meta, "download did not finish within its 1.5 s deadline", "download_failed")
+
+
+def test_a_summary_put_whose_answer_is_dripped_ends_at_the_deadline_with_metadata(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    """Only downloads had a total deadline: a PUT answered a byte every 0.25 s held the job for ever."""
+    pieces = [b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n"] + [b"x"] * 400
+    raw = pull_job(s3, bucket, presigner, TRANSCRIPT.encode())
+    settings = WorkerSettings(allow_loopback_urls=True)
+    with RawServer(lambda: pieces, pause_s=0.25) as server:
+        raw["summary_put_url"] = server.url("/bucket/summaries/m_summary.txt")
+
+        async def go() -> dict[str, Any]:
+            transfers = Transfers(UrlPolicy(allow_loopback=True), timeout_s=5, download_deadline_s=1.5)
+            try:
+                return await JobRunner(settings, ExtractiveEngine(), transfers).run("job-put", raw)
+            finally:
+                await transfers.aclose()
+
+        tick = time.monotonic()
+        result = asyncio.run(go())
+    assert time.monotonic() - tick < scaled(15)
+    assert_reported(result, metadata(s3, bucket), "upload of summary did not finish within", "upload_failed")
+
+
+def test_existing_metadata_nested_too_deep_does_not_stop_the_job(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    """The duplicate check parsed the existing metadata with json.loads: RecursionError ended the job."""
+    s3.put_object(Bucket=bucket, Key=META_KEY, Body=b"[" * 100_000 + b"]" * 100_000)
+    raw = pull_job(s3, bucket, presigner, TRANSCRIPT.encode())
+    raw["metadata_get_url"] = presigner.get(bucket, META_KEY)
+    assert run_job(raw)["status"] == "ok"
+    assert metadata(s3, bucket)["status"] == "ok"
+
+
 # ---- 4. scripts without spaces -----------------------------------------------------------------------
 SCRIPTS = {
     # (alphabet, sentence end, separator between sentences)
@@ -435,6 +782,69 @@ def test_word_windows_of_a_script_without_spaces_fit_the_budget(script: str) -> 
     assert all(count_word_tokens(w) <= 1000 for w in windows)
 
 
+# Round three: the other scripts written without spaces, and ideographs beyond the BMP.
+MORE_SCRIPTS = {
+    # name: (first code point, last code point, sentence end, separator)
+    "khmer": (0x1780, 0x17B3, "\u17d4", ""),
+    "lao": (0x0E81, 0x0EB0, "", " "),
+    "myanmar": (0x1000, 0x102A, "\u104b", ""),
+    "tibetan": (0x0F40, 0x0F6C, "\u0f0d", ""),
+    "cjk_extension_b": (0x20000, 0x20FFF, "。", ""),
+    "halfwidth_katakana": (0xFF66, 0xFF9D, "｡", ""),
+    "yi": (0xA000, 0xA48C, "。", ""),
+}
+
+
+def other_prose(name: str, chars: int) -> str:
+    low, high, end, sep = MORE_SCRIPTS[name]
+    rng = random.Random(13)
+    out: list[str] = []
+    total = 0
+    while total < chars:
+        sentence = "".join(chr(rng.randint(low, high)) for _ in range(rng.randint(8, 30))) + end
+        out.append(sentence)
+        total += len(sentence) + len(sep)
+    return sep.join(out)
+
+
+@pytest.mark.parametrize("script", MORE_SCRIPTS)
+def test_200k_characters_of_other_scripts_without_spaces_stay_within_the_grant(script: str) -> None:
+    """Khmer, Lao, Myanmar, Tibetan, Yi, half-width kana and CJK beyond the BMP were counted a run
+    per token: 200K characters were ~20K tokens and a "512-token" summary held ~2,700 characters."""
+    text = other_prose(script, 200_000)
+    result = run_job({"text": text, "options": {"max_tokens": 512}})
+    assert result["status"] == "ok", result
+    assert result["input_tokens"] > 150_000
+    assert 0 < result["output_tokens"] <= 512
+    assert len(result["summary"]) < 2 * 512
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("យើងនឹងចេញផ្សាយ។ខ្ញុំនឹងធ្វើបច្ចុប្បន្នភាព។", ["យើងនឹងចេញផ្សាយ។", "ខ្ញុំនឹងធ្វើបច្ចុប្បន្នភាព។"]),
+        ("ကျွန်ုပ်တို့ထုတ်ပြန်မည်။စာရွက်စာတမ်းပြင်မည်။", ["ကျွန်ုပ်တို့ထုတ်ပြန်မည်။", "စာရွက်စာတမ်းပြင်မည်။"]),
+        ("ང་ཚོས་འགྲེམས་སྤེལ་བྱེད།ཡིག་ཆ་གསར་བཅོས།", ["ང་ཚོས་འགྲེམས་སྤེལ་བྱེད།", "ཡིག་ཆ་གསར་བཅོས།"]),
+        ("हम शुक्रवार को जारी करेंगे। मैं दस्तावेज़ अपडेट करूँगा।", ["हम शुक्रवार को जारी करेंगे।", "मैं दस्तावेज़ अपडेट करूँगा।"]),
+        ("ພວກເຮົາຈະປ່ອຍວັນສຸກ ຂ້ອຍຈະອັບເດດເອກະສານ", ["ພວກເຮົາຈະປ່ອຍວັນສຸກ", "ຂ້ອຍຈະອັບເດດເອກະສານ"]),
+    ],
+    ids=["khmer", "myanmar", "tibetan", "hindi_danda", "lao"],
+)
+def test_sentences_split_on_the_full_stops_of_other_scripts(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("ខ្ញុំ", 5), ("ພວກເຮົາ", 7), ("ကျွန်ုပ်", 8), ("\U00020001\U00020002", 2), ("ｱｲｳ", 3), ("ꀀꀁ", 2)],
+    ids=["khmer", "lao", "myanmar", "cjk_extension_b", "halfwidth_katakana", "yi"],
+)
+def test_extractive_token_estimate_counts_each_character_of_other_dense_scripts(
+    text: str, tokens: int
+) -> None:
+    assert count_word_tokens(text) == tokens
+
+
 class _Overlong(FakeEngine):
     """An engine that ignores max_tokens (a misbehaving server, a buggy adapter)."""
 
@@ -456,6 +866,37 @@ def test_the_summariser_trims_an_engine_that_returns_more_than_granted() -> None
     )
     assert summary.stats.output_tokens <= 100 and len(summary.text.split()) <= 100
     assert summary.stats.trimmed == 1
+
+
+# Round three: cue formats whose cues all merge into one turn (no speaker change, no sentence end).
+def _one_long_turn_of_cues(fmt: str, n: int) -> str:
+    words = [("yes", "no", "ship", "friday", "docs")[i % 5] for i in range(n)]
+    if fmt == "whisper":
+        return json.dumps(
+            {"segments": [{"start": i, "end": i + 0.5, "text": w} for i, w in enumerate(words)]}
+        )
+    items = [
+        {
+            "start_time": str(i),
+            "end_time": f"{i}.5",
+            "type": "pronunciation",
+            "alternatives": [{"content": w}],
+        }
+        for i, w in enumerate(words)
+    ]
+    return json.dumps({"results": {"transcripts": [{"transcript": "x"}], "items": items}})
+
+
+@pytest.mark.parametrize("fmt", ["whisper", "aws-transcribe"])
+def test_a_long_run_of_cues_in_one_turn_is_read_in_linear_time(fmt: str) -> None:
+    """Each cue was appended to its turn's string, re-copying it: 160K one-word Whisper segments
+    without a sentence end (8 MB) took 190 s, a 64 MB file hours."""
+    text = _one_long_turn_of_cues(fmt, 100_000)
+    tick = time.monotonic()
+    parsed = parse_transcript(text, "t.json")
+    assert time.monotonic() - tick < scaled(10)
+    assert parsed.format == fmt and parsed.transcript.turns == 1
+    assert len(parsed.turns[0].text.split()) == 100_000
 
 
 # ---- 5. memory ---------------------------------------------------------------------------------------

@@ -240,6 +240,15 @@ def test_sqs_wiring_reports_only_the_failed_messages(make: Any, emulator: RunPod
     assert len(emulator.jobs) == 2
 
 
+def test_an_sqs_body_nested_too_deep_is_skipped_and_the_others_are_dispatched(
+    make: Any, emulator: RunPodEmulator
+) -> None:
+    """json.loads raised RecursionError out of run_sqs: the whole batch was redelivered, for ever."""
+    event = _sqs_event("[" * 100_000 + "]" * 100_000, json.dumps(load_event("s3_put.json")))
+    assert make().run_sqs(event) == {"batchItemFailures": []}
+    assert len(emulator.jobs) == 1
+
+
 def test_s3_event_is_not_mistaken_for_sqs() -> None:
     assert not is_sqs(load_event("s3_put.json"))
     assert not is_sqs({"Records": []})

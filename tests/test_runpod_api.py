@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,13 +14,21 @@ from typing import Any
 import pytest
 
 from devstack.cloud import FAKE_CREDENTIALS, REGION
+from devstack.faults import RawServer
 from dispatcher.app import Dispatcher
-from dispatcher.errors import DispatchError, RunPodAuthError, RunPodError, RunPodUnavailableError
+from dispatcher.errors import (
+    DispatchError,
+    RunPodAuthError,
+    RunPodError,
+    RunPodUnavailableError,
+    RunPodUnconfirmedError,
+)
 from dispatcher.http import HttpRedirectError, HttpStatusError, HttpUnavailableError, JsonHttp
 from dispatcher.presign import Presigner, make_s3_client
 from dispatcher.runpod_api import RunPodClient
 from dispatcher.settings import Settings
 from tests.conftest import load_event
+from tests.procs import scaled
 
 
 class Scripted:
@@ -186,3 +195,103 @@ def test_the_default_opener_refuses_redirects_itself(server: Scripted, elsewhere
     with pytest.raises(HttpRedirectError) as caught:
         JsonHttp().request("POST", server.url + "/run", {"a": 1}, headers={"Authorization": "Bearer k"})
     assert caught.value.location == f"{elsewhere.url}/x" and elsewhere.seen == []
+
+
+# ---- hostile answers, round three: every redirect kind, bodies that are not usable, slow answers ----
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 304, 305, 307, 308])
+def test_every_redirect_kind_is_an_error_and_the_key_never_leaves_the_origin(
+    status: int, server: Scripted, elsewhere: Scripted
+) -> None:
+    server.then(status, {}, Location=f"{elsewhere.url}/steal")
+    with pytest.raises(RunPodError, match=rf"redirect \(HTTP {status}\).*not followed"):
+        _client(server).submit({"text": "hi"}, {})
+    assert elsewhere.seen == [] and len(server.seen) == 1
+
+
+UNUSABLE_ANSWERS = {
+    # json.loads raised RecursionError past ~1,000 levels, out of lambda_handler.
+    "nested_too_deep": (200, b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    "object_nested_too_deep": (200, b'{"id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+    # Bytes that are not UTF-8 raised UnicodeDecodeError, not a RunPodError.
+    "not_utf8": (200, b'{"id": "\xff\xfe"}', "not JSON"),
+    "html_page": (200, b"<html><body>Bad gateway</body></html>", "not JSON"),
+    "over_a_megabyte": (200, b'{"id": "job-1", "pad": "' + b"a" * (2 << 20) + b'"}', "over 1048576 bytes"),
+    "empty_body": (200, b"", "not an object"),
+    "no_content": (204, b"", "not an object"),
+    "whitespace_body": (200, b"  \n ", "not an object"),
+}
+
+
+@pytest.mark.parametrize("name", UNUSABLE_ANSWERS)
+def test_run_answers_that_are_not_usable_json_are_runpod_errors(name: str, server: Scripted) -> None:
+    status, body, fragment = UNUSABLE_ANSWERS[name]
+    server.then(status, body)
+    with pytest.raises(RunPodError, match=fragment):
+        _client(server).submit({"text": "hi"}, {})
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {},
+        {"id": None},
+        {"id": 5},
+        {"id": ""},
+        {"id": ["job-1"]},
+        {"id": "../../status/other?x=1"},
+        {"id": "job\nX-Injected: 1"},
+        {"id": "a" * 100_000},
+        {"id": "job 1"},
+    ],
+    ids=["missing", "null", "integer", "empty", "list", "path", "newline", "huge", "space"],
+)
+def test_run_answering_without_a_usable_job_id_is_a_runpod_error(server: Scripted, answer: Any) -> None:
+    server.then(200, answer)
+    with pytest.raises(RunPodError, match="job id") as caught:
+        _client(server).submit({"text": "hi"}, {})
+    assert len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize("job_id", ["../run", "j?x=1", "j/../k", "", "j\n"])
+def test_status_and_cancel_refuse_an_id_that_would_change_the_path(server: Scripted, job_id: str) -> None:
+    for call in (_client(server).status, _client(server).cancel):
+        with pytest.raises(RunPodError, match="not a RunPod job id"):
+            call(job_id)
+    assert server.seen == []
+
+
+def _dripped(head_only: bool) -> list[bytes]:
+    body = b'{"id": "job-1"}' + b" " * 200
+    if head_only:
+        return [bytes([b]) for b in b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 200]
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    return [head] + [bytes([b]) for b in body]
+
+
+@pytest.mark.parametrize("head_only", [False, True], ids=["body_dripped", "head_dripped"])
+def test_an_answer_dripped_a_byte_at_a_time_ends_at_the_timeout_and_run_is_not_resent(
+    head_only: bool,
+) -> None:
+    """urllib's timeout restarts with every byte: a dripped answer held /run for minutes."""
+    with RawServer(lambda: _dripped(head_only), pause_s=0.2) as raw:
+        client = RunPodClient(raw.url("/v2/ep"), "secret-key", timeout_s=1, attempts=3, sleep=lambda _s: None)
+        tick = time.monotonic()
+        with pytest.raises(RunPodUnconfirmedError, match=r"no answer within 1s"):
+            client.submit({"text": "hi"}, {})
+        assert time.monotonic() - tick < scaled(5)
+    assert len(raw.requests) == 1
+
+
+def test_unusable_answers_fail_only_their_own_records(server: Scripted, moto_endpoint: str) -> None:
+    """Three records: JSON nested too deep, an id that is a path, then a real job id."""
+    server.then(200, b"[" * 50_000 + b"]" * 50_000).then(200, {"id": "../x"}).then(200, {"id": "job-3"})
+    settings = Settings.from_env(
+        {"RUNPOD_API_KEY": "secret-key", "RUNPOD_ENDPOINT_URL": f"{server.url}/v2/ep", "AWS_REGION": REGION}
+    )
+    presigner = Presigner(make_s3_client(REGION, moto_endpoint, FAKE_CREDENTIALS), 3600)
+    result = Dispatcher(settings, presigner, _client(server)).handle(load_event("s3_put_many_records.json"))
+    assert [d["job_id"] for d in result["dispatched"]] == ["job-3"]
+    assert ["nested too deeply" in f["error"] or "job id" in f["error"] for f in result["failed"]] == [
+        True,
+        True,
+    ]

@@ -10,7 +10,7 @@ import pytest
 from dispatcher.presign import Presigner
 from worker.errors import DownloadError, TranscriptError, UrlNotAllowedError
 from worker.job import SUMMARY_CONTENT_TYPE
-from worker.transfer import Transfers, UrlPolicy, redact
+from worker.transfer import _S3_HOST, Transfers, UrlPolicy, _as_signed, redact
 
 LOCAL = UrlPolicy(allow_loopback=True)
 PRODUCTION = UrlPolicy()
@@ -147,3 +147,80 @@ def test_configured_allowed_hosts_are_suffix_rules_on_any_port() -> None:
 
 def test_redact_drops_query_and_userinfo() -> None:
     assert redact("https://u:p@h.example/a%20b.txt?X-Amz-Signature=s#f") == "https://h.example/a%20b.txt"
+
+
+# ---- round three (issue 13): host shapes that parse one way here and another in the client ----
+HOSTILE_HOSTS = [
+    "https://s3.amazonaws.com.evil.com/k",
+    "https://evil.com#.s3.amazonaws.com/k",
+    "https://evil.com?.s3.amazonaws.com/k",
+    "https://evil.com\\.s3.amazonaws.com/k",
+    "https://evil.com\\@b.s3.amazonaws.com/k",
+    "https://b.s3.amazonaws.com\\@evil.com/k",
+    "https://b.s3.amazonaws.com%2eevil.com/k",
+    "https://b.s3.amazonaws.com\u3002evil.com/k",
+    "https://b.s3.amazonaws.com\n.evil.com/k",
+    # `\d` took Arabic-Indic digits: admitted here, then the client failed to encode the host.
+    "https://s3.us-east-\u0661.amazonaws.com/k",
+    "https://b.s3.eu-west-\u0661.amazonaws.com/k",
+    "https://b\u0131cket.s3.amazonaws.com/k",
+    "https://[::1]/k",
+    "https://[::ffff:169.254.169.254]/k",
+    "https://[0:0:0:0:0:ffff:7f00:1]/k",
+    "https://[::]/k",
+    "https://2130706433/k",
+    "https://0177.0.0.1/k",
+    "https://0x7f.0.0.1/k",
+    "https://127.1/k",
+    "https://0.0.0.0/k",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://localhost./k",
+    "https://b.s3.amazonaws.com:443:80/k",
+    "https://b.s3.amazonaws.com:0/k",
+    "https:///b.s3.amazonaws.com/k",
+    "https:b.s3.amazonaws.com/k",
+    "ftp://b.s3.amazonaws.com/k",
+    "http://b.s3.amazonaws.com/k",
+    "https://b.s3.amazon\taws.com/k",
+]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/ünï.txt", "/a b.txt", "/a\r\nX-Evil: 1\r\n.txt", "/a\x00b", "/a\ud800b", "/a\x7f", "/\u2028", "/a\tb"],
+    ids=["non_ascii", "space", "crlf", "nul", "lone_surrogate", "delete", "line_separator", "tab"],
+)
+def test_a_url_that_cannot_be_sent_as_signed_is_refused_before_connecting(path: str) -> None:
+    """The client sent raw UTF-8 and spaces in the request line, dropped a lone surrogate (another
+    path than signed) and raised ValueError on NUL: a presigned URL is percent-encoded ASCII."""
+    for policy in (PRODUCTION, UrlPolicy(allow_loopback=True)):
+        for host in ("b.s3.amazonaws.com", "127.0.0.1:9"):
+            with pytest.raises(UrlNotAllowedError, match="percent-encoded printable ASCII") as info:
+                policy.check(f"https://{host}{path}?X-Amz-Signature=secret", "transcript_url")
+            assert "secret" not in str(info.value)
+
+
+@pytest.mark.parametrize("url", HOSTILE_HOSTS)
+@pytest.mark.parametrize("configured", [False, True], ids=["s3_only", "configured_suffix"])
+def test_allow_list_refuses_look_alike_ip_and_malformed_hosts(url: str, configured: bool) -> None:
+    policy = UrlPolicy(allowed_hosts=("s3.amazonaws.com",)) if configured else PRODUCTION
+    with pytest.raises(UrlNotAllowedError):
+        policy.check(url + "?X-Amz-Signature=secret", "transcript_url")
+
+
+ADMITTED = [
+    "https://b.s3.amazonaws.com/k",
+    "https://B.S3.AMAZONAWS.COM/k",
+    "https://b.s3.amazonaws.com:443/k",
+    "https://b.s3.amazonaws.com:0443/k",
+    "https://b.s3.amazonaws.com:/k",
+    "HTTPS://b.s3.eu-west-1.amazonaws.com/k",
+    "https://b.s3-fips.us-east-1.amazonaws.com/k",
+]
+
+
+@pytest.mark.parametrize("url", ADMITTED)
+def test_what_the_allow_list_admits_is_the_host_and_port_the_client_connects_to(url: str) -> None:
+    PRODUCTION.check(url, "transcript_url")
+    target = _as_signed(url)
+    assert _S3_HOST.fullmatch(target.host or "") and target.port == 443

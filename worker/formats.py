@@ -151,21 +151,30 @@ Cue = tuple[str | None, str, float | None]
 
 def _merge(cues: Iterable[Cue], changes: frozenset[int] = frozenset()) -> list[Utterance]:
     """Cues → turns: one speaker's consecutive cues merge; speakerless cues merge until a sentence
-    ends. `changes`: the indexes of cues that start a new (unnamed) speaker's turn."""
+    ends. `changes`: the indexes of cues that start a new (unnamed) speaker's turn.
+
+    A turn's cues are joined once it ends: appending each cue to the turn's string re-copied it
+    every time, so 160K one-word Whisper segments with no sentence end (8 MB) took 190 s."""
     turns: list[Utterance] = []
+    speaker_now: str | None = None
+    parts: list[str] = []
+    start_now: float | None = None
     for index, (speaker, text, start) in enumerate(cues):
         text = " ".join(text.split())
         if not text:
             continue
-        if turns and index not in changes:
-            last = turns[-1]
-            same = speaker is not None and speaker == last.speaker
+        if parts and index not in changes:
+            same = speaker is not None and speaker == speaker_now
             # Tools label a speaker at a change of turn only: an unlabelled cue continues the turn.
-            continued = speaker is None and (last.speaker is not None or not _SENTENCE_END.search(last.text))
+            continued = speaker is None and (speaker_now is not None or not _SENTENCE_END.search(parts[-1]))
             if same or continued:
-                turns[-1] = Utterance(last.speaker, f"{last.text} {text}", last.start)
+                parts.append(text)
                 continue
-        turns.append(Utterance(speaker, text, start))
+        if parts:
+            turns.append(Utterance(speaker_now, " ".join(parts), start_now))
+        speaker_now, parts, start_now = speaker, [text], start
+    if parts:
+        turns.append(Utterance(speaker_now, " ".join(parts), start_now))
     return turns
 
 
@@ -224,24 +233,45 @@ def _webvtt(text: str) -> list[Utterance]:
 
     if not text.lstrip().startswith("WEBVTT"):
         text = "WEBVTT\n\n" + text
+    text = _KARAOKE_GAP.sub(r"\1\n", text)
+
+    def captions() -> Iterator[tuple[str, str | None, float | None]]:
+        for piece in _vtt_pieces(text):
+            for caption in webvtt.from_string(piece).captions:
+                yield caption.raw_text, caption.voice, caption.start_time.in_milliseconds() / 1000
+
     try:
-        captions = webvtt.from_string(_KARAOKE_GAP.sub(r"\1\n", text))
+        return _read_cues(captions())
     except webvtt.errors.MalformedFileError as exc:
         raise TranscriptError(f"malformed WebVTT: {exc}") from exc
-    return _read_cues(
-        (caption.raw_text, caption.voice, caption.start_time.in_milliseconds() / 1000)
-        for caption in captions.captions
-    )
+
+
+# WebVTT is handed to webvtt-py this many characters at a time (cut at a blank line, which no cue
+# holds): it keeps a `Caption` per cue, 25 × a file of one-word cues when given the whole of it.
+_VTT_PIECE_CHARS = 1 << 20
+
+
+def _vtt_pieces(text: str) -> Iterator[str]:
+    """The file itself when small; else its header block with the first cues, then the next cues
+    under a bare `WEBVTT` header, each piece ending at a blank line."""
+    start = 0
+    while start < len(text):
+        end = len(text)
+        if end - start > _VTT_PIECE_CHARS:
+            cut = text.find("\n\n", start + _VTT_PIECE_CHARS)
+            end = len(text) if cut < 0 else cut + 2
+        yield text[start:end] if start == 0 else "WEBVTT\n\n" + text[start:end]
+        start = end
 
 
 def _srt(text: str) -> list[Utterance]:
     import srt
 
     try:
-        subtitles = list(srt.parse(text))
+        # Read lazily: a list of every Subtitle beside the turns was most of the peak.
+        return _read_cues((sub.content, None, sub.start.total_seconds()) for sub in srt.parse(text))
     except srt.SRTParseError as exc:
         raise TranscriptError(f"malformed SRT: {exc}") from exc
-    return _read_cues((sub.content, None, sub.start.total_seconds()) for sub in subtitles)
 
 
 def _number(value: Any) -> float | None:
@@ -268,14 +298,15 @@ def _aws_transcribe(text: str) -> list[Utterance]:
     for segment in (results.get("speaker_labels") or {}).get("segments") or []:
         for item in segment.get("items") or []:
             speaker_at[str(item.get("start_time"))] = str(item.get("speaker_label"))
-    cues: list[tuple[str | None, str, float | None]] = []
+    # Words gathered per speaker run and joined once (appending to a string re-copied it per word).
+    runs: list[tuple[str | None, list[str], float | None]] = []
     speaker: str | None = None
     for item in items:
         alternatives = item.get("alternatives") or [{}]
         word = str(alternatives[0].get("content", ""))
         if item.get("type") == "punctuation":
-            if cues:
-                cues[-1] = (cues[-1][0], cues[-1][1] + word, cues[-1][2])
+            if runs and runs[-1][1]:
+                runs[-1][1][-1] += word
             continue
         # Channel identification (one speaker a channel: call centres) labels items by channel.
         speaker = (
@@ -286,11 +317,11 @@ def _aws_transcribe(text: str) -> list[Utterance]:
             or speaker
         )
         start = _number(item.get("start_time"))
-        if cues and cues[-1][0] == speaker:
-            cues[-1] = (speaker, f"{cues[-1][1]} {word}", cues[-1][2])
+        if runs and runs[-1][0] == speaker:
+            runs[-1][1].append(word)
         else:
-            cues.append((speaker, word, start))
-    return _merge(cues)
+            runs.append((speaker, [word], start))
+    return _merge((who, " ".join(words), at) for who, words, at in runs)
 
 
 def _interleave(channels: list[dict[str, Any]]) -> list[dict[str, Any]]:

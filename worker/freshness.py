@@ -81,7 +81,7 @@ class Freshness:
             return None
         try:
             meta: Any = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser
             return None
         if (
             not isinstance(meta, dict)

@@ -288,10 +288,37 @@ class JobRunner:
         except WorkerError:
             return
         source = raw.get("source")
-        meta["source"] = source if isinstance(source, dict) else None
+        meta["source"] = _sample(source) if isinstance(source, dict) else None
         meta["status"] = "error"
         meta["error"] = {"code": exc.code, "message": str(exc)}
         await self._write_metadata_quietly(url, meta, {}, started)
+
+
+# A rejected input's `source` is copied into its metadata as sent, within these bounds: it may be
+# nested thousands deep (json.dumps then raised RecursionError out of the runner, no metadata) or
+# hold megabytes of text (a metadata file as large as a transcript).
+_SAMPLE_DEPTH = 4
+_SAMPLE_ITEMS = 32
+_SAMPLE_CHARS = 1024
+
+
+def _sample(value: Any, depth: int = 0) -> Any:
+    """A bounded copy of untrusted JSON: strings cut, containers cut and nested at most so deep,
+    integers beyond 64 bits and anything else that is not JSON as null."""
+    if isinstance(value, str):
+        return value if len(value) <= _SAMPLE_CHARS else value[:_SAMPLE_CHARS] + "…"
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**63 else None
+    if depth >= _SAMPLE_DEPTH:
+        return None
+    if isinstance(value, dict):
+        items = list(value.items())[:_SAMPLE_ITEMS]
+        return {str(k)[:_SAMPLE_CHARS]: _sample(v, depth + 1) for k, v in items}
+    if isinstance(value, list | tuple):
+        return [_sample(v, depth + 1) for v in value[:_SAMPLE_ITEMS]]
+    return None
 
 
 def _json_safe(value: Any) -> Any:

@@ -2,7 +2,8 @@
 
 This module is the worker's one settings parser: every variable name is a constant below, and every
 value is parsed by `_Env` the same way: an empty value means "unset" (the default applies);
-integers are decimal integers; numbers are finite decimals (`nan`, `inf` are refused); booleans are
+integers are ASCII decimal integers (`int()` alone would also take `1_0` and other scripts' digits);
+numbers are finite ASCII decimals (`nan`, `inf`, `1e400` are refused); booleans are
 `true`/`false`/`1`/`0`/`yes`/`no` in any case; each has bounds. A malformed value fails at start-up
 with its name, never at the first job. Nothing else in the worker reads the environment; the engine
 part is handed to `worker.engines` as an `EngineSettings`.
@@ -11,12 +12,13 @@ part is handed to `worker.engines` as an `EngineSettings`.
 from __future__ import annotations
 
 import math
+import re
 import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from worker.engines import ENGINES, PROMPT_FORMATS, EngineSettings
+from worker.engines import ENGINES, MAX_TOKENS_LIMIT, PROMPT_FORMATS, EngineSettings
 from worker.errors import ConfigError
 
 ENGINE = "WORKER_ENGINE"
@@ -61,6 +63,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 _NO_LIMIT = 10**15
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_HOST_SUFFIX = re.compile(r"\.?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class _Env:
@@ -76,10 +81,9 @@ class _Env:
         raw = self.text(name)
         if raw is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+        if not _INTEGER.fullmatch(raw) or len(raw) > 20:
+            raise ConfigError(f"{name} must be an integer, got {raw[:40]!r}")
+        value = int(raw)
         if not low <= value <= high:
             raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
         return value
@@ -88,10 +92,9 @@ class _Env:
         raw = self.text(name)
         if raw is None:
             return default
-        try:
-            value = float(raw)
-        except ValueError as exc:
-            raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+        if not _NUMBER.fullmatch(raw) or len(raw) > 40:
+            raise ConfigError(f"{name} must be a number, got {raw[:40]!r}")
+        value = float(raw)
         if not math.isfinite(value) or not low <= value <= high:
             raise ConfigError(f"{name} must be a number between {low:g} and {high:g}, got {raw!r}")
         return value
@@ -136,9 +139,11 @@ def engine_settings(env: Mapping[str, str]) -> EngineSettings:
     d = EngineSettings
     base_url = read.url(OPENAI_BASE_URL)
     options = EngineSettings(
-        extractive_context_tokens=read.integer(EXTRACTIVE_CONTEXT_TOKENS, d.extractive_context_tokens),
-        fixed_latency_ms=read.integer(FIXED_LATENCY_MS, d.fixed_latency_ms, low=0),
-        fixed_max_model_len=read.integer(FIXED_MAX_MODEL_LEN, d.fixed_max_model_len, low=256),
+        extractive_context_tokens=read.integer(
+            EXTRACTIVE_CONTEXT_TOKENS, d.extractive_context_tokens, 1, 10_000_000
+        ),
+        fixed_latency_ms=read.integer(FIXED_LATENCY_MS, d.fixed_latency_ms, 0, 3_600_000),
+        fixed_max_model_len=read.integer(FIXED_MAX_MODEL_LEN, d.fixed_max_model_len, 256, 10_000_000),
         preset=read.text(MODEL_PRESET),
         model=read.text(MODEL),
         max_model_len=read.optional_integer(MAX_MODEL_LEN, 64, 10_000_000),
@@ -180,7 +185,8 @@ class WorkerSettings:
     allow_http: bool = False
     allow_loopback_urls: bool = False
     http_timeout_s: float = 60.0
-    # The whole download, every attempt included: a body dripped a byte at a time is abandoned.
+    # Each whole transfer (download, upload, freshness probe), every attempt included: an answer
+    # dripped a byte at a time is abandoned.
     download_deadline_s: float = 600.0
     transfer_attempts: int = 3
     log_level: str = "INFO"
@@ -195,11 +201,17 @@ class WorkerSettings:
     def from_env(cls, env: Mapping[str, str]) -> WorkerSettings:
         read = _Env(env)
         hosts = tuple(h.strip().lower() for h in env.get(ALLOWED_HOSTS, "").split(",") if h.strip())
+        for host in hosts:
+            if not _HOST_SUFFIX.fullmatch(host):
+                # A URL or a wildcard here matched no host: every job failed at its first URL.
+                raise ConfigError(
+                    f"{ALLOWED_HOSTS} holds host names or suffixes like .example.com, got {host[:80]!r}"
+                )
         settings = cls(
-            max_output_tokens=read.integer(MAX_OUTPUT_TOKENS, cls.max_output_tokens),
-            default_max_tokens=read.integer(DEFAULT_MAX_TOKENS, cls.default_max_tokens),
-            max_transcript_bytes=read.integer(MAX_TRANSCRIPT_BYTES, cls.max_transcript_bytes),
-            concurrency=read.integer(CONCURRENCY, cls.concurrency),
+            max_output_tokens=read.integer(MAX_OUTPUT_TOKENS, cls.max_output_tokens, 1, MAX_TOKENS_LIMIT),
+            default_max_tokens=read.integer(DEFAULT_MAX_TOKENS, cls.default_max_tokens, 1, MAX_TOKENS_LIMIT),
+            max_transcript_bytes=read.integer(MAX_TRANSCRIPT_BYTES, cls.max_transcript_bytes, 1, 1 << 30),
+            concurrency=read.integer(CONCURRENCY, cls.concurrency, 1, 1024),
             allowed_hosts=hosts or cls.allowed_hosts,
             allow_http=read.boolean(ALLOW_HTTP, cls.allow_http),
             allow_loopback_urls=read.boolean(ALLOW_LOOPBACK_URLS, cls.allow_loopback_urls),

@@ -1,13 +1,15 @@
 """Turn downloaded bytes into clean transcript text (splitting it into turns is `worker.engines.text`).
 
-Decoding: UTF-8 (a BOM is dropped), then UTF-16/32 when a BOM says so, then cp1252/Latin-1 for the
-legacy exports that meeting tools still produce. Mostly-valid UTF-8 stays UTF-8: a body cut
-mid-character, or with a few bad bytes among many valid multi-byte characters, is decoded with
-U+FFFD replacement characters (counted in `Decoded.replacements`, reported in the metadata); the
-share of invalid sequences among non-ASCII ones decides, so a real cp1252 file (whose accented
-letters are all invalid UTF-8) still decodes as cp1252. A body with NUL bytes and no UTF-16 BOM is binary
-and refused, as is a body with no letters at all. Line endings become `\n`. Nothing here knows
-about tokens or models.
+Decoding: UTF-8 (a BOM is dropped), then UTF-16/32 when a BOM says so or, without one, when the
+NUL bytes fall where UTF-16/32 puts them (every other byte of mostly-ASCII text), then
+cp1252/Latin-1 for the legacy exports that meeting tools still produce. Mostly-valid text stays in
+its encoding: a body cut mid-character (even when that character is its only non-ASCII one), or
+with a few bad bytes among many valid multi-byte characters, is decoded with U+FFFD replacement
+characters (counted in `Decoded.replacements`, reported in the metadata); for UTF-8 the share of
+invalid sequences among non-ASCII ones decides, so a real cp1252 file (whose accented letters are
+all invalid UTF-8) still decodes as cp1252. A body with NUL bytes in no UTF-16/32 pattern is binary
+and refused, as is a body with no letters at all; one that is only whitespace (or a BOM) is empty.
+Line endings become `\n`. Nothing here knows about tokens or models.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ def decode(data: bytes) -> Decoded:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        damaged = _mostly_utf8(data) if encoding == "utf-8" else None
-        if damaged is None:  # a lying BOM
+        damaged = _mostly_valid(data, encoding)
+        if damaged is None:  # a lying BOM, or more damage than text
             raise TranscriptError(f"transcript is not valid {encoding}: {exc.reason}") from exc
         text, replacements = damaged
     text = normalise(text)
+    if not text:
+        raise TranscriptError("transcript is empty (whitespace only)")
     if "\x00" in text or _control_share(text) > 0.05:
         raise TranscriptError("transcript looks binary, not text (control characters)")
     if not _LETTER.search(text):
@@ -68,11 +72,14 @@ def _detect(data: bytes) -> str:
         if data.startswith(bom):
             return encoding
     if b"\x00" in data:
-        raise TranscriptError("transcript looks binary, not text (NUL bytes and no UTF-16 BOM)")
+        wide = _wide_without_bom(data)
+        if wide is None:
+            raise TranscriptError("transcript looks binary, not text (NUL bytes and no UTF-16 BOM)")
+        return wide
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        if _mostly_utf8(data) is not None:
+        if _mostly_valid(data, "utf-8") is not None:
             return "utf-8"
         # Not UTF-8: cp1252 covers Windows exports; Latin-1 decodes any byte sequence.
         try:
@@ -83,23 +90,59 @@ def _detect(data: bytes) -> str:
     return "utf-8"
 
 
-def _mostly_utf8(data: bytes) -> tuple[str, int] | None:
-    """(text, invalid sequences replaced) when `data` is UTF-8 with a little damage, else None."""
-    text = data.decode("utf-8", "replace")
-    invalid = text.count(_REPLACEMENT) - data.count(_REPLACEMENT.encode("utf-8"))
+def _wide_without_bom(data: bytes) -> str | None:
+    """UTF-16/32 without a BOM, told by where its NUL bytes fall: in mostly-ASCII text every
+    character has a NUL in the same places of its code unit (the high bytes), and never elsewhere;
+    in CJK text only some (newlines, spaces) do, so there the whole body must also decode, and must
+    not be 8-bit text with a few stray NULs (which is valid UTF-8 once they are taken out)."""
+    sample = data[:65_536]
+    for width, name in ((4, "utf-32"), (2, "utf-16")):
+        units = len(sample) // width
+        if units == 0:
+            continue
+        nuls = [sample[i::width][:units].count(0) / units for i in range(width)]
+        for order, low in (("le", 0), ("be", width - 1)):
+            high = [n for i, n in enumerate(nuls) if i != low]
+            encoding = f"{name}-{order}"
+            if nuls[low] <= 0.02 and min(high) >= 0.3:
+                return encoding
+            stray = _decodes(data.replace(b"\x00", b""), "utf-8")
+            if nuls[low] == 0 and min(high) > 0 and not stray and _decodes(data, encoding):
+                return encoding
+    return None
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _mostly_valid(data: bytes, encoding: str) -> tuple[str, int] | None:
+    """(text, invalid sequences replaced) when `data` is `encoding` with a little damage, else None."""
+    text = data.decode(encoding, "replace")
+    genuine = text.count(_REPLACEMENT) if encoding in ("utf-8", "utf-8-sig") else 0
+    if genuine:  # U+FFFD written as such in the file is not damage
+        genuine = data.count(_REPLACEMENT.encode("utf-8"))
+    invalid = text.count(_REPLACEMENT) - genuine
+    # Cut mid-character at the very end (a truncated export) and valid everywhere else.
+    if invalid == 1 and _valid_prefix(data, encoding):
+        return text, invalid
+    if not encoding.startswith("utf-8"):  # UTF-16/32: a few bad code units among many
+        return (text, invalid) if invalid <= _MAX_INVALID_SHARE * len(text) else None
     non_ascii = len(text) - len(text.encode("ascii", "ignore")) - invalid
     if non_ascii <= 0:
         return None  # nothing valid beyond ASCII: a legacy 8-bit file
-    # Cut mid-character at the very end (a truncated export) and valid everywhere else.
-    cut_at_end = invalid == 1 and _valid_prefix(data)
-    if cut_at_end or invalid <= _MAX_INVALID_SHARE * non_ascii:
+    if invalid <= _MAX_INVALID_SHARE * non_ascii:
         return text, invalid
     return None
 
 
-def _valid_prefix(data: bytes) -> bool:
+def _valid_prefix(data: bytes, encoding: str) -> bool:
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+        codecs.getincrementaldecoder(encoding)().decode(data, final=False)
     except UnicodeDecodeError:
         return False
     return True

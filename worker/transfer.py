@@ -11,7 +11,8 @@ dot segments (`notes/../q3.txt`) must not be normalised into another object's pa
 has a total deadline as well as per-read timeouts (a body dripped a byte at a time never ends
 otherwise); only `200` is a whole object (`206 Partial Content` is refused); `Content-Encoding:
 gzip`/`deflate` is stream-decoded and the size cap applies to the decoded bytes (a decompression
-bomb stops at the cap). A body whose connection is gone before it ended fails the read at once
+bomb stops at the cap); a `200` carrying `Content-Range` is a part too. Uploads and the freshness
+probes have the same total deadline. A body whose connection is gone before it ended fails the read at once
 (`_body`): aiohttp's C parser can close the connection on a malformed chunk without ending the body
 stream. Error messages name the problem, never the response's bytes: aiohttp's parser errors quote
 the raw body, so their text is dropped.
@@ -58,11 +59,19 @@ def redact(url: str) -> str:
 # S3's own endpoints, path- and virtual-hosted, global, regional (dot and legacy dash forms) and
 # dual-stack, in the AWS and China partitions. `.amazonaws.com` alone would admit API Gateway,
 # Lambda URLs, SQS and every other service on any port.
-_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
+# ASCII only: `\d` would admit other scripts' digits (`us-east-١`), which pass the check and then
+# fail inside the HTTP client instead of being refused here.
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
 _S3_HOST = re.compile(
     r"(?:[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?\.)?"  # bucket (virtual-hosted style)
-    rf"s3(?:\.{_REGION}|-{_REGION}|\.dualstack\.{_REGION})?"
-    r"\.amazonaws\.com(?:\.cn)?"
+    rf"s3(?:-fips)?(?:\.{_REGION}|-{_REGION}|\.dualstack\.{_REGION})?"
+    r"\.amazonaws\.com(?:\.cn)?",
+    re.ASCII,
+)
+
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+_HOSTNAME = re.compile(
+    r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*", re.ASCII
 )
 
 
@@ -86,6 +95,13 @@ class UrlPolicy:
         shown = redact(url)
         if parts.scheme not in ("https", "http"):
             raise UrlNotAllowedError(f"{what} must be https, got scheme {parts.scheme!r} ({shown})")
+        if not _PRINTABLE_ASCII.fullmatch(url):
+            # A presigned URL is percent-encoded ASCII. Anything else (a space, a control
+            # character, a lone surrogate, a raw non-ASCII letter) the HTTP client would send
+            # another way than signed: drop it, re-encode it, or fail outside our error types.
+            raise UrlNotAllowedError(
+                f"{what} must be percent-encoded printable ASCII, without spaces or control characters"
+            )
         if not host:
             raise UrlNotAllowedError(f"{what} has no host ({shown})")
         if parts.username or parts.password:
@@ -111,6 +127,12 @@ class UrlPolicy:
             raise UrlNotAllowedError(f"{what} points at a {kind} IP address, not an allowed host ({shown})")
         if host.endswith("."):
             raise UrlNotAllowedError(f"{what} host {host!r} ends with a dot ({shown})")
+        if not _HOSTNAME.fullmatch(host):
+            # A backslash, a non-ASCII letter or a stray character: the HTTP client would read
+            # such a host another way (or fail), so what was checked is not what it connects to.
+            raise UrlNotAllowedError(f"{what} host {host[:80]!r} is not a plain ASCII hostname ({shown})")
+        if port == 0:
+            raise UrlNotAllowedError(f"{what} port 0 is not a port ({shown})")
         if self.allowed_hosts:
             if not any(
                 host == h.lstrip(".") or host.endswith(h if h.startswith(".") else "." + h)
@@ -184,17 +206,29 @@ class Transfers:
 
     async def download(self, url: str, max_bytes: int) -> bytes:
         self._policy.check(url, "transcript_url")
-        try:
-            async with asyncio.timeout(self._deadline_s):
-                return await self._retrying("GET", url, lambda: self._get_once(url, max_bytes))
-        except TimeoutError:
-            raise DownloadError(
-                f"download did not finish within its {self._deadline_s:g} s deadline ({redact(url)})"
-            ) from None
+        return await self._within_deadline(
+            "download", url, self._retrying("GET", url, lambda: self._get_once(url, max_bytes))
+        )
 
     async def upload(self, url: str, body: bytes, content_type: str, what: str) -> None:
         self._policy.check(url, what)
-        await self._retrying("PUT", url, lambda: self._put_once(url, body, content_type, what))
+        await self._within_deadline(
+            f"upload of {what}",
+            url,
+            self._retrying("PUT", url, lambda: self._put_once(url, body, content_type, what)),
+        )
+
+    async def _within_deadline(self, what: str, url: str, transfer: Awaitable[T]) -> T:
+        """Every transfer, attempts included, ends by the deadline: per-read timeouts restart with
+        each byte, so an answer (or a PUT's response) dripped a byte at a time never ends."""
+        error_type = UploadError if what.startswith("upload") else DownloadError
+        try:
+            async with asyncio.timeout(self._deadline_s):
+                return await transfer
+        except TimeoutError:
+            raise error_type(
+                f"{what} did not finish within its {self._deadline_s:g} s deadline ({redact(url)})"
+            ) from None
 
     async def probe(
         self, method: str, url: str, what: str, max_bytes: int = 1 << 20
@@ -216,7 +250,7 @@ class Transfers:
                 body = body[:max_bytes]
                 return response.status, {k.lower(): v for k, v in response.headers.items()}, body
 
-        return await self._retrying("GET", url, once)
+        return await self._within_deadline(what, url, self._retrying("GET", url, once))
 
     async def _get_once(self, url: str, max_bytes: int) -> bytes:
         session = await self._client()
@@ -226,6 +260,12 @@ class Transfers:
                 # 206 is a range of the object, 203/204 are not it at all: never summarise a part.
                 reason = "Partial Content: only part of the object" if response.status == 206 else "not 200"
                 raise DownloadError(f"download answered HTTP {response.status} ({reason}) ({redact(url)})")
+            if "Content-Range" in response.headers:
+                # S3 sends a whole object without one; a 200 with a range is a part dressed as whole.
+                raise DownloadError(
+                    "download answered HTTP 200 with a Content-Range: only part of the object "
+                    f"({redact(url)})"
+                )
             declared = response.content_length
             if declared is not None and declared > max_bytes:
                 raise TranscriptError(f"transcript is {declared} bytes, over the {max_bytes}-byte limit")
@@ -386,8 +426,11 @@ def _safe(exc: BaseException) -> str:
     which is the transcript: only connection errors, whose text names a host and an OS error,
     keep theirs.
     """
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerDisconnectedError):
+    if isinstance(exc, aiohttp.ClientConnectorError):
         return str(exc).split("?", 1)[0]
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        # Its text is the partly parsed response (headers included), which may be transcript bytes.
+        return "the server closed the connection before the response ended"
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
         return "timed out"
     if isinstance(exc, aiohttp.ClientPayloadError):

@@ -56,7 +56,8 @@ class SummaryOptions(BaseModel):
     max_tokens: StrictInt | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
     style: Literal["brief", "standard", "detailed"] = "standard"
     language: str | None = Field(default=None, min_length=2, max_length=32)
-    temperature: float = Field(default=0.2, ge=0.0, le=2.0, allow_inf_nan=False)
+    # Strict: a number, not the string "0.5" (an int such as 1 is still a number).
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0, allow_inf_nan=False, strict=True)
     # The transcript's format; None = detected from the content and the object key's extension.
     format: Format | None = None
 

@@ -67,9 +67,15 @@ _FLOOR = 0.1
 # roomy the budget, nor detected as decisions or action items.
 _MIN_WORDS = 3
 
-# Scripts written without spaces between words (Thai, Chinese, Japanese kana) and Hangul
-# syllables: one character is about one model token, so each counts as one here.
-_DENSE = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer, Chinese with
+# its radicals and the ideographs beyond the BMP, Japanese kana full- and half-width, Bopomofo, Yi)
+# and Hangul: one character is about one model token, so each counts as one here. Counted as
+# runs, 200K characters of Khmer were 20K "tokens" and a 512-token summary held 2,700 characters.
+_DENSE = (
+    "\u0e00-\u0fff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u2e80-\u2fdf\u3040-\u30ff"
+    "\u3100-\u318f\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7af\uf900-\ufaff"
+    "\uff66-\uff9f\U00020000-\U0003134f"
+)
 _TOKEN = re.compile(rf"[{_DENSE}]|[^\W{_DENSE}]+|[^\w\s]")
 _WORD = re.compile(rf"[{_DENSE}]+|[^\W\d_{_DENSE}]+")
 _DENSE_RUN = re.compile(rf"[{_DENSE}]+")

@@ -16,9 +16,15 @@ own language, headings included. Styles (`SummaryOptions.style`):
 - `standard`: every main topic, every decision and action item, concisely;
 - `detailed`: thorough, with the reasoning and figures behind each decision and open questions.
 
-Transcript text cannot forge the prompt's own section markers: a content line that starts with
-`###` (`### Summary`, `### Notes`, `### Transcript`) is escaped as `\\###`, so only the prompt's own
-headings open or end a section (and stop sequences on `### Summary` / `### Notes` stay safe).
+Transcript text cannot forge the prompt's own structure. A content line that starts with `###`
+(`### Summary`, `### Notes`, `### Transcript`) is escaped as `\\###`, so only the prompt's own
+headings open or end a section (and stop sequences on `### Summary` / `### Notes` stay safe); that
+holds after any leading blanks or invisible characters (NBSP, ideographic space, zero-width
+space, BOM), for look-alike hashes (fullwidth `＃`, small `﹟`), and after characters a model may
+read as a line break (U+2028, U+0085, form feed). The strings tokenizers turn into control tokens
+(`</s>`, `<s>`, `<|im_end|>`, `<|eot_id|>`, `[INST]`, `<<SYS>>`, `<end_of_turn>`...) would end
+the user's turn or the document in the middle of the transcript: they are broken with a backslash
+after their first character (`<\\|im_end|>`), which no tokenizer reads as a control token.
 
 Nothing here counts tokens or knows a server: the engine renders these and measures the result.
 """
@@ -94,13 +100,31 @@ def _label(task: SummaryTask) -> str:
     return "Notes on the parts" if task.kind == "reduce" else "Transcript"
 
 
-# A line that reads as one of our level-3 section headings, leading blanks included.
-_MARKER = re.compile(r"^([ \t]*)(?=###)", re.MULTILINE)
+# A line that reads as one of our level-3 section headings: after a line break (or a character a
+# model may take for one), any blanks or invisible characters, then three hashes or look-alikes.
+_MARKER = re.compile(
+    r"(^|[\v\f\x1c-\x1e\x85\u2028\u2029])"
+    r"((?:[^\S\n]|[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff])*)"
+    r"(?=[#\uff03\ufe5f]{3})",
+    re.MULTILINE,
+)
+# Strings that chat templates and tokenizers turn into control tokens (ChatML, Llama 2/3, Mistral,
+# Gemma, Phi, GPT-2's end of text, SentencePiece's <s></s>).
+_CONTROL = re.compile(
+    r"<\|[^|<>\s]{1,40}\|>"
+    r"|</?s>|<(?:unk|pad|bos|eos|mask)>"
+    r"|<(?:start|end)_of_turn>"
+    r"|<</?SYS>>"
+    r"|\[/?(?:INST|SYSTEM_PROMPT|TOOL_CALLS|AVAILABLE_TOOLS|TOOL_RESULTS)\]",
+    re.IGNORECASE,
+)
 
 
 def escape_content(content: str) -> str:
-    """Transcript (or notes) text with every line-leading `###` escaped as `\\###`."""
-    return _MARKER.sub(r"\1\\", content)
+    """Transcript (or notes) text with every line-leading `###` (or look-alike) escaped as `\\###`
+    and every control-token string broken by a backslash after its first character."""
+    content = _CONTROL.sub(lambda m: m.group()[0] + "\\" + m.group()[1:], content)
+    return _MARKER.sub(r"\1\2\\", content)
 
 
 # A base model continues past the summary (the next section, a new transcript) until max_tokens:

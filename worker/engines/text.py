@@ -58,12 +58,15 @@ _PARTICLES = frozenset(
 # "[00:01:02] text" with no speaker: a timed paragraph.
 _TIMED_LINE = re.compile(rf"^\s*[\[(](?P<time>{_TIME})[\])]\s*[-–]?\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[^\s])")
-# Chinese and Japanese end sentences with full-width marks and no space after them; a closing
+# Chinese and Japanese end sentences with full-width marks and no space after them, as Khmer
+# (។ ៕), Myanmar (။), Tibetan (། ༎), Ethiopic (።) and the Indic dandas (। ॥) may; a closing
 # bracket or quote right after the mark stays with its sentence.
 _CLOSERS = "」』”’）)】〕\\]"
-_CJK_END = re.compile(rf"(?:(?<=[。！？｡])(?![{_CLOSERS}])|(?<=[。！？｡][{_CLOSERS}]))\s*(?=\S)")
-# Thai has no sentence punctuation: a space between Thai words is where a sentence (or clause) ends.
-_THAI_GAP = re.compile(r"(?<=[\u0e00-\u0e7f])\s+(?=[\u0e00-\u0e7f])")
+_ENDS = "。！？｡។៕။།༎።।॥"
+_CJK_END = re.compile(rf"(?:(?<=[{_ENDS}])(?![{_CLOSERS}])|(?<=[{_ENDS}][{_CLOSERS}]))\s*(?=\S)")
+# Thai and Lao have no sentence punctuation: a space between their words is where a sentence (or
+# clause) ends.
+_THAI_GAP = re.compile(r"(?<=[\u0e00-\u0eff])\s+(?=[\u0e00-\u0eff])")
 
 
 @dataclass(frozen=True, slots=True)
