@@ -59,6 +59,26 @@ def _chinese(size: int, rng: random.Random) -> str:
     return "".join("".join(rng.choice(CHINESE) for _ in range(20)) + "。" for _ in range(size // 63))
 
 
+def _clock(seconds: int, comma: bool = False) -> str:
+    h, rest = divmod(seconds, 3600)
+    return f"{h:02d}:{rest // 60:02d}:{rest % 60:02d}{',' if comma else '.'}000"
+
+
+def _webvtt_cues(size: int, rng: random.Random) -> str:
+    # One-word cues, a voice tag each (captioning tools' shape); a part restarts the clock.
+    return "".join(
+        f"{_clock(i)} --> {_clock(i + 1)}\n<v {'AB'[i % 2]}>{rng.choice(WORDS)}\n\n"
+        for i in range(size // 45)
+    )
+
+
+def _srt_cues(size: int, rng: random.Random) -> str:
+    return "".join(
+        f"{i + 1}\n{_clock(i, True)} --> {_clock(i + 1, True)}\n{'AB'[i % 2]}: {rng.choice(WORDS)}\n\n"
+        for i in range(size // 45)
+    )
+
+
 # Sizes `make bench` runs (bytes); the cap is WORKER_MAX_TRANSCRIPT_BYTES, 64 MiB.
 SIZES = (1_000_000, 16_000_000, 64_000_000)
 # Shapes are written to disk in parts of this size, so the generator itself stays small.
@@ -69,7 +89,11 @@ SHAPES: dict[str, Callable[[int, random.Random], str]] = {
     "one huge line": _one_huge_line,
     "many speakers": _many_speakers,
     "Chinese prose, no spaces": _chinese,
+    "one-word WebVTT cues": _webvtt_cues,
+    "one-word SRT cues": _srt_cues,
 }
+# What a shape's file starts with, before its first part.
+_HEADER = {"one-word WebVTT cues": "WEBVTT\n\n"}
 
 
 class _Download:
@@ -159,7 +183,7 @@ def rss_peak(shape: str, size: int) -> dict[str, Any]:
         path = os.path.join(tmp, "t.txt")
         with open(path, "wb") as f:
             rng = random.Random(5)
-            written = 0
+            written = f.write(_HEADER.get(shape, "").encode())
             while written < size:  # written in parts, so the generator stays small; ~`size` bytes
                 part = SHAPES[shape](min(size - written, _PART), rng) + (
                     " " if shape == "one huge line" else ""

@@ -214,7 +214,7 @@ def test_a_bracketed_time_of_day_before_the_name_heads_the_turn() -> None:
     ("header", "speaker", "start"),
     [
         ("Bob Jones   10:02 AM", "Bob Jones", 36120.0),
-        ("Bob Jones 0:0:10.450", "Bob Jones", 10.0),
+        ("Bob Jones 0:0:10.450", "Bob Jones", 10.45),
         ("SPEAKER_01  0:10", "SPEAKER_01", 10.0),
         ("Ludwig van Beethoven  0:10", "Ludwig van Beethoven", 10.0),
         ("(0:10) Bob Jones", "Bob Jones", 10.0),

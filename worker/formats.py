@@ -64,9 +64,9 @@ _SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’)\]]*$")
 class Parsed:
     format: str
     transcript: Transcript
-    # The turns as read, for the cue formats (their vendor parsers hold every cue anyway); plain
-    # text is read as a stream and keeps none.
-    cues: list[Utterance] | None = None
+    # Reads the turns again, as objects with their exact times (tests and tools; the worker keeps
+    # only `transcript`, so no format holds a Python object per cue beside it).
+    reread: Callable[[], Iterable[Utterance]]
 
     @property
     def timed(self) -> bool:
@@ -74,12 +74,11 @@ class Parsed:
 
     @property
     def turns(self) -> list[Utterance]:
-        """The turns as objects (times to the second when read back from plain text)."""
-        return self.cues if self.cues is not None else list(self.transcript.utterances())
+        return list(self.reread())
 
 
 def parse(text: str, key: str | None = None, explicit: str | None = None) -> Parsed:
-    """Detect the format (explicit > content > extension) and read the turns."""
+    """Detect the format (explicit > content > extension) and read the turns, as a stream."""
     fmt = explicit if explicit and explicit != "auto" else detect(text, key)
     readers: dict[str, Callable[[str], Iterable[Utterance]]] = {
         "webvtt": _webvtt,
@@ -90,16 +89,15 @@ def parse(text: str, key: str | None = None, explicit: str | None = None) -> Par
     }
     if fmt not in readers:  # pragma: no cover - SummaryOptions.format is a Literal of FORMATS
         raise TranscriptError(f"unknown transcript format {fmt!r} (known: {', '.join(FORMATS)})")
-    read = readers[fmt](text)
-    cues = read if isinstance(read, list) else None
-    turns = render_turns(read)
+    read = readers[fmt]
+    turns = render_turns(read(text))
     if not turns.turns:
         raise TranscriptError(
             "transcript has speaker labels but no speech"
             if fmt == "text"
             else f"the {fmt} transcript holds no speech"
         )
-    return Parsed(fmt, turns, cues)
+    return Parsed(fmt, turns, lambda: read(text))
 
 
 def detect(text: str, key: str | None = None) -> str:
@@ -149,21 +147,20 @@ def _json_lines(text: str) -> list[Any] | None:
 Cue = tuple[str | None, str, float | None]
 
 
-def _merge(cues: Iterable[Cue], changes: frozenset[int] = frozenset()) -> list[Utterance]:
-    """Cues → turns: one speaker's consecutive cues merge; speakerless cues merge until a sentence
-    ends. `changes`: the indexes of cues that start a new (unnamed) speaker's turn.
+def _merge(cues: Iterable[tuple[Cue, bool]]) -> Iterator[Utterance]:
+    """(cue, starts a new unnamed speaker's turn) → turns, as a stream: one speaker's consecutive
+    cues merge; speakerless cues merge until a sentence ends.
 
     A turn's cues are joined once it ends: appending each cue to the turn's string re-copied it
     every time, so 160K one-word Whisper segments with no sentence end (8 MB) took 190 s."""
-    turns: list[Utterance] = []
     speaker_now: str | None = None
     parts: list[str] = []
     start_now: float | None = None
-    for index, (speaker, text, start) in enumerate(cues):
+    for (speaker, text, start), change in cues:
         text = " ".join(text.split())
         if not text:
             continue
-        if parts and index not in changes:
+        if parts and not change:
             same = speaker is not None and speaker == speaker_now
             # Tools label a speaker at a change of turn only: an unlabelled cue continues the turn.
             continued = speaker is None and (speaker_now is not None or not _SENTENCE_END.search(parts[-1]))
@@ -171,11 +168,10 @@ def _merge(cues: Iterable[Cue], changes: frozenset[int] = frozenset()) -> list[U
                 parts.append(text)
                 continue
         if parts:
-            turns.append(Utterance(speaker_now, " ".join(parts), start_now))
+            yield Utterance(speaker_now, " ".join(parts), start_now)
         speaker_now, parts, start_now = speaker, [text], start
     if parts:
-        turns.append(Utterance(speaker_now, " ".join(parts), start_now))
-    return turns
+        yield Utterance(speaker_now, " ".join(parts), start_now)
 
 
 def _cues(raw: str, voice: str | None, start: float | None) -> Iterator[tuple[Cue, bool]]:
@@ -208,27 +204,25 @@ def _cues(raw: str, voice: str | None, start: float | None) -> Iterator[tuple[Cu
             yield (speaker, body, start), new_turn
 
 
-def _read_cues(items: Iterable[tuple[str, str | None, float | None]]) -> list[Utterance]:
-    """(raw cue text, voice, start) → turns; a cue repeating the lines of the one before it (rolling
-    captions: YouTube, live captioning) keeps only its new lines."""
-    cues: list[Cue] = []
-    changes: set[int] = set()
-    previous: list[str] = []
-    last_voice: str | None = None
-    for raw, voice, start in items:
-        lines_ = [line for line in raw.split("\n") if _TAG.sub("", line).strip()]
-        shown = [_TAG.sub("", line).strip() for line in lines_]
-        seen_before = previous if voice == last_voice else []
-        new = [line for line, seen in zip(lines_, shown, strict=True) if seen not in seen_before]
-        previous, last_voice = shown, voice
-        for cue, change in _cues("\n".join(new), voice, start):
-            if change:
-                changes.add(len(cues))
-            cues.append(cue)
-    return _merge(cues, frozenset(changes))
+def _read_cues(items: Iterable[tuple[str, str | None, float | None]]) -> Iterator[Utterance]:
+    """(raw cue text, voice, start) → turns, as a stream; a cue repeating the lines of the one
+    before it (rolling captions: YouTube, live captioning) keeps only its new lines."""
+
+    def cues() -> Iterator[tuple[Cue, bool]]:
+        previous: list[str] = []
+        last_voice: str | None = None
+        for raw, voice, start in items:
+            lines_ = [line for line in raw.split("\n") if _TAG.sub("", line).strip()]
+            shown = [_TAG.sub("", line).strip() for line in lines_]
+            seen_before = previous if voice == last_voice else []
+            new = [line for line, seen in zip(lines_, shown, strict=True) if seen not in seen_before]
+            previous, last_voice = shown, voice
+            yield from _cues("\n".join(new), voice, start)
+
+    return _merge(cues())
 
 
-def _webvtt(text: str) -> list[Utterance]:
+def _webvtt(text: str) -> Iterator[Utterance]:
     import webvtt  # vendor parser: imported where it is used, so the rest of the worker starts without it
 
     if not text.lstrip().startswith("WEBVTT"):
@@ -241,7 +235,7 @@ def _webvtt(text: str) -> list[Utterance]:
                 yield caption.raw_text, caption.voice, caption.start_time.in_milliseconds() / 1000
 
     try:
-        return _read_cues(captions())
+        yield from _read_cues(captions())
     except webvtt.errors.MalformedFileError as exc:
         raise TranscriptError(f"malformed WebVTT: {exc}") from exc
 
@@ -264,12 +258,12 @@ def _vtt_pieces(text: str) -> Iterator[str]:
         start = end
 
 
-def _srt(text: str) -> list[Utterance]:
+def _srt(text: str) -> Iterator[Utterance]:
     import srt
 
     try:
         # Read lazily: a list of every Subtitle beside the turns was most of the peak.
-        return _read_cues((sub.content, None, sub.start.total_seconds()) for sub in srt.parse(text))
+        yield from _read_cues((sub.content, None, sub.start.total_seconds()) for sub in srt.parse(text))
     except srt.SRTParseError as exc:
         raise TranscriptError(f"malformed SRT: {exc}") from exc
 
@@ -281,7 +275,7 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _aws_transcribe(text: str) -> list[Utterance]:
+def _aws_transcribe(text: str) -> Iterable[Utterance]:
     results = json.loads(text)["results"]
     channels = (results.get("channel_labels") or {}).get("channels") or []
     channel_at: dict[str, str] = {}
@@ -321,7 +315,7 @@ def _aws_transcribe(text: str) -> list[Utterance]:
             runs[-1][1].append(word)
         else:
             runs.append((speaker, [word], start))
-    return _merge((who, " ".join(words), at) for who, words, at in runs)
+    return _merge(((who, " ".join(words), at), False) for who, words, at in runs)
 
 
 def _interleave(channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -344,7 +338,7 @@ def _start(segment: dict[str, Any]) -> float | None:
     return start
 
 
-def _whisper(text: str) -> list[Utterance]:
+def _whisper(text: str) -> Iterable[Utterance]:
     data = _json(text)
     # whisper.cpp (`-oj`) writes "transcription" segments timed by "offsets" in milliseconds.
     segments = data if isinstance(data, list) else data.get("segments") or data.get("transcription") or []
@@ -368,4 +362,4 @@ def _whisper(text: str) -> list[Utterance]:
         )
     if not cues and isinstance(data, dict):
         return utterances(str(data.get("text", "")))
-    return _merge(cues)
+    return _merge((cue, False) for cue in cues)
