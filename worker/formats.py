@@ -18,8 +18,9 @@ border. A turn keeps its first cue's start time. A cue line opening with a dialo
 is a new, unnamed speaker's. Rolling captions (YouTube, live captioning) repeat the previous cue's
 lines; a line already shown by the same voice is dropped. Nothing here knows about tokens or models.
 
-The turns come back as one `Transcript` (one rendered turn per line): plain text is read as a
-stream straight into it, so a 64 MB file of one-word turns never exists as 9M objects.
+The turns come back as one `Transcript` (one rendered turn per line): every format is read as a
+stream straight into it, so a 64 MB file of one-word turns or cues never exists as millions of
+objects (the JSON formats still hold their parsed document while they are read).
 """
 
 from __future__ import annotations
