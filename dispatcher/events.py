@@ -84,7 +84,7 @@ def _parse_record(record: Any) -> tuple[ObjectRef | None, str]:
         ObjectRef(
             bucket=bucket,
             key=unquote_plus(raw_key),
-            version_id=obj.get("versionId") or None,
+            version_id=_version(obj.get("versionId")),
             etag=(obj.get("eTag") or "").strip('"') or None,
             size=size if isinstance(size, int) and size >= 0 else None,
             sequencer=obj.get("sequencer") or None,
@@ -110,13 +110,19 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParsedEvent:
     ref = ObjectRef(
         bucket=bucket,
         key=key,
-        version_id=obj.get("version-id") or None,
+        version_id=_version(obj.get("version-id")),
         etag=(obj.get("etag") or "").strip('"') or None,
         size=size if isinstance(size, int) and size >= 0 else None,
         sequencer=obj.get("sequencer") or None,
         event_time=event.get("time") or None,
     )
     return ParsedEvent([ref], [])
+
+
+def _version(value: Any) -> str | None:
+    """A version id, or None. `"null"` is what S3 calls the version of an object written while
+    versioning was off or suspended: every such upload has it, so it tells no two uploads apart."""
+    return value if isinstance(value, str) and value and value != "null" else None
 
 
 def _mapping(value: Any) -> dict[str, Any]:
