@@ -26,6 +26,9 @@ class ObjectRef:
     size: int | None = None
     sequencer: str | None = None
     event_time: str | None = None  # tells two uploads apart when an event has no version/sequencer
+    # EventBridge sends keys as they are, but a forwarded or hand-made event may carry them
+    # URL-encoded: the decoded reading, when it differs; the dispatcher keeps the one that exists.
+    decoded_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,11 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParsedEvent:
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
         return ParsedEvent([], [Skipped("missing detail.bucket.name or detail.object.key")])
     size = obj.get("size")
+    decoded = unquote_plus(key)
     ref = ObjectRef(
         bucket=bucket,
         key=key,
+        decoded_key=decoded if decoded != key else None,
         version_id=_version(obj.get("version-id")),
         etag=(obj.get("etag") or "").strip('"') or None,
         size=size if isinstance(size, int) and size >= 0 else None,
@@ -135,11 +140,17 @@ def _suffix_of(key: str, input_suffixes: str | tuple[str, ...]) -> str | None:
 
 
 def skip_reason(
-    key: str, output_prefix: str, input_suffixes: str | tuple[str, ...], summary_suffix: str
+    key: str,
+    output_prefix: str,
+    input_suffixes: str | tuple[str, ...],
+    summary_suffix: str,
+    input_prefix: str = "",
 ) -> str | None:
     """Why this key must not be summarised, or None. The code-side twin of the template filters."""
     if key.startswith(output_prefix):
         return f"under the output prefix {output_prefix!r} (our own output)"
+    if not key.startswith(input_prefix):
+        return f"not under the input prefix {input_prefix!r}"
     suffix = _suffix_of(key, input_suffixes)
     if suffix is None:
         shown = input_suffixes if isinstance(input_suffixes, str) else "', '".join(input_suffixes)

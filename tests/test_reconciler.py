@@ -478,3 +478,73 @@ def test_an_earlier_runs_error_metadata_neither_closes_nor_retries_an_unconfirme
     assert stack.reconciler().reconcile(retried) == "open"
     assert stack.emulator.run_requests == runs and stack.entry(key).state == "dispatched"
     assert stack.events.sent == []
+
+
+# ---- existing buckets: EventBridge events beside S3 notifications ---------------------------------------
+def eventbridge_event(
+    bucket: str, record: dict[str, Any], key: str, *, version: bool = True
+) -> dict[str, Any]:
+    """The S3 → EventBridge "Object Created" event for the object of an S3 notification `record`."""
+    obj = record["s3"]["object"]
+    detail_obj = {"key": key, "size": obj["size"], "etag": obj["eTag"], "sequencer": obj["sequencer"]}
+    if version and obj.get("versionId"):
+        detail_obj["version-id"] = obj["versionId"]
+    return {
+        "version": "0",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "time": "2026-11-30T10:00:01Z",
+        "detail": {"version": "0", "bucket": {"name": bucket}, "object": detail_obj, "reason": "PutObject"},
+    }
+
+
+@pytest.mark.parametrize("versioned", [True, False])
+def test_an_s3_notification_and_an_eventbridge_event_for_one_upload_dispatch_once(
+    stack: Stack, versioned: bool
+) -> None:
+    if not versioned:
+        stack.s3.put_bucket_versioning(Bucket=stack.bucket, VersioningConfiguration={"Status": "Suspended"})
+    notification = stack.upload("both/plan.txt")
+    (record,) = notification["Records"]
+    runs = stack.emulator.run_requests
+    first = stack.dispatcher.handle(
+        eventbridge_event(stack.bucket, record, "both/plan.txt", version=versioned)
+    )
+    assert first["dispatched"]
+    second = stack.dispatcher.handle(notification)
+    assert (
+        second["dispatched"] == []
+        and second["skipped"][0]["duplicate_of"] == first["dispatched"][0]["job_id"]
+    )
+    assert stack.emulator.run_requests == runs + 1
+
+
+@pytest.mark.parametrize(
+    ("real", "sent"),
+    [
+        ("incoming/weekly sync+notes.txt", "incoming/weekly sync+notes.txt"),  # as EventBridge sends it
+        ("incoming/weekly sync+notes.txt", "incoming/weekly+sync%2Bnotes.txt"),  # URL-encoded on the way
+        ("incoming/100% done.txt", "incoming/100% done.txt"),  # a literal % that is no escape
+        ("incoming/a%2Bb.txt", "incoming/a%2Bb.txt"),  # a literal escape-looking key that exists
+    ],
+)
+def test_eventbridge_keys_encoded_or_not_name_the_object_that_exists(
+    stack: Stack, real: str, sent: str
+) -> None:
+    notification = stack.upload(real)
+    (record,) = notification["Records"]
+    result = stack.dispatcher.handle(eventbridge_event(stack.bucket, record, sent))
+    assert [d["key"] for d in result["dispatched"]] == [real]
+    (job,) = stack.emulator.jobs.values()
+    assert job.input["source"]["key"] == real
+
+
+def test_eventbridge_events_outside_the_input_prefix_or_suffixes_are_skipped(stack: Stack) -> None:
+    stack.dispatcher = Dispatcher.from_env(stack.env | {"INPUT_PREFIX": "incoming/"})
+    for key in ("elsewhere/plan.txt", "incoming/plan.pdf", "summaries/incoming/plan_summary.txt"):
+        (record,) = stack.upload(key)["Records"]
+        result = stack.dispatcher.handle(eventbridge_event(stack.bucket, record, key))
+        assert result["dispatched"] == [] and result["skipped"], key
+    (record,) = stack.upload("incoming/plan.txt")["Records"]
+    assert stack.dispatcher.handle(eventbridge_event(stack.bucket, record, "incoming/plan.txt"))["dispatched"]
+    assert stack.emulator.run_requests == 1
