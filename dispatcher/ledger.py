@@ -1,15 +1,20 @@
 """The job ledger: one DynamoDB item per dispatched object version, until it is closed.
 
-An item is written when `/run` is called for a version (or when its answer never came: then the
-job id is unknown) and holds the version (bucket, key, versionId or ETag), every job id sent for it,
-when it was dispatched, its deadline (`policy.ttl` + `executionTimeout` + a grace), its `state` and
-its `attempts`. `dispatched` is the only open state; the reconciler (dispatcher/reconciler.py) closes
-every item as `ok`, `error` or `superseded` (a newer version of the key owns the outputs).
+The dispatcher claims an item (a conditional put) just before a version's first `/run`, so a
+version is dispatched once however late a redelivery comes, and a closed item is never reopened; the
+job id is added when `/run` answers (never, when its answer never came). An item holds the version
+(bucket, key, versionId or ETag), every job id sent for it, when it was dispatched, its deadline
+(`policy.ttl` + `executionTimeout` + a grace), its `state`, its `attempts` and a revision (`rev`).
+`dispatched` is the only open state; the reconciler (dispatcher/reconciler.py) closes every item as
+`ok`, `error` or `superseded` (a newer version of the key owns the outputs).
 
 Open items carry `open = "1"`, the hash key of a sparse index (`open-by-deadline`), so the reconciler
 reads the open items only, oldest deadline first, however large the table grows; closing removes
-the attribute. Closing is conditional on the item still being open, so two reconcilers racing
-close (and announce) an item once. The worker never writes here: it has presigned URLs only.
+the attribute. Every change after the claim (a retry's claim, its job id, a close) is conditional on
+the item being open at the revision its writer read, so two reconcilers racing, or one acting on the
+index's stale view, change (and announce) an item once. Items are read leniently: a missing field
+takes its default, the object comes from the id, so an odd item never stops a pass. The worker
+never writes here: it has presigned URLs only.
 
 boto3's low-level client only (no Powertools, no resource API): it is in the Lambda runtime.
 """

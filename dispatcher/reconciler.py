@@ -25,6 +25,11 @@ the ledger (dispatcher/ledger.py) and, for each:
    - any other state without metadata (`FAILED`, `CANCELLED`, `TIMED_OUT`, `COMPLETED`) → error
      metadata `job_failed` with what RunPod said, at once: RunPod already retried lost workers.
 
+Each entry is re-read (a consistent read: the open index lags) and every change is conditional on
+its revision; a retry is claimed in the ledger before its `/run`, so two passes at once, or a pass
+that dies after `/run`, never send two jobs for one run. A retry that RunPod refuses is undone (RunPod
+being down uses no attempts), and once RunPod fails in a pass the rest of the pass asks it nothing.
+
 Who marks `ok`/`error`: this module, by observing the outputs (the worker has presigned URLs only,
 and a webhook would need a public endpoint and is not sent for expired jobs). The error metadata it
 writes has the worker's shape (`status: "error"`, `error.code`, `error.message`) plus `runpod`
