@@ -211,7 +211,20 @@ class Reconciler:
                 f"RunPod job {entry.job_id} is still {state} past its deadline (its worker is lost or stuck)",
                 runpod=answer,
             )
-        said = answer.get("error") or answer.get("output")
+        output = answer.get("output")
+        skipped = output.get("status") if isinstance(output, dict) else None
+        if state == "COMPLETED" and skipped in ("superseded", "duplicate"):
+            # The job wrote nothing because another version or job owned the outputs; that no longer
+            # holds (the newer version was deleted, the other job's metadata is gone): run it again.
+            return self._retry_or_fail(
+                entry,
+                JOB_FAILED,
+                f"RunPod job {entry.job_id} ended as {skipped}, but this version is the key's current one "
+                "and has no summary",
+                runpod=answer,
+                cancel=False,
+            )
+        said = answer.get("error") or output
         ended = (
             f"ended {state}"
             if state in RUNPOD_ENDED

@@ -548,3 +548,16 @@ def test_eventbridge_events_outside_the_input_prefix_or_suffixes_are_skipped(sta
     (record,) = stack.upload("incoming/plan.txt")["Records"]
     assert stack.dispatcher.handle(eventbridge_event(stack.bucket, record, "incoming/plan.txt"))["dispatched"]
     assert stack.emulator.run_requests == 1
+
+
+def test_a_job_that_stood_aside_for_a_version_deleted_since_is_run_again(stack: Stack) -> None:
+    key = "deleted/newer-removed.txt"
+    older = stack.dispatch(key)
+    newer = stack.upload(key, b"Alice: the newer version.\n")
+    (taken,) = stack.emulator.take("ghost-worker", 1)
+    stack.emulator.finish(taken.id, {"output": {"status": "superseded", "reason": "replaced"}})
+    # The newer version is deleted for good: the older one is the key's current version again.
+    version = newer["Records"][0]["s3"]["object"]["versionId"]
+    stack.s3.delete_object(Bucket=stack.bucket, Key=key, VersionId=version)
+    assert stack.reconciler(clock=later()).reconcile(older) == "retried"
+    assert stack.entry(key).attempts == 2
