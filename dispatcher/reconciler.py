@@ -71,6 +71,9 @@ ENGINE_CRASHED = "engine_crashed"
 JOB_EXPIRED = "job_expired"
 WORKER_LOST = "worker_lost"
 JOB_FAILED = "job_failed"
+# A job whose engine died while it waited for its seat behind another job (worker/isolation.py) is
+# excused up to this many times JOB_MAX_ATTEMPTS: it keeps meeting other uploads' deaths, never its own.
+WAITING_EXCUSES = 3
 RUNPOD_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
 LEDGER_ENTRY_INVALID = "ledger_entry_invalid"  # an item that names no object: nothing to write to
 METADATA_SCHEMA = 1
@@ -178,6 +181,9 @@ class Reconciler:
                         f"next to other jobs); it is not tried again (last: {message})",
                         cancel=False,
                         charged=error.get("alone_on_engine") is not False,
+                        # Never sent the engine anything (waiting for its seat): excused more often.
+                        excuses=self._settings.job_max_attempts
+                        * (WAITING_EXCUSES if error.get("reached_engine") is False else 1),
                     )
                 return self._close(entry, ERROR, code, message, meta)
         replaced = self._superseded(entry)
@@ -249,9 +255,10 @@ class Reconciler:
         runpod: Any = None,
         cancel: bool = True,
         charged: bool = True,
+        excuses: int | None = None,
     ) -> str:
         limit = self._settings.job_max_attempts
-        excused = not charged and entry.uncharged < limit
+        excused = not charged and entry.uncharged < (limit if excuses is None else excuses)
         if not excused and entry.attempts >= limit:
             return self._fail(entry, code, f"{message}; gave up after {entry.attempts} attempt(s)", runpod)
         before = replace(entry, job_ids=list(entry.job_ids))

@@ -561,3 +561,46 @@ def test_a_job_that_stood_aside_for_a_version_deleted_since_is_run_again(stack: 
     stack.s3.delete_object(Bucket=stack.bucket, Key=key, VersionId=version)
     assert stack.reconciler(clock=later()).reconcile(older) == "retried"
     assert stack.entry(key).attempts == 2
+
+
+# ---- poison: who is blamed for an engine's death --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("reached_engine", "excused_before", "charged"),
+    [
+        (True, 2, True),  # next to others, excuses spent (JOB_MAX_ATTEMPTS=2): counted
+        (False, 2, False),  # still waiting for its seat when the engine died: excused further
+        (False, 5, False),
+        (False, 6, True),  # up to WAITING_EXCUSES x JOB_MAX_ATTEMPTS, so it still ends
+    ],
+)
+def test_a_job_that_never_reached_the_dying_engine_is_not_blamed_for_it(
+    stack: Stack, reached_engine: bool, excused_before: int, charged: bool
+) -> None:
+    key = f"poison/waiting-{reached_engine}-{excused_before}.txt"
+    entry = stack.dispatch(key)
+    stack.ledger._db.update_item(
+        TableName=stack.ledger.table,
+        Key={"id": {"S": entry.id}},
+        UpdateExpression="SET uncharged = :n",
+        ExpressionAttributeValues={":n": {"N": str(excused_before)}},
+    )
+    s = stack.dispatcher.settings
+    _, metadata_key = output_keys(key, s.output_prefix, s.input_suffixes, s.summary_suffix)
+    error = {
+        "code": "engine_unavailable",
+        "message": "the model server exited",
+        "alone_on_engine": False,
+        "reached_engine": reached_engine,
+    }
+    meta = {
+        "job_id": entry.job_id,
+        "status": "error",
+        "error": error,
+        "source": {"version_id": entry.version_id},
+    }
+    stack.s3.put_object(Bucket=stack.bucket, Key=metadata_key, Body=json.dumps(meta).encode())
+    assert stack.reconciler(JOB_MAX_ATTEMPTS="2").reconcile(entry) == "retried"
+    after = stack.entry(key)
+    assert (after.attempts, after.uncharged) == ((2, excused_before) if charged else (1, excused_before + 1))
+    retry = stack.emulator.jobs[after.job_id or ""].input
+    assert retry["previous_error"] == "engine_unavailable" and retry["attempt"] == excused_before + 2
