@@ -216,6 +216,21 @@ class Ledger:
             raise LedgerError(f"ledger table {self.table!r}: put_item failed: {exc}") from exc
         return entry, True
 
+    def dispatched(
+        self,
+        ref: ObjectRef,
+        job_id: str | None,
+        *,
+        deadline: float,
+        outputs: tuple[str, str, str],
+        now: float | None = None,
+    ) -> Entry:
+        """A claim and its job id in one call (tools, tests): the entry as the ledger holds it."""
+        entry, new = self.claim(ref, deadline=deadline, outputs=outputs, now=now)
+        if new and job_id:
+            self.started(entry, job_id)
+        return entry
+
     def started(self, entry: Entry, job_id: str) -> bool:
         """The job id RunPod gave a claimed run; False when the entry moved on meanwhile."""
         done = self._update(

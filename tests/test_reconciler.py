@@ -604,3 +604,16 @@ def test_a_job_that_never_reached_the_dying_engine_is_not_blamed_for_it(
     assert (after.attempts, after.uncharged) == ((2, excused_before) if charged else (1, excused_before + 1))
     retry = stack.emulator.jobs[after.job_id or ""].input
     assert retry["previous_error"] == "engine_unavailable" and retry["attempt"] == excused_before + 2
+
+
+def test_an_entry_recorded_with_a_job_id_runpod_never_issued_ends_as_job_expired(stack: Stack) -> None:
+    from dispatcher.events import ObjectRef
+
+    put = stack.s3.put_object(Bucket=stack.bucket, Key="status/invented.txt", Body=MEETING)
+    ref = ObjectRef(stack.bucket, "status/invented.txt", put["VersionId"], put["ETag"].strip('"'))
+    s = stack.dispatcher.settings
+    outputs = (stack.bucket, *output_keys(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix))
+    entry = stack.ledger.dispatched(ref, "no-such-job", deadline=time.time() - 1, outputs=outputs)
+    assert entry.job_id == "no-such-job" and stack.entry(ref.key).job_ids == ["no-such-job"]
+    assert stack.reconciler(JOB_MAX_ATTEMPTS="1").reconcile(entry) == "error:job_expired"
+    assert "no-such-job" in stack.metadata(ref.key)["error"]["message"]
