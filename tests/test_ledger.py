@@ -266,6 +266,13 @@ def test_client_uploads_shows_pending_ok_and_error_from_the_ledger(cloud: LocalC
 
     env = {"AWS_REGION": "us-east-1", "S3_ENDPOINT_URL": cloud.s3_endpoint, "LEDGER_TABLE": "job-ledger"}
     env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    # An upload that ends in error here, so the view has one whichever tests ran before (xdist).
+    failed = "ledger/client-view-failed.txt"
+    cloud.upload(failed, MEETING)
+    dispatched(cloud, failed)
+    # Past its deadline with one attempt allowed: job_expired or worker_lost, whatever its queue did.
+    ended = cloud.reconciler(clock=later(), JOB_MAX_ATTEMPTS="1").reconcile(entry_of(cloud, failed))
+    assert ended.startswith("error:")
     key = "ledger/client-view.txt"
     cloud.upload(key, MEETING)
     dispatched(cloud, key)
