@@ -320,7 +320,8 @@ class Ledger:
                 ExpressionAttributeNames={"#s": "state"} | (names or {}),
                 ExpressionAttributeValues=values
                 | _rev_values(entry)
-                | {":open": {"S": DISPATCHED}, ":next": {"N": str(entry.rev + 1)}},
+                # The state as read: `dispatched`, or an odd one nobody closed (still open).
+                | {":open": {"S": entry.state or DISPATCHED}, ":next": {"N": str(entry.rev + 1)}},
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
@@ -328,6 +329,19 @@ class Ledger:
             raise LedgerError(f"ledger table {self.table!r}: update_item failed: {exc}") from exc
         entry.rev += 1
         return True
+
+    def unlist(self, entry: Entry) -> None:
+        """Take a closed item out of the open index (an item closed by hand that kept `open`)."""
+        self._call(
+            "update_item",
+            TableName=self.table,
+            Key={"id": {"S": entry.id}},
+            UpdateExpression="REMOVE #o",
+            ConditionExpression="#s = :state",
+            ExpressionAttributeNames={"#o": "open", "#s": "state"},
+            ExpressionAttributeValues={":state": {"S": entry.state}},
+            missing_ok=True,
+        )
 
     def get(self, ref: ObjectRef) -> Entry | None:
         return self.get_id(entry_id(ref))

@@ -59,7 +59,7 @@ from dispatcher.errors import (
     RunPodUnconfirmedError,
 )
 from dispatcher.events import output_keys
-from dispatcher.ledger import DISPATCHED, ERROR, OK, SUPERSEDED, Entry, Ledger, deadline_after
+from dispatcher.ledger import CLOSED_STATES, ERROR, OK, SUPERSEDED, Entry, Ledger, deadline_after
 from dispatcher.notify import Notifier
 from dispatcher.presign import METADATA_CONTENT_TYPE, make_s3_client
 
@@ -147,7 +147,10 @@ class Reconciler:
         is now (a consistent read: the index may lag, another reconciler may have moved it on), and
         every change is conditional on that revision, so two passes at once act once."""
         entry = self._ledger.get_id(seen.id)
-        if entry is None or entry.state != DISPATCHED:
+        if entry is None:
+            return "closed_elsewhere"
+        if entry.state in CLOSED_STATES:
+            self._ledger.unlist(entry)  # closed, but listed as open (an item closed by hand)
             return "closed_elsewhere"
         try:
             return self._reconcile(entry)

@@ -342,11 +342,25 @@ def test_odd_ledger_items_are_read_closed_and_never_stop_a_pass(stack: Stack, dy
         },
         # Names no object at all.
         {"id": {"S": "something-else"}, "open": {"S": "1"}, "deadline": {"N": "3"}},
+        # A state nobody knows, still listed as open: open.
+        {
+            "id": {"S": f"s3://{stack.bucket}/odd/weird.txt#e:def:456"},
+            "open": {"S": "1"},
+            "deadline": {"N": "4"},
+            "state": {"S": "half-done"},
+        },
+        # Closed by hand but left in the open index: taken out of it.
+        {
+            "id": {"S": f"s3://{stack.bucket}/odd/closed.txt#e:ghi:789"},
+            "open": {"S": "1"},
+            "deadline": {"N": "5"},
+            "state": {"S": "ok"},
+        },
     ]
     for item in items:
         dynamodb.put_item(TableName=table, Item=item)
     tally = stack.reconciler(clock=later(), JOB_MAX_ATTEMPTS="1").run()
-    assert tally == {"error:job_expired": 3, "error:ledger_entry_invalid": 1}, tally
+    assert tally == {"error:job_expired": 4, "error:ledger_entry_invalid": 1, "closed_elsewhere": 1}, tally
     assert list(stack.ledger.open_entries()) == []
     bare = stack.metadata("odd/bare.txt")
     assert bare["error"]["code"] == "job_expired" and bare["source"]["version_id"] == version
