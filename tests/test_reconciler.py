@@ -631,3 +631,16 @@ def test_an_entry_recorded_with_a_job_id_runpod_never_issued_ends_as_job_expired
     assert entry.job_id == "no-such-job" and stack.entry(ref.key).job_ids == ["no-such-job"]
     assert stack.reconciler(JOB_MAX_ATTEMPTS="1").reconcile(entry) == "error:job_expired"
     assert "no-such-job" in stack.metadata(ref.key)["error"]["message"]
+
+
+@pytest.mark.parametrize("key", ["odd keys/a b+c.txt", "odd keys/100%.txt", "odd keys/Résumé 会议#1?.txt"])
+def test_an_upload_with_an_odd_key_is_closed_with_metadata_at_its_own_output_key(
+    stack: Stack, key: str
+) -> None:
+    entry = stack.dispatch(key)
+    assert entry.key == key
+    stack.expire(entry)
+    assert stack.reconciler(clock=later(), JOB_MAX_ATTEMPTS="1").run() == {"error:job_expired": 1}
+    meta = stack.metadata(key)
+    assert meta["source"]["key"] == key and meta["source"]["version_id"] == entry.version_id
+    assert [e["key"] for e in stack.events.sent] == [key]
