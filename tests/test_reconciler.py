@@ -644,3 +644,28 @@ def test_an_upload_with_an_odd_key_is_closed_with_metadata_at_its_own_output_key
     meta = stack.metadata(key)
     assert meta["source"]["key"] == key and meta["source"]["version_id"] == entry.version_id
     assert [e["key"] for e in stack.events.sent] == [key]
+
+
+def test_six_deliveries_at_once_without_the_idempotency_table_send_one_job(stack: Stack) -> None:
+    event = stack.upload("dup/burst.txt")
+    stack.emulator.faults.run_delay_s = 0.3  # the winner's /run is still in flight when the others arrive
+    dispatchers = [Dispatcher.from_env(stack.env) for _ in range(6)]
+    barrier = threading.Barrier(len(dispatchers))
+    results: list[dict[str, Any]] = []
+
+    def deliver(dispatcher: Dispatcher) -> None:
+        barrier.wait()
+        results.append(dispatcher.handle(event))
+
+    threads = [threading.Thread(target=deliver, args=(d,)) for d in dispatchers]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        stack.emulator.faults.run_delay_s = 0
+    assert stack.emulator.run_requests == 1
+    assert sum(len(r["dispatched"]) for r in results) == 1
+    assert sum(len(r["skipped"]) for r in results) == 5 and not any(r["failed"] for r in results)
+    assert len(stack.entry("dup/burst.txt").job_ids) == 1
