@@ -71,11 +71,14 @@ class Job:
 class Faults:
     """Faults to inject. `run_statuses`: answers to force on the next /run calls (e.g. [429, 503]),
     consumed in order; `run_delay_s`: how long every /run takes to answer (a slow API, a race
-    window); `take_statuses`: answers to force on the next job-take calls (the worker's side)."""
+    window); `take_statuses`: answers to force on the next job-take calls (the worker's side);
+    `status_statuses` and `status_delay_s`: the same for `/status` (an API that errors or hangs)."""
 
     run_statuses: deque[int] = field(default_factory=deque)
     run_delay_s: float = 0.0
     take_statuses: deque[int] = field(default_factory=deque)
+    status_statuses: deque[int] = field(default_factory=deque)
+    status_delay_s: float = 0.0
 
 
 class RunPodEmulator:
@@ -106,6 +109,7 @@ class RunPodEmulator:
         self.pings = 0  # worker heartbeats answered (GET .../ping/<worker>)
         self.run_requests = 0  # accepted-auth POST /run calls, faults included
         self.api_requests = 0  # every public API call, rejected ones included
+        self.status_requests = 0  # accepted-auth GET /status calls, faults included
         self.expired: set[str] = set()  # ids deleted at policy.ttl (RunPod: /status 404, no webhook)
         self._queue: deque[str] = deque()
         self._stops: dict[str, set[str]] = {}
@@ -379,6 +383,12 @@ class _Handler(JsonHandler):
             return self.send_json(200, {"id": created.id, "status": created.status})
         self.rfile.read(length)
         if action == "status" and rest:
+            em.status_requests += 1
+            if em.faults.status_delay_s:
+                time.sleep(em.faults.status_delay_s)
+            if em.faults.status_statuses:
+                status = em.faults.status_statuses.popleft()
+                return self.send_json(status, {"error": f"injected fault {status}"})
             em.refresh()
             found = em.jobs.get(rest[0])
             return (

@@ -24,7 +24,7 @@ import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from dispatcher.errors import DispatchError
@@ -156,8 +156,9 @@ class Dispatcher:
 
     def dispatch(self, ref: ObjectRef, context: Any = None) -> Outcome:
         s = self.settings
+        ref = self._existing_key(ref)
         where = {"bucket": ref.bucket, "object_key": ref.key}
-        reason = skip_reason(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
+        reason = skip_reason(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix, s.input_prefix)
         if reason:
             log.info(json.dumps({"event": "skipped", **where, "reason": reason}))
             return Outcome(ref.bucket, ref.key, skipped=reason)
@@ -165,10 +166,20 @@ class Dispatcher:
         try:
             if _out_of_time(context):
                 raise DispatchError("not attempted: the invocation is about to time out")
+            # The ledger is the lasting record of what was dispatched: a version it holds is a
+            # duplicate even past the idempotency window (and a closed entry is never reopened).
+            seen: list[bool] = []
+
+            def submit() -> str:
+                job_id, known = self._submit(ref)
+                seen.append(known)
+                return job_id
+
             if self._idempotency is None:
-                job_id = self._submit(ref)
+                job_id = submit()
             else:
-                job_id, duplicate = self._idempotency.once(ref, lambda: self._submit(ref), context)
+                job_id, duplicate = self._idempotency.once(ref, submit, context)
+            duplicate = duplicate or any(seen)
         except DispatchError as exc:
             log.error(json.dumps({"event": "failed", **where, "error": str(exc)}))
             return Outcome(ref.bucket, ref.key, error=str(exc))
@@ -179,9 +190,20 @@ class Dispatcher:
         log.info(json.dumps({"event": "dispatched", **where, "job_id": job_id}))
         return Outcome(ref.bucket, ref.key, job_id=job_id)
 
-    def _submit(self, ref: ObjectRef) -> str:
+    def _existing_key(self, ref: ObjectRef) -> ObjectRef:
+        """An EventBridge key that reads differently URL-decoded: the reading that exists in S3
+        (the literal one unless only the decoded one is there)."""
+        if ref.decoded_key is None:
+            return ref
+        literal = self._presigner.exists(ref.bucket, ref.key, ref.version_id)
+        if literal is False and self._presigner.exists(ref.bucket, ref.decoded_key, ref.version_id):
+            return replace(ref, key=ref.decoded_key, decoded_key=None)
+        return replace(ref, decoded_key=None)
+
+    def _submit(self, ref: ObjectRef) -> tuple[str, bool]:
+        """(job id, True when the ledger already held this version and nothing was sent)."""
         if self.ledger is None:
-            return self.submit_job(ref)
+            return self.submit_job(ref), False
         # With a ledger, an unanswered /run is not an error: the ledger holds the version with no
         # job id and the reconciler recovers it past the deadline (dispatcher/reconciler.py).
         from dispatcher.ledger import record_dispatch

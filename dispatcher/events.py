@@ -26,6 +26,9 @@ class ObjectRef:
     size: int | None = None
     sequencer: str | None = None
     event_time: str | None = None  # tells two uploads apart when an event has no version/sequencer
+    # EventBridge sends keys as they are, but a forwarded or hand-made event may carry them
+    # URL-encoded: the decoded reading, when it differs; the dispatcher keeps the one that exists.
+    decoded_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def _parse_record(record: Any) -> tuple[ObjectRef | None, str]:
         ObjectRef(
             bucket=bucket,
             key=unquote_plus(raw_key),
-            version_id=obj.get("versionId") or None,
+            version_id=_version(obj.get("versionId")),
             etag=(obj.get("eTag") or "").strip('"') or None,
             size=size if isinstance(size, int) and size >= 0 else None,
             sequencer=obj.get("sequencer") or None,
@@ -107,16 +110,24 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParsedEvent:
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
         return ParsedEvent([], [Skipped("missing detail.bucket.name or detail.object.key")])
     size = obj.get("size")
+    decoded = unquote_plus(key)
     ref = ObjectRef(
         bucket=bucket,
         key=key,
-        version_id=obj.get("version-id") or None,
+        decoded_key=decoded if decoded != key else None,
+        version_id=_version(obj.get("version-id")),
         etag=(obj.get("etag") or "").strip('"') or None,
         size=size if isinstance(size, int) and size >= 0 else None,
         sequencer=obj.get("sequencer") or None,
         event_time=event.get("time") or None,
     )
     return ParsedEvent([ref], [])
+
+
+def _version(value: Any) -> str | None:
+    """A version id, or None. `"null"` is what S3 calls the version of an object written while
+    versioning was off or suspended: every such upload has it, so it tells no two uploads apart."""
+    return value if isinstance(value, str) and value and value != "null" else None
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -129,11 +140,17 @@ def _suffix_of(key: str, input_suffixes: str | tuple[str, ...]) -> str | None:
 
 
 def skip_reason(
-    key: str, output_prefix: str, input_suffixes: str | tuple[str, ...], summary_suffix: str
+    key: str,
+    output_prefix: str,
+    input_suffixes: str | tuple[str, ...],
+    summary_suffix: str,
+    input_prefix: str = "",
 ) -> str | None:
     """Why this key must not be summarised, or None. The code-side twin of the template filters."""
     if key.startswith(output_prefix):
         return f"under the output prefix {output_prefix!r} (our own output)"
+    if not key.startswith(input_prefix):
+        return f"not under the input prefix {input_prefix!r}"
     suffix = _suffix_of(key, input_suffixes)
     if suffix is None:
         shown = input_suffixes if isinstance(input_suffixes, str) else "', '".join(input_suffixes)

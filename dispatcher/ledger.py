@@ -1,21 +1,27 @@
 """The job ledger: one DynamoDB item per dispatched object version, until it is closed.
 
-An item is written when `/run` is called for a version (or when its answer never came: then the
-job id is unknown) and holds the version (bucket, key, versionId or ETag), every job id sent for it,
-when it was dispatched, its deadline (`policy.ttl` + `executionTimeout` + a grace), its `state` and
-its `attempts`. `dispatched` is the only open state; the reconciler (dispatcher/reconciler.py) closes
-every item as `ok`, `error` or `superseded` (a newer version of the key owns the outputs).
+The dispatcher claims an item (a conditional put) just before a version's first `/run`, so a
+version is dispatched once however late a redelivery comes, and a closed item is never reopened; the
+job id is added when `/run` answers (never, when its answer never came). An item holds the version
+(bucket, key, versionId or ETag), every job id sent for it, when it was dispatched, its deadline
+(`policy.ttl` + `executionTimeout` + a grace), its `state`, its `attempts` and a revision (`rev`).
+`dispatched` is the only open state; the reconciler (dispatcher/reconciler.py) closes every item as
+`ok`, `error` or `superseded` (a newer version of the key owns the outputs).
 
 Open items carry `open = "1"`, the hash key of a sparse index (`open-by-deadline`), so the reconciler
 reads the open items only, oldest deadline first, however large the table grows; closing removes
-the attribute. Closing is conditional on the item still being open, so two reconcilers racing
-close (and announce) an item once. The worker never writes here: it has presigned URLs only.
+the attribute. Every change after the claim (a retry's claim, its job id, a close) is conditional on
+the item being open at the revision its writer read, so two reconcilers racing, or one acting on the
+index's stale view, change (and announce) an item once. Items are read leniently: a missing field
+takes its default, the object comes from the id, so an odd item never stops a pass. The worker
+never writes here: it has presigned URLs only.
 
 boto3's low-level client only (no Powertools, no resource API): it is in the Lambda runtime.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,13 +48,15 @@ def entry_id(ref: ObjectRef) -> str:
 @dataclass
 class Entry:
     id: str
-    bucket: str
-    key: str
-    metadata_key: str
-    summary_key: str
-    output_bucket: str
-    dispatched_at: float
-    deadline: float
+    # Every other field has a default: an item written by hand or by an older version of this code
+    # still reads (the reconciler fills what it can: Reconciler._complete) instead of failing a pass.
+    bucket: str = ""
+    key: str = ""
+    metadata_key: str = ""
+    summary_key: str = ""
+    output_bucket: str = ""
+    dispatched_at: float = 0.0
+    deadline: float = 0.0
     state: str = DISPATCHED
     attempts: int = 0  # runs counted against JOB_MAX_ATTEMPTS
     # Runs not counted: the engine died while another job was on it (dispatcher/reconciler.py).
@@ -63,6 +71,9 @@ class Entry:
     code: str | None = None
     message: str | None = None
     closed_at: float | None = None
+    # Bumped by every change: each change is conditional on the revision its writer read, so two
+    # reconcilers (or a reconciler reading a stale index) never both act on one state.
+    rev: int = 0
 
     @property
     def ref(self) -> ObjectRef:
@@ -80,7 +91,9 @@ class Entry:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != []}
 
 
-_NUMBERS = ("dispatched_at", "deadline", "attempts", "uncharged", "size", "closed_at")
+_INTS = ("attempts", "uncharged", "size", "rev")
+_FLOATS = ("dispatched_at", "deadline", "closed_at")
+_NUMBERS = _INTS + _FLOATS
 
 
 def _to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -97,19 +110,64 @@ def _to_item(values: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def _plain(typed: Any) -> Any:
+    """A DynamoDB attribute value as Python, whatever its type (None for what makes no sense)."""
+    if not isinstance(typed, dict) or len(typed) != 1:
+        return None
+    ((kind, raw),) = typed.items()
+    if kind == "N":
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            return None
+        return number if math.isfinite(number) else None
+    if kind in ("S", "BOOL"):
+        return raw
+    if kind in ("SS", "NS", "L") and isinstance(raw, list):
+        return [_plain(v) if kind == "L" else v for v in raw]
+    return None
+
+
 def _from_item(item: dict[str, Any]) -> Entry:
+    """An entry from an item, tolerating missing fields and odd types (an item written by hand, by
+    an older version, or damaged): what cannot be read takes its default, or is derived from the id."""
     values: dict[str, Any] = {}
     for name, typed in item.items():
         if name not in Entry.__dataclass_fields__:
             continue
-        if "N" in typed:
-            number = float(typed["N"])
-            values[name] = int(number) if name in ("attempts", "uncharged", "size") else number
-        elif "L" in typed:
-            values[name] = [v["S"] for v in typed["L"]]
-        else:
-            values[name] = typed["S"]
-    return Entry(**values)
+        value = _plain(typed)
+        if name in _NUMBERS:
+            if isinstance(value, str):
+                value = _plain({"N": value})
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            value = max(int(value), 0) if name in _INTS else float(value)
+        elif name == "job_ids":
+            if not isinstance(value, list):
+                continue
+            value = [str(v) for v in value if isinstance(v, str | int | float) and str(v)]
+        elif not isinstance(value, str):
+            continue
+        values[name] = value
+    # An item is only written for a dispatched version: it ran at least once.
+    defaults: dict[str, Any] = {"id": "", "attempts": 1}
+    entry = Entry(**(defaults | values))
+    bucket, key, version_id = _parse_id(entry.id)
+    entry.bucket = entry.bucket or bucket
+    entry.key = entry.key or key
+    entry.version_id = entry.version_id or version_id
+    return entry
+
+
+def _parse_id(entry_id: str) -> tuple[str, str, str | None]:
+    """(bucket, key, version id) from `entry_id`'s shape, `s3://bucket/key#v:version`; blanks when
+    it has another shape."""
+    if not entry_id.startswith("s3://") or "#" not in entry_id:
+        return "", "", None
+    where, token = entry_id[len("s3://") :].rsplit("#", 1)
+    bucket, _, key = where.partition("/")
+    version = token[2:] if token.startswith("v:") and len(token) > 2 else None
+    return bucket, key, version
 
 
 class Ledger:
@@ -117,16 +175,17 @@ class Ledger:
         self.table = table
         self._db = dynamodb_client
 
-    def dispatched(
+    def claim(
         self,
         ref: ObjectRef,
-        job_id: str | None,
         *,
         deadline: float,
         outputs: tuple[str, str, str],
         now: float | None = None,
-    ) -> Entry:
-        """Record a first dispatch (`outputs`: output bucket, summary key, metadata key)."""
+    ) -> tuple[Entry, bool]:
+        """Record a version before its first `/run` (`outputs`: output bucket, summary key, metadata
+        key). (the new entry, True), or (the entry already there, False): a version is dispatched
+        once, whatever the idempotency window, and a closed entry is never reopened."""
         now = time.time() if now is None else now
         output_bucket, summary_key, metadata_key = outputs
         entry = Entry(
@@ -144,89 +203,157 @@ class Ledger:
             dispatched_at=now,
             deadline=deadline,
             attempts=1,
-            job_id=job_id,
-            job_ids=[job_id] if job_id else [],
         )
         item = _to_item(entry.view() | {"open": "1", "object": f"{ref.bucket}/{ref.key}"})
-        self._call("put_item", TableName=self.table, Item=item)
+        try:
+            self._db.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(id)")
+        except self._db.exceptions.ConditionalCheckFailedException:
+            found = self.get(ref)
+            if found is None:  # deleted between the two calls: it is being forgotten; retry later
+                raise LedgerError(f"ledger table {self.table!r}: {entry.id} changed while read") from None
+            return found, False
+        except Exception as exc:  # botocore's errors, translated once
+            raise LedgerError(f"ledger table {self.table!r}: put_item failed: {exc}") from exc
+        return entry, True
+
+    def dispatched(
+        self,
+        ref: ObjectRef,
+        job_id: str | None,
+        *,
+        deadline: float,
+        outputs: tuple[str, str, str],
+        now: float | None = None,
+    ) -> Entry:
+        """A claim and its job id in one call (tools, tests): the entry as the ledger holds it."""
+        entry, new = self.claim(ref, deadline=deadline, outputs=outputs, now=now)
+        if new and job_id:
+            self.started(entry, job_id)
         return entry
 
-    def retried(self, entry: Entry, job_id: str | None, *, deadline: float, charged: bool = True) -> Entry:
-        """One more run of an open entry: a new job (or an unconfirmed one), a new deadline.
-        `charged=False`: the run does not count against JOB_MAX_ATTEMPTS (`uncharged` instead)."""
-        counter = "attempts" if charged else "uncharged"
-        names = {"#s": "state"}
-        values: dict[str, Any] = {
-            ":one": {"N": "1"},
-            ":deadline": {"N": repr(deadline)},
-            ":open": {"S": DISPATCHED},
-        }
-        if job_id:
-            update = (
-                "SET deadline = :deadline, job_id = :job, job_ids = list_append(job_ids, :jobs) "
-                f"ADD {counter} :one"
-            )
-            values |= {":job": {"S": job_id}, ":jobs": {"L": [{"S": job_id}]}}
-        else:
-            update = f"SET deadline = :deadline REMOVE job_id ADD {counter} :one"
+    def started(self, entry: Entry, job_id: str) -> bool:
+        """The job id RunPod gave a claimed run; False when the entry moved on meanwhile."""
+        done = self._update(
+            entry,
+            "SET job_id = :job, job_ids = list_append(if_not_exists(job_ids, :none), :jobs), rev = :next",
+            {":job": {"S": job_id}, ":jobs": {"L": [{"S": job_id}]}, ":none": {"L": []}},
+        )
+        if done:
+            entry.job_id = job_id
+            entry.job_ids = [*entry.job_ids, job_id]
+        return done
+
+    def forget(self, entry: Entry) -> None:
+        """Delete a claim whose first `/run` was refused, so the event's retry dispatches for real."""
         self._call(
-            "update_item",
+            "delete_item",
             TableName=self.table,
             Key={"id": {"S": entry.id}},
-            UpdateExpression=update,
-            ConditionExpression="#s = :open",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            ConditionExpression="attribute_not_exists(job_id) AND " + _rev_condition(entry),
+            ExpressionAttributeValues=_rev_values(entry),
+            missing_ok=True,
         )
-        if charged:
-            entry.attempts += 1
-        else:
-            entry.uncharged += 1
-        entry.deadline = deadline
-        entry.job_id = job_id
-        if job_id:
-            entry.job_ids.append(job_id)
-        return entry
+
+    def retried(self, entry: Entry, *, deadline: float, charged: bool = True) -> bool:
+        """Claim one more run of an open entry, before its `/run`: a new deadline, no job id yet
+        (`started` adds it). `charged=False`: the run does not count against JOB_MAX_ATTEMPTS
+        (`uncharged` instead). False when another reconciler changed the entry first."""
+        counter = "attempts" if charged else "uncharged"
+        done = self._update(
+            entry,
+            f"SET deadline = :deadline, rev = :next REMOVE job_id ADD {counter} :one",
+            {":deadline": {"N": repr(deadline)}, ":one": {"N": "1"}},
+        )
+        if done:
+            setattr(entry, counter, getattr(entry, counter) + 1)
+            entry.deadline, entry.job_id = deadline, None
+        return done
+
+    def unretried(self, entry: Entry, previous: Entry) -> bool:
+        """Undo a `retried` claim whose `/run` was refused: RunPod down must not use up attempts."""
+        values = {
+            ":deadline": {"N": repr(previous.deadline)},
+            ":attempts": {"N": str(previous.attempts)},
+            ":uncharged": {"N": str(previous.uncharged)},
+        }
+        update = "SET deadline = :deadline, attempts = :attempts, uncharged = :uncharged, rev = :next"
+        if previous.job_id:
+            update += ", job_id = :job"
+            values[":job"] = {"S": previous.job_id}
+        done = self._update(entry, update, values)
+        if done:
+            entry.deadline, entry.job_id = previous.deadline, previous.job_id
+            entry.attempts, entry.uncharged = previous.attempts, previous.uncharged
+        return done
+
+    def hold(self, entry: Entry) -> bool:
+        """Take the entry's current revision (before writing its error metadata): False when
+        another reconciler changed it first."""
+        return self._update(entry, "SET rev = :next", {})
 
     def close(self, entry: Entry, state: str, code: str | None, message: str | None) -> bool:
-        """Close an open entry; False when another reconciler closed it first."""
+        """Close an open entry; False when another reconciler changed or closed it first."""
         assert state in CLOSED_STATES, state
         now = time.time()
-        values: dict[str, Any] = {
-            ":state": {"S": state},
-            ":closed": {"N": repr(now)},
-            ":open": {"S": DISPATCHED},
-        }
-        sets = ["#s = :state", "closed_at = :closed"]
+        values: dict[str, Any] = {":state": {"S": state}, ":closed": {"N": repr(now)}}
+        sets = ["#s = :state", "closed_at = :closed", "rev = :next"]
         for name, value in (("code", code), ("message", message)):
             if value:
                 sets.append(f"{name} = :{name}")
                 values[f":{name}"] = {"S": value[:2000]}
+        if not self._update(entry, "SET " + ", ".join(sets) + " REMOVE #o", values, {"#o": "open"}):
+            return False
+        entry.state, entry.code, entry.message, entry.closed_at = state, code, message, now
+        return True
+
+    def _update(
+        self, entry: Entry, update: str, values: dict[str, Any], names: dict[str, str] | None = None
+    ) -> bool:
+        """One change of an open entry at the revision `entry` holds; bumps `entry.rev`."""
         try:
             self._db.update_item(
                 TableName=self.table,
                 Key={"id": {"S": entry.id}},
-                UpdateExpression="SET " + ", ".join(sets) + " REMOVE #o",
-                ConditionExpression="#s = :open",
-                ExpressionAttributeNames={"#s": "state", "#o": "open"},
-                ExpressionAttributeValues=values,
+                UpdateExpression=update,
+                # An item without a state was never closed: it is open (odd items are read so).
+                ConditionExpression="(attribute_not_exists(#s) OR #s = :open) AND " + _rev_condition(entry),
+                ExpressionAttributeNames={"#s": "state"} | (names or {}),
+                ExpressionAttributeValues=values
+                | _rev_values(entry)
+                # The state as read: `dispatched`, or an odd one nobody closed (still open).
+                | {":open": {"S": entry.state or DISPATCHED}, ":next": {"N": str(entry.rev + 1)}},
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
         except Exception as exc:  # botocore's errors: translated once, here
             raise LedgerError(f"ledger table {self.table!r}: update_item failed: {exc}") from exc
-        entry.state, entry.code, entry.message, entry.closed_at = state, code, message, now
+        entry.rev += 1
         return True
 
-    def get(self, ref: ObjectRef) -> Entry | None:
-        answer = self._call(
-            "get_item", TableName=self.table, Key={"id": {"S": entry_id(ref)}}, ConsistentRead=True
+    def unlist(self, entry: Entry) -> None:
+        """Take a closed item out of the open index (an item closed by hand that kept `open`)."""
+        self._call(
+            "update_item",
+            TableName=self.table,
+            Key={"id": {"S": entry.id}},
+            UpdateExpression="REMOVE #o",
+            ConditionExpression="#s = :state",
+            ExpressionAttributeNames={"#o": "open", "#s": "state"},
+            ExpressionAttributeValues={":state": {"S": entry.state}},
+            missing_ok=True,
         )
+
+    def get(self, ref: ObjectRef) -> Entry | None:
+        return self.get_id(entry_id(ref))
+
+    def get_id(self, id_: str) -> Entry | None:
+        answer = self._call("get_item", TableName=self.table, Key={"id": {"S": id_}}, ConsistentRead=True)
         item = answer.get("Item")
         return _from_item(item) if item else None
 
     def open_entries(self) -> Iterator[Entry]:
-        """Every open entry, earliest deadline first (the sparse index holds only open ones)."""
+        """Every open entry, earliest deadline first (the sparse index holds only open ones; it is
+        eventually consistent: the reconciler re-reads each entry before acting on it)."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": OPEN_INDEX,
@@ -255,11 +382,24 @@ class Ledger:
                 return
             kwargs = kwargs | {"ExclusiveStartKey": start}
 
-    def _call(self, operation: str, **kwargs: Any) -> Any:
+    def _call(self, operation: str, *, missing_ok: bool = False, **kwargs: Any) -> Any:
         try:
             return getattr(self._db, operation)(**kwargs)
+        except self._db.exceptions.ConditionalCheckFailedException:
+            if missing_ok:
+                return {}
+            raise LedgerError(f"ledger table {self.table!r}: {operation}: the item changed") from None
         except Exception as exc:  # botocore's ClientError / BotoCoreError, translated once
             raise LedgerError(f"ledger table {self.table!r}: {operation} failed: {exc}") from exc
+
+
+def _rev_condition(entry: Entry) -> str:
+    # Items written before revisions existed have none: they are at revision 0.
+    return "(attribute_not_exists(rev) OR rev = :rev)" if entry.rev == 0 else "rev = :rev"
+
+
+def _rev_values(entry: Entry) -> dict[str, Any]:
+    return {":rev": {"N": str(entry.rev)}}
 
 
 def table_definition(table: str) -> dict[str, Any]:
@@ -295,19 +435,28 @@ def deadline_after(now: float, settings: Any) -> float:
     return now + settings.job_ttl_s + settings.job_execution_timeout_s + settings.reconcile_grace_s
 
 
-def record_dispatch(ledger: Ledger, ref: ObjectRef, submit: Any, settings: Any) -> str:
-    """Submit one version and write its ledger entry; returns the job id (or `UNCONFIRMED`)."""
-    from dispatcher.errors import RunPodUnconfirmedError
+def record_dispatch(ledger: Ledger, ref: ObjectRef, submit: Any, settings: Any) -> tuple[str, bool]:
+    """Claim one version in the ledger, then submit it: (job id or `UNCONFIRMED`, False), or, when
+    the ledger already holds the version (a redelivery, even past the idempotency window), (its job
+    id, True) without a second `/run`."""
+    from dispatcher.errors import DispatchError, RunPodUnconfirmedError
     from dispatcher.events import output_keys
 
     s = settings
     summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
     outputs = (s.output_bucket or ref.bucket, summary_key, metadata_key)
-    job_id: str | None
+    now = time.time()
+    entry, new = ledger.claim(ref, deadline=deadline_after(now, s), outputs=outputs, now=now)
+    if not new:
+        return entry.job_id or UNCONFIRMED, True
     try:
         job_id = submit(ref)
     except RunPodUnconfirmedError:
-        job_id = None
-    now = time.time()
-    ledger.dispatched(ref, job_id, deadline=deadline_after(now, s), outputs=outputs, now=now)
-    return job_id or UNCONFIRMED
+        # The job may exist: the claim stays, with no job id; the reconciler recovers it.
+        return UNCONFIRMED, False
+    except DispatchError:
+        ledger.forget(entry)  # refused: the event's retry dispatches it again
+        raise
+    if not ledger.started(entry, job_id):
+        raise LedgerError(f"ledger table {ledger.table!r}: {entry.id} changed before its job id was written")
+    return job_id, False

@@ -8,9 +8,10 @@ Sent by the reconciler when it closes a ledger entry, on the bus named by `EVENT
 
 `detail`: bucket, key, version_id, etag, status, error_code, error_message, job_ids, attempts,
 output_bucket, summary_key (when ok), metadata_key, dispatched_at, finished_at (ISO 8601, UTC),
-duration_s and the worker's timings when it wrote them. At least once: a put that fails leaves the
-entry closed and is logged, never retried into a second event; a rule's target should tolerate the
-rare duplicate a retried reconciler run can send.
+duration_s (never negative, whatever the clocks) and `timings` (the worker's, or `{}` when no
+worker wrote metadata). One event per entry: it is sent only by the reconciler whose conditional
+close succeeded (dispatcher/ledger.py), so two passes at once never both announce. A put that fails
+leaves the entry closed and is logged, never retried into a second event.
 """
 
 from __future__ import annotations
@@ -49,10 +50,13 @@ def detail(entry: Entry, meta: dict[str, Any] | None) -> dict[str, Any]:
         "metadata_key": entry.metadata_key,
         "dispatched_at": _iso(entry.dispatched_at),
         "finished_at": _iso(finished),
-        "duration_s": round(finished - entry.dispatched_at, 3) if finished else None,
+        # Clocks of the dispatcher and the reconciler may disagree: never a negative duration.
+        "duration_s": round(max(finished - entry.dispatched_at, 0.0), 3)
+        if finished and entry.dispatched_at
+        else None,
+        # The worker's timings when it wrote metadata; {} for the outcomes no worker wrote.
+        "timings": meta["timings"] if meta and isinstance(meta.get("timings"), dict) else {},
     }
-    if meta and isinstance(meta.get("timings"), dict):
-        body["timings"] = meta["timings"]
     return body
 
 

@@ -70,6 +70,21 @@ class Presigner:
         """HEAD of the key's *current* version (no VersionId): the worker's freshness check."""
         return self._sign("head_object", {"Bucket": bucket, "Key": key})
 
+    def exists(self, bucket: str, key: str, version_id: str | None = None) -> bool | None:
+        """Whether the object (version) exists: a HEAD with the function's own role. None when S3
+        would not say (no permission, a network error)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        params = {"Bucket": bucket, "Key": key} | ({"VersionId": version_id} if version_id else {})
+        try:
+            self._s3.head_object(**params)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            return False if code in ("404", "NoSuchKey", "NoSuchVersion", "NotFound") else None
+        except BotoCoreError:
+            return None
+        return True
+
     def put(self, bucket: str, key: str, content_type: str) -> str:
         return self._sign("put_object", {"Bucket": bucket, "Key": key, "ContentType": content_type})
 

@@ -25,6 +25,11 @@ the ledger (dispatcher/ledger.py) and, for each:
    - any other state without metadata (`FAILED`, `CANCELLED`, `TIMED_OUT`, `COMPLETED`) → error
      metadata `job_failed` with what RunPod said, at once: RunPod already retried lost workers.
 
+Each entry is re-read (a consistent read: the open index lags) and every change is conditional on
+its revision; a retry is claimed in the ledger before its `/run`, so two passes at once, or a pass
+that dies after `/run`, never send two jobs for one run. A retry that RunPod refuses is undone (RunPod
+being down uses no attempts), and once RunPod fails in a pass the rest of the pass asks it nothing.
+
 Who marks `ok`/`error`: this module, by observing the outputs (the worker has presigned URLs only,
 and a webhook would need a public endpoint and is not sent for expired jobs). The error metadata it
 writes has the worker's shape (`status: "error"`, `error.code`, `error.message`) plus `runpod`
@@ -40,12 +45,21 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from dispatcher.app import Dispatcher
-from dispatcher.errors import DispatchError, RunPodError, RunPodNotFoundError, RunPodUnconfirmedError
-from dispatcher.ledger import ERROR, OK, SUPERSEDED, Entry, Ledger, deadline_after
+from dispatcher.errors import (
+    DispatchError,
+    RunPodAuthError,
+    RunPodError,
+    RunPodNotFoundError,
+    RunPodUnavailableError,
+    RunPodUnconfirmedError,
+)
+from dispatcher.events import output_keys
+from dispatcher.ledger import CLOSED_STATES, ERROR, OK, SUPERSEDED, Entry, Ledger, deadline_after
 from dispatcher.notify import Notifier
 from dispatcher.presign import METADATA_CONTENT_TYPE, make_s3_client
 
@@ -57,7 +71,15 @@ ENGINE_CRASHED = "engine_crashed"
 JOB_EXPIRED = "job_expired"
 WORKER_LOST = "worker_lost"
 JOB_FAILED = "job_failed"
+# A job whose engine died while it waited for its seat behind another job (worker/isolation.py) is
+# excused up to this many times JOB_MAX_ATTEMPTS: it keeps meeting other uploads' deaths, never its own.
+WAITING_EXCUSES = 3
+RUNPOD_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
+LEDGER_ENTRY_INVALID = "ledger_entry_invalid"  # an item that names no object: nothing to write to
 METADATA_SCHEMA = 1
+# A pass stops taking entries when its Lambda invocation has less than this left (one entry's
+# RunPod calls, retries included, fit in it); the next pass takes them, earliest deadline first.
+RUN_MARGIN_MS = 60_000
 
 
 class Reconciler:
@@ -77,6 +99,7 @@ class Reconciler:
         self._s3 = s3
         self._notifier = notifier
         self._clock = clock
+        self._runpod_down: str | None = None  # why RunPod is not asked again in this pass
 
     @classmethod
     def from_env(cls, env: Any = os.environ, clock: Callable[[], float] | None = None) -> Reconciler:
@@ -93,22 +116,52 @@ class Reconciler:
         s3 = make_s3_client(s.region, s.s3_endpoint_url, env)
         return cls(dispatcher, dispatcher.ledger, s3, notifier, clock=clock or time.time)
 
-    def run(self) -> dict[str, int]:
-        """One pass over every open entry; returns how many ended in each way."""
+    def run(self, context: Any = None) -> dict[str, int]:
+        """One pass over every open entry; returns how many ended in each way. With a Lambda
+        `context`, entries not reached before the last RUN_MARGIN_MS are left for the next pass."""
         tally: dict[str, int] = {}
-        for entry in list(self._ledger.open_entries()):
-            try:
-                outcome = self.reconcile(entry)
-            except DispatchError as exc:
-                # This entry stays open for the next pass; the others go on.
-                log.error(json.dumps({"event": "reconcile_failed", "entry": entry.id, "error": str(exc)}))
-                outcome = "failed"
+        self._runpod_down = None
+        for seen in list(self._ledger.open_entries()):
+            outcome = "deferred" if _out_of_time(context) else self._reconcile_one(seen)
             tally[outcome] = tally.get(outcome, 0) + 1
         log.info(json.dumps({"event": "reconciled", **tally}))
         return tally
 
-    def reconcile(self, entry: Entry) -> str:
-        """Close, retry or leave one open entry; returns what happened."""
+    def _reconcile_one(self, seen: Entry) -> str:
+        try:
+            return self.reconcile(seen)
+        except (RunPodUnavailableError, RunPodUnconfirmedError, RunPodAuthError) as exc:
+            # RunPod is down or refuses the key: the rest of this pass asks it nothing (no minutes
+            # of retries per entry), while closes from S3 go on; the entries wait for the next pass.
+            self._runpod_down = str(exc)
+            log.error(json.dumps({"event": "reconcile_failed", "entry": seen.id, "error": str(exc)}))
+        except DispatchError as exc:
+            # This entry stays open for the next pass; the others go on.
+            log.error(json.dumps({"event": "reconcile_failed", "entry": seen.id, "error": str(exc)}))
+        except Exception as exc:  # a bug or an item nobody foresaw must not stop the pass
+            log.exception(json.dumps({"event": "reconcile_failed", "entry": seen.id, "error": repr(exc)}))
+        return "failed"
+
+    def reconcile(self, seen: Entry) -> str:
+        """Close, retry or leave one open entry; returns what happened. It acts on the entry as it
+        is now (a consistent read: the index may lag, another reconciler may have moved it on), and
+        every change is conditional on that revision, so two passes at once act once."""
+        entry = self._ledger.get_id(seen.id)
+        if entry is None:
+            return "closed_elsewhere"
+        if entry.state in CLOSED_STATES:
+            self._ledger.unlist(entry)  # closed, but listed as open (an item closed by hand)
+            return "closed_elsewhere"
+        try:
+            return self._reconcile(entry)
+        finally:
+            seen.__dict__.update(entry.__dict__)  # the caller's view follows what was done
+
+    def _reconcile(self, entry: Entry) -> str:
+        if not self._complete(entry):
+            return self._close(
+                entry, ERROR, LEDGER_ENTRY_INVALID, f"ledger item {entry.id!r} names no object", None
+            )
         meta = self._metadata(entry)
         if meta is not None and _describes(meta, entry):
             found = meta.get("error")
@@ -116,7 +169,7 @@ class Reconciler:
             if meta.get("status") == "ok":
                 # Any job of this version may have written it (an unconfirmed /run's, a retried one's).
                 return self._close(entry, OK, None, None, meta)
-            if meta.get("status") == "error" and entry.job_id in (None, meta.get("job_id")):
+            if meta.get("status") == "error" and _from_latest_run(meta, entry):
                 code, message = str(error.get("code") or "error"), str(error.get("message") or "")
                 if code == ENGINE_UNAVAILABLE:
                     # A death counts against this upload only when it was alone on the engine (the
@@ -131,12 +184,18 @@ class Reconciler:
                         f"next to other jobs); it is not tried again (last: {message})",
                         cancel=False,
                         charged=error.get("alone_on_engine") is not False,
+                        # Never sent the engine anything (waiting for its seat): excused more often.
+                        excuses=self._settings.job_max_attempts
+                        * (WAITING_EXCUSES if error.get("reached_engine") is False else 1),
                     )
                 return self._close(entry, ERROR, code, message, meta)
-        if self._superseded(entry):
-            return self._close(entry, SUPERSEDED, None, "a newer version of the object was uploaded", None)
+        replaced = self._superseded(entry)
+        if replaced:
+            return self._close(entry, SUPERSEDED, None, replaced, None)
         if self._clock() < entry.deadline:
             return "open"
+        if self._runpod_down is not None:
+            return "waiting"  # past its deadline, but RunPod cannot be asked in this pass
         if entry.job_id is None:
             return self._retry_or_fail(
                 entry,
@@ -153,7 +212,7 @@ class Reconciler:
                 "(policy.ttl) or was lost, and no worker wrote outputs",
                 runpod={"id": entry.job_id, "http_status": 404},
             )
-        state = str(answer.get("status"))
+        state = answer.get("status")
         if state in ("IN_QUEUE", "IN_PROGRESS"):
             return self._retry_or_fail(
                 entry,
@@ -161,11 +220,30 @@ class Reconciler:
                 f"RunPod job {entry.job_id} is still {state} past its deadline (its worker is lost or stuck)",
                 runpod=answer,
             )
-        said = answer.get("error") or answer.get("output")
+        output = answer.get("output")
+        skipped = output.get("status") if isinstance(output, dict) else None
+        if state == "COMPLETED" and skipped in ("superseded", "duplicate"):
+            # The job wrote nothing because another version or job owned the outputs; that no longer
+            # holds (the newer version was deleted, the other job's metadata is gone): run it again.
+            return self._retry_or_fail(
+                entry,
+                JOB_FAILED,
+                f"RunPod job {entry.job_id} ended as {skipped}, but this version is the key's current one "
+                "and has no summary",
+                runpod=answer,
+                cancel=False,
+            )
+        said = answer.get("error") or output
+        ended = (
+            f"ended {state}"
+            if state in RUNPOD_ENDED
+            # Not a state RunPod documents: past the job's whole lifetime, it is ended all the same.
+            else f"answered status {str(state)[:100]!r} past its deadline (not a state RunPod documents)"
+        )
         return self._fail(
             entry,
             JOB_FAILED,
-            f"RunPod job {entry.job_id} ended {state} without writing metadata"
+            f"RunPod job {entry.job_id} {ended} without writing metadata"
             + (f": {str(said)[:500]}" if said else ""),
             answer,
         )
@@ -180,24 +258,35 @@ class Reconciler:
         runpod: Any = None,
         cancel: bool = True,
         charged: bool = True,
+        excuses: int | None = None,
     ) -> str:
         limit = self._settings.job_max_attempts
-        excused = not charged and entry.uncharged < limit
+        excused = not charged and entry.uncharged < (limit if excuses is None else excuses)
         if not excused and entry.attempts >= limit:
             return self._fail(entry, code, f"{message}; gave up after {entry.attempts} attempt(s)", runpod)
-        if cancel and entry.job_id:
-            # A stuck job must not also finish later; one already gone needs no stopping.
-            with contextlib.suppress(RunPodError):
-                self._runpod.cancel(entry.job_id)
+        before = replace(entry, job_ids=list(entry.job_ids))
         # The worker learns why the last run ended: after a dead engine it runs this one alone.
         previous = ENGINE_UNAVAILABLE if code == ENGINE_CRASHED else code
         run = entry.attempts + entry.uncharged + 1
+        # Claimed before /run: a second reconciler (or this one crashing after /run) cannot send
+        # another job for the same run; a claim whose job id never comes is retried past its deadline.
+        deadline = deadline_after(self._clock(), self._settings)
+        if not self._ledger.retried(entry, deadline=deadline, charged=not excused):
+            return "raced"
+        if cancel and before.job_id:
+            # A stuck job must not also finish later; one already gone needs no stopping.
+            with contextlib.suppress(RunPodError):
+                self._runpod.cancel(before.job_id)
         try:
-            job_id: str | None = self._dispatcher.submit_job(entry.ref, attempt=run, previous_error=previous)
+            job_id = self._dispatcher.submit_job(entry.ref, attempt=run, previous_error=previous)
         except RunPodUnconfirmedError:
             job_id = None
-        deadline = deadline_after(self._clock(), self._settings)
-        self._ledger.retried(entry, job_id, deadline=deadline, charged=not excused)
+        except DispatchError:
+            # Refused (RunPod down, a 4xx): the run did not happen, so it does not count.
+            self._ledger.unretried(entry, before)
+            raise
+        if job_id is not None:
+            self._ledger.started(entry, job_id)
         log.info(
             json.dumps(
                 {
@@ -213,6 +302,8 @@ class Reconciler:
         return "retried"
 
     def _fail(self, entry: Entry, code: str, message: str, runpod: Any) -> str:
+        if not self._ledger.hold(entry):
+            return "raced"  # another reconciler moved the entry on: its decision stands
         meta = {
             "schema": METADATA_SCHEMA,
             "job_id": entry.job_id,
@@ -226,7 +317,7 @@ class Reconciler:
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         meta["source"] = {k: v for k, v in meta["source"].items() if v is not None}
-        body = json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8")
+        body = json.dumps(meta, ensure_ascii=False, indent=2, default=str).encode("utf-8")
         self._s3_call(
             "put_object",
             Bucket=entry.output_bucket,
@@ -235,6 +326,18 @@ class Reconciler:
             ContentType=METADATA_CONTENT_TYPE,
         )
         return self._close(entry, ERROR, code, message, meta)
+
+    def _complete(self, entry: Entry) -> bool:
+        """Fill what an odd item lacks from the settings; False when it names no object at all."""
+        if not entry.bucket or not entry.key:
+            return False
+        s = self._settings
+        if not entry.metadata_key or not entry.summary_key:
+            entry.summary_key, entry.metadata_key = output_keys(
+                entry.key, s.output_prefix, s.input_suffixes, s.summary_suffix
+            )
+        entry.output_bucket = entry.output_bucket or s.output_bucket or entry.bucket
+        return True
 
     def _close(self, entry: Entry, state: str, code: str | None, message: str | None, meta: Any) -> str:
         if not self._ledger.close(entry, state, code, message):
@@ -258,15 +361,31 @@ class Reconciler:
             return None
         return meta if isinstance(meta, dict) else None
 
-    def _superseded(self, entry: Entry) -> bool:
+    def _superseded(self, entry: Entry) -> str | None:
+        """Why this entry's version is no longer the key's newest, or None."""
         try:
             head = self._s3_call("head_object", Bucket=entry.bucket, Key=entry.key, missing=True)
         except _MissingError:
-            return False  # deleted: the job's version-pinned GET decides (and reports) what happens
+            if not entry.version_id:
+                return None  # deleted: the job's GET decides (and reports) what happens
+            # A delete marker is the current version (the worker skips such a job as superseded
+            # too, worker/freshness.py); if this version is gone as well, the GET reports it.
+            try:
+                self._s3_call(
+                    "head_object",
+                    Bucket=entry.bucket,
+                    Key=entry.key,
+                    VersionId=entry.version_id,
+                    missing=True,
+                )
+            except _MissingError:
+                return None
+            return "the object was deleted after this version was uploaded"
+        newer = "a newer version of the object was uploaded"
         if entry.version_id:
-            return head.get("VersionId") not in (None, entry.version_id)
+            return newer if head.get("VersionId") not in (None, "null", entry.version_id) else None
         etag = str(head.get("ETag", "")).strip('"')
-        return bool(entry.etag and etag and etag != entry.etag)
+        return newer if entry.etag and etag and etag != entry.etag else None
 
     def _s3_call(self, operation: str, *, missing: bool = False, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -275,7 +394,7 @@ class Reconciler:
             return getattr(self._s3, operation)(**kwargs)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if missing and code in ("NoSuchKey", "404", "NotFound"):
+            if missing and code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound"):
                 raise _MissingError from exc
             raise DispatchError(
                 f"S3 {operation} s3://{kwargs.get('Bucket')}/{kwargs.get('Key')}: {exc}"
@@ -284,6 +403,11 @@ class Reconciler:
             raise DispatchError(
                 f"S3 {operation} s3://{kwargs.get('Bucket')}/{kwargs.get('Key')}: {exc}"
             ) from exc
+
+
+def _out_of_time(context: Any) -> bool:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining is not None and remaining() < RUN_MARGIN_MS
 
 
 class _MissingError(Exception):
@@ -299,6 +423,16 @@ def _describes(meta: dict[str, Any], entry: Entry) -> bool:
     return source.get("key") == entry.key and (not entry.etag or source.get("etag") == entry.etag)
 
 
+def _from_latest_run(meta: dict[str, Any], entry: Entry) -> bool:
+    """Whether error metadata was written by the entry's latest run, not an earlier one (a cancelled
+    job's `job_stopped`, the `engine_unavailable` a retry is already answering). A run whose `/run`
+    answer never came has no job id: metadata from a job the entry does not know is that run's."""
+    job = meta.get("job_id")
+    if entry.job_id is not None:
+        return bool(job == entry.job_id)
+    return job not in entry.job_ids
+
+
 _reconciler: Reconciler | None = None
 
 
@@ -307,4 +441,4 @@ def lambda_handler(event: Any, context: Any) -> dict[str, int]:
     global _reconciler
     if _reconciler is None:
         _reconciler = Reconciler.from_env(os.environ)
-    return _reconciler.run()
+    return _reconciler.run(context)

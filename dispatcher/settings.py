@@ -18,6 +18,7 @@ RUNPOD_API_KEY = "RUNPOD_API_KEY"
 RUNPOD_ENDPOINT_URL = "RUNPOD_ENDPOINT_URL"
 OUTPUT_BUCKET = "OUTPUT_BUCKET"
 OUTPUT_PREFIX = "OUTPUT_PREFIX"
+INPUT_PREFIX = "INPUT_PREFIX"
 INPUT_SUFFIXES = "INPUT_SUFFIXES"
 SUMMARY_SUFFIX = "SUMMARY_SUFFIX"
 JOB_TTL_S = "JOB_TTL_S"
@@ -107,6 +108,9 @@ class Settings:
     region: str
     output_bucket: str | None = None  # None: write next to the transcript, as the seed did
     output_prefix: str = "summaries/"
+    # Only keys under it are summarised ("" : any key). The S3 notification and the EventBridge rule
+    # filter on it too; this is the code-side twin, for an event that reaches the function anyway.
+    input_prefix: str = ""
     # Every suffix that is summarised (the template has one S3 filter rule per suffix).
     input_suffixes: tuple[str, ...] = (".txt", ".vtt", ".srt", ".json")
     summary_suffix: str = "_summary"
@@ -169,6 +173,7 @@ class Settings:
             region=read.required(REGION),
             output_bucket=env.get(OUTPUT_BUCKET, "").strip() or None,
             output_prefix=prefix,
+            input_prefix=env.get(INPUT_PREFIX, "").strip(),
             input_suffixes=tuple(x.strip() for x in env.get(INPUT_SUFFIXES, "").split(",") if x.strip())
             or cls.input_suffixes,
             summary_suffix=env.get(SUMMARY_SUFFIX, cls.summary_suffix) or cls.summary_suffix,

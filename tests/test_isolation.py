@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
+import pytest
+
+from dispatcher.presign import Presigner
+from worker.engines import Completion, SummaryTask
 from worker.isolation import EngineSeats
 
 
@@ -59,3 +65,58 @@ def test_a_job_seated_after_the_engine_was_lost_is_not_alone() -> None:
             return seat.alone
 
     assert asyncio.run(scenario()) is False
+
+
+def test_a_job_waiting_for_its_seat_when_the_engine_dies_says_it_never_reached_the_engine(
+    s3: Any, bucket: str, presigner: Presigner
+) -> None:
+    from tests.fakes import FakeEngine
+    from worker.errors import EngineUnavailableError
+    from worker.runner import JobRunner
+    from worker.settings import WorkerSettings
+    from worker.transfer import Transfers, UrlPolicy
+
+    class DyingEngine(FakeEngine):
+        async def complete(self, task: SummaryTask) -> Completion:
+            await asyncio.sleep(0.3)  # the isolated job queues behind this one meanwhile
+            raise EngineUnavailableError("the model server exited")
+
+        def shutdown(self) -> None:
+            return None
+
+    def job(name: str, **extra: Any) -> dict[str, Any]:
+        meta_url = presigner.put(bucket, f"summaries/{name}.json", "application/json")
+        return {
+            "text": "Alice: We ship on Monday.\nBob: I will test it.\n",
+            "metadata_put_url": meta_url,
+        } | extra
+
+    async def scenario() -> None:
+        transfers = Transfers(UrlPolicy(allow_loopback=True), timeout_s=5, attempts=1, backoff_s=0.01)
+        runner = JobRunner(WorkerSettings(allow_loopback_urls=True), DyingEngine(), transfers)
+        try:
+            first = asyncio.create_task(runner.run("first", job("first")))
+            await asyncio.sleep(0.1)
+            waiting = asyncio.create_task(
+                runner.run("waiting", job("waiting", attempt=2, previous_error="engine_unavailable"))
+            )
+            for task in (first, waiting):
+                with pytest.raises(EngineUnavailableError):
+                    await task
+        finally:
+            await transfers.aclose()
+
+    asyncio.run(scenario())
+
+    def error(name: str) -> dict[str, Any]:
+        body = s3.get_object(Bucket=bucket, Key=f"summaries/{name}.json")["Body"].read()
+        found: dict[str, Any] = json.loads(body)["error"]
+        return found
+
+    assert error("first") | {"message": ""} == {
+        "code": "engine_unavailable",
+        "message": "",
+        "alone_on_engine": True,
+        "reached_engine": True,
+    }
+    assert error("waiting")["alone_on_engine"] is False and error("waiting")["reached_engine"] is False

@@ -66,13 +66,15 @@ def entry_of(cloud: LocalCloud, key: str) -> Entry:
     return found[0]
 
 
-def dispatched(cloud: LocalCloud, key: str) -> Entry:
-    return until(lambda: _entry_or_none(cloud, key), 30, f"the ledger entry of {key}")
+def dispatched(cloud: LocalCloud, key: str, *, confirmed: bool = True) -> Entry:
+    """The ledger entry of `key` once its /run answered (the dispatcher claims the entry before
+    /run: `confirmed=False` returns the claim)."""
+    return until(lambda: _entry_or_none(cloud, key, confirmed), 30, f"the ledger entry of {key}")
 
 
-def _entry_or_none(cloud: LocalCloud, key: str) -> Entry | None:
+def _entry_or_none(cloud: LocalCloud, key: str, confirmed: bool) -> Entry | None:
     assert cloud.dispatcher is not None and cloud.dispatcher.ledger is not None
-    found = [e for e in cloud.dispatcher.ledger.entries() if e.key == key]
+    found = [e for e in cloud.dispatcher.ledger.entries() if e.key == key and (e.job_id or not confirmed)]
     return found[0] if found else None
 
 
@@ -212,9 +214,10 @@ def test_slow_run_answer_is_not_resubmitted_and_the_upload_still_closes(
     cloud.emulator.faults.run_delay_s = 1.5  # the job is created after the dispatcher gave up waiting
     try:
         cloud.upload(key, MEETING)
-        entry = dispatched(cloud, key)
+        until(lambda: cloud.emulator.run_requests == before + 1, 30, "the /run call")
     finally:
         cloud.emulator.faults.run_delay_s = 0
+    entry = dispatched(cloud, key, confirmed=False)
     assert entry.job_id is None and entry.attempts == 1  # unconfirmed: held by the ledger, not retried
     assert cloud.emulator.run_requests == before + 1
     assert cloud.wait_for_metadata(key, 60)["status"] == "ok"  # the job RunPod did create ran
@@ -263,6 +266,13 @@ def test_client_uploads_shows_pending_ok_and_error_from_the_ledger(cloud: LocalC
 
     env = {"AWS_REGION": "us-east-1", "S3_ENDPOINT_URL": cloud.s3_endpoint, "LEDGER_TABLE": "job-ledger"}
     env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    # An upload that ends in error here, so the view has one whichever tests ran before (xdist).
+    failed = "ledger/client-view-failed.txt"
+    cloud.upload(failed, MEETING)
+    dispatched(cloud, failed)
+    # Past its deadline with one attempt allowed: job_expired or worker_lost, whatever its queue did.
+    ended = cloud.reconciler(clock=later(), JOB_MAX_ATTEMPTS="1").reconcile(entry_of(cloud, failed))
+    assert ended.startswith("error:")
     key = "ledger/client-view.txt"
     cloud.upload(key, MEETING)
     dispatched(cloud, key)

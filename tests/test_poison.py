@@ -22,6 +22,7 @@ import pytest
 
 from devstack.cloud import CloudConfig, LocalCloud, free_port
 from dispatcher.ledger import Entry
+from dispatcher.reconciler import WAITING_EXCUSES
 from tests.conftest import ROOT
 from tests.procs import fake_vllm_site, scaled, until
 
@@ -143,3 +144,46 @@ def test_poison_transcript_ends_as_engine_crashed_and_the_upload_beside_it_ends_
     lines = log.read_text().splitlines()
     assert sum(line.startswith("fake engine:") for line in lines) == len(poison_jobs)  # the server's own
     assert sum("died with code 70" in line for line in lines) == len(poison_jobs)  # the supervisor's
+
+
+def test_two_poison_transcripts_among_innocent_ones_end_as_engine_crashed_and_the_others_ok(
+    fake_vllm: Path, tmp_path: Path
+) -> None:
+    worker_env = {
+        "WORKER_ENGINE": "vllm",
+        "WORKER_MODEL": "org/fake-model",
+        "WORKER_MAX_MODEL_LEN": "4096",
+        "WORKER_VLLM_PYTHON": sys.executable,
+        "WORKER_VLLM_PORT": str(free_port()),
+        "PYTHONPATH": os.pathsep.join([str(fake_vllm), str(ROOT)]),
+        "FAKE_OPENAI_DIE_ON": POISON,
+        "FAKE_OPENAI_DELAY_S": str(GENERATION_S),
+    }
+    config = CloudConfig(
+        start_worker=False,
+        worker_concurrency=2,
+        worker_env=worker_env,
+        dispatcher_env={"JOB_MAX_ATTEMPTS": "1"},  # the lowest setting: one counted death ends it
+        log_dir=tmp_path,
+    )
+    frozen = time.time()
+    keys = ["poison/two-a.txt", "poison/fine-1.txt", "poison/two-b.txt", "poison/fine-2.txt"]
+    poisoned = {keys[0], keys[2]}
+    with LocalCloud(config) as cloud, cloud.replaced_workers() as exits:
+        until(lambda: cloud.emulator.last_seen, 60, "the first worker polling for jobs")
+        for key in keys:  # interleaved: poison, innocent, poison, innocent
+            cloud.upload(key, POISONED if key in poisoned else INNOCENT)
+        closed = reconcile_until_closed(cloud, keys, lambda: frozen)
+        for key in keys:
+            entry = closed[key]
+            if key in poisoned:
+                assert (entry.state, entry.code) == ("error", "engine_crashed"), entry
+                # One counted run; excused runs: one next to others, more while waiting for a seat.
+                assert entry.attempts == 1 and len(jobs_of(cloud, key)) <= 1 + WAITING_EXCUSES
+                assert metadata(cloud, key)["error"]["code"] == "engine_crashed"
+            else:
+                assert entry.state == "ok" and entry.attempts == 1, entry
+                assert metadata(cloud, key)["status"] == "ok"
+        # Bounded: no more worker exits than poison runs (no crash loop).
+        runs = sum(len(jobs_of(cloud, key)) for key in poisoned)
+        assert len(exits) <= runs

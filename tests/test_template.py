@@ -298,3 +298,16 @@ print(json.dumps({{"result": result, "heavy": heavy}}))
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["heavy"] == []
     assert answer["result"]["dispatched"] == [] and answer["result"]["failed"] == []
+
+
+def test_dispatcher_can_claim_read_and_forget_ledger_items_and_knows_the_input_prefix() -> None:
+    # The dispatcher claims a version before /run, reads the claim a redelivery finds, adds the job
+    # id and deletes a claim whose /run was refused (dispatcher/ledger.py).
+    by_sid = {s.get("Sid"): s for s in _statements()}
+    assert _actions(by_sid["LedgerWrite"]) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    }
+    assert _function()["Environment"]["Variables"]["INPUT_PREFIX"] == {"Ref": "InputPrefix"}

@@ -56,9 +56,13 @@ class Freshness:
         except WorkerError as exc:
             log.warning("freshness check skipped: %s", exc)
             return None
-        if status != 200:
-            return None  # deleted or unreadable: the version-pinned GET decides and reports
         src = job.source
+        if status == 404 and src.version_id:
+            # A delete marker is the key's current version: this version is no longer the newest,
+            # and writing its summary could overwrite a newer (since deleted) version's.
+            return Skip(SUPERSEDED, f"the object was deleted after version {src.version_id}")
+        if status != 200:
+            return None  # unversioned and deleted, or unreadable: the GET decides and reports
         if src.version_id:
             current = headers.get("x-amz-version-id")
             if current and current != src.version_id:

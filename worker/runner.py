@@ -190,6 +190,9 @@ class JobRunner:
                 # Whether this transcript may be what killed the engine: the reconciler counts the
                 # death against this upload only then (docs/RELIABILITY.md, poison transcripts).
                 meta["error"]["alone_on_engine"] = seat is not None and seat.alone
+                # A job still waiting for its seat, or seated after the engine was lost, never sent
+                # the engine anything: it cannot be what killed it.
+                meta["error"]["reached_engine"] = seat is not None and not seat.late
             await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
             if isinstance(exc, EngineUnavailableError):
                 raise
