@@ -79,6 +79,25 @@ def _srt_cues(size: int, rng: random.Random) -> str:
     )
 
 
+def _whisper_segments(size: int, rng: random.Random) -> str:
+    # Whisper / WhisperX JSON: one-word segments with the fields the tools write, a speaker each.
+    return "".join(
+        f'{{"id": {i}, "start": {i}.0, "end": {i}.5, "text": " {rng.choice(WORDS)}",'
+        f' "speaker": "SPEAKER_0{i % 2}"}}, '
+        for i in range(size // 85)
+    )
+
+
+def _aws_items(size: int, rng: random.Random) -> str:
+    # AWS Transcribe JSON: one item a word, with its alternative, confidence and speaker label.
+    return "".join(
+        f'{{"start_time": "{i}.0", "end_time": "{i}.5", "type": "pronunciation",'
+        f' "alternatives": [{{"confidence": "0.99", "content": "{rng.choice(WORDS)}"}}],'
+        f' "speaker_label": "spk_{i % 2}"}}, '
+        for i in range(size // 150)
+    )
+
+
 # Sizes `make bench` runs (bytes); the cap is WORKER_MAX_TRANSCRIPT_BYTES, 64 MiB.
 SIZES = (1_000_000, 16_000_000, 64_000_000)
 # Shapes are written to disk in parts of this size, so the generator itself stays small.
@@ -91,9 +110,19 @@ SHAPES: dict[str, Callable[[int, random.Random], str]] = {
     "Chinese prose, no spaces": _chinese,
     "one-word WebVTT cues": _webvtt_cues,
     "one-word SRT cues": _srt_cues,
+    "one-word Whisper JSON segments": _whisper_segments,
+    "one-word AWS Transcribe JSON items": _aws_items,
 }
-# What a shape's file starts with, before its first part.
-_HEADER = {"one-word WebVTT cues": "WEBVTT\n\n"}
+# What a shape's file starts and ends with, around its parts.
+_HEADER = {
+    "one-word WebVTT cues": "WEBVTT\n\n",
+    "one-word Whisper JSON segments": '{"segments": [',
+    "one-word AWS Transcribe JSON items": '{"results": {"transcripts": [{"transcript": "x"}], "items": [',
+}
+_FOOTER = {
+    "one-word Whisper JSON segments": '{"start": 0.0, "text": " end."}]}',
+    "one-word AWS Transcribe JSON items": '{"type": "punctuation", "alternatives": [{"content": "."}]}]}}',
+}
 
 
 class _Download:
@@ -191,6 +220,7 @@ def rss_peak(shape: str, size: int) -> dict[str, Any]:
                 if not part.strip():
                     break  # less left than one line of the shape
                 written += f.write(part.encode("utf-8"))
+            f.write(_FOOTER.get(shape, "").encode())
         n = os.path.getsize(path)
         out = subprocess.run(
             [sys.executable, "-m", "bench.memory_shapes", path], check=True, capture_output=True, text=True

@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -129,9 +130,36 @@ def detect(text: str, key: str | None = None) -> str:
     )
 
 
+# The JSON keys the readers below use. Every other key is dropped as each object is parsed, so a
+# document is held without what the tools add per word or segment (end times, confidences, token
+# ids, log-probabilities): at most a few fields an item for the length of the parse.
+_JSON_KEYS = frozenset(
+    {
+        *("results", "transcripts", "transcript", "items", "type", "alternatives", "content"),
+        *("speaker_label", "speaker_labels", "segments", "channel_label", "channel_labels", "channels"),
+        *("start_time", "transcription", "text", "speaker", "words", "start", "offsets", "from"),
+    }
+)
+
+
+# Values repeated on every item, held once (the parser makes a new string per occurrence).
+_SHARED_VALUES = frozenset({"type", "speaker", "speaker_label", "channel_label"})
+
+
+def _slim(obj: dict[str, Any]) -> Any:
+    """`json` object hook: only the keys the readers use; an AWS alternative becomes its word."""
+    kept = {key: value for key, value in obj.items() if key in _JSON_KEYS}
+    if len(kept) == 1 and isinstance(kept.get("content"), str):
+        return kept["content"]
+    for key in _SHARED_VALUES & kept.keys():
+        if isinstance(kept[key], str) and len(kept[key]) <= 64:
+            kept[key] = sys.intern(kept[key])
+    return kept
+
+
 def _json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, object_hook=_slim)
     except ValueError:
         return _json_lines(text)
 
@@ -139,7 +167,7 @@ def _json(text: str) -> Any:
 def _json_lines(text: str) -> list[Any] | None:
     """JSON lines (one segment object a line, as whisper.cpp and streaming tools write), else None."""
     try:
-        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        rows = [json.loads(line, object_hook=_slim) for line in text.splitlines() if line.strip()]
     except ValueError:
         return None
     return rows if rows and all(isinstance(row, dict) for row in rows) else None
@@ -277,7 +305,7 @@ def _number(value: Any) -> float | None:
 
 
 def _aws_transcribe(text: str) -> Iterable[Utterance]:
-    results = json.loads(text)["results"]
+    results = json.loads(text, object_hook=_slim)["results"]
     channels = (results.get("channel_labels") or {}).get("channels") or []
     channel_at: dict[str, str] = {}
     for channel in channels:
@@ -297,8 +325,8 @@ def _aws_transcribe(text: str) -> Iterable[Utterance]:
     runs: list[tuple[str | None, list[str], float | None]] = []
     speaker: str | None = None
     for item in items:
-        alternatives = item.get("alternatives") or [{}]
-        word = str(alternatives[0].get("content", ""))
+        first = (item.get("alternatives") or [""])[0]  # its word (`_slim`), or the object
+        word = str(first.get("content", "") if isinstance(first, dict) else first)
         if item.get("type") == "punctuation":
             if runs and runs[-1][1]:
                 runs[-1][1][-1] += word
