@@ -338,6 +338,17 @@ class _Handler(JsonHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server calls it by this name)
         self._route("POST")
 
+    def _injected_fault(self, delay_s: float, statuses: deque[int]) -> bool:
+        """A test's injected fault for this request: its delay, then the next injected status
+        answered in place of the real one. True when that answer was sent."""
+        if delay_s:
+            time.sleep(delay_s)
+        if not statuses:
+            return False
+        status = statuses.popleft()
+        self.send_json(status, {"error": f"injected fault {status}"})
+        return True
+
     def _route(self, method: str) -> None:
         parts = urlsplit(self.path)
         segments = [s for s in parts.path.split("/") if s]
@@ -368,11 +379,8 @@ class _Handler(JsonHandler):
                 return self.send_json(413, {"error": f"request body over {MAX_RUN_BODY} bytes"})
             body = self.rfile.read(length)
             em.run_requests += 1
-            if em.faults.run_delay_s:
-                time.sleep(em.faults.run_delay_s)
-            if em.faults.run_statuses:
-                status = em.faults.run_statuses.popleft()
-                return self.send_json(status, {"error": f"injected fault {status}"})
+            if self._injected_fault(em.faults.run_delay_s, em.faults.run_statuses):
+                return None
             try:
                 payload = json.loads(body)
             except json.JSONDecodeError:
@@ -384,11 +392,8 @@ class _Handler(JsonHandler):
         self.rfile.read(length)
         if action == "status" and rest:
             em.status_requests += 1
-            if em.faults.status_delay_s:
-                time.sleep(em.faults.status_delay_s)
-            if em.faults.status_statuses:
-                status = em.faults.status_statuses.popleft()
-                return self.send_json(status, {"error": f"injected fault {status}"})
+            if self._injected_fault(em.faults.status_delay_s, em.faults.status_statuses):
+                return None
             em.refresh()
             found = em.jobs.get(rest[0])
             return (
@@ -422,9 +427,8 @@ class _Handler(JsonHandler):
     ) -> None:
         em = self.emulator
         if action in ("job-take", "job-take-batch") and rest:
-            if em.faults.take_statuses:
-                status = em.faults.take_statuses.popleft()
-                return self.send_json(status, {"error": f"injected fault {status}"})
+            if self._injected_fault(0.0, em.faults.take_statuses):
+                return None
             count = int(query.get("batch_size", ["1"])[0]) if action == "job-take-batch" else 1
             jobs = em.take(rest[0], max(count, 1))
             if not jobs:

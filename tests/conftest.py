@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,21 @@ def load_event(name: str) -> dict[str, Any]:
     import json
 
     return json.loads((EVENTS / name).read_text())  # type: ignore[no-any-return]
+
+
+def deliver_at_once(dispatchers: list[Any], event: dict[str, Any], timeout_s: float) -> list[dict[str, Any]]:
+    """One event handed to every dispatcher at the same moment (threads behind a barrier): S3's and
+    Lambda's duplicate deliveries racing each other. The results, in finishing order."""
+    barrier = threading.Barrier(len(dispatchers))
+    results: list[dict[str, Any]] = []
+
+    def deliver(dispatcher: Any) -> None:
+        barrier.wait()
+        results.append(dispatcher.handle(event))
+
+    threads = [threading.Thread(target=deliver, args=(d,)) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout_s)
+    return results

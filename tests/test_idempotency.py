@@ -10,7 +10,6 @@ import copy
 import json
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +22,7 @@ from dispatcher.app import Dispatcher, is_sqs
 from dispatcher.errors import DispatchError
 from dispatcher.events import ObjectRef
 from dispatcher.idempotency import table_definition, version_key
-from tests.conftest import ROOT, DispatcherEnv, load_event
+from tests.conftest import ROOT, DispatcherEnv, deliver_at_once, load_event
 
 
 @pytest.fixture
@@ -72,19 +71,7 @@ def test_two_deliveries_at_the_same_moment_dispatch_once(
 ) -> None:
     emulator.faults.run_delay_s = run_delay_s  # a slow /run holds the winner while the others arrive
     event = load_event("s3_put.json")
-    dispatchers = [make() for _ in range(6)]
-    barrier = threading.Barrier(len(dispatchers))
-    results: list[dict[str, Any]] = []
-
-    def deliver(dispatcher: Dispatcher) -> None:
-        barrier.wait()
-        results.append(dispatcher.handle(event))
-
-    threads = [threading.Thread(target=deliver, args=(d,)) for d in dispatchers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = deliver_at_once([make() for _ in range(6)], event, timeout_s=30)
     assert emulator.run_requests == 1
     (job_id,) = emulator.jobs
     dispatched = [r for r in results if r["dispatched"]]

@@ -76,10 +76,9 @@ def reconcile_until_closed(
     return until(closed, 240, "every upload closed by the reconciler")
 
 
-def test_poison_transcript_ends_as_engine_crashed_and_the_upload_beside_it_ends_ok(
-    fake_vllm: Path, tmp_path: Path
-) -> None:
-    worker_env = {
+def poison_worker_env(fake_vllm: Path) -> dict[str, str]:
+    """A worker on the stand-in vLLM server, which dies on the poison transcript."""
+    return {
         "WORKER_ENGINE": "vllm",
         "WORKER_MODEL": "org/fake-model",
         "WORKER_MAX_MODEL_LEN": "4096",
@@ -88,6 +87,14 @@ def test_poison_transcript_ends_as_engine_crashed_and_the_upload_beside_it_ends_
         "PYTHONPATH": os.pathsep.join([str(fake_vllm), str(ROOT)]),
         "FAKE_OPENAI_DIE_ON": POISON,
         "FAKE_OPENAI_DELAY_S": str(GENERATION_S),
+    }
+
+
+def test_poison_transcript_ends_as_engine_crashed_and_the_upload_beside_it_ends_ok(
+    fake_vllm: Path, tmp_path: Path
+) -> None:
+    worker_env = {
+        **poison_worker_env(fake_vllm),
         # The innocent job's first generation is held until the poison kills the engine under it.
         "FAKE_OPENAI_HOLD_UNTIL_DEATH": str(tmp_path / "engine-died"),
     }
@@ -149,16 +156,7 @@ def test_poison_transcript_ends_as_engine_crashed_and_the_upload_beside_it_ends_
 def test_two_poison_transcripts_among_innocent_ones_end_as_engine_crashed_and_the_others_ok(
     fake_vllm: Path, tmp_path: Path
 ) -> None:
-    worker_env = {
-        "WORKER_ENGINE": "vllm",
-        "WORKER_MODEL": "org/fake-model",
-        "WORKER_MAX_MODEL_LEN": "4096",
-        "WORKER_VLLM_PYTHON": sys.executable,
-        "WORKER_VLLM_PORT": str(free_port()),
-        "PYTHONPATH": os.pathsep.join([str(fake_vllm), str(ROOT)]),
-        "FAKE_OPENAI_DIE_ON": POISON,
-        "FAKE_OPENAI_DELAY_S": str(GENERATION_S),
-    }
+    worker_env = poison_worker_env(fake_vllm)
     config = CloudConfig(
         start_worker=False,
         worker_concurrency=2,

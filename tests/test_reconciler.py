@@ -24,7 +24,7 @@ from dispatcher.ledger import Entry, Ledger, table_definition
 from dispatcher.notify import Notifier
 from dispatcher.presign import make_s3_client
 from dispatcher.reconciler import Reconciler
-from tests.conftest import DispatcherEnv
+from tests.conftest import DispatcherEnv, deliver_at_once
 from tests.procs import until
 
 MEETING = b"Alice: The migration starts on Monday.\nBob: I will send the plan by Friday.\n"
@@ -649,20 +649,8 @@ def test_an_upload_with_an_odd_key_is_closed_with_metadata_at_its_own_output_key
 def test_six_deliveries_at_once_without_the_idempotency_table_send_one_job(stack: Stack) -> None:
     event = stack.upload("dup/burst.txt")
     stack.emulator.faults.run_delay_s = 0.3  # the winner's /run is still in flight when the others arrive
-    dispatchers = [Dispatcher.from_env(stack.env) for _ in range(6)]
-    barrier = threading.Barrier(len(dispatchers))
-    results: list[dict[str, Any]] = []
-
-    def deliver(dispatcher: Dispatcher) -> None:
-        barrier.wait()
-        results.append(dispatcher.handle(event))
-
-    threads = [threading.Thread(target=deliver, args=(d,)) for d in dispatchers]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        results = deliver_at_once([Dispatcher.from_env(stack.env) for _ in range(6)], event, timeout_s=60)
     finally:
         stack.emulator.faults.run_delay_s = 0
     assert stack.emulator.run_requests == 1
