@@ -76,9 +76,9 @@ RUN /opt/worker/bin/python -c "import tomllib; print('\n'.join(tomllib.load(open
 
 # The RunPod entrypoint and `python handler.py`'s local test input.
 COPY handler.py test_input.json /app/
-# The worker package and the metadata contract it shares with the dispatcher (the .dockerignore
-# lets nothing else in: no tests, venvs or dispatcher).
+# The metadata document's type, shared with the dispatcher (stdlib only).
 COPY contract /app/contract
+# The worker package (the .dockerignore lets nothing else in: no tests, venvs or dispatcher).
 COPY worker /app/worker
 # Installed into the worker venv too, without touching the dependencies resolved above.
 RUN /opt/worker/bin/pip install --no-cache-dir --no-deps /app

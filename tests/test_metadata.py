@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,8 @@ from jsonschema import Draft202012Validator
 from contract.metadata import RECONCILER_CODES, WORKER_CODES, json_schema
 from dispatcher.outcomes import DECISIONS
 from dispatcher.presign import Presigner
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, RaisingEngine
+from tests.metadata_schema import SCHEMA_FILE, assert_valid, validator
 from worker import errors
 from worker.engines import Completion, Engine, ExtractiveEngine, SummaryOptions, SummaryTask
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
@@ -28,8 +28,6 @@ from worker.runner import JobRunner
 from worker.settings import WorkerSettings
 from worker.transfer import Transfers, UrlPolicy
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_FILE = ROOT / "docs" / "metadata.schema.json"
 META_KEY = "summaries/m_summary.json"
 MEETING = (
     "Alice: Welcome everyone, today we plan the release of the payments feature.\n"
@@ -37,18 +35,6 @@ MEETING = (
     "Carol: Then we decided to move the release date to the fourteenth of March.\n"
     "Bob: I'll update the release notes and tell support about the new date by Friday.\n"
 ) * 4
-
-
-def validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
-
-
-def assert_valid(body: bytes) -> dict[str, Any]:
-    """Strict JSON (no NaN or Infinity) that the published schema accepts."""
-    meta = json.loads(body, parse_constant=lambda c: pytest.fail(f"metadata holds {c}"))
-    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator().iter_errors(meta)]
-    assert not problems, problems
-    return meta  # type: ignore[no-any-return]
 
 
 def test_the_published_schema_is_what_the_type_generates() -> None:
@@ -95,17 +81,6 @@ def test_ok_and_error_are_told_apart_by_the_schema() -> None:
 
 
 # ---- every document the worker writes ---------------------------------------------------------------
-class RaisingEngine(FakeEngine):
-    """Fails every request the way a broken model server or a bug would."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(max_model_len=4000)
-        self.error = error
-
-    async def complete(self, task: SummaryTask) -> Completion:
-        raise self.error
-
-
 class StuckEngine(FakeEngine):
     """Never answers: the job is still waiting when the platform stops it."""
 
