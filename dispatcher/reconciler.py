@@ -1,7 +1,8 @@
 """The reconciler: closes every open ledger entry, so no upload is left without an outcome.
 
 A scheduled Lambda (template.yaml `ReconcilerFunction`, every few minutes) reads the open entries of
-the ledger (dispatcher/ledger.py) and, for each:
+the ledger (dispatcher/ledger.py) and, for each, observes in this order and acts on the first answer
+that decides, as the decision table in dispatcher/outcomes.py says:
 
 1. **Outputs first.** It reads the metadata file. Metadata describing this version and written by
    one of its jobs closes the entry: `ok`, or `error` with the worker's code. The one exception is
@@ -32,9 +33,10 @@ being down uses no attempts), and once RunPod fails in a pass the rest of the pa
 
 Who marks `ok`/`error`: this module, by observing the outputs (the worker has presigned URLs only,
 and a webhook would need a public endpoint and is not sent for expired jobs). The error metadata it
-writes has the worker's shape (`status: "error"`, `error.code`, `error.message`) plus `runpod`
-(RunPod's answer) and `written_by: "reconciler"`. Every closed entry is announced
-(dispatcher/notify.py). It never reads a transcript.
+writes is the worker's document (contract/metadata.py): its keys, with the engine, model and timings
+the upload's last worker metadata gave (null / `{}` when none did), plus `runpod` (RunPod's answer),
+`attempts`, `job_ids` and `written_by: "reconciler"`; strict JSON, whatever RunPod answered. Every
+closed entry is announced (dispatcher/notify.py). It never reads a transcript.
 """
 
 from __future__ import annotations
