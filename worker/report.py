@@ -34,6 +34,9 @@ INTERNAL_ERROR: WorkerCode = "internal_error"
 class Report:
     def __init__(self, job_id: str, engine: Engine) -> None:
         self._started = time.perf_counter()
+        self.job_id = job_id
+        # A job whose engine died under it before runs alone (worker/isolation.py).
+        self.isolated = False
         self._seconds: dict[str, float] = {}  # per stage, as measured
         # The job's seat on the engine, once it has one: an engine death is reported with it.
         self.seat: Seat | None = None
@@ -52,12 +55,6 @@ class Report:
             "finished_at": "",
         }
 
-    @property
-    def object_key(self) -> str | None:
-        source = self.meta["source"]
-        key = source.get("key") if source else None
-        return key if isinstance(key, str) else None
-
     # ---- stages --------------------------------------------------------------------------------
     def job(self, job: JobInput, granted: int) -> None:
         options = job.options
@@ -73,7 +70,8 @@ class Report:
             "max_tokens_granted": granted,
         }
         self.meta["attempt"] = job.attempt or 1
-        self.meta["isolated"] = job.previous_error == EngineUnavailableError.code
+        self.isolated = job.previous_error == EngineUnavailableError.code
+        self.meta["isolated"] = self.isolated
 
     def rejected(self, raw: Any) -> None:
         """A job input that failed validation: its `source` is copied as sent, within bounds."""

@@ -91,7 +91,7 @@ class JobRunner:
             return self._skipped(skip, ctx)
         transcript, options = await self._read(job, report, progress, ctx)
         with report.timed("summarize_s"):
-            summary = await self._summarize(job, transcript, granted, options, report, progress)
+            summary = await self._summarize(transcript, granted, options, report, progress)
             structure = parse_structure(summary.text, starts=transcript.starts)
             del transcript
             report.summary(summary, structure)
@@ -159,16 +159,13 @@ class JobRunner:
 
     async def _summarize(
         self,
-        job: JobInput,
         transcript: Transcript,
         granted: int,
         options: SummaryOptions,
         report: Report,
         progress: Progress,
     ) -> Summary:
-        # A job whose engine died under it before runs alone (worker/isolation.py).
-        alone = report.meta.get("isolated", False)
-        async with self._seats.seat(report.meta["job_id"] or "", alone=alone) as report.seat:
+        async with self._seats.seat(report.job_id, alone=report.isolated) as report.seat:
             try:
                 if report.seat.late:
                     raise EngineUnavailableError("the model server was lost before this job reached it")
