@@ -6,7 +6,8 @@ that decides; `Seen` names each answer. `DECISIONS` says, for each, how the entr
 with which code), left open, or run again while attempts last — charged against
 `JOB_MAX_ATTEMPTS`, or excused (an engine death beside other jobs) up to `excuses` times that many.
 After the last attempt a retried observation closes as `error` with its code, and the reconciler
-writes that error metadata itself (contract/metadata.py). Pure data: no I/O here.
+writes that error metadata itself: `error_metadata` builds the document (contract/metadata.py) from
+the entry and what was observed. No I/O here.
 """
 
 from __future__ import annotations

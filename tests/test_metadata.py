@@ -8,9 +8,12 @@ tests/test_reconcile_decisions.py.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +31,7 @@ from worker.runner import JobRunner
 from worker.settings import WorkerSettings
 from worker.transfer import Transfers, UrlPolicy
 
+ROOT = Path(__file__).resolve().parent.parent
 META_KEY = "summaries/m_summary.json"
 MEETING = (
     "Alice: Welcome everyone, today we plan the release of the payments feature.\n"
@@ -194,3 +198,15 @@ def test_every_metadata_the_worker_writes_validates_against_the_schema(
     else:
         assert meta["status"] == "error" and meta["error"]["code"] == code, (result, meta["error"])
     assert meta["engine"] and meta["model"] and "total_s" in meta["timings"]
+
+
+def test_the_contract_imports_only_the_standard_library() -> None:
+    # Both deployables ship it: the Lambda has no pydantic, the image no dispatcher.
+    imported = set()
+    for path in (ROOT / "contract").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    assert imported and imported <= sys.stdlib_module_names, imported - sys.stdlib_module_names
