@@ -1,8 +1,8 @@
 """The metadata document: `summaries/<name>_summary.json`, the product's output beside the summary.
 
 One declared type (`Metadata` and the records it holds) for both writers: the worker
-(worker/runner.py, `ok` or the error that ended the job) and the reconciler
-(dispatcher/reconciler.py, for a job that never finished). `json_schema()` derives the published
+(worker/report.py builds it stage by stage: `ok`, or the error that ended the job) and the
+reconciler (dispatcher/outcomes.py `error_metadata`, for a job that never wrote its own). `json_schema()` derives the published
 JSON Schema from these types (docs/metadata.schema.json; a test keeps the file equal to it), and
 `encode` is the one way a document becomes bytes: strict JSON, whatever went into it.
 
