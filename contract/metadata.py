@@ -2,9 +2,10 @@
 
 One declared type (`Metadata` and the records it holds) for both writers: the worker
 (worker/report.py builds it stage by stage: `ok`, or the error that ended the job) and the
-reconciler (dispatcher/outcomes.py `error_metadata`, for a job that never wrote its own). `json_schema()` derives the published
-JSON Schema from these types (docs/metadata.schema.json; a test keeps the file equal to it), and
-`encode` is the one way a document becomes bytes: strict JSON, whatever went into it.
+reconciler (dispatcher/outcomes.py `error_metadata`, for a job that never wrote its own).
+`json_schema()` derives the published JSON Schema from these types (docs/metadata.schema.json; a
+test keeps the file equal to it), and `encode` is the one way a document becomes bytes: strict
+JSON, whatever went into it.
 
 Stdlib only and no `from __future__ import annotations`: the schema is read from the live
 annotations (`NotRequired` keys are the optional properties), and both deployables ship this file.
