@@ -76,6 +76,8 @@ RUN /opt/worker/bin/python -c "import tomllib; print('\n'.join(tomllib.load(open
 
 # The RunPod entrypoint and `python handler.py`'s local test input.
 COPY handler.py test_input.json /app/
+# The metadata document's type, shared with the dispatcher (stdlib only).
+COPY contract /app/contract
 # The worker package (the .dockerignore lets nothing else in: no tests, venvs or dispatcher).
 COPY worker /app/worker
 # Installed into the worker venv too, without touching the dependencies resolved above.

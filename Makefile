@@ -188,11 +188,13 @@ $(SAM_VENV)/.installed:
 
 sam-venv: $(SAM_VENV)/.installed
 
-# The Lambda's code: the dispatcher package alone (boto3 is in the runtime; the client is in client/).
+# The Lambda's code: the dispatcher package and the metadata contract it shares with the worker
+# (boto3 is in the runtime; the client is in client/).
 dispatcher-package:
 	rm -rf $(DISPATCHER_PACKAGE)
-	mkdir -p $(DISPATCHER_PACKAGE)/dispatcher
+	mkdir -p $(DISPATCHER_PACKAGE)/dispatcher $(DISPATCHER_PACKAGE)/contract
 	cp dispatcher/*.py $(DISPATCHER_PACKAGE)/dispatcher/
+	cp contract/*.py $(DISPATCHER_PACKAGE)/contract/
 
 deploy-dispatcher: dispatcher-package $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml

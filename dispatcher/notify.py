@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +34,7 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
 
 
-def detail(entry: Entry, meta: dict[str, Any] | None) -> dict[str, Any]:
+def detail(entry: Entry, meta: Mapping[str, Any] | None) -> dict[str, Any]:
     finished = entry.closed_at
     body: dict[str, Any] = {
         "bucket": entry.bucket,
@@ -65,7 +66,7 @@ class Notifier:
         self.bus = bus
         self._events = events_client
 
-    def finished(self, entry: Entry, meta: dict[str, Any] | None) -> None:
+    def finished(self, entry: Entry, meta: Mapping[str, Any] | None) -> None:
         entry_detail = detail(entry, meta)
         try:
             answer = self._events.put_events(

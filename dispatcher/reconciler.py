@@ -1,7 +1,8 @@
 """The reconciler: closes every open ledger entry, so no upload is left without an outcome.
 
 A scheduled Lambda (template.yaml `ReconcilerFunction`, every few minutes) reads the open entries of
-the ledger (dispatcher/ledger.py) and, for each:
+the ledger (dispatcher/ledger.py) and, for each, observes in this order and acts on the first answer
+that decides, as the decision table in dispatcher/outcomes.py says:
 
 1. **Outputs first.** It reads the metadata file. Metadata describing this version and written by
    one of its jobs closes the entry: `ok`, or `error` with the worker's code. The one exception is
@@ -32,9 +33,10 @@ being down uses no attempts), and once RunPod fails in a pass the rest of the pa
 
 Who marks `ok`/`error`: this module, by observing the outputs (the worker has presigned URLs only,
 and a webhook would need a public endpoint and is not sent for expired jobs). The error metadata it
-writes has the worker's shape (`status: "error"`, `error.code`, `error.message`) plus `runpod`
-(RunPod's answer) and `written_by: "reconciler"`. Every closed entry is announced
-(dispatcher/notify.py). It never reads a transcript.
+writes is the worker's document (contract/metadata.py): its keys, with the engine, model and timings
+the upload's last worker metadata gave (null / `{}` when none did), plus `runpod` (RunPod's answer),
+`attempts`, `job_ids` and `written_by: "reconciler"`; strict JSON, whatever RunPod answered. Every
+closed entry is announced (dispatcher/notify.py). It never reads a transcript.
 """
 
 from __future__ import annotations
@@ -44,11 +46,11 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+from contract.metadata import RECONCILER_CODES, ReconcilerCode, encode
 from dispatcher.app import Dispatcher
 from dispatcher.errors import (
     DispatchError,
@@ -59,24 +61,25 @@ from dispatcher.errors import (
     RunPodUnconfirmedError,
 )
 from dispatcher.events import output_keys
-from dispatcher.ledger import CLOSED_STATES, ERROR, OK, SUPERSEDED, Entry, Ledger, deadline_after
+from dispatcher.ledger import CLOSED_STATES, ERROR, Entry, Ledger, deadline_after
 from dispatcher.notify import Notifier
+from dispatcher.outcomes import (
+    DECISIONS,
+    ENGINE_CRASHED,
+    ENGINE_UNAVAILABLE,
+    OPEN,
+    WAITING,
+    Decision,
+    Observation,
+    Seen,
+    error_metadata,
+)
 from dispatcher.presign import METADATA_CONTENT_TYPE, make_s3_client
 
 log = logging.getLogger("reconciler")
 log.setLevel(logging.INFO)
 
-ENGINE_UNAVAILABLE = "engine_unavailable"  # worker/errors.py: the model server died under the job
-ENGINE_CRASHED = "engine_crashed"
-JOB_EXPIRED = "job_expired"
-WORKER_LOST = "worker_lost"
-JOB_FAILED = "job_failed"
-# A job whose engine died while it waited for its seat behind another job (worker/isolation.py) is
-# excused up to this many times JOB_MAX_ATTEMPTS: it keeps meeting other uploads' deaths, never its own.
-WAITING_EXCUSES = 3
 RUNPOD_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
-LEDGER_ENTRY_INVALID = "ledger_entry_invalid"  # an item that names no object: nothing to write to
-METADATA_SCHEMA = 1
 # A pass stops taking entries when its Lambda invocation has less than this left (one entry's
 # RunPod calls, retries included, fit in it); the next pass takes them, earliest deadline first.
 RUN_MARGIN_MS = 60_000
@@ -158,80 +161,90 @@ class Reconciler:
             seen.__dict__.update(entry.__dict__)  # the caller's view follows what was done
 
     def _reconcile(self, entry: Entry) -> str:
+        seen = self._observe(entry)
+        decision = DECISIONS[seen.kind]
+        if decision.outcome in (OPEN, WAITING):
+            return decision.outcome
+        if decision.retry:
+            return self._retry_or_fail(entry, decision, seen)
+        if decision.code in RECONCILER_CODES:
+            return self._fail(entry, decision.code, seen.message, seen)
+        return self._close(entry, decision.outcome, decision.code or seen.code, seen.message, seen.meta)
+
+    def _observe(self, entry: Entry) -> Observation:
+        """The first thing that decides the entry's fate, asked in the order of dispatcher/outcomes.py."""
         if not self._complete(entry):
-            return self._close(
-                entry, ERROR, LEDGER_ENTRY_INVALID, f"ledger item {entry.id!r} names no object", None
-            )
+            return Observation(Seen.NAMES_NO_OBJECT, f"ledger item {entry.id!r} names no object")
         meta = self._metadata(entry)
-        if meta is not None and _describes(meta, entry):
-            found = meta.get("error")
+        ours = meta if meta is not None and _describes(meta, entry) else None
+        if ours is not None and ours.get("status") == "ok":
+            return Observation(Seen.OK_METADATA, meta=ours, latest=True)
+        if ours is not None and ours.get("status") == "error" and _from_latest_run(ours, entry):
+            found = ours.get("error")
             error: dict[str, Any] = found if isinstance(found, dict) else {}
-            if meta.get("status") == "ok":
-                # Any job of this version may have written it (an unconfirmed /run's, a retried one's).
-                return self._close(entry, OK, None, None, meta)
-            if meta.get("status") == "error" and _from_latest_run(meta, entry):
-                code, message = str(error.get("code") or "error"), str(error.get("message") or "")
-                if code == ENGINE_UNAVAILABLE:
-                    # A death counts against this upload only when it was alone on the engine (the
-                    # worker says so: worker/isolation.py); else it is excused, at most
-                    # JOB_MAX_ATTEMPTS times, and the retry runs alone.
-                    runs = entry.attempts + entry.uncharged
-                    return self._retry_or_fail(
-                        entry,
-                        ENGINE_CRASHED,
-                        f"the model engine died on each of {runs} run(s) of this transcript "
-                        f"({entry.attempts} counted: alone on the engine, or past the excused deaths "
-                        f"next to other jobs); it is not tried again (last: {message})",
-                        cancel=False,
-                        charged=error.get("alone_on_engine") is not False,
-                        # Never sent the engine anything (waiting for its seat): excused more often.
-                        excuses=self._settings.job_max_attempts
-                        * (WAITING_EXCUSES if error.get("reached_engine") is False else 1),
-                    )
-                return self._close(entry, ERROR, code, message, meta)
+            code, message = str(error.get("code") or "error"), str(error.get("message") or "")
+            if code != ENGINE_UNAVAILABLE:
+                return Observation(Seen.WORKER_ERROR, message, code=code, meta=ours, latest=True)
+            runs = entry.attempts + entry.uncharged
+            return Observation(
+                # Whether the worker says the job was alone on the engine (worker/isolation.py), and
+                # whether it had sent the engine anything at all.
+                Seen.ENGINE_DIED_ALONE
+                if error.get("alone_on_engine") is not False
+                else Seen.ENGINE_DIED_WAITING
+                if error.get("reached_engine") is False
+                else Seen.ENGINE_DIED_BESIDE_OTHERS,
+                f"the model engine died on each of {runs} run(s) of this transcript "
+                f"({entry.attempts} counted: alone on the engine, or past the excused deaths "
+                f"next to other jobs); it is not tried again (last: {message})",
+                meta=ours,
+                latest=True,
+            )
         replaced = self._superseded(entry)
         if replaced:
-            return self._close(entry, SUPERSEDED, None, replaced, None)
+            return Observation(Seen.SUPERSEDED, replaced)
         if self._clock() < entry.deadline:
-            return "open"
+            return Observation(Seen.BEFORE_DEADLINE)
         if self._runpod_down is not None:
-            return "waiting"  # past its deadline, but RunPod cannot be asked in this pass
+            return Observation(Seen.RUNPOD_DOWN)
         if entry.job_id is None:
-            return self._retry_or_fail(
-                entry,
-                JOB_EXPIRED,
+            return Observation(
+                Seen.NEVER_CONFIRMED,
                 "RunPod never confirmed a job (the /run answer did not come) and no job wrote outputs",
+                meta=ours,
             )
+        return self._ask_runpod(entry, entry.job_id, ours)
+
+    def _ask_runpod(self, entry: Entry, job_id: str, ours: dict[str, Any] | None) -> Observation:
         try:
-            answer = self._runpod.status(entry.job_id)
+            answer = self._runpod.status(job_id)
         except RunPodNotFoundError:
-            return self._retry_or_fail(
-                entry,
-                JOB_EXPIRED,
-                f"RunPod has no job {entry.job_id} (/status answered 404): it expired in the queue "
+            return Observation(
+                Seen.UNKNOWN_TO_RUNPOD,
+                f"RunPod has no job {job_id} (/status answered 404): it expired in the queue "
                 "(policy.ttl) or was lost, and no worker wrote outputs",
-                runpod={"id": entry.job_id, "http_status": 404},
+                runpod={"id": job_id, "http_status": 404},
+                meta=ours,
             )
         state = answer.get("status")
         if state in ("IN_QUEUE", "IN_PROGRESS"):
-            return self._retry_or_fail(
-                entry,
-                WORKER_LOST,
-                f"RunPod job {entry.job_id} is still {state} past its deadline (its worker is lost or stuck)",
+            return Observation(
+                Seen.STILL_RUNNING,
+                f"RunPod job {job_id} is still {state} past its deadline (its worker is lost or stuck)",
                 runpod=answer,
+                meta=ours,
             )
         output = answer.get("output")
         skipped = output.get("status") if isinstance(output, dict) else None
         if state == "COMPLETED" and skipped in ("superseded", "duplicate"):
             # The job wrote nothing because another version or job owned the outputs; that no longer
-            # holds (the newer version was deleted, the other job's metadata is gone): run it again.
-            return self._retry_or_fail(
-                entry,
-                JOB_FAILED,
-                f"RunPod job {entry.job_id} ended as {skipped}, but this version is the key's current one "
+            # holds (the newer version was deleted, the other job's metadata is gone).
+            return Observation(
+                Seen.STOOD_ASIDE,
+                f"RunPod job {job_id} ended as {skipped}, but this version is the key's current one "
                 "and has no summary",
                 runpod=answer,
-                cancel=False,
+                meta=ours,
             )
         said = answer.get("error") or output
         ended = (
@@ -240,40 +253,32 @@ class Reconciler:
             # Not a state RunPod documents: past the job's whole lifetime, it is ended all the same.
             else f"answered status {str(state)[:100]!r} past its deadline (not a state RunPod documents)"
         )
-        return self._fail(
-            entry,
-            JOB_FAILED,
-            f"RunPod job {entry.job_id} {ended} without writing metadata"
+        return Observation(
+            Seen.ENDED_WITHOUT_METADATA,
+            f"RunPod job {job_id} {ended} without writing metadata"
             + (f": {str(said)[:500]}" if said else ""),
-            answer,
+            runpod=answer,
+            meta=ours,
         )
 
     # ---- outcomes ------------------------------------------------------------------------------
-    def _retry_or_fail(
-        self,
-        entry: Entry,
-        code: str,
-        message: str,
-        *,
-        runpod: Any = None,
-        cancel: bool = True,
-        charged: bool = True,
-        excuses: int | None = None,
-    ) -> str:
+    def _retry_or_fail(self, entry: Entry, decision: Decision, seen: Observation) -> str:
+        assert decision.code is not None  # every retried row names the code it ends with
         limit = self._settings.job_max_attempts
-        excused = not charged and entry.uncharged < (limit if excuses is None else excuses)
+        excused = not decision.charged and entry.uncharged < limit * decision.excuses
         if not excused and entry.attempts >= limit:
-            return self._fail(entry, code, f"{message}; gave up after {entry.attempts} attempt(s)", runpod)
+            message = f"{seen.message}; gave up after {entry.attempts} attempt(s)"
+            return self._fail(entry, decision.code, message, seen)
         before = replace(entry, job_ids=list(entry.job_ids))
         # The worker learns why the last run ended: after a dead engine it runs this one alone.
-        previous = ENGINE_UNAVAILABLE if code == ENGINE_CRASHED else code
+        previous = ENGINE_UNAVAILABLE if decision.code == ENGINE_CRASHED else decision.code
         run = entry.attempts + entry.uncharged + 1
         # Claimed before /run: a second reconciler (or this one crashing after /run) cannot send
         # another job for the same run; a claim whose job id never comes is retried past its deadline.
         deadline = deadline_after(self._clock(), self._settings)
         if not self._ledger.retried(entry, deadline=deadline, charged=not excused):
             return "raced"
-        if cancel and before.job_id:
+        if decision.cancel and before.job_id:
             # A stuck job must not also finish later; one already gone needs no stopping.
             with contextlib.suppress(RunPodError):
                 self._runpod.cancel(before.job_id)
@@ -292,7 +297,7 @@ class Reconciler:
                 {
                     "event": "retried",
                     "entry": entry.id,
-                    "reason": code,
+                    "reason": decision.code,
                     "job_id": job_id,
                     "attempt": entry.attempts,
                     "excused": entry.uncharged,
@@ -301,28 +306,16 @@ class Reconciler:
         )
         return "retried"
 
-    def _fail(self, entry: Entry, code: str, message: str, runpod: Any) -> str:
+    def _fail(self, entry: Entry, code: str | None, message: str | None, seen: Observation) -> str:
+        """Writes the error metadata of a job that never wrote its own, then closes the entry."""
         if not self._ledger.hold(entry):
             return "raced"  # another reconciler moved the entry on: its decision stands
-        meta = {
-            "schema": METADATA_SCHEMA,
-            "job_id": entry.job_id,
-            "status": "error",
-            "error": {"code": code, "message": message},
-            "source": entry.ref.__dict__ | {"sequencer": None, "event_time": None},
-            "attempts": entry.attempts,
-            "job_ids": entry.job_ids,
-            "runpod": runpod,
-            "written_by": "reconciler",
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        meta["source"] = {k: v for k, v in meta["source"].items() if v is not None}
-        body = json.dumps(meta, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+        meta = error_metadata(entry, cast(ReconcilerCode, code), message or "", seen)
         self._s3_call(
             "put_object",
             Bucket=entry.output_bucket,
             Key=entry.metadata_key,
-            Body=body,
+            Body=encode(meta),
             ContentType=METADATA_CONTENT_TYPE,
         )
         return self._close(entry, ERROR, code, message, meta)
@@ -339,7 +332,9 @@ class Reconciler:
         entry.output_bucket = entry.output_bucket or s.output_bucket or entry.bucket
         return True
 
-    def _close(self, entry: Entry, state: str, code: str | None, message: str | None, meta: Any) -> str:
+    def _close(
+        self, entry: Entry, state: str, code: str | None, message: str | None, meta: Mapping[str, Any] | None
+    ) -> str:
         if not self._ledger.close(entry, state, code, message):
             return "closed_elsewhere"
         log.info(json.dumps({"event": "closed", "entry": entry.id, "state": state, "code": code}))

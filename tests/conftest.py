@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -20,6 +20,9 @@ from devstack import cloud
 from devstack.cloud import FAKE_CREDENTIALS, REGION, free_port, wait_http
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.presign import Presigner, make_s3_client
+
+if TYPE_CHECKING:
+    from tests.reconcile_stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).resolve().parent / "events"
@@ -129,6 +132,21 @@ def dispatcher_env(emulator: RunPodEmulator, moto_endpoint: str) -> DispatcherEn
         return cloud.dispatcher_env(emulator.endpoint_url, emulator.api_key, moto_endpoint, **extra)
 
     return make
+
+
+@pytest.fixture
+def stack(
+    dispatcher_env: DispatcherEnv,
+    dynamodb: Any,
+    moto_endpoint: str,
+    s3: Any,
+    bucket: str,
+    emulator: RunPodEmulator,
+) -> Stack:
+    """The reconciler's test bed (tests/reconcile_stack.py) on this test's bucket and emulator."""
+    from tests.reconcile_stack import Stack  # it imports tests.procs, which imports this module
+
+    return Stack.create(dispatcher_env, dynamodb, moto_endpoint, s3, bucket, emulator)
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -39,3 +39,14 @@ class FakeEngine:
 
     async def aclose(self) -> None:
         return None
+
+
+class RaisingEngine(FakeEngine):
+    """Fails every request the way a broken model server or a bug would."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(max_model_len=4000)
+        self.error = error
+
+    async def complete(self, task: SummaryTask) -> Completion:
+        raise self.error

@@ -196,11 +196,13 @@ def test_worker_variables_in_the_image_are_ones_the_worker_reads() -> None:
     assert names <= known_worker_variables(), names - known_worker_variables()
 
 
-@pytest.mark.parametrize("needed", ["pyproject.toml", "handler.py", "test_input.json", "worker/"])
+@pytest.mark.parametrize(
+    "needed", ["pyproject.toml", "handler.py", "test_input.json", "contract/", "worker/"]
+)
 def test_dockerignore_lets_in_only_what_the_image_needs(needed: str) -> None:
     rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
     rules = [r for r in rules if r and not r.startswith("#")]
     assert rules[0] == "*"
     assert f"!{needed}" in rules
     copied = {part for i in _instructions() if i.keyword == "COPY" for part in i.text.split()[1:-1]}
-    assert copied <= {"pyproject.toml", "handler.py", "test_input.json", "worker"}
+    assert copied <= {"pyproject.toml", "handler.py", "test_input.json", "contract", "worker"}

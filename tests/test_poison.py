@@ -22,7 +22,7 @@ import pytest
 
 from devstack.cloud import CloudConfig, LocalCloud, free_port
 from dispatcher.ledger import Entry
-from dispatcher.reconciler import WAITING_EXCUSES
+from dispatcher.outcomes import WAITING_EXCUSES
 from tests.conftest import ROOT
 from tests.procs import fake_vllm_site, scaled, until
 

@@ -253,14 +253,18 @@ def test_idempotency_section_is_marked() -> None:
     assert "# ---- Idempotency (issue 5)" in TEMPLATE.read_text()
 
 
-def test_dispatcher_package_holds_only_the_dispatcher_and_its_handler_resolves(tmp_path: Path) -> None:
+def test_dispatcher_package_holds_only_the_dispatcher_and_the_contract_and_its_handler_resolves(
+    tmp_path: Path,
+) -> None:
     package = tmp_path / "package"
     made = _run("make", "--no-print-directory", "dispatcher-package", f"DISPATCHER_PACKAGE={package}")
     assert made.returncode == 0, made.stderr
     files = sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file())
-    assert files and all(re.fullmatch(r"dispatcher/\w+\.py", f) for f in files), files
-    # The zip is the dispatcher package as it stands: nothing is left out (the client lives in client/).
-    assert files == sorted(f"dispatcher/{p.name}" for p in (ROOT / "dispatcher").glob("*.py"))
+    assert files and all(re.fullmatch(r"(dispatcher|contract)/\w+\.py", f) for f in files), files
+    # The zip is the dispatcher package and the metadata contract as they stand: nothing is left out
+    # (the client lives in client/).
+    shipped = [p for folder in ("dispatcher", "contract") for p in (ROOT / folder).glob("*.py")]
+    assert files == sorted(p.relative_to(ROOT).as_posix() for p in shipped)
     assert "dispatcher/app.py" in files
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
@@ -272,8 +276,9 @@ def test_dispatcher_package_holds_only_the_dispatcher_and_its_handler_resolves(t
     probe = f"""
 import json, sys
 sys.path.insert(0, {str(package)!r})
-import dispatcher.app
+import dispatcher.app, dispatcher.reconciler, contract.metadata
 assert dispatcher.app.__file__.startswith({str(package)!r}), dispatcher.app.__file__
+assert contract.metadata.__file__.startswith({str(package)!r}), contract.metadata.__file__
 result = dispatcher.app.lambda_handler({{"Event": "s3:TestEvent"}}, None)
 heavy = sorted(m for m in ("runpod", "pydantic", "worker", "aws_lambda_powertools") if m in sys.modules)
 print(json.dumps({{"result": result, "heavy": heavy}}))

@@ -19,11 +19,14 @@ file; nothing matches on error text.
 
 from __future__ import annotations
 
+from contract.metadata import WorkerCode
+
 
 class WorkerError(Exception):
-    """Base of every deliberate worker error. `code` is a stable machine-readable name."""
+    """Base of every deliberate worker error. `code` is a stable machine-readable name, one of the
+    metadata document's error codes (contract/metadata.py)."""
 
-    code = "worker_error"
+    code: WorkerCode = "worker_error"
 
 
 class JobInputError(WorkerError):
@@ -35,7 +38,7 @@ class TranscriptError(WorkerError):
 
 
 class TransferError(WorkerError):
-    code = "transfer_failed"
+    code: WorkerCode = "transfer_failed"
 
 
 class UrlNotAllowedError(TransferError):
@@ -51,7 +54,7 @@ class UploadError(TransferError):
 
 
 class EngineError(WorkerError):
-    code = "engine_failed"
+    code: WorkerCode = "engine_failed"
 
 
 class EngineUnavailableError(EngineError):

@@ -10,15 +10,11 @@ metadata is written, because a dead model server means this worker must stop tak
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import math
-import re
-import time
-from datetime import UTC, datetime
 from typing import Any
 
-from worker.engines import LANGUAGES, Engine, detect_language, language_name, resolve_language
+from contract.metadata import Metadata, encode
+from worker.engines import Engine, SummaryOptions, Transcript, detect_language, resolve_language
 from worker.errors import (
     EngineUnavailableError,
     JobInputError,
@@ -28,18 +24,16 @@ from worker.errors import (
 )
 from worker.formats import parse as parse_transcript
 from worker.freshness import Freshness, Skip
-from worker.isolation import EngineSeats, Seat
+from worker.isolation import EngineSeats
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
+from worker.report import INTERNAL_ERROR, Report
 from worker.settings import WorkerSettings
 from worker.structure import parse as parse_structure
-from worker.summarize import Progress, Summarizer
+from worker.summarize import Progress, Summarizer, Summary
 from worker.transcript import decode
 from worker.transfer import Transfers, redact
 
 log = logging.getLogger(__name__)
-
-METADATA_SCHEMA = 1
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class JobRunner:
@@ -51,149 +45,24 @@ class JobRunner:
         self._seats = EngineSeats()
 
     async def run(self, job_id: str, raw_input: Any, progress: Progress | None = None) -> dict[str, Any]:
-        started = time.perf_counter()
-        progress = progress or (lambda update: None)
-        timings: dict[str, float] = {}
-        meta: dict[str, Any] = {
-            "schema": METADATA_SCHEMA,
-            "job_id": job_id,
-            "status": "running",
-            "engine": self._engine.name,
-            "model": self._engine.model,
-            "extractive": self._engine.extractive,
-            "max_model_len": self._engine.max_model_len,
-        }
+        report = Report(job_id, self._engine)
         try:
             job = JobInput.parse(raw_input)
         except JobInputError as exc:
             log.warning("job %s rejected: %s", job_id, exc, extra={"job_id": job_id})
-            await self._report_unparsed(raw_input, meta, exc, started)
+            report.rejected(raw_input)
+            await self._write_quietly(self._usable_metadata_url(raw_input), report.failed(exc.code, str(exc)))
             return {"error": str(exc)}
-
-        meta["source"] = job.source.model_dump(exclude_none=True) if job.source else None
-        key = job.source.key if job.source else None
         # Structured fields on every line about this job (worker/logs.py JsonFormatter).
-        ctx = {"job_id": job_id, "object_key": key}
+        ctx = {"job_id": job_id, "object_key": job.source.key if job.source else None}
         requested = job.options.max_tokens
         granted = min(requested or self._settings.default_max_tokens, self._settings.max_output_tokens)
-        meta["options"] = {
-            **job.options.model_dump(),
-            "max_tokens_requested": requested,
-            "max_tokens_granted": granted,
-        }
-        # A job whose engine died under it before runs alone (worker/isolation.py).
-        isolated = job.previous_error == EngineUnavailableError.code
-        meta["attempt"] = job.attempt or 1
-        meta["isolated"] = isolated
-        seat: Seat | None = None
+        report.job(job, granted)
         try:
-            self._check_urls(job)
-            skip = await self._freshness.before_work(job)
-            if skip is not None:
-                return self._skipped(job_id, skip, ctx)
-            tick = time.perf_counter()
-            if job.transcript_url is not None:
-                progress({"stage": "downloading"})
-                data = await self._transfers.download(job.transcript_url, self._settings.max_transcript_bytes)
-            else:
-                data = (job.text or "").encode("utf-8")
-                limit = self._settings.max_transcript_bytes
-                if len(data) > limit:
-                    raise TranscriptError(f"transcript is {len(data)} bytes, over the {limit}-byte limit")
-            timings["download_s"] = time.perf_counter() - tick
-            size = len(data)
-            decoded = decode(data)
-            # One copy of the transcript at a time: the bytes, then the text, then the turns.
-            del data
-            parsed = parse_transcript(decoded.text, key, job.options.format)
-            transcript = parsed.transcript
-            meta["input"] = {
-                "bytes": size,
-                "chars": len(decoded.text),
-                "encoding": decoded.encoding,
-                # Invalid UTF-8 sequences shown as U+FFFD (a cut or damaged but mostly-UTF-8 file).
-                "replacement_chars": decoded.replacements,
-                "format": parsed.format,
-                "utterances": transcript.turns,
-                "timed": transcript.timed,
-            }
-            del decoded, parsed
-            detected = detect_language(transcript.sample())
-            language = resolve_language(job.options.language) or detected
-            meta["language"] = {
-                "detected": detected,
-                "requested": job.options.language,
-                "used": language,
-                "name": language_name(language),
-                # Headings and labels are localized for these; others get English headings.
-                "localized": language in LANGUAGES,
-            }
-            # Every engine writes in the language the caller asked for, else the transcript's own.
-            options = job.options.model_copy(update={"language": job.options.language or language})
-            log.info(
-                "job %s: %d bytes (%s) from %s",
-                job_id,
-                size,
-                meta["input"]["encoding"],
-                key or "inline text",
-                extra=ctx,
-            )
-
-            tick = time.perf_counter()
-            async with self._seats.seat(job_id, alone=isolated) as seat:
-                try:
-                    if seat.late:
-                        raise EngineUnavailableError("the model server was lost before this job reached it")
-                    summary = await Summarizer(self._engine, progress).summarize(transcript, granted, options)
-                except EngineUnavailableError:
-                    self._seats.lost = True  # jobs seated after this one did not meet a live engine
-                    raise
-            structure = parse_structure(summary.text, starts=transcript.starts)
-            del transcript
-            meta["structure"] = structure
-            timings["summarize_s"] = time.perf_counter() - tick
-            stats = summary.stats
-            meta["input"]["tokens"] = stats.input_tokens
-            meta["output"] = {
-                "tokens": stats.output_tokens,
-                "chars": len(summary.text),
-                # Completions cut to their grant because an engine returned more than asked.
-                "trimmed": stats.trimmed,
-                # Requests asked again because the model's answer was empty.
-                "empty_retries": stats.empty_retries,
-            }
-            meta["chunks"] = stats.chunks
-            meta["levels"] = stats.levels
-            meta["requests"] = stats.requests
-            meta["tokens_per_level"] = stats.tokens_per_level
-            meta["max_request_tokens"] = stats.max_request_tokens
-            meta["finish_reasons"] = stats.finish_reasons
-
-            tick = time.perf_counter()
-            skip = await self._freshness.superseded(job)  # a newer upload while we summarised
-            if skip is not None:
-                return self._skipped(job_id, skip, ctx)
-            if job.summary_put_url is not None:
-                progress({"stage": "uploading"})
-                await self._transfers.upload(
-                    job.summary_put_url, summary.text.encode("utf-8"), SUMMARY_CONTENT_TYPE, "summary"
-                )
-            timings["upload_s"] = time.perf_counter() - tick
-            meta["status"] = "ok"
-            meta["error"] = None
-            await self._write_metadata(job.metadata_put_url, meta, timings, started)
+            return await self._work(job, granted, report, progress or (lambda update: None), ctx)
         except WorkerError as exc:
             log.warning("job %s failed (%s): %s", job_id, exc.code, exc, extra=ctx)
-            meta["status"] = "error"
-            meta["error"] = {"code": exc.code, "message": str(exc)}
-            if isinstance(exc, EngineUnavailableError):
-                # Whether this transcript may be what killed the engine: the reconciler counts the
-                # death against this upload only then (docs/RELIABILITY.md, poison transcripts).
-                meta["error"]["alone_on_engine"] = seat is not None and seat.alone
-                # A job still waiting for its seat, or seated after the engine was lost, never sent
-                # the engine anything: it cannot be what killed it.
-                meta["error"]["reached_engine"] = seat is not None and not seat.late
-            await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
+            await self._write_quietly(job.metadata_put_url, report.failed(exc.code, str(exc)))
             if isinstance(exc, EngineUnavailableError):
                 raise
             return {"error": str(exc)}
@@ -204,17 +73,39 @@ class JobRunner:
                 "the job was stopped by the platform (cancelled, or over policy.executionTimeout)"
             )
             log.warning("job %s stopped: %s", job_id, stopped, extra=ctx)
-            meta["status"] = "error"
-            meta["error"] = {"code": stopped.code, "message": str(stopped)}
-            await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
+            await self._write_quietly(job.metadata_put_url, report.failed(stopped.code, str(stopped)))
             raise
         except Exception as exc:
             log.exception("job %s: unexpected error", job_id, extra=ctx)
-            meta["status"] = "error"
-            meta["error"] = {"code": "internal_error", "message": f"internal error: {type(exc).__name__}"}
-            await self._write_metadata_quietly(job.metadata_put_url, meta, timings, started)
-            return {"error": meta["error"]["message"]}
+            message = f"internal error: {type(exc).__name__}"
+            await self._write_quietly(job.metadata_put_url, report.failed(INTERNAL_ERROR, message))
+            return {"error": message}
 
+    async def _work(
+        self, job: JobInput, granted: int, report: Report, progress: Progress, ctx: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The job's stages; the ok metadata is written last, after the summary."""
+        self._check_urls(job)
+        skip = await self._freshness.before_work(job)
+        if skip is not None:
+            return self._skipped(skip, ctx)
+        transcript, options = await self._read(job, report, progress, ctx)
+        with report.timed("summarize_s"):
+            summary = await self._summarize(transcript, granted, options, report, progress)
+            structure = parse_structure(summary.text, starts=transcript.starts)
+            del transcript
+            report.summary(summary, structure)
+        with report.timed("upload_s"):
+            skip = await self._freshness.superseded(job)  # a newer upload while we summarised
+            if skip is not None:
+                return self._skipped(skip, ctx)
+            if job.summary_put_url is not None:
+                progress({"stage": "uploading"})
+                body = summary.text.encode("utf-8")
+                await self._transfers.upload(job.summary_put_url, body, SUMMARY_CONTENT_TYPE, "summary")
+        meta = report.ok()
+        await self._write(job.metadata_put_url, meta)
+        stats = summary.stats
         result: dict[str, Any] = {
             "status": "ok",
             "engine": self._engine.name,
@@ -233,9 +124,59 @@ class JobRunner:
             result["structure"] = structure
         return result
 
-    def _skipped(self, job_id: str, skip: Skip, ctx: dict[str, Any]) -> dict[str, Any]:
+    async def _download(self, job: JobInput, progress: Progress) -> bytes:
+        limit = self._settings.max_transcript_bytes
+        if job.transcript_url is not None:
+            progress({"stage": "downloading"})
+            return await self._transfers.download(job.transcript_url, limit)
+        data = (job.text or "").encode("utf-8")
+        if len(data) > limit:
+            raise TranscriptError(f"transcript is {len(data)} bytes, over the {limit}-byte limit")
+        return data
+
+    async def _read(
+        self, job: JobInput, report: Report, progress: Progress, ctx: dict[str, Any]
+    ) -> tuple[Transcript, SummaryOptions]:
+        """The transcript's turns and language, and the options every engine writes with. One copy of
+        the transcript at a time: the bytes, then the text, then the turns."""
+        with report.timed("download_s"):
+            data = await self._download(job, progress)
+        size = len(data)
+        decoded = decode(data)
+        del data
+        parsed = parse_transcript(decoded.text, ctx["object_key"], job.options.format)
+        transcript = parsed.transcript
+        report.read(size, decoded, parsed.format, transcript.turns, transcript.timed)
+        encoding = decoded.encoding
+        del decoded, parsed
+        detected = detect_language(transcript.sample())
+        language = resolve_language(job.options.language) or detected
+        report.language(detected, job.options.language, language)
+        source = ctx["object_key"] or "inline text"
+        log.info("job %s: %d bytes (%s) from %s", ctx["job_id"], size, encoding, source, extra=ctx)
+        # Every engine writes in the language the caller asked for, else the transcript's own.
+        return transcript, job.options.model_copy(update={"language": job.options.language or language})
+
+    async def _summarize(
+        self,
+        transcript: Transcript,
+        granted: int,
+        options: SummaryOptions,
+        report: Report,
+        progress: Progress,
+    ) -> Summary:
+        async with self._seats.seat(report.job_id, alone=report.isolated) as report.seat:
+            try:
+                if report.seat.late:
+                    raise EngineUnavailableError("the model server was lost before this job reached it")
+                return await Summarizer(self._engine, progress).summarize(transcript, granted, options)
+            except EngineUnavailableError:
+                self._seats.lost = True  # jobs seated after this one did not meet a live engine
+                raise
+
+    def _skipped(self, skip: Skip, ctx: dict[str, Any]) -> dict[str, Any]:
         """A job that must not write (worker/freshness.py) ends at once, outputs untouched."""
-        log.info("job %s ends without writing (%s): %s", job_id, skip.status, skip.reason, extra=ctx)
+        log.info("job %s ends without writing (%s): %s", ctx["job_id"], skip.status, skip.reason, extra=ctx)
         return {"status": skip.status, "reason": skip.reason}
 
     def _check_urls(self, job: JobInput) -> None:
@@ -250,27 +191,16 @@ class JobRunner:
             if url is not None:
                 self._transfers.check(url, what)
 
-    async def _write_metadata(
-        self, url: str | None, meta: dict[str, Any], timings: dict[str, float], started: float
-    ) -> None:
-        meta["timings"] = {k: round(v, 4) for k, v in timings.items()} | {
-            "total_s": round(time.perf_counter() - started, 4)
-        }
-        meta["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        if url is None:
-            return
-        # A rejected input is copied in as sent: NaN, Infinity and lone surrogates must not make
-        # the metadata invalid JSON (or unencodable).
-        body = json.dumps(_json_safe(meta), ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8")
-        await self._transfers.upload(url, body, METADATA_CONTENT_TYPE, "metadata")
+    async def _write(self, url: str | None, meta: Metadata) -> None:
+        if url is not None:
+            await self._transfers.upload(url, encode(meta), METADATA_CONTENT_TYPE, "metadata")
 
-    async def _write_metadata_quietly(
-        self, url: str | None, meta: dict[str, Any], timings: dict[str, float], started: float
-    ) -> None:
+    async def _write_quietly(self, url: str | None, meta: Metadata) -> None:
+        """Error metadata: a failure to write it is logged, never raised over the job's own error."""
         try:
-            await self._write_metadata(url, meta, timings, started)
+            await self._write(url, meta)
         except WorkerError as exc:
-            source = meta.get("source") or {}
+            source = meta["source"] or {}
             log.error(
                 "metadata for job %s could not be written to %s: %s",
                 meta["job_id"],
@@ -279,59 +209,13 @@ class JobRunner:
                 extra={"job_id": meta["job_id"], "object_key": source.get("key")},
             )
 
-    async def _report_unparsed(
-        self, raw: Any, meta: dict[str, Any], exc: JobInputError, started: float
-    ) -> None:
+    def _usable_metadata_url(self, raw: Any) -> str | None:
         """Even a rejected input gets its metadata file, if it carried a usable metadata URL."""
         url = raw.get("metadata_put_url") if isinstance(raw, dict) else None
         if not isinstance(url, str):
-            return
+            return None
         try:
             self._transfers.check(url, "metadata_put_url")
         except WorkerError:
-            return
-        source = raw.get("source")
-        meta["source"] = _sample(source) if isinstance(source, dict) else None
-        meta["status"] = "error"
-        meta["error"] = {"code": exc.code, "message": str(exc)}
-        await self._write_metadata_quietly(url, meta, {}, started)
-
-
-# A rejected input's `source` is copied into its metadata as sent, within these bounds: it may be
-# nested thousands deep (json.dumps then raised RecursionError out of the runner, no metadata) or
-# hold megabytes of text (a metadata file as large as a transcript).
-_SAMPLE_DEPTH = 4
-_SAMPLE_ITEMS = 32
-_SAMPLE_CHARS = 1024
-
-
-def _sample(value: Any, depth: int = 0) -> Any:
-    """A bounded copy of untrusted JSON: strings cut, containers cut and nested at most so deep,
-    integers beyond 64 bits and anything else that is not JSON as null."""
-    if isinstance(value, str):
-        return value if len(value) <= _SAMPLE_CHARS else value[:_SAMPLE_CHARS] + "…"
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return value
-    if isinstance(value, int):
-        return value if abs(value) < 2**63 else None
-    if depth >= _SAMPLE_DEPTH:
-        return None
-    if isinstance(value, dict):
-        items = list(value.items())[:_SAMPLE_ITEMS]
-        return {str(k)[:_SAMPLE_CHARS]: _sample(v, depth + 1) for k, v in items}
-    if isinstance(value, list | tuple):
-        return [_sample(v, depth + 1) for v in value[:_SAMPLE_ITEMS]]
-    return None
-
-
-def _json_safe(value: Any) -> Any:
-    """`value` with non-finite numbers as null and lone surrogates as U+FFFD: valid strict JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_json_safe(str(k)): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
+            return None
+        return url
