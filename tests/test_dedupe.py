@@ -67,12 +67,13 @@ def test_redelivered_event_dispatches_once(make: Any, emulator: RunPodEmulator) 
     assert "already dispatched" in second["skipped"][0]["skipped"]
 
 
+@pytest.mark.parametrize("event_file", ["s3_put.json", "s3_put_unversioned.json"])
 @pytest.mark.parametrize("run_delay_s", [0.0, 0.5], ids=["instant-run", "slow-run"])
 def test_two_deliveries_at_the_same_moment_dispatch_once(
-    make: Any, emulator: RunPodEmulator, run_delay_s: float
+    make: Any, emulator: RunPodEmulator, run_delay_s: float, event_file: str
 ) -> None:
     emulator.faults.run_delay_s = run_delay_s  # a slow /run holds the winner while the others arrive
-    event = load_event("s3_put.json")
+    event = load_event(event_file)
     results = deliver_at_once([make() for _ in range(6)], event, timeout_s=30)
     assert emulator.run_requests == 1
     (job_id,) = emulator.jobs
