@@ -1,4 +1,4 @@
-"""`lambda_handler(event, context)`: parse → filter → presign → submit, for every record.
+"""`lambda_handler(event, context)`: parse → filter → claim → presign → submit, for every record.
 
 What a job holds (the contract) is built in dispatcher/job.py; this module decides which records
 become jobs, submits them and reports what happened.
