@@ -156,8 +156,8 @@ def run(quick: bool = False) -> tuple[list[str], dict[str, Any]]:
         " `Dispatcher.from_env` (settings, boto3 S3 client, RunPod client), then the first S3 event"
         f" (presign GET + 2 PUTs, `POST /run` to the RunPod emulator). Warm: {warm_events} more events"
         " on the same instance. S3 endpoint: moto server; RunPod: `devstack/runpod_emulator.py`, both"
-        " on loopback. Idempotency (DynamoDB) off: the dispatcher's own cost (the local cloud and the"
-        " template turn it on; docs/RELIABILITY.md measures ~20 ms per record with it). *Cold start*"
+        " on loopback. Ledger (DynamoDB) off: the dispatcher's own cost (the local cloud and the"
+        " template turn it on; docs/RELIABILITY.md measures ~11 ms per record with it). *Cold start*"
         " is our code's share; *whole process* adds the interpreter's start-up and exit, which"
         " Lambda's runtime pays.",
         "",

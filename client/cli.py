@@ -14,8 +14,9 @@ The same flags work against the local cloud and against AWS/RunPod: the only dif
 `S3_ENDPOINT_URL` (moto) being set or not. Settings come from flags, else the environment
 (`TRANSCRIPTS_BUCKET`, `INPUT_PREFIX`, `OUTPUT_BUCKET`, `OUTPUT_PREFIX`, `AWS_REGION`,
 `S3_ENDPOINT_URL`, `RUNPOD_ENDPOINT_URL`, `RUNPOD_API_KEY`); the API key is never a flag, so it
-stays out of shell history. Runs on the user's machine with boto3 and the stdlib; reuses the
-dispatcher's RunPod client and output-key naming. It is not part of the Lambda package (that is
+stays out of shell history. The environment is read with the dispatcher's own reader (`EnvReader`:
+padding stripped, empty means unset). Runs on the user's machine with boto3 and the stdlib; reuses
+the dispatcher's RunPod client and output-key naming. It is not part of the Lambda package (that is
 why it lives in client/, not dispatcher/).
 
 Exit status: 0 summary printed / status shown, 1 the job failed or a request was refused,
@@ -39,10 +40,10 @@ from dispatcher.errors import DispatchError
 from dispatcher.events import output_keys
 from dispatcher.presign import SUMMARY_CONTENT_TYPE, make_s3_client
 from dispatcher.runpod_api import RunPodClient
-from dispatcher.settings import Settings
+from dispatcher.settings import EnvReader, Settings
 
 BUCKET = "TRANSCRIPTS_BUCKET"
-INPUT_PREFIX = "INPUT_PREFIX"
+AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"  # the AWS CLI's name, when AWS_REGION is not set
 DEFAULT_INPUT_PREFIX = "incoming/"  # template.yaml's InputPrefix default
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
 EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 1, 2, 3
@@ -67,24 +68,26 @@ class CliSettings:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, env: Mapping[str, str]) -> CliSettings:
-        def pick(flag: str | None, name: str, default: str | None = None) -> str | None:
-            value = flag if flag is not None else env.get(name, "")
-            return value.strip() or default
+        # The environment is read as the dispatcher reads it (dispatcher/settings.py EnvReader).
+        read = EnvReader(env, UsageError)
 
-        prefix = pick(args.prefix, INPUT_PREFIX, DEFAULT_INPUT_PREFIX) or ""
+        def pick(flag: str | None, name: str, default: str | None = None) -> str | None:
+            return (flag.strip() or default) if flag is not None else read.text(name, default)
+
+        prefix = pick(args.prefix, names.INPUT_PREFIX, DEFAULT_INPUT_PREFIX) or ""
         output_prefix = pick(args.output_prefix, names.OUTPUT_PREFIX, Settings.output_prefix) or ""
         return cls(
             bucket=pick(args.bucket, BUCKET),
             input_prefix="" if prefix == "/" else prefix,
             output_bucket=pick(args.output_bucket, names.OUTPUT_BUCKET),
             output_prefix=output_prefix if output_prefix.endswith("/") else output_prefix + "/",
-            input_suffixes=tuple(x.strip() for x in env.get(names.INPUT_SUFFIXES, "").split(",") if x.strip())
-            or Settings.input_suffixes,
-            summary_suffix=env.get(names.SUMMARY_SUFFIX, "") or Settings.summary_suffix,
-            region=pick(args.region, names.REGION) or env.get("AWS_DEFAULT_REGION") or None,
+            input_suffixes=read.items(names.INPUT_SUFFIXES) or Settings.input_suffixes,
+            summary_suffix=read.text(names.SUMMARY_SUFFIX, Settings.summary_suffix)
+            or Settings.summary_suffix,
+            region=pick(args.region, names.REGION) or read.text(AWS_DEFAULT_REGION),
             s3_endpoint_url=pick(args.s3_endpoint_url, names.S3_ENDPOINT_URL),
             runpod_endpoint_url=pick(args.endpoint_url, names.RUNPOD_ENDPOINT_URL),
-            runpod_api_key=env.get(names.RUNPOD_API_KEY, "").strip() or None,
+            runpod_api_key=read.text(names.RUNPOD_API_KEY),
         )
 
     def need_bucket(self) -> str:
@@ -225,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--bucket", help=f"transcripts bucket (env {BUCKET})")
     parser.add_argument(
-        "--prefix", help=f"input prefix (env {INPUT_PREFIX}, default {DEFAULT_INPUT_PREFIX}; '/' for none)"
+        "--prefix",
+        help=f"input prefix (env {names.INPUT_PREFIX}, default {DEFAULT_INPUT_PREFIX}; '/' for none)",
     )
     parser.add_argument("--output-bucket", help="summaries bucket (env OUTPUT_BUCKET, default: --bucket)")
     parser.add_argument(

@@ -13,9 +13,8 @@ from typing import Any, TextIO
 
 from dispatcher.ledger import DISPATCHED, Entry, Ledger
 from dispatcher.presign import make_client
+from dispatcher.settings import DYNAMODB_ENDPOINT_URL, LEDGER_TABLE, EnvReader
 
-LEDGER_TABLE = "LEDGER_TABLE"
-DYNAMODB_ENDPOINT_URL = "DYNAMODB_ENDPOINT_URL"
 STATES = ("pending", "ok", "error", "superseded")
 
 
@@ -31,10 +30,11 @@ def show(
     as_json: bool,
     out: TextIO,
 ) -> int:
-    table = env.get(LEDGER_TABLE, "").strip()
-    if not table:
+    read = EnvReader(env, ValueError)  # as the dispatcher reads them (dispatcher/settings.py)
+    table = read.text(LEDGER_TABLE)
+    if table is None:
         raise ValueError(f"set {LEDGER_TABLE} (the stack's LedgerTable output)")
-    endpoint = env.get(DYNAMODB_ENDPOINT_URL, "").strip() or s3_endpoint_url
+    endpoint = read.text(DYNAMODB_ENDPOINT_URL) or s3_endpoint_url
     ledger = Ledger(table, make_client("dynamodb", region, endpoint, env))
     entries = [e for e in ledger.entries() if state is None or state_name(e) == state]
     if as_json:

@@ -45,7 +45,7 @@ _MARKS = {"pid": "devstack.background", "moto_pid": "moto.server", "worker_pid":
 
 def cloud_config(log_dir: Path, worker_env: Mapping[str, str] | None = None) -> CloudConfig:
     """The local cloud `make demo` and `make up` run: the deployed stack's shape (input prefix,
-    idempotency). The one place to choose what they run, e.g. the worker's engine (`worker_env`)."""
+    ledger). The one place to choose what they run, e.g. the worker's engine (`worker_env`)."""
     return CloudConfig(input_prefix=INPUT_PREFIX, log_dir=log_dir, worker_env=dict(worker_env or {}))
 
 

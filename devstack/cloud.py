@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-IDEMPOTENCY_TABLE = "dispatch-idempotency"
 LEDGER_TABLE = "job-ledger"
 
 
@@ -89,10 +88,8 @@ class CloudConfig:
     worker_env: Mapping[str, str] = field(default_factory=dict)
     start_worker: bool = True
     log_dir: Path | None = None
-    # As template.yaml deploys it: one dispatch per object version, on moto's DynamoDB.
-    idempotency: bool = True
-    # As template.yaml deploys it: the job ledger (dispatcher/ledger.py), reconciled on demand
-    # (`cloud.reconciler().run()` stands in for the schedule).
+    # As template.yaml deploys it: the job ledger (dispatcher/ledger.py: one dispatch per object
+    # version), reconciled on demand (`cloud.reconciler().run()` stands in for the schedule).
     ledger: bool = True
     dispatcher_env: Mapping[str, str] = field(default_factory=dict)  # extra dispatcher settings
     # The notification's prefix filter (template.yaml's InputPrefix is `incoming/`; `make up` and
@@ -190,10 +187,6 @@ class LocalCloud:
         }
         self.s3 = boto3.client("s3", **kwargs)
         self.sqs = boto3.client("sqs", **kwargs)
-        if self.config.idempotency:
-            from dispatcher.idempotency import table_definition
-
-            boto3.client("dynamodb", **kwargs).create_table(**table_definition(IDEMPOTENCY_TABLE))
         if self.config.ledger:
             from dispatcher.ledger import table_definition as ledger_table
 
@@ -225,7 +218,6 @@ class LocalCloud:
         )
 
     def dispatcher_env(self) -> dict[str, str]:
-        idempotency = {"IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE} if self.config.idempotency else {}
         ledger = {"LEDGER_TABLE": LEDGER_TABLE} if self.config.ledger else {}
         return dispatcher_env(
             self.emulator.endpoint_url,
@@ -234,7 +226,6 @@ class LocalCloud:
             OUTPUT_PREFIX=self.config.output_prefix,
             RUNPOD_ATTEMPTS="3",
             DYNAMODB_ENDPOINT_URL=self.s3_endpoint,
-            **idempotency,
             **ledger,
         ) | dict(self.config.dispatcher_env)
 

@@ -1,4 +1,4 @@
-"""`lambda_handler(event, context)`: parse → filter → presign → submit, for every record.
+"""`lambda_handler(event, context)`: parse → filter → claim → presign → submit, for every record.
 
 What a job holds (the contract) is built in dispatcher/job.py; this module decides which records
 become jobs, submits them and reports what happened.
@@ -6,13 +6,21 @@ become jobs, submits them and reports what happened.
 Settings and clients are built once per cold start (`Dispatcher.from_env`) and reused while the
 execution environment is warm. Records fail independently: one bad record does not stop the others.
 
+One record, straight through: skip what is not an input → the upload's identity and output keys,
+built once (dispatcher/upload.py) → with a ledger, claim the version (dispatcher/ledger.py: a
+conditional put, the one dedupe; a version already claimed is a duplicate and sends nothing) →
+presign and `/run` → the job id onto the claim. A refused `/run` deletes the claim so the retry
+dispatches; an unanswered one leaves it for the reconciler.
+
+Without `LEDGER_TABLE` nothing is deduplicated here: every delivery sends a job. The worker's own
+checks keep the output single (worker/freshness.py): a job whose version already has `ok` metadata
+ends as `duplicate` without model work, and an older version's job writes nothing.
+
 Two wirings, one handler:
 - S3 → Lambda (async, the default): an async invocation has no partial-batch response, so if any
   record failed the handler raises after trying them all, and Lambda retries the whole event (then
-  the on-failure destination). With `IDEMPOTENCY_TABLE` set (dispatcher/idempotency.py) the retry
-  re-submits only the records that failed: the others are recognised as already dispatched.
-  Without it, a retry re-submits every record; the worker writes to fixed keys, so a duplicate
-  costs GPU time but never corrupts or loses output.
+  the on-failure destination). With the ledger the retry re-submits only the records that failed:
+  the others are claimed already.
 - S3 → SQS → Lambda (event source mapping with `ReportBatchItemFailures`): the handler returns
   `{"batchItemFailures": [...]}` naming only the messages whose records failed, so only those are
   redelivered (and, after `maxReceiveCount`, land in the queue's DLQ).
@@ -23,21 +31,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dispatcher.errors import DispatchError
+from dispatcher.errors import DispatchError, LedgerError, RunPodUnconfirmedError
 from dispatcher.events import ObjectRef, parse_event, skip_reason
 from dispatcher.job import build_job_input, job_policy
+from dispatcher.ledger import UNCONFIRMED, Entry, Ledger, deadline_after
 from dispatcher.presign import Presigner, make_client, make_s3_client
 from dispatcher.runpod_api import RunPodClient
 from dispatcher.secrets import api_key
 from dispatcher.settings import Settings
-
-if TYPE_CHECKING:
-    from dispatcher.idempotency import IdempotentDispatch
-    from dispatcher.ledger import Ledger
+from dispatcher.upload import Upload
 
 log = logging.getLogger("dispatcher")
 log.setLevel(logging.INFO)
@@ -63,13 +70,11 @@ class Dispatcher:
         settings: Settings,
         presigner: Presigner,
         runpod: RunPodClient,
-        idempotency: IdempotentDispatch | None = None,
         ledger: Ledger | None = None,
     ) -> None:
         self.settings = settings
         self._presigner = presigner
         self._runpod = runpod
-        self._idempotency = idempotency
         self.ledger = ledger
 
     @classmethod
@@ -83,25 +88,13 @@ class Dispatcher:
             timeout_s=settings.runpod_timeout_s,
             attempts=settings.runpod_attempts,
         )
-        idempotency = None
-        if settings.idempotency_table:
-            # Imported only when configured: Powertools is not in the Lambda runtime.
-            from dispatcher.idempotency import IdempotentDispatch
-
-            idempotency = IdempotentDispatch(
-                settings.idempotency_table,
-                settings.idempotency_ttl_s,
-                dynamodb_client=make_client("dynamodb", settings.region, settings.dynamodb_endpoint_url, env),
-            )
         ledger = None
         if settings.ledger_table:
-            from dispatcher.ledger import Ledger
-
             ledger = Ledger(
                 settings.ledger_table,
                 make_client("dynamodb", settings.region, settings.dynamodb_endpoint_url, env),
             )
-        return cls(settings, Presigner(s3, settings.url_expires_s), runpod, idempotency, ledger)
+        return cls(settings, Presigner(s3, settings.url_expires_s), runpod, ledger)
 
     @property
     def runpod(self) -> RunPodClient:
@@ -162,33 +155,43 @@ class Dispatcher:
         if reason:
             log.info(json.dumps({"event": "skipped", **where, "reason": reason}))
             return Outcome(ref.bucket, ref.key, skipped=reason)
-        duplicate = False
         try:
             if _out_of_time(context):
                 raise DispatchError("not attempted: the invocation is about to time out")
-            # The ledger is the lasting record of what was dispatched: a version it holds is a
-            # duplicate even past the idempotency window (and a closed entry is never reopened).
-            seen: list[bool] = []
-
-            def submit() -> str:
-                job_id, known = self._submit(ref)
-                seen.append(known)
-                return job_id
-
-            if self._idempotency is None:
-                job_id = submit()
+            upload = Upload.of(ref, s)
+            if self.ledger is None:
+                job_id = self.submit_job(upload)  # no dedupe: every delivery sends a job (above)
             else:
-                job_id, duplicate = self._idempotency.once(ref, submit, context)
-            duplicate = duplicate or any(seen)
+                now = time.time()
+                entry, new = self.ledger.claim(upload, deadline=deadline_after(now, s), now=now)
+                if not new:  # a redelivery, at once or days later: the claim's holder sent the job
+                    job_id = entry.job_id or UNCONFIRMED
+                    reason = f"duplicate delivery: this version was already dispatched as job {job_id}"
+                    log.info(json.dumps({"event": "skipped", **where, "job_id": job_id, "reason": reason}))
+                    return Outcome(ref.bucket, ref.key, skipped=reason, duplicate_of=job_id)
+                job_id = self._run_claimed(self.ledger, upload, entry)
         except DispatchError as exc:
             log.error(json.dumps({"event": "failed", **where, "error": str(exc)}))
             return Outcome(ref.bucket, ref.key, error=str(exc))
-        if duplicate:
-            reason = f"duplicate delivery: this version was already dispatched as job {job_id}"
-            log.info(json.dumps({"event": "skipped", **where, "job_id": job_id, "reason": reason}))
-            return Outcome(ref.bucket, ref.key, skipped=reason, duplicate_of=job_id)
         log.info(json.dumps({"event": "dispatched", **where, "job_id": job_id}))
         return Outcome(ref.bucket, ref.key, job_id=job_id)
+
+    def _run_claimed(self, ledger: Ledger, upload: Upload, entry: Entry) -> str:
+        """`/run` for a version this invocation claimed; its job id goes onto the claim."""
+        try:
+            job_id = self.submit_job(upload)
+        except RunPodUnconfirmedError:
+            # The job may exist: the claim stays, with no job id; the reconciler recovers it past
+            # the deadline (dispatcher/reconciler.py), so this is not an error.
+            return UNCONFIRMED
+        except DispatchError:
+            ledger.forget(entry)  # refused: the event's retry dispatches it again
+            raise
+        if not ledger.started(entry, job_id):
+            raise LedgerError(
+                f"ledger table {ledger.table!r}: {entry.id} changed before its job id was written"
+            )
+        return job_id
 
     def _existing_key(self, ref: ObjectRef) -> ObjectRef:
         """An EventBridge key that reads differently URL-decoded: the reading that exists in S3
@@ -200,23 +203,13 @@ class Dispatcher:
             return replace(ref, key=ref.decoded_key, decoded_key=None)
         return replace(ref, decoded_key=None)
 
-    def _submit(self, ref: ObjectRef) -> tuple[str, bool]:
-        """(job id, True when the ledger already held this version and nothing was sent)."""
-        if self.ledger is None:
-            return self.submit_job(ref), False
-        # With a ledger, an unanswered /run is not an error: the ledger holds the version with no
-        # job id and the reconciler recovers it past the deadline (dispatcher/reconciler.py).
-        from dispatcher.ledger import record_dispatch
-
-        return record_dispatch(self.ledger, ref, self.submit_job, self.settings)
-
     def submit_job(
-        self, ref: ObjectRef, *, attempt: int | None = None, previous_error: str | None = None
+        self, upload: Upload, *, attempt: int | None = None, previous_error: str | None = None
     ) -> str:
-        """Presign and POST /run for one object version (the reconciler's retries too, with the run's
+        """Presign and POST /run for one upload (the reconciler's retries too, with the run's
         number and the previous run's error code)."""
         job = build_job_input(
-            ref, self._presigner, self.settings, attempt=attempt, previous_error=previous_error
+            upload, self._presigner, self.settings, attempt=attempt, previous_error=previous_error
         )
         return self._runpod.submit(job, self.policy(), self.settings.webhook_url)
 

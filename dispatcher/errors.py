@@ -9,8 +9,6 @@ DispatchError
     ├── RunPodNotFoundError  404 from /status or /cancel: RunPod has no such job (expired, deleted)
     ├── RunPodUnavailableError  429/5xx/network after all retries; the event is retried later
     └── RunPodUnconfirmedError  /run sent but its answer never came: the job may exist (not retried)
-└── IdempotencyError       the idempotency table (DynamoDB) could not be read or written
-    └── DispatchInProgressError  another invocation is dispatching this object version right now
 └── LedgerError            the job ledger (DynamoDB) could not be read or written
 """
 
@@ -50,14 +48,6 @@ class RunPodUnavailableError(RunPodError):
 
 
 class RunPodUnconfirmedError(RunPodError):
-    pass
-
-
-class IdempotencyError(DispatchError):
-    pass
-
-
-class DispatchInProgressError(IdempotencyError):
     pass
 
 

@@ -2,44 +2,34 @@
 
 `build_job_input` is the RunPod `input` (validated on the other side by `worker.job.JobInput`;
 the fields are in README "The job contract") and `job_policy` its `policy`. Both are pure over
-the settings, the object and a presigner, so the Lambda, the contract test and anything else that
-needs a job build it one way. Nothing here talks to RunPod or reads the transcript.
+the settings, the upload (dispatcher/upload.py: its version and output keys) and a presigner, so
+the Lambda, the contract test and anything else that needs a job build it one way. Nothing here
+talks to RunPod or reads the transcript.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dispatcher.errors import OutputKeyError
-from dispatcher.events import ObjectRef, output_keys
 from dispatcher.presign import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, Presigner
 from dispatcher.settings import Settings
+from dispatcher.upload import Upload
 
 JOB_INPUT_VERSION = 1
-S3_MAX_KEY_BYTES = 1024
 
 
 def build_job_input(
-    ref: ObjectRef,
+    upload: Upload,
     presigner: Presigner,
     settings: Settings,
     *,
     attempt: int | None = None,
     previous_error: str | None = None,
 ) -> dict[str, Any]:
-    """The RunPod `input` for `ref`: presigned URLs to pull the transcript and put both outputs.
+    """The RunPod `input` for `upload`: presigned URLs to pull the transcript and put both outputs.
     A retry by the reconciler also says which run it is and why the previous one ended (after
     `engine_unavailable` the worker runs the job alone on its engine)."""
-    s = settings
-    summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
-    size = len(metadata_key.encode("utf-8"))
-    if size > S3_MAX_KEY_BYTES:
-        # S3 would refuse both PUTs after the GPU work, leaving no summary and no metadata.
-        raise OutputKeyError(
-            f"the output key would be {size} bytes, over S3's {S3_MAX_KEY_BYTES}-byte limit: "
-            "shorten the transcript's key"
-        )
-    out_bucket = s.output_bucket or ref.bucket
+    ref, out_bucket = upload.ref, upload.output_bucket
     source: dict[str, Any] = {"bucket": ref.bucket, "key": ref.key}
     for name in ("version_id", "etag", "size"):
         value = getattr(ref, name)
@@ -48,16 +38,16 @@ def build_job_input(
     job: dict[str, Any] = {
         "version": JOB_INPUT_VERSION,
         "transcript_url": presigner.get(ref.bucket, ref.key, ref.version_id),
-        "summary_put_url": presigner.put(out_bucket, summary_key, SUMMARY_CONTENT_TYPE),
-        "metadata_put_url": presigner.put(out_bucket, metadata_key, METADATA_CONTENT_TYPE),
+        "summary_put_url": presigner.put(out_bucket, upload.summary_key, SUMMARY_CONTENT_TYPE),
+        "metadata_put_url": presigner.put(out_bucket, upload.metadata_key, METADATA_CONTENT_TYPE),
         # The newest version wins and no version is summarised twice (worker/freshness.py): the
         # worker checks the key's current version and the existing metadata before any model work.
         "current_source_url": presigner.head(ref.bucket, ref.key),
-        "metadata_get_url": presigner.get(out_bucket, metadata_key),
+        "metadata_get_url": presigner.get(out_bucket, upload.metadata_key),
         "source": source,
     }
-    if s.max_tokens is not None:
-        job["options"] = {"max_tokens": s.max_tokens}
+    if settings.max_tokens is not None:
+        job["options"] = {"max_tokens": settings.max_tokens}
     if attempt is not None:
         job["attempt"] = attempt
     if previous_error is not None:

@@ -1,10 +1,12 @@
 """The job ledger: one DynamoDB item per dispatched object version, until it is closed.
 
-The dispatcher claims an item (a conditional put) just before a version's first `/run`, so a
-version is dispatched once however late a redelivery comes, and a closed item is never reopened; the
-job id is added when `/run` answers (never, when its answer never came). An item holds the version
-(bucket, key, versionId or ETag), every job id sent for it, when it was dispatched, its deadline
-(`policy.ttl` + `executionTimeout` + a grace), its `state`, its `attempts` and a revision (`rev`).
+The dispatcher claims an item (a conditional put) just before a version's first `/run`: this claim
+is its one dedupe, so a version is dispatched once whether its deliveries come at the same moment
+or days apart, and a closed item is never reopened; the job id is added when `/run` answers (never,
+when its answer never came). An item is keyed by the upload's identity (dispatcher/upload.py) and
+holds the version (bucket, key, versionId or ETag), its output keys, every job id sent for it, when
+it was dispatched, its deadline (`policy.ttl` + `executionTimeout` + a grace), its `state`, its
+`attempts` and a revision (`rev`).
 `dispatched` is the only open state; the reconciler (dispatcher/reconciler.py) closes every item as
 `ok`, `error` or `superseded` (a newer version of the key owns the outputs).
 
@@ -16,7 +18,7 @@ index's stale view, change (and announce) an item once. Items are read leniently
 takes its default, the object comes from the id, so an odd item never stops a pass. The worker
 never writes here: it has presigned URLs only.
 
-boto3's low-level client only (no Powertools, no resource API): it is in the Lambda runtime.
+boto3's low-level client only (no resource API): it is in the Lambda runtime.
 """
 
 from __future__ import annotations
@@ -29,20 +31,11 @@ from typing import Any
 
 from dispatcher.errors import LedgerError
 from dispatcher.events import ObjectRef
+from dispatcher.upload import Upload, parse_id
 
 OPEN_INDEX = "open-by-deadline"
 DISPATCHED, OK, ERROR, SUPERSEDED = "dispatched", "ok", "error", "superseded"
 CLOSED_STATES = frozenset({OK, ERROR, SUPERSEDED})
-
-
-def entry_id(ref: ObjectRef) -> str:
-    """What identifies one upload (as dispatcher/idempotency.py's key does): the version, never the
-    ETag alone."""
-    if ref.version_id:
-        token = f"v:{ref.version_id}"
-    else:
-        token = f"e:{ref.etag or ''}:{ref.sequencer or ref.event_time or ''}"
-    return f"s3://{ref.bucket}/{ref.key}#{token}"
 
 
 @dataclass
@@ -86,6 +79,11 @@ class Entry:
             sequencer=self.sequencer,
             event_time=self.event_time,
         )
+
+    @property
+    def upload(self) -> Upload:
+        """The upload this entry records, with the output keys it was dispatched with."""
+        return Upload(self.ref, self.output_bucket, self.summary_key, self.metadata_key)
 
     def view(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != []}
@@ -152,22 +150,11 @@ def _from_item(item: dict[str, Any]) -> Entry:
     # An item is only written for a dispatched version: it ran at least once.
     defaults: dict[str, Any] = {"id": "", "attempts": 1}
     entry = Entry(**(defaults | values))
-    bucket, key, version_id = _parse_id(entry.id)
+    bucket, key, version_id = parse_id(entry.id)
     entry.bucket = entry.bucket or bucket
     entry.key = entry.key or key
     entry.version_id = entry.version_id or version_id
     return entry
-
-
-def _parse_id(entry_id: str) -> tuple[str, str, str | None]:
-    """(bucket, key, version id) from `entry_id`'s shape, `s3://bucket/key#v:version`; blanks when
-    it has another shape."""
-    if not entry_id.startswith("s3://") or "#" not in entry_id:
-        return "", "", None
-    where, token = entry_id[len("s3://") :].rsplit("#", 1)
-    bucket, _, key = where.partition("/")
-    version = token[2:] if token.startswith("v:") and len(token) > 2 else None
-    return bucket, key, version
 
 
 class Ledger:
@@ -175,21 +162,15 @@ class Ledger:
         self.table = table
         self._db = dynamodb_client
 
-    def claim(
-        self,
-        ref: ObjectRef,
-        *,
-        deadline: float,
-        outputs: tuple[str, str, str],
-        now: float | None = None,
-    ) -> tuple[Entry, bool]:
-        """Record a version before its first `/run` (`outputs`: output bucket, summary key, metadata
-        key). (the new entry, True), or (the entry already there, False): a version is dispatched
-        once, whatever the idempotency window, and a closed entry is never reopened."""
+    def claim(self, upload: Upload, *, deadline: float, now: float | None = None) -> tuple[Entry, bool]:
+        """Record a version before its first `/run`: (the new entry, True), or (the entry already
+        there, False). This conditional put is the dispatcher's one dedupe: of any number of
+        deliveries of one version, at once or days apart, one claims it; a closed entry is never
+        reopened."""
         now = time.time() if now is None else now
-        output_bucket, summary_key, metadata_key = outputs
+        ref = upload.ref
         entry = Entry(
-            id=entry_id(ref),
+            id=upload.id,
             bucket=ref.bucket,
             key=ref.key,
             version_id=ref.version_id,
@@ -197,9 +178,9 @@ class Ledger:
             size=ref.size,
             sequencer=ref.sequencer,
             event_time=ref.event_time,
-            output_bucket=output_bucket,
-            summary_key=summary_key,
-            metadata_key=metadata_key,
+            output_bucket=upload.output_bucket,
+            summary_key=upload.summary_key,
+            metadata_key=upload.metadata_key,
             dispatched_at=now,
             deadline=deadline,
             attempts=1,
@@ -208,7 +189,7 @@ class Ledger:
         try:
             self._db.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(id)")
         except self._db.exceptions.ConditionalCheckFailedException:
-            found = self.get(ref)
+            found = self.get_id(entry.id)
             if found is None:  # deleted between the two calls: it is being forgotten; retry later
                 raise LedgerError(f"ledger table {self.table!r}: {entry.id} changed while read") from None
             return found, False
@@ -217,16 +198,10 @@ class Ledger:
         return entry, True
 
     def dispatched(
-        self,
-        ref: ObjectRef,
-        job_id: str | None,
-        *,
-        deadline: float,
-        outputs: tuple[str, str, str],
-        now: float | None = None,
+        self, upload: Upload, job_id: str | None, *, deadline: float, now: float | None = None
     ) -> Entry:
         """A claim and its job id in one call (tools, tests): the entry as the ledger holds it."""
-        entry, new = self.claim(ref, deadline=deadline, outputs=outputs, now=now)
+        entry, new = self.claim(upload, deadline=deadline, now=now)
         if new and job_id:
             self.started(entry, job_id)
         return entry
@@ -343,9 +318,6 @@ class Ledger:
             missing_ok=True,
         )
 
-    def get(self, ref: ObjectRef) -> Entry | None:
-        return self.get_id(entry_id(ref))
-
     def get_id(self, id_: str) -> Entry | None:
         answer = self._call("get_item", TableName=self.table, Key={"id": {"S": id_}}, ConsistentRead=True)
         item = answer.get("Item")
@@ -433,30 +405,3 @@ def deadline_after(now: float, settings: Any) -> float:
     """When an entry dispatched at `now` must have its outputs: the job's whole RunPod lifetime
     (`policy.ttl` + `executionTimeout`) and the grace."""
     return now + settings.job_ttl_s + settings.job_execution_timeout_s + settings.reconcile_grace_s
-
-
-def record_dispatch(ledger: Ledger, ref: ObjectRef, submit: Any, settings: Any) -> tuple[str, bool]:
-    """Claim one version in the ledger, then submit it: (job id or `UNCONFIRMED`, False), or, when
-    the ledger already holds the version (a redelivery, even past the idempotency window), (its job
-    id, True) without a second `/run`."""
-    from dispatcher.errors import DispatchError, RunPodUnconfirmedError
-    from dispatcher.events import output_keys
-
-    s = settings
-    summary_key, metadata_key = output_keys(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix)
-    outputs = (s.output_bucket or ref.bucket, summary_key, metadata_key)
-    now = time.time()
-    entry, new = ledger.claim(ref, deadline=deadline_after(now, s), outputs=outputs, now=now)
-    if not new:
-        return entry.job_id or UNCONFIRMED, True
-    try:
-        job_id = submit(ref)
-    except RunPodUnconfirmedError:
-        # The job may exist: the claim stays, with no job id; the reconciler recovers it.
-        return UNCONFIRMED, False
-    except DispatchError:
-        ledger.forget(entry)  # refused: the event's retry dispatches it again
-        raise
-    if not ledger.started(entry, job_id):
-        raise LedgerError(f"ledger table {ledger.table!r}: {entry.id} changed before its job id was written")
-    return job_id, False

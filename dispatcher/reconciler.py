@@ -60,7 +60,6 @@ from dispatcher.errors import (
     RunPodUnavailableError,
     RunPodUnconfirmedError,
 )
-from dispatcher.events import output_keys
 from dispatcher.ledger import CLOSED_STATES, ERROR, Entry, Ledger, deadline_after
 from dispatcher.notify import Notifier
 from dispatcher.outcomes import (
@@ -75,6 +74,7 @@ from dispatcher.outcomes import (
     error_metadata,
 )
 from dispatcher.presign import METADATA_CONTENT_TYPE, make_s3_client
+from dispatcher.upload import Upload
 
 log = logging.getLogger("reconciler")
 log.setLevel(logging.INFO)
@@ -283,7 +283,7 @@ class Reconciler:
             with contextlib.suppress(RunPodError):
                 self._runpod.cancel(before.job_id)
         try:
-            job_id = self._dispatcher.submit_job(entry.ref, attempt=run, previous_error=previous)
+            job_id = self._dispatcher.submit_job(entry.upload, attempt=run, previous_error=previous)
         except RunPodUnconfirmedError:
             job_id = None
         except DispatchError:
@@ -324,12 +324,11 @@ class Reconciler:
         """Fill what an odd item lacks from the settings; False when it names no object at all."""
         if not entry.bucket or not entry.key:
             return False
-        s = self._settings
-        if not entry.metadata_key or not entry.summary_key:
-            entry.summary_key, entry.metadata_key = output_keys(
-                entry.key, s.output_prefix, s.input_suffixes, s.summary_suffix
-            )
-        entry.output_bucket = entry.output_bucket or s.output_bucket or entry.bucket
+        if not entry.metadata_key or not entry.summary_key or not entry.output_bucket:
+            placed = Upload.of(entry.ref, self._settings)
+            if not entry.metadata_key or not entry.summary_key:
+                entry.summary_key, entry.metadata_key = placed.summary_key, placed.metadata_key
+            entry.output_bucket = entry.output_bucket or placed.output_bucket
         return True
 
     def _close(

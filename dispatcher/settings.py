@@ -30,8 +30,6 @@ RUNPOD_TIMEOUT_S = "RUNPOD_TIMEOUT_S"
 RUNPOD_ATTEMPTS = "RUNPOD_ATTEMPTS"
 REGION = "AWS_REGION"
 S3_ENDPOINT_URL = "S3_ENDPOINT_URL"
-IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
-IDEMPOTENCY_TTL_S = "IDEMPOTENCY_TTL_S"
 DYNAMODB_ENDPOINT_URL = "DYNAMODB_ENDPOINT_URL"
 DISPATCH_CONCURRENCY = "DISPATCH_CONCURRENCY"
 LEDGER_TABLE = "LEDGER_TABLE"
@@ -122,15 +120,12 @@ class Settings:
     runpod_timeout_s: int = 10
     runpod_attempts: int = 4
     s3_endpoint_url: str | None = None  # local cloud only
-    # Unset: no dedupe (boto3 only). Set: Powertools idempotency on this DynamoDB table.
-    idempotency_table: str | None = None
-    # Outlives S3 redeliveries, Lambda's async retries (6 h max event age) and SQS retention (4 days).
-    idempotency_ttl_s: int = 7 * 24 * 3600
     dynamodb_endpoint_url: str | None = None  # local cloud only
     # Records of one event submitted at once (1: in order). A big event at RunPod's ~0.1 s per /run
     # needs more to finish well inside the Lambda timeout.
     dispatch_concurrency: int = 1
-    # The job ledger (dispatcher/ledger.py) and its reconciler; unset: no ledger.
+    # The job ledger (dispatcher/ledger.py: its claim is the one dedupe) and its reconciler; unset:
+    # no ledger, no dedupe (every delivery sends a job; the worker's freshness checks keep one output).
     ledger_table: str | None = None
     # Runs of one upload at most (a lost worker, an expired job, a crashed engine), then an error.
     job_max_attempts: int = 3
@@ -186,8 +181,6 @@ class Settings:
             runpod_timeout_s=read.integer(RUNPOD_TIMEOUT_S, cls.runpod_timeout_s, high=900),
             runpod_attempts=read.integer(RUNPOD_ATTEMPTS, cls.runpod_attempts, high=20),
             s3_endpoint_url=env.get(S3_ENDPOINT_URL, "").strip() or None,
-            idempotency_table=env.get(IDEMPOTENCY_TABLE, "").strip() or None,
-            idempotency_ttl_s=read.integer(IDEMPOTENCY_TTL_S, cls.idempotency_ttl_s, high=366 * 86_400),
             dynamodb_endpoint_url=env.get(DYNAMODB_ENDPOINT_URL, "").strip() or None,
             dispatch_concurrency=read.integer(DISPATCH_CONCURRENCY, cls.dispatch_concurrency, high=256),
             ledger_table=read.text(LEDGER_TABLE),

@@ -36,7 +36,7 @@ _PROJECT_PREFIXES = (
     "URL_",
     "SUMMARY_",
     "S3_",
-    "IDEMPOTENCY_",
+    "LEDGER_",
     "AWS_",
 )
 

@@ -154,6 +154,28 @@ def test_without_a_local_endpoint_the_same_flags_address_aws() -> None:
     assert settings.runpod_endpoint_url == "https://api.runpod.ai/v2/abc" and settings.runpod_api_key is None
 
 
+def test_the_client_reads_the_environment_and_names_outputs_as_the_dispatcher_does() -> None:
+    from dispatcher.events import ObjectRef
+    from dispatcher.settings import Settings
+    from dispatcher.upload import Upload
+
+    env = {
+        "RUNPOD_ENDPOINT_URL": " https://api.runpod.ai/v2/abc ",
+        "RUNPOD_API_KEY": "k",
+        "AWS_REGION": " eu-west-1 ",
+        "TRANSCRIPTS_BUCKET": "acme",
+        "OUTPUT_PREFIX": " out ",
+        "OUTPUT_BUCKET": "",  # empty means unset, for both
+        "INPUT_SUFFIXES": " .vtt , .txt ",
+    }
+    cli = CliSettings.from_args(build_parser().parse_args(["wait", "in/a.vtt"]), env)
+    client = Client(cli, env, io.StringIO(), io.StringIO())
+    upload = Upload.of(ObjectRef("acme", "in/a.vtt"), Settings.from_env(env))
+    assert client.outputs("in/a.vtt") == (upload.summary_key, upload.metadata_key)
+    assert client.output_bucket == upload.output_bucket
+    assert (cli.region, cli.runpod_endpoint_url) == ("eu-west-1", "https://api.runpod.ai/v2/abc")
+
+
 def test_runs_as_a_module(cloud: LocalCloud) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "client", "submit", str(SAMPLE), "--key", "module/run.txt", "--wait"],

@@ -20,7 +20,7 @@ def test_every_record_of_an_event_is_handled() -> None:
     assert [o.sequencer for o in parsed.objects] == ["01", "02", "03"]
 
 
-def test_version_etag_and_size_are_kept_for_idempotency_and_metadata() -> None:
+def test_version_etag_and_size_are_kept_for_the_upload_identity_and_metadata() -> None:
     (obj,) = parse_event(load_event("s3_put.json")).objects
     assert obj.bucket == "meetings-bucket"
     assert obj.version_id == "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"

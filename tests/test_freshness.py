@@ -17,6 +17,7 @@ from dispatcher.events import ObjectRef, output_keys
 from dispatcher.job import build_job_input
 from dispatcher.presign import Presigner
 from dispatcher.settings import Settings
+from dispatcher.upload import Upload
 from tests.conftest import DispatcherEnv
 from tests.test_runner import _run
 
@@ -55,7 +56,7 @@ def test_three_versions_finishing_in_any_order_leave_the_newest_summary(
 ) -> None:
     key = "plans/launch.txt"
     refs = [upload(s3, versioned, key, body) for body in VERSIONS]
-    jobs = [build_job_input(ref, presigner, settings) for ref in refs]
+    jobs = [build_job_input(Upload.of(ref, settings), presigner, settings) for ref in refs]
     results = {n: _run(jobs[n]) for n in order}
     assert results[2]["status"] == "ok"
     assert results[0]["status"] == results[1]["status"] == "superseded"
@@ -70,11 +71,11 @@ def test_the_same_bytes_uploaded_again_supersede_the_older_version(
     key = "plans/same.txt"
     first, second = (upload(s3, versioned, key, VERSIONS[0]) for _ in range(2))
     assert first.etag == second.etag and first.version_id != second.version_id
-    assert _run(build_job_input(second, presigner, settings))["status"] == "ok"
-    assert _run(build_job_input(first, presigner, settings))["status"] == "superseded"
+    assert _run(build_job_input(Upload.of(second, settings), presigner, settings))["status"] == "ok"
+    assert _run(build_job_input(Upload.of(first, settings), presigner, settings))["status"] == "superseded"
     assert outputs(s3, versioned, key, settings)[1]["source"]["version_id"] == second.version_id
     # A second job for the newest version is a duplicate: no model work, no write.
-    assert _run(build_job_input(second, presigner, settings))["status"] == "duplicate"
+    assert _run(build_job_input(Upload.of(second, settings), presigner, settings))["status"] == "duplicate"
 
 
 def test_a_version_deleted_after_upload_writes_nothing_over_the_newer_summary(
@@ -82,10 +83,10 @@ def test_a_version_deleted_after_upload_writes_nothing_over_the_newer_summary(
 ) -> None:
     key = "plans/deleted.txt"
     old, new = (upload(s3, versioned, key, body) for body in VERSIONS[:2])
-    assert _run(build_job_input(new, presigner, settings))["status"] == "ok"
+    assert _run(build_job_input(Upload.of(new, settings), presigner, settings))["status"] == "ok"
     s3.delete_object(Bucket=versioned, Key=key)  # a delete marker is now the current version
     for ref in (old, new):
-        result = _run(build_job_input(ref, presigner, settings))
+        result = _run(build_job_input(Upload.of(ref, settings), presigner, settings))
         assert result["status"] == "superseded" and "deleted" in result["reason"]
     summary, meta = outputs(s3, versioned, key, settings)
     assert "April" in summary and meta["source"]["version_id"] == new.version_id
@@ -99,8 +100,8 @@ def test_keys_with_special_characters_keep_the_newest_version(
     s3: Any, versioned: str, presigner: Presigner, settings: Settings, key: str
 ) -> None:
     old, new = (upload(s3, versioned, key, body) for body in VERSIONS[:2])
-    assert _run(build_job_input(new, presigner, settings))["status"] == "ok"
-    assert _run(build_job_input(old, presigner, settings))["status"] == "superseded"
+    assert _run(build_job_input(Upload.of(new, settings), presigner, settings))["status"] == "ok"
+    assert _run(build_job_input(Upload.of(old, settings), presigner, settings))["status"] == "superseded"
     summary, meta = outputs(s3, versioned, key, settings)
     assert "April" in summary and meta["source"] == {
         "bucket": versioned,
@@ -126,6 +127,6 @@ def test_unversioned_bucket_tells_versions_apart_by_etag_including_multipart_eta
     )
     new = ObjectRef(bucket, key, None, done["ETag"].strip('"'), len(VERSIONS[1]))
     assert "-" in (new.etag or "")  # a multipart ETag: "<md5 of md5s>-<parts>"
-    assert _run(build_job_input(old, presigner, settings))["status"] == "superseded"
-    assert _run(build_job_input(new, presigner, settings))["status"] == "ok"
+    assert _run(build_job_input(Upload.of(old, settings), presigner, settings))["status"] == "superseded"
+    assert _run(build_job_input(Upload.of(new, settings), presigner, settings))["status"] == "ok"
     assert outputs(s3, bucket, key, settings)[1]["source"]["etag"] == new.etag

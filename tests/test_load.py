@@ -21,7 +21,7 @@ from devstack.cloud import CloudConfig, LocalCloud
 from devstack.runpod_emulator import Job, RunPodEmulator
 from dispatcher.app import Dispatcher
 from dispatcher.errors import DispatchError
-from dispatcher.idempotency import table_definition
+from dispatcher.ledger import table_definition
 from tests.conftest import DispatcherEnv, load_event
 from tests.procs import until, worker_process
 
@@ -119,12 +119,13 @@ def test_burst_of_1000_uploads_ends_in_1000_summaries_none_lost_none_duplicated(
 
 @pytest.fixture
 def idempotent_dispatcher(dispatcher_env: DispatcherEnv, moto_endpoint: str, dynamodb: Any) -> Any:
-    dynamodb.create_table(**table_definition("load-idem"))
+    # The ledger's claim dedupes: a retry re-submits only the records it does not hold.
+    dynamodb.create_table(**table_definition("load-ledger"))
     env = dispatcher_env(
-        DYNAMODB_ENDPOINT_URL=moto_endpoint, IDEMPOTENCY_TABLE="load-idem", DISPATCH_CONCURRENCY="8"
+        DYNAMODB_ENDPOINT_URL=moto_endpoint, LEDGER_TABLE="load-ledger", DISPATCH_CONCURRENCY="8"
     )
     yield lambda **extra: Dispatcher.from_env(env | extra)
-    dynamodb.delete_table(TableName="load-idem")
+    dynamodb.delete_table(TableName="load-ledger")
 
 
 def _thousand_records() -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from dispatcher.app import Dispatcher
 from dispatcher.events import output_keys
 from dispatcher.reconciler import Reconciler
+from dispatcher.upload import Upload
 from tests.conftest import deliver_at_once
 from tests.reconcile_stack import MEETING, Stack, later
 
@@ -254,24 +254,12 @@ def test_odd_ledger_items_are_read_closed_and_never_stop_a_pass(stack: Stack, dy
 
 
 # ---- one dispatch per version, however late the redelivery ------------------------------------------
-@pytest.mark.parametrize("idempotency", [False, True])
-def test_a_redelivery_after_the_upload_closed_is_a_duplicate_and_reopens_nothing(
-    stack: Stack, dynamodb: Any, idempotency: bool
-) -> None:
-    from dispatcher.idempotency import table_definition as idempotency_table
-
-    if idempotency:
-        # An idempotency window of 1 s that has passed: only the ledger still knows the version.
-        table = "idem-" + uuid.uuid4().hex[:10]
-        dynamodb.create_table(**idempotency_table(table))
-        stack.env |= {"IDEMPOTENCY_TABLE": table, "IDEMPOTENCY_TTL_S": "1"}
-        stack.dispatcher = Dispatcher.from_env(stack.env)
+def test_a_redelivery_after_the_upload_closed_is_a_duplicate_and_reopens_nothing(stack: Stack) -> None:
     event = stack.upload("dup/late.txt")
     assert stack.dispatcher.handle(event)["dispatched"]
     entry = stack.entry("dup/late.txt")
     stack.expire(entry)
     assert stack.reconciler(clock=later(), JOB_MAX_ATTEMPTS="1").run() == {"error:job_expired": 1}
-    time.sleep(1.2)
     runs = stack.emulator.run_requests
     again = stack.dispatcher.handle(event)
     assert again["dispatched"] == [] and again["skipped"][0]["duplicate_of"] == entry.job_id
@@ -282,7 +270,7 @@ def test_a_redelivery_after_the_upload_closed_is_a_duplicate_and_reopens_nothing
     assert len(stack.events.sent) == 1
 
 
-def test_a_redelivery_while_the_job_runs_is_a_duplicate_without_the_idempotency_table(stack: Stack) -> None:
+def test_a_redelivery_while_the_job_runs_is_a_duplicate(stack: Stack) -> None:
     event = stack.upload("dup/early.txt")
     first = stack.dispatcher.handle(event)["dispatched"][0]["job_id"]
     again = stack.dispatcher.handle(event)
@@ -511,9 +499,8 @@ def test_an_entry_recorded_with_a_job_id_runpod_never_issued_ends_as_job_expired
 
     put = stack.s3.put_object(Bucket=stack.bucket, Key="status/invented.txt", Body=MEETING)
     ref = ObjectRef(stack.bucket, "status/invented.txt", put["VersionId"], put["ETag"].strip('"'))
-    s = stack.dispatcher.settings
-    outputs = (stack.bucket, *output_keys(ref.key, s.output_prefix, s.input_suffixes, s.summary_suffix))
-    entry = stack.ledger.dispatched(ref, "no-such-job", deadline=time.time() - 1, outputs=outputs)
+    upload = Upload.of(ref, stack.dispatcher.settings)
+    entry = stack.ledger.dispatched(upload, "no-such-job", deadline=time.time() - 1)
     assert entry.job_id == "no-such-job" and stack.entry(ref.key).job_ids == ["no-such-job"]
     assert stack.reconciler(JOB_MAX_ATTEMPTS="1").reconcile(entry) == "error:job_expired"
     assert "no-such-job" in stack.metadata(ref.key)["error"]["message"]
@@ -532,7 +519,7 @@ def test_an_upload_with_an_odd_key_is_closed_with_metadata_at_its_own_output_key
     assert [e["key"] for e in stack.events.sent] == [key]
 
 
-def test_six_deliveries_at_once_without_the_idempotency_table_send_one_job(stack: Stack) -> None:
+def test_six_deliveries_at_once_send_one_job(stack: Stack) -> None:
     event = stack.upload("dup/burst.txt")
     stack.emulator.faults.run_delay_s = 0.3  # the winner's /run is still in flight when the others arrive
     try:

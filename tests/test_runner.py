@@ -138,15 +138,18 @@ def test_contract_dispatcher_output_is_accepted_by_the_worker(presigner: Presign
     from dispatcher.events import ObjectRef
     from dispatcher.job import build_job_input
     from dispatcher.settings import Settings
+    from dispatcher.upload import Upload
     from worker.job import JobInput
 
     settings = Settings("k", "https://api.runpod.ai/v2/x", "us-east-1", max_tokens=300)
-    ref = ObjectRef("b", "dir/a b.txt", version_id="v1", etag="e", size=5, sequencer="s")
-    job = JobInput.parse(json.loads(json.dumps(build_job_input(ref, presigner, settings))))
+    upload = Upload.of(
+        ObjectRef("b", "dir/a b.txt", version_id="v1", etag="e", size=5, sequencer="s"), settings
+    )
+    job = JobInput.parse(json.loads(json.dumps(build_job_input(upload, presigner, settings))))
     assert job.source is not None and job.source.version_id == "v1"
     assert job.options.max_tokens == 300
     assert (job.attempt, job.previous_error) == (None, None)
     # The reconciler's retry (dispatcher/reconciler.py) says which run it is and why the last ended.
-    retry = build_job_input(ref, presigner, settings, attempt=2, previous_error="engine_unavailable")
+    retry = build_job_input(upload, presigner, settings, attempt=2, previous_error="engine_unavailable")
     job = JobInput.parse(json.loads(json.dumps(retry)))
     assert (job.attempt, job.previous_error) == (2, "engine_unavailable")

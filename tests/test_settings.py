@@ -140,7 +140,6 @@ DISPATCHER_INTEGERS = [
     "SUMMARY_MAX_TOKENS",
     "RUNPOD_TIMEOUT_S",
     "RUNPOD_ATTEMPTS",
-    "IDEMPOTENCY_TTL_S",
     "DISPATCH_CONCURRENCY",
     "JOB_MAX_ATTEMPTS",
     "RECONCILE_GRACE_S",
@@ -162,7 +161,6 @@ def test_every_numeric_dispatcher_setting_refuses_malformed_values_with_its_name
         ("RUNPOD_TIMEOUT_S", str(10**12)),  # the socket timeout overflowed time_t at the first /run
         ("SUMMARY_MAX_TOKENS", "2000000"),  # every job would be refused by the worker
         ("RUNPOD_ATTEMPTS", "1000"),
-        ("IDEMPOTENCY_TTL_S", str(10**14)),
         ("DISPATCH_CONCURRENCY", "100000"),
     ],
 )

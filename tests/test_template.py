@@ -182,10 +182,7 @@ def test_least_privilege_on_the_bucket() -> None:
     assert not any("*" in a for s in _statements() for a in _actions(s))
     for statement in _statements():
         if any(a.startswith("dynamodb:") for a in _actions(statement)):
-            assert statement["Resource"] in (
-                {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
-                {"Fn::GetAtt": ["LedgerTable", "Arn"]},
-            )
+            assert statement["Resource"] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
 
 
 @needs_sam
@@ -220,7 +217,7 @@ print(json.dumps(out))
         "secretsmanager:GetSecretValue",
         "ssm:GetParameter",
         "sqs:SendMessage",  # to the on-failure destination only
-        # item-level access to the idempotency table only (issue 5)
+        # item-level access to the ledger table only (issue 12)
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
@@ -249,8 +246,13 @@ def test_api_key_source_is_exactly_one_of_secrets_manager_or_ssm() -> None:
     assert _actions(sids["ReadRunPodKeyParameter"]) == {"ssm:GetParameter"}
 
 
-def test_idempotency_section_is_marked() -> None:
-    assert "# ---- Idempotency (issue 5)" in TEMPLATE.read_text()
+def test_the_ledger_is_the_only_dedupe_and_the_dispatcher_needs_no_layer() -> None:
+    # The ledger's claim dedupes deliveries; the Powertools idempotency table and layer are retired.
+    resources = _template()["Resources"]
+    tables = {name for name, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert tables == {"LedgerTable"}
+    assert "Layers" not in _function()
+    assert _function()["Environment"]["Variables"]["LEDGER_TABLE"] == {"Ref": "LedgerTable"}
 
 
 def test_dispatcher_package_holds_only_the_dispatcher_and_the_contract_and_its_handler_resolves(
@@ -280,7 +282,7 @@ import dispatcher.app, dispatcher.reconciler, contract.metadata
 assert dispatcher.app.__file__.startswith({str(package)!r}), dispatcher.app.__file__
 assert contract.metadata.__file__.startswith({str(package)!r}), contract.metadata.__file__
 result = dispatcher.app.lambda_handler({{"Event": "s3:TestEvent"}}, None)
-heavy = sorted(m for m in ("runpod", "pydantic", "worker", "aws_lambda_powertools") if m in sys.modules)
+heavy = sorted(m for m in ("runpod", "pydantic", "worker") if m in sys.modules)
 print(json.dumps({{"result": result, "heavy": heavy}}))
 """
     result = subprocess.run(

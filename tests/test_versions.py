@@ -77,8 +77,8 @@ def test_duplicate_job_for_a_summarised_version_ends_before_any_model_work(cloud
             "LastModified"
         ]
         time.sleep(1.1)  # S3 timestamps have a 1 s resolution
-        # A second job for the same version (a redelivery after the idempotency window, a retry).
-        again = cloud.dispatcher.submit_job(first.ref)
+        # A second job for the same version (a redelivery without a ledger, a RunPod retry).
+        again = cloud.dispatcher.submit_job(first.upload)
         job = cloud.emulator.wait(again, 60)
     finally:
         cloud.stop_worker()

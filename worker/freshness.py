@@ -6,7 +6,7 @@ Two checks over presigned URLs the dispatcher adds to the job (the worker has no
   the outputs, so whatever order jobs finish in, the summary and metadata describe the newest
   version. Checked before the download and again right before the PUTs.
 - **Already done** (`metadata_get_url`, a GET of the existing metadata): when it already says
-  `status: "ok"` for this very version (a redelivery past the idempotency window, a RunPod retry
+  `status: "ok"` for this very version (a redelivery without a ledger, a RunPod retry
   of a job whose first run finished, a reconciler retry that crossed a slow job), the job ends at
   once without model work and without writing.
 

@@ -1,15 +1,15 @@
-"""One object version is dispatched once: Powertools idempotency on moto's DynamoDB over HTTP.
+"""One object version is dispatched once: the ledger's claim (a conditional put) on moto's DynamoDB
+over HTTP is the dispatcher's one dedupe.
 
-Each test gets its own table on the session's moto server; concurrent deliveries are real threads,
-each with its own Dispatcher (as separate Lambda invocations would have).
+Each test gets its own ledger table on the session's moto server; concurrent deliveries are real
+threads, each with its own Dispatcher (as separate Lambda invocations would have). The ledger's
+other duties (closing, retrying) are tests/test_reconciler.py and test_ledger.py.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,14 +21,16 @@ from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher, is_sqs
 from dispatcher.errors import DispatchError
 from dispatcher.events import ObjectRef
-from dispatcher.idempotency import table_definition, version_key
-from tests.conftest import ROOT, DispatcherEnv, deliver_at_once, load_event
+from dispatcher.ledger import table_definition
+from dispatcher.settings import Settings
+from dispatcher.upload import Upload
+from tests.conftest import DispatcherEnv, deliver_at_once, load_event
 
 
 @pytest.fixture
 def table(dynamodb: Any) -> Iterator[str]:
     client = dynamodb
-    name = f"idem-{uuid.uuid4().hex[:10]}"
+    name = f"ledger-{uuid.uuid4().hex[:10]}"
     client.create_table(**table_definition(name))
     yield name
     client.delete_table(TableName=name)
@@ -39,7 +41,7 @@ def _env(
 ) -> dict[str, str]:
     settings = {"DYNAMODB_ENDPOINT_URL": moto_endpoint, "RUNPOD_ATTEMPTS": "2", **extra}
     if table:
-        settings["IDEMPOTENCY_TABLE"] = table
+        settings["LEDGER_TABLE"] = table
     return dispatcher_env(**settings)
 
 
@@ -65,22 +67,21 @@ def test_redelivered_event_dispatches_once(make: Any, emulator: RunPodEmulator) 
     assert "already dispatched" in second["skipped"][0]["skipped"]
 
 
+@pytest.mark.parametrize("event_file", ["s3_put.json", "s3_put_unversioned.json"])
 @pytest.mark.parametrize("run_delay_s", [0.0, 0.5], ids=["instant-run", "slow-run"])
 def test_two_deliveries_at_the_same_moment_dispatch_once(
-    make: Any, emulator: RunPodEmulator, run_delay_s: float
+    make: Any, emulator: RunPodEmulator, run_delay_s: float, event_file: str
 ) -> None:
     emulator.faults.run_delay_s = run_delay_s  # a slow /run holds the winner while the others arrive
-    event = load_event("s3_put.json")
+    event = load_event(event_file)
     results = deliver_at_once([make() for _ in range(6)], event, timeout_s=30)
     assert emulator.run_requests == 1
     (job_id,) = emulator.jobs
     dispatched = [r for r in results if r["dispatched"]]
-    busy = [r for r in results if r["failed"]]
     assert len(dispatched) == 1
-    assert len(busy) + len([r for r in results if r["skipped"]]) == 5
-    for result in busy:
-        assert "being dispatched by another invocation" in result["failed"][0]["error"]
-    # The busy ones are retried (Lambda retry / SQS redelivery) and find the finished dispatch.
+    # The others find the claim, even while the winner's /run is in flight: nothing to retry.
+    assert len([r for r in results if r["skipped"]]) == 5 and not any(r["failed"] for r in results)
+    # A later redelivery finds the finished dispatch.
     emulator.faults.run_delay_s = 0
     retried = make().handle(event)
     assert retried["skipped"][0]["duplicate_of"] == job_id
@@ -105,14 +106,31 @@ def test_identical_bytes_uploaded_twice_unversioned_are_summarised_twice(
     assert len(emulator.jobs) == 2
 
 
-def test_idempotency_key_is_the_version_not_the_etag_alone() -> None:
-    versioned = ObjectRef("b", "k.txt", version_id="v1", etag="e", sequencer="s")
-    assert version_key(versioned) == {"bucket": "b", "key": "k.txt", "version_id": "v1"}
-    unversioned = ObjectRef("b", "k.txt", etag="e", sequencer="s")
-    assert version_key(unversioned) == {"bucket": "b", "key": "k.txt", "etag": "e", "sequencer": "s"}
+def test_upload_identity_is_the_version_not_the_etag_alone() -> None:
+    settings = Settings(runpod_api_key="k", runpod_endpoint_url="https://api.runpod.ai/v2/x", region="r")
+    versioned = Upload.of(ObjectRef("b", "k.txt", version_id="v1", etag="e", sequencer="s"), settings)
+    assert versioned.id == "s3://b/k.txt#v:v1"
+    unversioned = Upload.of(ObjectRef("b", "k.txt", etag="e", sequencer="s"), settings)
+    assert unversioned.id == "s3://b/k.txt#e:e:s"
     # moto's notifications carry neither version nor sequencer: the event time separates uploads.
-    local = ObjectRef("b", "k.txt", etag="e", event_time="2026-11-24T10:15:30.123Z")
-    assert version_key(local)["event_time"] == "2026-11-24T10:15:30.123Z"
+    local = Upload.of(ObjectRef("b", "k.txt", etag="e", event_time="2026-11-24T10:15:30.123Z"), settings)
+    assert local.id == "s3://b/k.txt#e:e:2026-11-24T10:15:30.123Z"
+    # The same upload, its outputs placed once for the job, the ledger and the reconciler.
+    assert (versioned.output_bucket, versioned.summary_key, versioned.metadata_key) == (
+        "b",
+        "summaries/k_summary.txt",
+        "summaries/k_summary.json",
+    )
+
+
+def test_an_output_key_over_s3s_limit_fails_the_record_and_claims_nothing(
+    make: Any, emulator: RunPodEmulator, table: str, dynamodb: Any
+) -> None:
+    # S3 would refuse both PUTs after the GPU work: refused before any claim or /run.
+    event = _with_object(load_event("s3_put.json"), key="k" * 1015 + ".txt")
+    result = make().handle(event)
+    assert "over S3's 1024-byte limit" in result["failed"][0]["error"]
+    assert emulator.run_requests == 0 and dynamodb.scan(TableName=table)["Items"] == []
 
 
 def test_failed_dispatch_is_not_remembered(make: Any, emulator: RunPodEmulator) -> None:
@@ -141,9 +159,11 @@ def test_retry_of_a_partly_failed_event_resubmits_only_the_failed_record(
     ]
 
 
-def test_without_a_table_there_is_no_dedupe(
+def test_without_a_ledger_there_is_no_dedupe(
     emulator: RunPodEmulator, moto_endpoint: str, dispatcher_env: DispatcherEnv
 ) -> None:
+    # README "Without a ledger": every delivery sends a job; the worker's duplicate check keeps the
+    # output single (tests/test_versions.py).
     dispatcher = Dispatcher.from_env(_env(dispatcher_env, moto_endpoint, None))
     event = load_event("s3_put.json")
     dispatcher.run(event)
@@ -151,32 +171,18 @@ def test_without_a_table_there_is_no_dedupe(
     assert len(emulator.jobs) == 2
 
 
-def test_without_a_table_powertools_is_never_imported() -> None:
-    # The Lambda runtime has boto3 but not Powertools: the default wiring must not need it.
-    code = (
-        "import sys; from dispatcher.app import Dispatcher; "
-        "Dispatcher.from_env({'RUNPOD_API_KEY': 'k', 'RUNPOD_ENDPOINT_URL': 'https://api.runpod.ai/v2/x', "
-        "'AWS_REGION': 'us-east-1'}); print('aws_lambda_powertools' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
-def test_idempotency_table_unreachable_fails_the_record_without_dispatching(
+def test_ledger_table_unreachable_fails_the_record_without_dispatching(
     emulator: RunPodEmulator, moto_endpoint: str, dispatcher_env: DispatcherEnv
 ) -> None:
     env = _env(
-        dispatcher_env, moto_endpoint, "idem-table", DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}"
+        dispatcher_env, moto_endpoint, "ledger-table", DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}"
     )
     result = Dispatcher.from_env(env).handle(load_event("s3_put.json"))
-    assert (
-        "idempotency table 'idem-table' failed for s3://meetings-bucket/session1.txt"
-        in result["failed"][0]["error"]
-    )
-    assert emulator.run_requests == 0  # never dispatched without the record: retried instead
+    assert "ledger table 'ledger-table': put_item failed" in result["failed"][0]["error"]
+    assert emulator.run_requests == 0  # never dispatched without the claim: retried instead
 
 
-def test_missing_idempotency_table_is_named(
+def test_missing_ledger_table_is_named(
     emulator: RunPodEmulator, moto_endpoint: str, dispatcher_env: DispatcherEnv
 ) -> None:
     dispatcher = Dispatcher.from_env(_env(dispatcher_env, moto_endpoint, "no-such-table"))
