@@ -32,7 +32,7 @@ from worker.isolation import EngineSeats, Seat
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
 from worker.settings import WorkerSettings
 from worker.structure import parse as parse_structure
-from worker.summarize import Progress, Summarizer
+from worker.summarize import Progress, Summarizer, output_ceiling
 from worker.transcript import decode
 from worker.transfer import Transfers, redact
 
@@ -75,7 +75,12 @@ class JobRunner:
         # Structured fields on every line about this job (worker/logs.py JsonFormatter).
         ctx = {"job_id": job_id, "object_key": key}
         requested = job.options.max_tokens
-        granted = min(requested or self._settings.default_max_tokens, self._settings.max_output_tokens)
+        # Never more than the model's context allows (a larger grant cannot fit the final request).
+        granted = min(
+            requested or self._settings.default_max_tokens,
+            self._settings.max_output_tokens,
+            output_ceiling(self._engine.max_model_len),
+        )
         meta["options"] = {
             **job.options.model_dump(),
             "max_tokens_requested": requested,

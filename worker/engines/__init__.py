@@ -14,6 +14,7 @@ from worker.engines.answers import strip_thinking, trim_completion
 from worker.engines.base import (
     FORMATS,
     MAX_TOKENS_LIMIT,
+    MIN_MAX_TOKENS,
     Completion,
     Engine,
     SummaryOptions,
@@ -79,6 +80,7 @@ __all__ = [
     "LANGUAGES",
     "LLAMA2_YARN",
     "MAX_TOKENS_LIMIT",
+    "MIN_MAX_TOKENS",
     "MISTRAL_YARN",
     "PRESETS",
     "PROMPT_FORMATS",
