@@ -151,7 +151,7 @@ class OpenAICompatEngine:
             exc.close()
             return exc.code, None
         except (urllib.error.URLError, OSError, ValueError, RecursionError) as exc:
-            raise EngineUnavailableError(f"cannot reach {request.full_url}: {type(exc).__name__}") from exc
+            raise EngineUnavailableError(f"cannot reach {request.full_url}: {exc}") from exc
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
