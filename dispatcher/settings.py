@@ -46,8 +46,10 @@ _NO_LIMIT = 10**15
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # An API base URL that paths are appended to: http(s), a host, a path; printable ASCII only.
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[\x21-\x22\x24-\x3e\x40-\x7e]*)?")
-# The worker refuses a larger options.max_tokens (worker.engines.base.MAX_TOKENS_LIMIT).
+# The worker refuses a larger options.max_tokens (worker.engines.base.MAX_TOKENS_LIMIT), and a
+# smaller one than a summary's headings and one sentence need (worker.engines.base.MIN_MAX_TOKENS).
 MAX_TOKENS_LIMIT = 1_000_000
+MIN_MAX_TOKENS = 96
 
 
 class EnvReader:
@@ -175,7 +177,7 @@ class Settings:
             job_ttl_s=ttl,
             job_execution_timeout_s=execution,
             url_expires_s=expires,
-            max_tokens=read.integer(MAX_TOKENS, 0, high=MAX_TOKENS_LIMIT) or None,
+            max_tokens=read.integer(MAX_TOKENS, 0, MIN_MAX_TOKENS, MAX_TOKENS_LIMIT) or None,
             webhook_url=env.get(WEBHOOK_URL, "").strip() or None,
             # Lambda runs at most 900 s; a larger socket timeout overflowed time_t.
             runpod_timeout_s=read.integer(RUNPOD_TIMEOUT_S, cls.runpod_timeout_s, high=900),

@@ -14,7 +14,7 @@ dying process creates PATH), and `FAKE_OPENAI_DELAY_S` slows them.
 
 It answers `/health`, `/v1/models`, `/tokenize` (a token per whitespace word, +1 BOS; a chat
 template adds 3 per message + 1), `/v1/completions` and `/v1/chat/completions` (after the delay, a
-fixed short text). Binds 127.0.0.1 only.
+fixed short text, or the raw bytes a test put under `raw` for that path). Binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ class FakeOpenAIServer:
     # Printed before each generation: a test that kills the process waits for this line.
     announce: bool = False
     fail_statuses: list[int] = field(default_factory=list)
+    # A path's answer as these bytes (HTTP 200, JSON content type) instead of the one built here:
+    # what no well-behaved server sends (JSON nested too deep to read, counts as strings, ...).
+    raw: dict[str, bytes] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     in_flight: int = 0
@@ -122,11 +125,20 @@ def serve(state: FakeOpenAIServer, port: int = 0) -> LoopbackServer:
                             break
                         time.sleep(0.05)
                     time.sleep(state.delay_s)
-                status, payload = state.answer(self.path, body)
+                raw = state.raw.get(self.path)
+                if raw is None:
+                    status, payload = state.answer(self.path, body)
             finally:
                 if generating:
                     with state.lock:
                         state.in_flight -= 1
+            if raw is not None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+                return
             self.send_json(status, payload)
 
         do_GET = do_POST = _serve  # noqa: N815

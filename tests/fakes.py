@@ -15,6 +15,7 @@ class FakeEngine:
     """Counts whitespace tokens; answers with queued texts, else the first words of the content."""
 
     max_model_len: int = 400
+    prompt_overhead: int = PROMPT_OVERHEAD
     name: str = "fake"
     model: str = "fake-model"
     extractive: bool = False
@@ -28,7 +29,7 @@ class FakeEngine:
         return len(text.split())
 
     async def prompt_tokens(self, task: SummaryTask) -> int:
-        return len(task.content.split()) + PROMPT_OVERHEAD
+        return len(task.content.split()) + self.prompt_overhead
 
     async def complete(self, task: SummaryTask) -> Completion:
         self.history.append(task)

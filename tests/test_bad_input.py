@@ -324,7 +324,7 @@ BAD_JOB_INPUTS: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "neither_url_nor_text": ({"options": {"style": "brief"}}, "exactly one of transcript_url"),
     "negative_max_tokens": ({"text": SENTENCE, "options": {"max_tokens": -5}}, "options.max_tokens"),
-    "zero_max_tokens": ({"text": SENTENCE, "options": {"max_tokens": 0}}, "greater than or equal to 1"),
+    "zero_max_tokens": ({"text": SENTENCE, "options": {"max_tokens": 0}}, "must be at least 96"),
     "huge_max_tokens": (
         {"text": SENTENCE, "options": {"max_tokens": 10**12}},
         "less than or equal to 1000000",

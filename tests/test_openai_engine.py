@@ -246,7 +246,9 @@ def test_a_base_models_answer_is_trimmed_to_the_summary(text: str, finish: str, 
         ("<think>\nLet me see.\n</think>\n\nOverview: x", "Overview: x"),
         ("<think>\n\n</think>\n\nOverview: x", "Overview: x"),
         ("reasoning opened by the template</think>Overview: x", "Overview: x"),
-        ("Overview: x<think>ran out of budget while thinking", "Overview: x"),
+        ("<think>ran out of budget while thinking", ""),
+        # A tag further on is quoted, not a thought: what follows it stays (issue 21).
+        ("Overview: x<think>is a tag", "Overview: x<think>is a tag"),
         ("Overview: x", "Overview: x"),
     ],
 )

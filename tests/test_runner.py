@@ -82,9 +82,9 @@ def test_push_mode_returns_the_summary() -> None:
 
 
 def test_requested_max_tokens_is_capped_by_the_worker() -> None:
-    settings = WorkerSettings(max_output_tokens=50, default_max_tokens=40)
-    assert _run({"text": MEETING, "options": {"max_tokens": 100_000}}, settings)["max_tokens_granted"] == 50
-    assert _run({"text": MEETING}, settings)["max_tokens_granted"] == 40
+    settings = WorkerSettings(max_output_tokens=500, default_max_tokens=400)
+    assert _run({"text": MEETING, "options": {"max_tokens": 100_000}}, settings)["max_tokens_granted"] == 500
+    assert _run({"text": MEETING}, settings)["max_tokens_granted"] == 400
 
 
 @pytest.mark.parametrize(

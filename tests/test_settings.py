@@ -110,7 +110,9 @@ def test_every_numeric_worker_setting_takes_padding_and_empty_means_unset(name: 
     value = " 0.5 " if name == "WORKER_GPU_MEMORY_UTILIZATION" else " 5 "
     if name in ("WORKER_MAX_MODEL_LEN", "WORKER_FIXED_MAX_MODEL_LEN", "WORKER_VLLM_PORT"):
         value = " 4096 "
-    WorkerSettings.from_env({name: value, "WORKER_DEFAULT_MAX_TOKENS": "1"})
+    if name in ("WORKER_MAX_OUTPUT_TOKENS", "WORKER_DEFAULT_MAX_TOKENS"):
+        value = " 96 "  # the smallest grant that holds a summary (worker.engines.MIN_MAX_TOKENS)
+    WorkerSettings.from_env({name: value, "WORKER_DEFAULT_MAX_TOKENS": "96"})
     assert WorkerSettings.from_env({name: ""}) == WorkerSettings.from_env({})
 
 

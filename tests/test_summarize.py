@@ -75,8 +75,9 @@ def test_partials_that_do_not_shrink_fail_loudly() -> None:
 
 
 def test_context_too_small_for_any_content_is_an_engine_error() -> None:
+    # Instructions that take most of the context leave no room for the transcript beside a grant.
     with pytest.raises(EngineError, match="leaves no room"):
-        _run(FakeEngine(max_model_len=150), _meeting(60), max_tokens=100)
+        _run(FakeEngine(max_model_len=150, prompt_overhead=60), _meeting(60), max_tokens=60)
 
 
 def test_labels_without_speech_are_a_transcript_error() -> None:

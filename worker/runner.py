@@ -29,7 +29,7 @@ from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
 from worker.report import INTERNAL_ERROR, Report
 from worker.settings import WorkerSettings
 from worker.structure import parse as parse_structure
-from worker.summarize import Progress, Summarizer, Summary
+from worker.summarize import Progress, Summarizer, Summary, output_ceiling
 from worker.transcript import decode
 from worker.transfer import Transfers, redact
 
@@ -56,7 +56,12 @@ class JobRunner:
         # Structured fields on every line about this job (worker/logs.py JsonFormatter).
         ctx = {"job_id": job_id, "object_key": job.source.key if job.source else None}
         requested = job.options.max_tokens
-        granted = min(requested or self._settings.default_max_tokens, self._settings.max_output_tokens)
+        # Never more than the model's context allows (a larger grant cannot fit the final request).
+        granted = min(
+            requested or self._settings.default_max_tokens,
+            self._settings.max_output_tokens,
+            output_ceiling(self._engine.max_model_len),
+        )
         report.job(job, granted)
         try:
             return await self._work(job, granted, report, progress or (lambda update: None), ctx)

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from worker.engines import ENGINES, MAX_TOKENS_LIMIT, PROMPT_FORMATS, EngineSettings
+from worker.engines import ENGINES, MAX_TOKENS_LIMIT, MIN_MAX_TOKENS, PROMPT_FORMATS, EngineSettings
 from worker.errors import ConfigError
 
 ENGINE = "WORKER_ENGINE"
@@ -208,8 +208,12 @@ class WorkerSettings:
                     f"{ALLOWED_HOSTS} holds host names or suffixes like .example.com, got {host[:80]!r}"
                 )
         settings = cls(
-            max_output_tokens=read.integer(MAX_OUTPUT_TOKENS, cls.max_output_tokens, 1, MAX_TOKENS_LIMIT),
-            default_max_tokens=read.integer(DEFAULT_MAX_TOKENS, cls.default_max_tokens, 1, MAX_TOKENS_LIMIT),
+            max_output_tokens=read.integer(
+                MAX_OUTPUT_TOKENS, cls.max_output_tokens, MIN_MAX_TOKENS, MAX_TOKENS_LIMIT
+            ),
+            default_max_tokens=read.integer(
+                DEFAULT_MAX_TOKENS, cls.default_max_tokens, MIN_MAX_TOKENS, MAX_TOKENS_LIMIT
+            ),
             max_transcript_bytes=read.integer(MAX_TRANSCRIPT_BYTES, cls.max_transcript_bytes, 1, 1 << 30),
             concurrency=read.integer(CONCURRENCY, cls.concurrency, 1, 1024),
             allowed_hosts=hosts or cls.allowed_hosts,

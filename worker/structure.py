@@ -129,7 +129,10 @@ def parse(
         starts = {int(t.start) for t in turns if t.start is not None}
     answer = _json_answer(text)
     if answer is not None:
-        return _from_json(answer, starts)
+        try:
+            return _from_json(answer, starts)
+        except RecursionError:
+            pass  # values nested too deep to render: read as text (issue 21)
     sections: dict[str, list[str]] = {name: [] for name in _SECTIONS}
     current: str | None = None
     found = 0
@@ -172,7 +175,7 @@ def _json_answer(text: str) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep for the parser: not our structure
         return None
     if not isinstance(data, dict) or not any(name in data for name in _SECTIONS):
         return None

@@ -48,9 +48,18 @@ SAFETY_TOKENS = 16
 _COUNT_BATCH = 256
 # Chunks an extractive engine ranks at once: it holds every sentence of a chunk in this process.
 _CPU_CHUNKS = 2
+# A summary may take at most this share of the model's context: the rest holds what it is made
+# from (the transcript in one pass, the partial summaries in the last merge). A larger grant can
+# never fit the last request, whatever the levels of map and reduce before it.
+OUTPUT_SHARE = 0.5
 # An answer that is empty once cleaned (a base model that opens with a `###` heading, a thinking
 # model that spent its grant inside `<think>`) is asked again once, sampled at least this warm.
 EMPTY_RETRY_TEMPERATURE = 0.7
+
+
+def output_ceiling(max_model_len: int) -> int:
+    """The largest grant a model's context allows (the worker grants no more)."""
+    return int(max_model_len * OUTPUT_SHARE)
 
 
 @dataclass
@@ -92,6 +101,13 @@ class Summarizer:
         `Transcript` or a list, or plain text split here.
         """
         engine = self._engine
+        ceiling = output_ceiling(engine.max_model_len)
+        if max_tokens > ceiling:
+            # Refused before any request: no level of map and reduce ends in a final request that fits.
+            raise EngineError(
+                f"a grant of {max_tokens} tokens is over half the model's {engine.max_model_len}-token "
+                f"context (at most {ceiling}): the rest must hold what the summary is made from"
+            )
         options = options or SummaryOptions()
         stats = SummaryStats()
         if not isinstance(transcript, Transcript):

@@ -10,12 +10,13 @@ A presigned URL is requested byte for byte as signed (`yarl.URL(url, encoded=Tru
 dot segments (`notes/../q3.txt`) must not be normalised into another object's path. A download
 has a total deadline as well as per-read timeouts (a body dripped a byte at a time never ends
 otherwise); only `200` is a whole object (`206 Partial Content` is refused); `Content-Encoding:
-gzip`/`deflate` is stream-decoded and the size cap applies to the decoded bytes (a decompression
-bomb stops at the cap); a `200` carrying `Content-Range` is a part too. Uploads and the freshness
-probes have the same total deadline. A body whose connection is gone before it ended fails the read at once
-(`_body`): aiohttp's C parser can close the connection on a malformed chunk without ending the body
-stream. Error messages name the problem, never the response's bytes: aiohttp's parser errors quote
-the raw body, so their text is dropped.
+gzip`/`deflate` is stream-decoded, every member of a multi-member gzip body, and the size cap
+applies to the decoded bytes (a decompression bomb stops at the cap); a `200` carrying
+`Content-Range` is a part too. Uploads and the freshness probes have the same total deadline. A
+body whose connection is gone before it ended fails the read at once (`_body`): aiohttp's C parser
+can close the connection on a malformed chunk without ending the body stream. Error messages name
+the problem, never the response's bytes: aiohttp's parser errors quote the raw body, so their text
+is dropped.
 """
 
 from __future__ import annotations
@@ -372,39 +373,83 @@ def _as_signed(url: str) -> URL:
     return URL(url, encoded=True)
 
 
-_ENCODINGS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class _Inflater:
-    """A zlib stream decoder that tells a zlib-wrapped `deflate` body from a raw one."""
+    """A stream decoder for a `gzip` body of one or more members, or a `deflate` body.
 
-    def __init__(self, wbits: int) -> None:
-        self._wbits = wbits
+    RFC 1952 §2.2: "A gzip file consists of a series of members", and gzip(1) and Python's gzip
+    module read them all (NUL padding between or after members is skipped, as Python's does); a
+    decoder that stops at the end of the first member loses the rest of the transcript. What
+    follows a member must be another member: anything else is refused, never dropped. A `deflate`
+    body is one stream, zlib-wrapped (RFC 9110) or raw (some servers), with nothing after it.
+    """
+
+    def __init__(self, gzip: bool) -> None:
+        self._gzip = gzip
         self._inner: zlib._Decompress | None = None
+        self._members = 0
+        # Bytes after a member's end: too few yet to tell whether another member begins.
+        self._pending = b""
 
     def decompress(self, data: bytes, max_length: int) -> bytes:
+        out = bytearray()
+        while len(out) < max_length:
+            if self._inner is None or self._inner.eof:
+                data = self._next_member(data)
+                if not data:
+                    break
+                self._inner = zlib.decompressobj(self._wbits(data))
+            out += self._inner.decompress(data, max_length - len(out))
+            if not self._inner.eof:
+                break  # every byte taken, or the room filled (the caller stops there)
+            self._members += 1
+            data = self._inner.unused_data
+        return bytes(out)
+
+    def _wbits(self, data: bytes) -> int:
+        if self._gzip:
+            return zlib.MAX_WBITS | 16
+        # RFC 9110 `deflate` is zlib-wrapped, but some servers send raw deflate.
+        return -zlib.MAX_WBITS if len(data) >= 2 and not _zlib_header(data) else zlib.MAX_WBITS
+
+    def _next_member(self, data: bytes) -> bytes:
+        """What starts the next member (b"" while it cannot be told yet); refuses anything else."""
         if self._inner is None:
-            wbits = self._wbits
-            # RFC 9110 `deflate` is zlib-wrapped, but some servers send raw deflate.
-            if wbits == zlib.MAX_WBITS and len(data) >= 2 and not _zlib_header(data):
-                wbits = -zlib.MAX_WBITS
-            self._inner = zlib.decompressobj(wbits)
-        return self._inner.decompress(data, max_length)
+            return data
+        if not self._gzip:
+            if data:
+                raise TranscriptError(
+                    "transcript's compressed body has data after the end of the deflate stream"
+                )
+            return b""
+        pending = (self._pending + data).lstrip(b"\x00")
+        if pending and not _GZIP_MAGIC.startswith(pending[:2]):
+            raise TranscriptError(
+                f"transcript's gzip body has data after member {self._members} that is not a gzip member"
+            )
+        if len(pending) < len(_GZIP_MAGIC):
+            self._pending = pending
+            return b""
+        self._pending = b""
+        return pending
 
     @property
     def eof(self) -> bool:
-        return self._inner is not None and self._inner.eof
+        """The body ended where a member (or the deflate stream) did."""
+        return self._inner is not None and self._inner.eof and not self._pending
 
 
 def _decoder(header: str) -> _Inflater | None:
     encoding = header.strip().lower()
     if encoding in ("", "identity"):
         return None
-    if encoding not in _ENCODINGS:
+    if encoding not in ("gzip", "x-gzip", "deflate"):
         raise TranscriptError(
             f"transcript was sent with Content-Encoding {encoding[:40]!r}; only gzip and deflate are decoded"
         )
-    return _Inflater(_ENCODINGS[encoding])
+    return _Inflater(gzip=encoding != "deflate")
 
 
 def _inflate(decoder: _Inflater, block: bytes, room: int) -> bytes:

@@ -10,9 +10,11 @@ import nothing from the worker but `worker.errors`.
 
 from __future__ import annotations
 
+from worker.engines.answers import strip_thinking, trim_completion
 from worker.engines.base import (
     FORMATS,
     MAX_TOKENS_LIMIT,
+    MIN_MAX_TOKENS,
     Completion,
     Engine,
     SummaryOptions,
@@ -35,7 +37,7 @@ from worker.engines.languages import due as due_date
 from worker.engines.languages import resolve as resolve_language
 from worker.engines.languages import spoken as spoken_languages
 from worker.engines.memory import GIB, KIB, MemoryPlan, ModelShape, detect_gpu_memory_gib, kv_bytes_per_token
-from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine, strip_thinking, trim_completion
+from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine
 from worker.engines.presets import (
     LLAMA2_YARN,
     MISTRAL_YARN,
@@ -78,6 +80,7 @@ __all__ = [
     "LANGUAGES",
     "LLAMA2_YARN",
     "MAX_TOKENS_LIMIT",
+    "MIN_MAX_TOKENS",
     "MISTRAL_YARN",
     "PRESETS",
     "PROMPT_FORMATS",

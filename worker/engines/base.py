@@ -31,12 +31,21 @@ _FORMAT_ALIASES: dict[str, str | None] = {
 }  # fmt: skip
 # Far above any model's context: larger values are almost certainly a mistake in the caller.
 MAX_TOKENS_LIMIT = 1_000_000
+# The smallest grant that holds a summary: every engine's frame and one whole sentence, in every
+# localized language. The extractive summary's label and four headings alone take 26-67 of its
+# tokens (Japanese most); at 64 the Japanese summary lost its last heading and the Korean one every
+# whole sentence, and 1-12 tokens gave a fragment of the label with `status: ok`. An LLM's four
+# headings and one sentence fit well within it.
+MIN_MAX_TOKENS = 96
 # Partial summaries are joined under this heading before a reduce step; engines that read their own
 # output back (extractive) recognise it with `is_part_heading`.
 PART_HEADING = "## Part "
-# A language name or code ("de", "pt-BR", "German", "Brazilian Portuguese", "Español"): it is
-# pasted into the model's instructions, so no newlines, headings or other punctuation.
+# A language name or code ("de", "pt-BR", "German", "Brazilian Portuguese", "Español"), or a real
+# locale tag: BCP 47 (`es-419`, `zh-Hant-TW`, `de-CH-1996`) or POSIX (`zh_CN`, `en_US.UTF-8`). Only
+# its language reaches the model's instructions (`languages.resolve`); no newlines, headings or
+# other punctuation pass.
 _LANGUAGE = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+)*")
+_LOCALE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})+(?:\.[A-Za-z0-9-]{1,16})?", re.ASCII)
 
 
 def part_heading(number: int) -> str:
@@ -53,13 +62,23 @@ class SummaryOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Strict: JSON `true` is not the integer 1.
-    max_tokens: StrictInt | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
+    max_tokens: StrictInt | None = Field(default=None, le=MAX_TOKENS_LIMIT)
     style: Literal["brief", "standard", "detailed"] = "standard"
     language: str | None = Field(default=None, min_length=2, max_length=32)
     # Strict: a number, not the string "0.5" (an int such as 1 is still a number).
     temperature: float = Field(default=0.2, ge=0.0, le=2.0, allow_inf_nan=False, strict=True)
     # The transcript's format; None = detected from the content and the object key's extension.
     format: Format | None = None
+
+    @field_validator("max_tokens")
+    @classmethod
+    def _room_for_a_summary(cls, value: int | None) -> int | None:
+        if value is not None and value < MIN_MAX_TOKENS:
+            raise ValueError(
+                f"must be at least {MIN_MAX_TOKENS}: a smaller grant cannot hold a summary's headings "
+                "and one whole sentence"
+            )
+        return value
 
     @field_validator("temperature", mode="before")
     @classmethod
@@ -79,10 +98,10 @@ class SummaryOptions(BaseModel):
     @field_validator("language")
     @classmethod
     def _language_name_or_code(cls, value: str | None) -> str | None:
-        if value is not None and not _LANGUAGE.fullmatch(value):
+        if value is not None and not (_LANGUAGE.fullmatch(value) or _LOCALE_TAG.fullmatch(value)):
             raise ValueError(
-                "must be a language name or code (letters, single spaces or hyphens, "
-                'e.g. "de", "pt-BR", "German")'
+                "must be a language name or code (letters, single spaces or hyphens) or a locale tag "
+                '(e.g. "de", "German", "pt-BR", "es-419", "zh_CN")'
             )
         return value
 

@@ -127,7 +127,8 @@ def language_name(code: str) -> str:
 
 
 def resolve(language: str | None) -> str | None:
-    """`options.language` ("de", "de-AT", "German", "Deutsch") → a code; None when not given."""
+    """`options.language` ("de", "de-AT", "es-419", "zh_CN", "German", "Deutsch") → a code; None
+    when not given. A locale tag resolves to its language subtag."""
     if not language:
         return None
     value = language.strip().lower()
@@ -139,7 +140,7 @@ def resolve(language: str | None) -> str | None:
             return code
     if value in _NATIVE:
         return _NATIVE[value]
-    return re.split(r"[-_]", value)[0]
+    return re.split(r"[-_.]", value)[0]
 
 
 def language_for(code: str | None) -> Language:

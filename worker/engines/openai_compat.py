@@ -13,6 +13,7 @@ until `max_tokens`. Completion requests carry stop sequences at the document's n
 (`prompts.COMPLETION_STOP`) and the answer is trimmed of a heading the stop missed and of the line
 it was writing when the budget ran out. A chat model's `<think>…</think>` block (Qwen3 thinks by
 default; presets send `chat_template_kwargs` to turn it off) is stripped if one still appears.
+Both, and the reading of every answer's fields, are `worker.engines.answers`.
 
 Start-up probing (`connect`) uses the stdlib before any event loop exists; jobs use one aiohttp
 session, created in the loop that runs them. Connection failures after retries mean the server is
@@ -24,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from worker.engines.answers import read_completion, read_count, strip_thinking, trim_completion
 from worker.engines.base import Completion, SummaryTask
 from worker.engines.prompts import COMPLETION_STOP, chat_messages, completion_prompt
 from worker.engines.retry import Retry, retrying
@@ -47,38 +48,10 @@ BYTE_BOUND_SLACK = 8
 # Per chat message (role markers, separators) when the template cannot be rendered server-side.
 CHAT_MESSAGE_SLACK = 16
 TOKENIZE_CONCURRENCY = 16
-_THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 
 
 def byte_bound(text: str) -> int:
     return len(text.encode("utf-8")) + BYTE_BOUND_SLACK
-
-
-def strip_thinking(text: str) -> str:
-    """A chat answer without its reasoning: `<think>…</think>` blocks (an unclosed one to the end,
-    when the budget ran out mid-thought), and what precedes a lone `</think>` (templates that open
-    the block in the prompt)."""
-    if "</think>" in text and "<think>" not in text:
-        text = text.split("</think>", 1)[1]
-    return _THINK_BLOCK.sub("", text).strip()
-
-
-def trim_completion(text: str, finish_reason: str) -> str:
-    """A base model's continuation cut to the summary: nothing from a `###` heading on (the stop
-    sequence needs a newline before it), not the unfinished line it was writing when `max_tokens`
-    ran out, and no section heading left without content at the end."""
-    text = text.split("###", 1)[0].rstrip()
-    lines = text.split("\n")
-    if finish_reason == "length" and len(lines) > 1:
-        lines.pop()
-    while lines and _bare_heading(lines[-1]):
-        lines.pop()
-    return "\n".join(lines).rstrip()
-
-
-def _bare_heading(line: str) -> bool:
-    stripped = line.strip().strip("*#").strip()
-    return not stripped or (stripped.endswith(":") and len(stripped.split()) <= 3)
 
 
 class OpenAICompatEngine:
@@ -177,7 +150,7 @@ class OpenAICompatEngine:
         except urllib.error.HTTPError as exc:
             exc.close()
             return exc.code, None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, OSError, ValueError, RecursionError) as exc:
             raise EngineUnavailableError(f"cannot reach {request.full_url}: {exc}") from exc
 
     def _headers(self) -> dict[str, str]:
@@ -188,7 +161,7 @@ class OpenAICompatEngine:
         if not self.exact_counts:
             return byte_bound(text)
         body = {"model": self.model, "prompt": text, "add_special_tokens": False}
-        return int((await self._post("/tokenize", body))["count"])
+        return read_count(await self._post("/tokenize", body))
 
     async def prompt_tokens(self, task: SummaryTask) -> int:
         if self.chat:
@@ -203,7 +176,7 @@ class OpenAICompatEngine:
             if not self.exact_counts:
                 return byte_bound(prompt)
             body = {"model": self.model, "prompt": prompt, "add_special_tokens": True}
-        return int((await self._post("/tokenize", body))["count"])
+        return read_count(await self._post("/tokenize", body))
 
     async def complete(self, task: SummaryTask) -> Completion:
         body: dict[str, Any] = {
@@ -215,29 +188,23 @@ class OpenAICompatEngine:
             body["messages"] = chat_messages(task)
             if self.chat_template_kwargs:
                 body["chat_template_kwargs"] = self.chat_template_kwargs
-            answer = await self._post("/v1/chat/completions", body)
+            path = "/v1/chat/completions"
         else:
             body["prompt"] = completion_prompt(task)
             body["stop"] = list(COMPLETION_STOP)
-            answer = await self._post("/v1/completions", body)
-        try:
-            choice = answer["choices"][0]
-            text = choice["message"]["content"] if self.chat else choice["text"]
-            usage = answer.get("usage") or {}
-            prompt_tokens = usage.get("prompt_tokens")
-            completion_tokens = usage.get("completion_tokens")
-        except (KeyError, IndexError, TypeError) as exc:
-            raise EngineError(f"unexpected completion answer from {self.base_url}: {exc!r}") from exc
-        finish_reason = str(choice.get("finish_reason") or "stop")
-        text = strip_thinking(text or "") if self.chat else trim_completion(text or "", finish_reason)
+            path = "/v1/completions"
+        text, finish_reason, prompt_tokens, completion_tokens = read_completion(
+            await self._post(path, body), path, bool(self.chat)
+        )
+        text = strip_thinking(text) if self.chat else trim_completion(text, finish_reason)
         if prompt_tokens is None:
             prompt_tokens = await self.prompt_tokens(task)
         if completion_tokens is None:
             completion_tokens = await self.count_tokens(text)
         return Completion(
             text=text,
-            prompt_tokens=int(prompt_tokens),
-            completion_tokens=int(completion_tokens),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
             finish_reason=finish_reason,
         )
 
@@ -274,7 +241,10 @@ class OpenAICompatEngine:
             try:
                 async with slots, session.post(url, json=body) as answer:
                     if answer.status < 400:
-                        return await answer.json(content_type=None)
+                        try:
+                            return await answer.json(content_type=None)
+                        except RecursionError:
+                            raise EngineError(f"{path} answered JSON nested too deep to read") from None
                     error = EngineError(
                         f"{path} answered {answer.status}: {_error_detail(await answer.text())}"
                     )
@@ -295,7 +265,7 @@ def _error_detail(body: str) -> str:
     """The server's own error message when it sent one (vLLM/OpenAI shape), else the raw body."""
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body[:500]
     error = parsed.get("error", parsed) if isinstance(parsed, dict) else parsed
     message = error.get("message") if isinstance(error, dict) else error

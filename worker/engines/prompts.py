@@ -21,10 +21,11 @@ Transcript text cannot forge the prompt's own structure. A content line that sta
 headings open or end a section (and stop sequences on `### Summary` / `### Notes` stay safe); that
 holds after any leading blanks or invisible characters (NBSP, ideographic space, zero-width
 space, BOM), for look-alike hashes (fullwidth `＃`, small `﹟`), and after characters a model may
-read as a line break (U+2028, U+0085, form feed). The strings tokenizers turn into control tokens
-(`</s>`, `<s>`, `<|im_end|>`, `<|eot_id|>`, `[INST]`, `<<SYS>>`, `<end_of_turn>`...) would end
-the user's turn or the document in the middle of the transcript: they are broken with a backslash
-after their first character (`<\\|im_end|>`), which no tokenizer reads as a control token.
+read as a line break (U+2028, U+0085, form feed). The strings tokenizers turn into control tokens, of
+any model family (`</s>`, `<|im_end|>`, `[INST]`, `<end_of_turn>`, Qwen3's `<think>`, DeepSeek's
+full-width `<｜User｜>`...), would end the user's turn, open a thought or end the document in the
+middle of the transcript: every string of those shapes (`_CONTROL`) is broken with a backslash after
+its first character (`<\\|im_end|>`, `<\\/think>`), which no tokenizer reads as a control token.
 
 Nothing here counts tokens or knows a server: the engine renders these and measures the result.
 """
@@ -108,14 +109,20 @@ _MARKER = re.compile(
     r"(?=[#\uff03\ufe5f]{3})",
     re.MULTILINE,
 )
-# Strings that chat templates and tokenizers turn into control tokens (ChatML, Llama 2/3, Mistral,
-# Gemma, Phi, GPT-2's end of text, SentencePiece's <s></s>).
+# Strings that chat templates and tokenizers turn into control tokens, by shape rather than one by
+# one, so another family's tokens are covered too: anything `<|…|`-shaped (ChatML, Llama 3, Phi,
+# gpt-oss, Qwen's vision and FIM markers) and anything between full-width bars `｜…｜` (DeepSeek's
+# `<｜User｜>`, `<｜tool▁sep｜>`, `｜DSML｜`); tags whose name joins words with `_` (`<start_of_turn>`,
+# `<tool_call>`, `<arg_key>`) and the one-word ones models use (`<s>`, `<think>`, `<sop>`); Llama 2's
+# `<<SYS>>`; Mistral's bracketed words (`[INST]`, `[THINK]`, `[TOOL_RESULTS]`) and GLM's `[gMASK]`.
+# Transcript annotations (`[MUSIC]`, `[CROSSTALK]`), HTML (`<b>`) and a lone `|` are not tokens.
 _CONTROL = re.compile(
-    r"<\|[^|<>\s]{1,40}\|>"
-    r"|</?s>|<(?:unk|pad|bos|eos|mask)>"
-    r"|<(?:start|end)_of_turn>"
+    r"<\|[^|<>\s]{1,40}\|"
+    r"|<?｜[^｜<>\s]{1,40}｜"
+    r"|</?[a-z]+(?:_[a-z]+)+>"
+    r"|</?(?:s|unk|pad|bos|eos|mask|sop|eop|think|thinking|reasoning|answer|response)>"
     r"|<</?SYS>>"
-    r"|\[/?(?:INST|SYSTEM_PROMPT|TOOL_CALLS|AVAILABLE_TOOLS|TOOL_RESULTS)\]",
+    r"|\[/?(?:INST|THINK|IMG|[A-Z]+(?:_[A-Z]+)+)\]|\[[gs]MASK\]",
     re.IGNORECASE,
 )
 
