@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from worker.engines import LANGUAGES, Engine, detect_language, language_name, resolve_language
+from worker.engines import Engine
 from worker.errors import (
     EngineUnavailableError,
     JobInputError,
@@ -26,14 +26,20 @@ from worker.errors import (
     TranscriptError,
     WorkerError,
 )
-from worker.formats import parse as parse_transcript
 from worker.freshness import Freshness, Skip
 from worker.isolation import EngineSeats, Seat
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
+from worker.meeting import (
+    LANGUAGES,
+    decode,
+    detect_language,
+    language_name,
+    parse_structure,
+    parse_transcript,
+    resolve_language,
+)
 from worker.settings import WorkerSettings
-from worker.structure import parse as parse_structure
 from worker.summarize import Progress, Summarizer
-from worker.transcript import decode
 from worker.transfer import Transfers, redact
 
 log = logging.getLogger(__name__)

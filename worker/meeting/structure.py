@@ -6,7 +6,7 @@
      "action_items": [{"owner", "task", "due", "start"?}],
      "parsed": bool, "raw"?: str}
 
-Headings are recognised in every language `worker.engines` knows, with the synonyms LLMs like in
+Headings are recognised in every language `worker.meeting.languages` knows, with the synonyms LLMs like in
 each ("Summary", "Next steps", "Zusammenfassung", "Prochaines étapes", "Acuerdos", ...), with or
 without Markdown (`##`, `**`, a trailing colon, content on the heading's line). Bullets may be `-`,
 `*`, `•` or numbered, with or without a checkbox (`[ ]`) and bold names; action items may also be a
@@ -27,14 +27,8 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from worker.engines import (
-    LANGUAGES,
-    Utterance,
-    addressed_owner,
-    due_date,
-    seconds,
-    split_speaker,
-)
+from worker.meeting.languages import LANGUAGES, addressed_owner, due_date
+from worker.meeting.turns import Utterance, seconds, split_speaker
 
 _SECTIONS = ("overview", "key_points", "decisions", "action_items")
 _HEADINGS: dict[str, str] = {}
@@ -121,7 +115,7 @@ _DUE = re.compile(
 )
 
 
-def parse(
+def parse_structure(
     text: str, turns: Sequence[Utterance] = (), starts: Collection[int] | None = None
 ) -> dict[str, Any]:
     """`starts`: the transcript's whole-second turn starts, when the caller has them instead of `turns`."""

@@ -14,7 +14,7 @@ when it carries a cue, or a date together with an owner. English months that are
 verbs (May, March, April, June, August) are dates only beside a day, a year or a word like "by",
 and a name followed by a relative clause ("May, who is joining us") is no owner.
 
-A mixed meeting is read in pieces (`spoken`): each localized language spoken in a fifth of them adds
+A mixed meeting is read in pieces (`spoken_languages`): each localized language spoken in a fifth of them adds
 its cues, so a German meeting's French half still has its decisions found.
 
 Detection needs text: below about 120 letters ("Ok, merci.") py3langid's 97 languages guess wildly,
@@ -126,7 +126,7 @@ def language_name(code: str) -> str:
     return lang.name if lang else _OTHER_NAMES.get(code, code)
 
 
-def resolve(language: str | None) -> str | None:
+def resolve_language(language: str | None) -> str | None:
     """`options.language` ("de", "de-AT", "German", "Deutsch") → a code; None when not given."""
     if not language:
         return None
@@ -156,7 +156,7 @@ def language_for(code: str | None) -> Language:
 _SHORT = 120
 
 
-def detect(text: str) -> str:
+def detect_language(text: str) -> str:
     """The language of `text` as an ISO 639-1 code (offline; English for text without letters)."""
     import py3langid  # vendor model, loaded on first use only
 
@@ -179,7 +179,7 @@ _PIECES = 60
 _SPOKEN_SHARE = 0.2
 
 
-def spoken(texts: list[str]) -> tuple[str, ...]:
+def spoken_languages(texts: list[str]) -> tuple[str, ...]:
     """The localized languages a meeting's sentences are spoken in, each in a fair share of it
     (a German meeting whose French half decides something gets French cues too)."""
     import py3langid
@@ -360,7 +360,7 @@ _NOT_NAMES = frozenset(
 
 
 @dataclass(frozen=True)
-class Signals:
+class DecisionSignals:
     """Decision and action-item detection for one language, the others the meeting also speaks
     (`also`), English, and the neutral signals."""
 
@@ -384,10 +384,10 @@ class Signals:
     def is_action(self, text: str) -> bool:
         if self._action.search(text):  # type: ignore[attr-defined]
             return True
-        return bool(due(text) and addressed_owner(text))
+        return bool(due_date(text) and addressed_owner(text))
 
 
-def due(text: str) -> str | None:
+def due_date(text: str) -> str | None:
     """The first date or time named in `text`, as written."""
     match = next(_dates(text), None)
     return match.group(0) if match else None

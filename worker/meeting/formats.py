@@ -5,7 +5,7 @@ SRT (`srt`, cue numbers optional), AWS Transcribe output JSON (speaker labels, e
 items with times), Whisper / faster-whisper / WhisperX / whisper.cpp JSON (segments, or one a line; a WhisperX
 segment without a speaker takes its words' most frequent one), and plain text (`Speaker: text`,
 `[00:01:02] Speaker: text`, `Speaker (00:01:02): text`, a `Name  0:03` header line above the
-turn, or no speakers at all, read by `worker.engines.utterances`).
+turn, or no speakers at all, read by `worker.meeting.turns`).
 
 Detection looks at the content first and the name second: a `.txt` that starts with `WEBVTT` is
 WebVTT, because people save captions under whatever name their tool offers; a `.vtt`, `.srt` or
@@ -33,10 +33,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
-from worker.engines import (
-    FORMATS,
+from worker.errors import TranscriptError
+from worker.meeting.turns import (
     Transcript,
     Utterance,
     iter_utterances,
@@ -44,7 +44,25 @@ from worker.engines import (
     split_speaker,
     utterances,
 )
-from worker.errors import TranscriptError
+
+# The formats the worker reads; `options.format` may name one.
+Format = Literal["webvtt", "srt", "aws-transcribe", "whisper", "text"]
+FORMATS: tuple[str, ...] = ("webvtt", "srt", "aws-transcribe", "whisper", "text")
+# What people call the formats: a file extension or a tool's name; "auto" and "json" (AWS or
+# Whisper, told apart by content) mean "detect".
+_FORMAT_ALIASES: dict[str, str | None] = {
+    "vtt": "webvtt", "txt": "text", "plain": "text", "plaintext": "text", "aws": "aws-transcribe",
+    "transcribe": "aws-transcribe", "aws_transcribe": "aws-transcribe", "amazon-transcribe": "aws-transcribe",
+    "whisperx": "whisper", "faster-whisper": "whisper", "jsonl": "whisper", "auto": None, "json": None,
+}  # fmt: skip
+
+
+def format_name(value: str) -> str | None:
+    """A format's name for what a caller wrote ("vtt", "AWS", "auto" → None: detect); anything
+    else comes back as written, for the options' validation to refuse."""
+    name = value.strip().lower()
+    return _FORMAT_ALIASES.get(name, name) if name in _FORMAT_ALIASES or name in FORMATS else value
+
 
 # Where the name alone decides; `.json` is AWS Transcribe or Whisper, told apart by content.
 EXTENSIONS = {".vtt": "webvtt", ".srt": "srt", ".json": "json", ".txt": "text"}
@@ -79,9 +97,9 @@ class Parsed:
         return list(self.reread())
 
 
-def parse(text: str, key: str | None = None, explicit: str | None = None) -> Parsed:
+def parse_transcript(text: str, key: str | None = None, explicit: str | None = None) -> Parsed:
     """Detect the format (explicit > content > extension) and read the turns, as a stream."""
-    fmt = explicit if explicit and explicit != "auto" else detect(text, key)
+    fmt = explicit if explicit and explicit != "auto" else detect_format(text, key)
     readers: dict[str, Callable[[str], Iterable[Utterance]]] = {
         "webvtt": _webvtt,
         "srt": _srt,
@@ -102,7 +120,7 @@ def parse(text: str, key: str | None = None, explicit: str | None = None) -> Par
     return Parsed(fmt, turns, lambda: read(text))
 
 
-def detect(text: str, key: str | None = None) -> str:
+def detect_format(text: str, key: str | None = None) -> str:
     head = text.lstrip()[:4096]
     if head.startswith("WEBVTT"):
         return "webvtt"

@@ -1,0 +1,79 @@
+"""The meeting's text: bytes → text → turns and sentences → languages → the summary's structure.
+
+Pure string work, no I/O and no model: decoding (`decoding`), the transcript formats and their one
+table (`formats`), speaker turns and sentences (`turns`), each language's words and the signals
+compiled from them (`languages`), and the structure read back from any engine's summary
+(`structure`). It imports nothing from the worker but `worker.errors`, so the engines (which may
+import only this layer and the errors) and the job runner share one reading of a meeting.
+"""
+
+from __future__ import annotations
+
+from worker.meeting.decoding import Decoded, decode, normalise
+from worker.meeting.formats import FORMATS, Parsed, detect_format, parse_transcript
+from worker.meeting.languages import (
+    ENGLISH,
+    LANGUAGES,
+    DecisionSignals,
+    Language,
+    addressed_owner,
+    all_headings,
+    all_labels,
+    all_nones,
+    detect_language,
+    due_date,
+    language_for,
+    language_name,
+    resolve_language,
+    spoken_languages,
+)
+from worker.meeting.structure import parse_structure
+from worker.meeting.turns import (
+    Transcript,
+    Utterance,
+    clock,
+    iter_sentences,
+    iter_utterances,
+    lines,
+    render_turns,
+    seconds,
+    sentences,
+    split_speaker,
+    utterances,
+)
+
+__all__ = [
+    "ENGLISH",
+    "FORMATS",
+    "LANGUAGES",
+    "DecisionSignals",
+    "Decoded",
+    "Language",
+    "Parsed",
+    "Transcript",
+    "Utterance",
+    "addressed_owner",
+    "all_headings",
+    "all_labels",
+    "all_nones",
+    "clock",
+    "decode",
+    "detect_format",
+    "detect_language",
+    "due_date",
+    "iter_sentences",
+    "iter_utterances",
+    "language_for",
+    "language_name",
+    "lines",
+    "normalise",
+    "parse_structure",
+    "parse_transcript",
+    "render_turns",
+    "resolve_language",
+    "seconds",
+    "sentences",
+    "split_speaker",
+    "spoken_languages",
+    "utterances",
+]
