@@ -1,10 +1,11 @@
 """The meeting's text: bytes → text → turns and sentences → languages → the summary's structure.
 
 Pure string work, no I/O and no model: decoding (`decoding`), the transcript formats and their one
-table (`formats`), speaker turns and sentences (`turns`), each language's words and the signals
-compiled from them (`languages`), and the structure read back from any engine's summary
-(`structure`). It imports nothing from the worker but `worker.errors`, so the engines (which may
-import only this layer and the errors) and the job runner share one reading of a meeting.
+table (`formats`), speaker turns and sentences (`turns`), each language's words, one record each
+(`languages`), the signals compiled from them (`signals`: language, decisions, action items, dates,
+owners), and the structure read back from any engine's summary (`structure`). It imports nothing
+from the worker but `worker.errors`, so the engines (which may import only this layer and the
+errors) and the job runner share one reading of a meeting.
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ from worker.meeting.formats import FORMATS, Parsed, detect_format, parse_transcr
 from worker.meeting.languages import (
     ENGLISH,
     LANGUAGES,
-    DecisionSignals,
     Language,
-    addressed_owner,
     all_headings,
     all_labels,
     all_nones,
-    detect_language,
-    due_date,
     language_for,
     language_name,
     resolve_language,
+)
+from worker.meeting.signals import (
+    DecisionSignals,
+    addressed_owner,
+    detect_language,
+    due_date,
     spoken_languages,
 )
 from worker.meeting.structure import parse_structure
