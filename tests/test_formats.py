@@ -685,9 +685,9 @@ def test_webvtt_read_in_pieces_gives_the_same_turns_as_read_whole(
 ) -> None:
     """Large WebVTT files go to webvtt-py a piece at a time (a `Caption` per cue held at once was
     25 × a file of one-word cues); the pieces must not change a single turn."""
-    import worker.meeting.formats
+    import worker.meeting.readers
 
     text = _read(name).removeprefix("\ufeff")  # as decoding hands it over
     whole = parse_transcript(text, name).turns
-    monkeypatch.setattr(worker.meeting.formats, "_VTT_PIECE_CHARS", piece_chars)
+    monkeypatch.setattr(worker.meeting.readers, "_VTT_PIECE_CHARS", piece_chars)
     assert parse_transcript(text, name).turns == whole

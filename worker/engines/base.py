@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from worker.meeting.formats import Format, format_name
+from worker.meeting.formats import FormatName, format_name
 
 TaskKind = Literal["single", "map", "reduce"]
 # Far above any model's context: larger values are almost certainly a mistake in the caller.
@@ -51,7 +51,7 @@ class SummaryOptions(BaseModel):
     # Strict: a number, not the string "0.5" (an int such as 1 is still a number).
     temperature: float = Field(default=0.2, ge=0.0, le=2.0, allow_inf_nan=False, strict=True)
     # The transcript's format; None = detected from the content and the object key's extension.
-    format: Format | None = None
+    format: FormatName | None = None
 
     @field_validator("temperature", mode="before")
     @classmethod

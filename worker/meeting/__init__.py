@@ -1,17 +1,17 @@
 """The meeting's text: bytes → text → turns and sentences → languages → the summary's structure.
 
-Pure string work, no I/O and no model: decoding (`decoding`), the transcript formats and their one
-table (`formats`), speaker turns and sentences (`turns`), each language's words, one record each
-(`languages`), the signals compiled from them (`signals`: language, decisions, action items, dates,
-owners), and the structure read back from any engine's summary (`structure`). It imports nothing
-from the worker but `worker.errors`, so the engines (which may import only this layer and the
-errors) and the job runner share one reading of a meeting.
+Pure string work, no I/O and no model: decoding (`decoding`), the transcript formats' one table
+(`formats`) and their readers (`readers`), speaker turns and sentences (`turns`), each language's
+words, one record each (`languages`), the signals compiled from them (`signals`: language,
+decisions, action items, dates, owners), and the structure read back from any engine's summary
+(`structure`). It imports nothing from the worker but `worker.errors`, so the engines (which may
+import only this layer and the errors) and the job runner share one reading of a meeting.
 """
 
 from __future__ import annotations
 
 from worker.meeting.decoding import Decoded, decode, normalise
-from worker.meeting.formats import FORMATS, Parsed, detect_format, parse_transcript
+from worker.meeting.formats import FORMATS, Parsed, TranscriptFormat, detect_format, parse_transcript
 from worker.meeting.languages import (
     ENGLISH,
     LANGUAGES,
@@ -54,6 +54,7 @@ __all__ = [
     "Language",
     "Parsed",
     "Transcript",
+    "TranscriptFormat",
     "Utterance",
     "addressed_owner",
     "all_headings",
