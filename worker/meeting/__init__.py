@@ -44,6 +44,7 @@ from worker.meeting.turns import (
     split_speaker,
     utterances,
 )
+from worker.meeting.warm import warm
 
 __all__ = [
     "ENGLISH",
@@ -80,4 +81,5 @@ __all__ = [
     "split_speaker",
     "spoken_languages",
     "utterances",
+    "warm",
 ]
