@@ -25,15 +25,8 @@ print(py3langid.langid.IDENTIFIER is not None, "webvtt" in sys.modules, "srt" in
 
 def test_warm_loads_the_language_model_and_the_caption_parsers_in_a_fresh_process() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True", "True"], out.stderr
 
 

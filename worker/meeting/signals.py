@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from worker.meeting.languages import LANGUAGES, Language, alternation
+from worker.meeting.languages import LANGUAGES, NAMES, Language, alternation
 
 # Below this many letters, detection chooses among the localized languages only.
 _SHORT = 120
@@ -85,9 +85,10 @@ def spoken_languages(texts: list[str]) -> tuple[str, ...]:
     )
 
 
-def _cue(lang: Language, cues: str) -> str:
+def _cue(lang: Language, cues: tuple[str, ...]) -> str:
     # Languages written without spaces (Chinese, Japanese, Korean) have no word boundaries to match.
-    return f"(?:{cues})" if not lang.spaced else rf"\b(?:{cues})"
+    pattern = "|".join(cues)
+    return f"(?:{pattern})" if not lang.spaced else rf"\b(?:{pattern})"
 
 
 def _cues(kind: str, code: str, also: tuple[str, ...] = ()) -> re.Pattern[str]:
@@ -99,9 +100,9 @@ _SPACED = [lang for lang in LANGUAGES.values() if lang.spaced]
 _UNSPACED = [lang for lang in LANGUAGES.values() if not lang.spaced]
 # A date or time, in words of a known language or in digits (language-neutral).
 DATE = re.compile(
-    rf"(?:\b(?:{'|'.join(lang.dates for lang in _SPACED)})\b(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?|"
+    rf"(?:\b(?:{'|'.join(d for lang in _SPACED for d in lang.dates)})\b(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?|"
     r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}(?:[./]\d{2,4}|\.)|\b\d{1,2}:\d{2}\b|"
-    rf"{'|'.join(lang.dates for lang in _UNSPACED)})",
+    rf"{'|'.join(d for lang in _UNSPACED for d in lang.dates)})",
     re.IGNORECASE,
 )
 _AMBIGUOUS_MONTHS = frozenset(m for lang in LANGUAGES.values() for m in lang.ambiguous_months)
@@ -125,7 +126,7 @@ def _dates(text: str) -> Iterator[re.Match[str]]:
 _RELATIVE = alternation(w for lang in LANGUAGES.values() for w in lang.relative)
 # An addressed owner: "@dana", or a name opening the sentence and followed by a comma (not by a
 # relative clause: "May, who is joining us, ..." names May but gives her nothing).
-OWNER = re.compile(rf"@(?P<handle>[\w.-]+)|^(?P<name>{_SPACED[0].person})[,，、](?!\s*(?:{_RELATIVE})\b)")
+OWNER = re.compile(rf"@(?P<handle>[\w.-]+)|^(?P<name>{NAMES['latin']})[,，、](?!\s*(?:{_RELATIVE})\b)")
 
 
 def _assigned() -> re.Pattern[str]:
@@ -133,12 +134,12 @@ def _assigned() -> re.Pattern[str]:
     ("Markus soll ...", "Marie s'occupe de ...", "Carol will draft ...", "张伟负责...", "鈴木さんは...")."""
     by_person: dict[str, list[str]] = {}
     for lang in _SPACED:
-        by_person.setdefault(lang.person, []).append(lang.assigning)
+        by_person.setdefault(lang.person, []).extend(lang.assigning)
     parts = [
         rf"^(?P<name{i}>{person})\s+(?:{'|'.join(verbs)})\b"
         for i, (person, verbs) in enumerate(by_person.items())
     ]
-    parts += [rf"^(?P<{lang.code}>{lang.person})(?:{lang.assigning})" for lang in _UNSPACED]
+    parts += [rf"^(?P<{lang.code}>{lang.person})(?:{'|'.join(lang.assigning)})" for lang in _UNSPACED]
     return re.compile("|".join(parts))
 
 
