@@ -2,8 +2,9 @@
 
 `python handler.py` runs `test_input.json` once and exits (the runpod SDK's local convention);
 in a RunPod container (RUNPOD_WEBHOOK_GET_JOB set) the SDK's production loop takes jobs, up to
-WORKER_CONCURRENCY at once. The engine is up and healthy before the first job is taken; if a
-supervised model server dies later, the worker exits non-zero so RunPod replaces it.
+WORKER_CONCURRENCY at once. The engine is up and healthy, and what reading a meeting loads on first
+use is loaded (`worker.meeting.warm`), before the first job is taken; if a supervised model server
+dies later, the worker exits non-zero so RunPod replaces it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import runpod
 from worker import logs
 from worker.engines import Engine, build_engine
 from worker.errors import ConfigError, EngineUnavailableError
+from worker.meeting import warm
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
 from worker.transfer import Transfers
@@ -121,6 +123,7 @@ def main() -> None:
         sys.exit(EXIT_ENGINE)
     atexit.register(engine.shutdown)  # sys.exit paths; SIGTERM returns from start() below
     try:
+        warm()  # the language model and parsers load now, not in the first job
         _serve(settings, engine)
     finally:
         engine.shutdown()

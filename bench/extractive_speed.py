@@ -36,12 +36,12 @@ def _system(name: str) -> Any:
 def joined(data: Path, tokens: int = JOINED_TOKENS) -> tuple[str, int, int]:
     """Meetings in name order, joined until `tokens`; returns text, tokens, meetings used."""
     from eval.data import load
-    from worker.engines import count_word_tokens as count_tokens
+    from worker.engines import count_word_tokens
 
     parts, total = [], 0
     for meeting in load(data):
         parts.append(meeting.transcript)
-        total += count_tokens(meeting.transcript)
+        total += count_word_tokens(meeting.transcript)
         if total >= tokens:
             break
     return "\n".join(parts), total, len(parts)

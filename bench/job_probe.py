@@ -22,6 +22,7 @@ def _rss_mib() -> float:
 def main() -> None:
     request = json.load(sys.stdin)
     from worker.engines import build_engine
+    from worker.meeting import warm
     from worker.runner import JobRunner
     from worker.settings import WorkerSettings
     from worker.transfer import Transfers
@@ -30,6 +31,7 @@ def main() -> None:
     engine = build_engine(settings.engine_settings)
     transfers = Transfers.from_settings(settings)
     runner = JobRunner(settings, engine, transfers)
+    warm()  # as handler.py does before the SDK takes a job
     rss_before = _rss_mib()
 
     async def run() -> dict[str, object]:

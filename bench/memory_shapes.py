@@ -175,7 +175,7 @@ def peak(text: str) -> tuple[int, float, int]:
 def _warm() -> None:
     """Imports and the language model (~70 MiB, loaded once per process) outside the measure."""
     import worker.runner  # noqa: F401
-    from worker.engines import detect_language
+    from worker.meeting import detect_language
 
     detect_language("warm up the language model")
 

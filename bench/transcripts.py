@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from worker.engines import count_word_tokens as count_tokens
+from worker.engines import count_word_tokens
 
 SPEAKERS = ("Project Manager", "Marketing", "User Interface", "Industrial Designer", "Grad A", "Professor B")
 WORDS = """the a we i you it that this so and but if then because about remote control design
@@ -38,5 +38,5 @@ def transcript(tokens: int, seed: int = 7) -> str:
             sentences.append(" ".join(words).capitalize() + rng.choice(".?."))
         line = f"{speaker}: {' '.join(sentences)}"
         lines.append(line)
-        total += count_tokens(line)
+        total += count_word_tokens(line)
     return "\n".join(lines) + "\n"

@@ -1,7 +1,7 @@
 """The systems compared by `make eval`, all fed the same sentences and cut the same way.
 
 Fairness rules, applied identically to every system:
-- Sentence units: the worker's own splitter (`worker.transcript.utterances` then `sentences`), speaker
+- Sentence units: the worker's own splitter (`worker.meeting.utterances` then `sentences`), speaker
   labels dropped. sumy's default tokenizer needs NLTK's punkt data, which a fresh clone cannot
   download offline, so sumy gets `RegexTokenizer` (this splitter plus a regex word tokenizer)
   instead; sumy's own English stemmer and stop-word list (both shipped in the wheels) are kept.
@@ -27,11 +27,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from worker.engines import Engine, ExtractiveEngine, sentences, utterances
-from worker.engines import count_word_tokens as count_tokens
-from worker.engines import extractive_frame_tokens as frame_tokens
+from worker.engines import Engine, ExtractiveEngine, count_word_tokens, extractive_frame_tokens
+from worker.meeting import normalise, sentences, utterances
 from worker.summarize import Summarizer
-from worker.transcript import normalise
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # A system maps (transcript, reference length in words) to its chosen sentences.
@@ -68,7 +66,7 @@ def lead(transcript: str, words: int) -> list[str]:
 
 def _budget(text: str, words: int) -> int:
     """Tokens to ask for: a little more than `words`, so the cut, not the knapsack, sets the length."""
-    ratio = count_tokens(text) / max(len(text.split()), 1)
+    ratio = count_word_tokens(text) / max(len(text.split()), 1)
     return int(words * ratio * 1.15) + 8
 
 
@@ -79,7 +77,9 @@ def extractive(engine: ExtractiveEngine | None = None) -> System:
     def run(transcript: str, words: int) -> list[str]:
         text = normalise(transcript)
         # The meetings are English: the frame (label, headings) is priced in English, as it renders.
-        return engine.sections(text, _budget(text, words) + frame_tokens(), language="en").sentences()
+        return engine.sections(
+            text, _budget(text, words) + extractive_frame_tokens(), language="en"
+        ).sentences()
 
     return run
 

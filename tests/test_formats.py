@@ -7,22 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from worker.engines import (
+from worker.engines import ExtractiveEngine, SummaryOptions
+from worker.errors import TranscriptError
+from worker.meeting import (
     LANGUAGES,
-    ExtractiveEngine,
-    SummaryOptions,
+    DecisionSignals,
     Utterance,
     addressed_owner,
+    decode,
     detect_language,
     due_date,
+    parse_structure,
+    parse_transcript,
+    spoken_languages,
 )
-from worker.engines import DecisionSignals as Signals
-from worker.engines import spoken_languages as spoken
-from worker.errors import TranscriptError
-from worker.formats import parse
-from worker.structure import parse as parse_structure
 from worker.summarize import Summarizer
-from worker.transcript import decode
 
 HERE = Path(__file__).parent / "transcripts"
 
@@ -32,7 +31,7 @@ def _read(name: str) -> str:
 
 
 def test_webvtt_voice_tags_cue_ids_and_multiline_cues() -> None:
-    parsed = parse(_read("meeting.vtt"), "meeting.vtt")
+    parsed = parse_transcript(_read("meeting.vtt"), "meeting.vtt")
     assert parsed.format == "webvtt"
     first = parsed.turns[0]
     assert first.speaker == "Alice Martin" and first.start == 1.2
@@ -42,11 +41,11 @@ def test_webvtt_voice_tags_cue_ids_and_multiline_cues() -> None:
 
 
 def test_a_txt_holding_webvtt_is_parsed_as_webvtt() -> None:
-    assert parse(_read("meeting.vtt"), "notes/meeting.txt").format == "webvtt"
+    assert parse_transcript(_read("meeting.vtt"), "notes/meeting.txt").format == "webvtt"
 
 
 def test_srt_with_speaker_labels_and_continuation_cues() -> None:
-    parsed = parse(_read("meeting.srt"), "meeting.srt")
+    parsed = parse_transcript(_read("meeting.srt"), "meeting.srt")
     assert parsed.format == "srt"
     assert [t.speaker for t in parsed.turns] == ["Alice", "Carol", "Alice", "Bob"]
     assert parsed.turns[0].text.endswith("the design phase used most of it.")
@@ -54,13 +53,13 @@ def test_srt_with_speaker_labels_and_continuation_cues() -> None:
 
 
 def test_srt_without_speakers_joins_cues_until_a_sentence_ends() -> None:
-    turns = parse(_read("lecture.srt"), "lecture.srt").turns
+    turns = parse_transcript(_read("lecture.srt"), "lecture.srt").turns
     assert turns[0].text == "Today we look at how glaciers shape valleys over thousands of years."
     assert [t.start for t in turns] == [0.5, 7.5]
 
 
 def test_aws_transcribe_json_speakers_and_times() -> None:
-    parsed = parse(_read("aws_transcribe.json"), "job.json")
+    parsed = parse_transcript(_read("aws_transcribe.json"), "job.json")
     assert parsed.format == "aws-transcribe"
     assert [(t.speaker, t.start) for t in parsed.turns] == [("spk_0", 0.54), ("spk_1", 65.0)]
     assert parsed.turns[1].text == "I'll send the budget by Friday."
@@ -68,23 +67,23 @@ def test_aws_transcribe_json_speakers_and_times() -> None:
 
 @pytest.mark.parametrize("name", ["whisper.json", "whisperx.json"])
 def test_whisper_segments(name: str) -> None:
-    parsed = parse(_read(name), name)
+    parsed = parse_transcript(_read(name), name)
     assert parsed.format == "whisper" and parsed.timed
 
 
 @pytest.mark.parametrize("name", ["timed.txt", "timed_after.txt"])
 def test_plain_text_with_times_before_or_after_the_speaker(name: str) -> None:
-    turns = parse(_read(name), name).turns
+    turns = parse_transcript(_read(name), name).turns
     assert [(t.speaker, t.start) for t in turns] == [("Alice", 1.0), ("Carol", 12.0), ("Alice", 62.0)]
 
 
 def test_a_named_format_whose_content_differs_is_refused() -> None:
     with pytest.raises(TranscriptError, match="named like a srt"):
-        parse("Alice: hello there.", "call.srt")
+        parse_transcript("Alice: hello there.", "call.srt")
 
 
 def test_explicit_format_wins() -> None:
-    assert parse(_read("timed.txt"), "x.json", "text").format == "text"
+    assert parse_transcript(_read("timed.txt"), "x.json", "text").format == "text"
 
 
 @pytest.mark.parametrize(
@@ -131,7 +130,7 @@ def test_unknown_language_falls_back_to_english_naming_it() -> None:
 
 
 def test_every_extractive_summary_has_the_four_sections_with_times() -> None:
-    turns = parse(_read("meeting.vtt"), "meeting.vtt").turns
+    turns = parse_transcript(_read("meeting.vtt"), "meeting.vtt").turns
     result = asyncio.run(Summarizer(ExtractiveEngine()).summarize(turns, 600, SummaryOptions(language="en")))
     structure = parse_structure(result.text, turns)
     assert structure["parsed"] and structure["overview"]
@@ -146,7 +145,7 @@ def test_every_extractive_summary_has_the_four_sections_with_times() -> None:
 def test_a_short_meetings_explicit_action_items_all_make_the_summary(style: str) -> None:
     # Regression: the detected share (half of a 150-token floor) was a knapsack, so Bob's action
     # item was dropped for want of 5 tokens while the summary had room for it.
-    turns = parse(_read("meeting.vtt"), "meeting.vtt").turns
+    turns = parse_transcript(_read("meeting.vtt"), "meeting.vtt").turns
     options = SummaryOptions(style=style)
     result = asyncio.run(Summarizer(ExtractiveEngine()).summarize(turns, 1024, options))
     actions = {a["owner"]: a["due"] for a in parse_structure(result.text, turns)["action_items"]}
@@ -154,7 +153,7 @@ def test_a_short_meetings_explicit_action_items_all_make_the_summary(style: str)
 
 
 def test_llm_time_references_are_kept_only_when_they_match_the_transcript() -> None:
-    turns = parse(_read("timed.txt"), "timed.txt").turns
+    turns = parse_transcript(_read("timed.txt"), "timed.txt").turns
     answer = (
         "## Overview\nBudget review.\n## Decisions\n- Launch moves to March [01:02]\n- Invented [09:59]\n"
     )
@@ -188,7 +187,7 @@ def test_a_longer_transcript_never_gets_a_shorter_extractive_summary_than_its_th
 
 def test_a_name_and_clock_on_their_own_line_head_the_turn_below_them() -> None:
     # Otter / Zoom: "Name  0:03" and the speech on the next lines; it was one speakerless blob.
-    turns = parse(_read("otter.txt"), "otter.txt").turns
+    turns = parse_transcript(_read("otter.txt"), "otter.txt").turns
     assert [(t.speaker, t.start) for t in turns] == [
         ("Alice Smith", 3.0),
         ("Bob Jones", 10.0),
@@ -201,7 +200,7 @@ def test_a_name_and_clock_on_their_own_line_head_the_turn_below_them() -> None:
 
 
 def test_a_bracketed_time_of_day_before_the_name_heads_the_turn() -> None:
-    turns = parse(_read("teams_chat.txt"), "chat.txt").turns
+    turns = parse_transcript(_read("teams_chat.txt"), "chat.txt").turns
     assert [(t.speaker, t.start) for t in turns] == [
         ("Müller, Jürgen", 10 * 3600 + 120),
         ("Anna Schmidt", 10 * 3600 + 180),
@@ -221,17 +220,17 @@ def test_a_bracketed_time_of_day_before_the_name_heads_the_turn() -> None:
     ],
 )
 def test_header_line_shapes(header: str, speaker: str, start: float) -> None:
-    turns = parse(f"{header}\nWe agreed on the budget.\n", "x.txt").turns
+    turns = parse_transcript(f"{header}\nWe agreed on the budget.\n", "x.txt").turns
     assert [(t.speaker, t.text, t.start) for t in turns] == [(speaker, "We agreed on the budget.", start)]
 
 
 def test_speech_that_ends_in_a_time_is_not_a_header() -> None:
-    turns = parse("Let's meet at 10:30\nand bring the numbers.\n", "x.txt").turns
+    turns = parse_transcript("Let's meet at 10:30\nand bring the numbers.\n", "x.txt").turns
     assert [(t.speaker, t.text) for t in turns] == [(None, "Let's meet at 10:30 and bring the numbers.")]
 
 
 def test_a_clock_alone_on_its_line_times_the_next_turn_and_is_not_speech() -> None:
-    turns = parse(_read("google_meet.txt"), "meet.txt").turns
+    turns = parse_transcript(_read("google_meet.txt"), "meet.txt").turns
     assert [(t.speaker, t.start) for t in turns[1:]] == [
         ("Alice Smith", 0.0),
         ("Bob Jones", None),
@@ -251,7 +250,7 @@ def test_a_clock_alone_on_its_line_times_the_next_turn_and_is_not_speech() -> No
     ],
 )
 def test_speaker_names_in_any_script_with_either_colon(line: str, speaker: str, text: str) -> None:
-    turn = parse(line + "\n", "x.txt").turns[0]
+    turn = parse_transcript(line + "\n", "x.txt").turns[0]
     assert (turn.speaker, turn.text) == (speaker, text)
 
 
@@ -264,7 +263,7 @@ def _decoded(name: str) -> str:
 
 
 def test_webvtt_with_style_region_note_blocks_settings_classes_and_crlf() -> None:
-    parsed = parse(_decoded("styled.vtt"), "calls/sync.txt")
+    parsed = parse_transcript(_decoded("styled.vtt"), "calls/sync.txt")
     assert parsed.format == "webvtt"
     assert [(t.speaker, t.start) for t in parsed.turns] == [
         ("Alice Smith", 1.0),
@@ -279,14 +278,14 @@ def test_webvtt_with_style_region_note_blocks_settings_classes_and_crlf() -> Non
 
 def test_rolling_auto_captions_keep_each_line_once() -> None:
     # YouTube repeats the last line of each cue in the next one; the words came out three times.
-    turns = parse(_decoded("youtube_auto.vtt"), "talk.vtt").turns
+    turns = parse_transcript(_decoded("youtube_auto.vtt"), "talk.vtt").turns
     assert [(t.text, t.start) for t in turns] == [
         ("so today we are going to talk about the roadmap and the hiring plan", 0.0)
     ]
 
 
 def test_speaker_labels_inside_cues_and_a_repeated_short_answer_of_another_speaker() -> None:
-    turns = parse(_decoded("zoom_labels.vtt"), "zoom.vtt").turns
+    turns = parse_transcript(_decoded("zoom_labels.vtt"), "zoom.vtt").turns
     assert [(t.speaker, t.text) for t in turns] == [
         ("Alice Smith", "Good morning everyone, let's start with the budget."),
         (
@@ -300,13 +299,13 @@ def test_speaker_labels_inside_cues_and_a_repeated_short_answer_of_another_speak
 
 
 def test_webvtt_cues_without_a_header_are_webvtt() -> None:
-    parsed = parse("00:01.000 --> 00:03.000\n<v Ann>Hello there.\n", "notes.txt")
+    parsed = parse_transcript("00:01.000 --> 00:03.000\n<v Ann>Hello there.\n", "notes.txt")
     assert parsed.format == "webvtt"
     assert parsed.turns == [Utterance("Ann", "Hello there.", 1.0)]
 
 
 def test_srt_with_bom_crlf_font_tags_numbering_gaps_dashes_and_caption_speaker_marks() -> None:
-    parsed = parse(_decoded("subtitles_crlf.srt"), "call.srt")
+    parsed = parse_transcript(_decoded("subtitles_crlf.srt"), "call.srt")
     assert parsed.format == "srt"
     assert [(t.speaker, t.text, t.start) for t in parsed.turns] == [
         ("Alice", "We decided to go with vendor B.", 1.0),
@@ -320,7 +319,7 @@ def test_srt_with_bom_crlf_font_tags_numbering_gaps_dashes_and_caption_speaker_m
 
 
 def test_srt_without_cue_numbers_is_srt() -> None:
-    parsed = parse(_decoded("unnumbered.srt"), "unnumbered.srt")
+    parsed = parse_transcript(_decoded("unnumbered.srt"), "unnumbered.srt")
     assert parsed.format == "srt"
     assert [(t.text, t.start) for t in parsed.turns] == [
         ("Hello there everyone.", 1.0),
@@ -330,7 +329,7 @@ def test_srt_without_cue_numbers_is_srt() -> None:
 
 @pytest.mark.parametrize("name", ["aws_channels.json", "aws_channels_only.json"])
 def test_aws_transcribe_channel_identification_names_each_channel(name: str) -> None:
-    parsed = parse(_decoded(name), name)
+    parsed = parse_transcript(_decoded(name), name)
     assert parsed.format == "aws-transcribe"
     assert [(t.speaker, t.text, t.start) for t in parsed.turns] == [
         ("ch_0", "Thank you for calling, this is Dana.", 0.5),
@@ -340,13 +339,13 @@ def test_aws_transcribe_channel_identification_names_each_channel(name: str) -> 
 
 
 def test_whisperx_segment_without_a_speaker_takes_its_words_speaker() -> None:
-    turns = parse(_decoded("whisperx_words.json"), "call.json").turns
+    turns = parse_transcript(_decoded("whisperx_words.json"), "call.json").turns
     assert [(t.speaker, t.start) for t in turns] == [("SPEAKER_00", 0.51), ("SPEAKER_01", 3.6)]
 
 
 @pytest.mark.parametrize("key", ["call.jsonl", "call.json", None])
 def test_whisper_json_lines(key: str | None) -> None:
-    parsed = parse(_decoded("whisper.jsonl"), key)
+    parsed = parse_transcript(_decoded("whisper.jsonl"), key)
     assert parsed.format == "whisper"
     assert [(t.text, t.start) for t in parsed.turns] == [
         ("Hello everyone, thanks for joining.", 0.0),
@@ -376,7 +375,7 @@ def test_a_meeting_in_each_language_gets_its_headings_decision_and_owned_dated_a
     code: str,
 ) -> None:
     heading, decision, actions = MEETINGS[code]
-    parsed = parse(_read(f"meeting_{code}.txt"), f"meeting_{code}.txt")
+    parsed = parse_transcript(_read(f"meeting_{code}.txt"), f"meeting_{code}.txt")
     assert detect_language(parsed.transcript.sample()) == code
     summary = ExtractiveEngine().summarise(parsed.transcript.body, 600, language=code)
     assert f"\n{heading}\n" in summary
@@ -398,7 +397,7 @@ def test_a_meeting_in_each_language_gets_its_headings_decision_and_owned_dated_a
 def test_a_month_that_is_a_name_or_a_verb_is_no_date_and_no_owner(sentence: str) -> None:
     assert due_date(sentence) is None
     assert addressed_owner(sentence) is None
-    assert not Signals("en").is_action(sentence)
+    assert not DecisionSignals("en").is_action(sentence)
 
 
 @pytest.mark.parametrize(
@@ -444,7 +443,7 @@ def test_a_short_transcript_is_read_as_one_of_the_localized_languages(text: str,
 
 
 def test_options_language_overrides_detection_for_headings() -> None:
-    body = parse(_read("meeting_de.txt"), "m.txt").transcript.body
+    body = parse_transcript(_read("meeting_de.txt"), "m.txt").transcript.body
     summary = ExtractiveEngine().summarise(body, 600, language="French")
     assert "\nDécisions\n" in summary and "\nEntscheidungen\n" not in summary
 
@@ -458,7 +457,7 @@ def test_a_mixed_language_meeting_finds_decisions_in_both_languages() -> None:
             "Tom: Dana will send the English release notes by Thursday.\n"
         )
     )
-    parsed = parse(text, "m.txt")
+    parsed = parse_transcript(text, "m.txt")
     summary = ExtractiveEngine().summarise(parsed.transcript.body, 800)
     structure = parse_structure(summary, starts=parsed.transcript.starts)
     decisions = " ".join(d["text"] for d in structure["decisions"])
@@ -576,7 +575,7 @@ def test_two_voices_in_one_cue_are_two_turns_and_entities_are_decoded() -> None:
         "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Alice>Hi Bob &amp; Carol, it&#39;s 5 &lt; 6.</v>\n"
         "<v Bob>Hello&nbsp;there.</v>\n\n00:00:03.000 --> 00:00:05.000\n<v Carol>We decided to go.\n"
     )
-    assert [(t.speaker, t.text) for t in parse(text, "x.vtt").turns] == [
+    assert [(t.speaker, t.text) for t in parse_transcript(text, "x.vtt").turns] == [
         ("Alice", "Hi Bob & Carol, it's 5 < 6."),
         ("Bob", "Hello there."),
         ("Carol", "We decided to go."),
@@ -588,7 +587,7 @@ def test_srt_positioning_and_style_overrides_are_not_text() -> None:
         "1\n00:00:01,000 --> 00:00:03,000\n{\\an8}Alice: We decided to go.\n\n"
         "2\n00:00:03,000 --> 00:00:05,000\n{\\i1}Bob:{\\i0} Fine &amp; good.\n"
     )
-    assert [(t.speaker, t.text) for t in parse(text, "x.srt").turns] == [
+    assert [(t.speaker, t.text) for t in parse_transcript(text, "x.srt").turns] == [
         ("Alice", "We decided to go."),
         ("Bob", "Fine & good."),
     ]
@@ -612,7 +611,7 @@ def test_time_reference_shapes_keep_the_turn_start_they_name(ref: str) -> None:
     ],
 )
 def test_more_exported_speaker_shapes(text: str) -> None:
-    turns = parse(text, "x.txt").turns
+    turns = parse_transcript(text, "x.txt").turns
     assert [(t.speaker, t.text) for t in turns] == [
         ("Alice Smith", "Good morning everyone."),
         ("Bob Jones", "We agreed on the budget."),
@@ -621,11 +620,11 @@ def test_more_exported_speaker_shapes(text: str) -> None:
 
 
 def test_a_bracketed_sound_is_speech_not_a_speaker() -> None:
-    assert parse("[laughter] yes, that works.\n", "x.txt").turns[0].speaker is None
+    assert parse_transcript("[laughter] yes, that works.\n", "x.txt").turns[0].speaker is None
 
 
 def test_a_meeting_half_in_german_half_in_french_finds_the_french_decision_too() -> None:
-    parsed = parse(_read("meeting_de.txt") + _read("meeting_fr.txt"), "m.txt")
+    parsed = parse_transcript(_read("meeting_de.txt") + _read("meeting_fr.txt"), "m.txt")
     summary = ExtractiveEngine().summarise(parsed.transcript.body, 800)
     structure = parse_structure(summary, starts=parsed.transcript.starts)
     decisions = " ".join(d["text"] for d in structure["decisions"])
@@ -635,8 +634,8 @@ def test_a_meeting_half_in_german_half_in_french_finds_the_french_decision_too()
 
 def test_an_english_meeting_speaks_no_other_language() -> None:
     text = _read("otter.txt") * 20
-    sentences = [t.text for t in parse(text, "x.txt").turns]
-    assert spoken(sentences) in ((), ("en",))
+    sentences = [t.text for t in parse_transcript(text, "x.txt").turns]
+    assert spoken_languages(sentences) in ((), ("en",))
 
 
 @pytest.mark.parametrize(
@@ -649,7 +648,7 @@ def test_options_format_accepts_extensions_and_tool_names(given: str, expected: 
 
 
 def test_whisper_cpp_json_with_millisecond_offsets() -> None:
-    parsed = parse(_decoded("whisper_cpp.json"), "call.json")
+    parsed = parse_transcript(_decoded("whisper_cpp.json"), "call.json")
     assert parsed.format == "whisper"
     assert [(t.text, t.start) for t in parsed.turns] == [
         ("Good morning everyone, let's review the budget.", 0.0),
@@ -672,7 +671,7 @@ def test_whisper_cpp_json_with_millisecond_offsets() -> None:
     ],
 )
 def test_more_everyday_phrasings_of_decisions_and_action_items(code: str, sentence: str, kind: str) -> None:
-    signals = Signals(code)
+    signals = DecisionSignals(code)
     assert (signals.is_decision(sentence), signals.is_action(sentence)) == (
         kind == "decision",
         kind == "action",
@@ -686,9 +685,9 @@ def test_webvtt_read_in_pieces_gives_the_same_turns_as_read_whole(
 ) -> None:
     """Large WebVTT files go to webvtt-py a piece at a time (a `Caption` per cue held at once was
     25 × a file of one-word cues); the pieces must not change a single turn."""
-    import worker.formats
+    import worker.meeting.readers
 
     text = _read(name).removeprefix("\ufeff")  # as decoding hands it over
-    whole = parse(text, name).turns
-    monkeypatch.setattr(worker.formats, "_VTT_PIECE_CHARS", piece_chars)
-    assert parse(text, name).turns == whole
+    whole = parse_transcript(text, name).turns
+    monkeypatch.setattr(worker.meeting.readers, "_VTT_PIECE_CHARS", piece_chars)
+    assert parse_transcript(text, name).turns == whole

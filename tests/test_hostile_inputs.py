@@ -40,14 +40,13 @@ from tests.test_bad_input import (
     uploaded,
 )
 from worker.chunking import split_words
-from worker.engines import ExtractiveEngine, count_word_tokens, sentences
+from worker.engines import ExtractiveEngine, count_word_tokens
 from worker.errors import TranscriptError
-from worker.formats import parse as parse_transcript
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
+from worker.meeting import decode, parse_transcript, sentences
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
 from worker.summarize import Summarizer
-from worker.transcript import decode
 from worker.transfer import Transfers, UrlPolicy
 
 # ---- 1. dot segments in keys -----------------------------------------------------------------------

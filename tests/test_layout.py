@@ -1,4 +1,5 @@
-"""The layout's rules, checked on the source: the engine package is the one model adapter.
+"""The layout's rules, checked on the source: the engine package is the one model adapter, over a
+pure layer for the meeting's text.
 
 docs/ARCHITECTURE.md states them; these tests keep the tree honest as it grows.
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ROOT / "worker" / "engines"
+MEETING = ROOT / "worker" / "meeting"
 PRODUCT_AND_TOOLS = ("worker", "dispatcher", "devstack", "deploy", "bench", "eval", "tests", "client")
 
 
@@ -31,14 +33,47 @@ def _python_files(*folders: str) -> list[Path]:
     return files + ([ROOT / "handler.py"] if "worker" in folders else [])
 
 
-def test_engines_import_nothing_from_the_worker_but_its_errors() -> None:
+def _worker_imports(folder: Path, allowed: tuple[str, ...]) -> set[str]:
+    return {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in folder.rglob("*.py")
+        for name in _imports(path)
+        if name.startswith("worker.") and not any(name == a or name.startswith(a + ".") for a in allowed)
+    }
+
+
+def test_engines_import_nothing_from_the_worker_but_the_meeting_layer_errors_and_retries() -> None:
+    offending = _worker_imports(
+        ENGINES, ("worker.engines", "worker.meeting", "worker.errors", "worker.retry")
+    )
+    assert not offending, sorted(offending)
+
+
+def test_the_meeting_layer_imports_nothing_from_the_worker_but_its_errors() -> None:
+    assert not _worker_imports(MEETING, ("worker.meeting", "worker.errors"))
+
+
+def test_the_meeting_layer_does_no_io() -> None:
+    io = ("aiohttp", "urllib", "socket", "subprocess", "os", "pathlib.Path", "boto3", "runpod", "http")
     offending = {
         f"{path.relative_to(ROOT)}: {name}"
-        for path in ENGINES.rglob("*.py")
+        for path in MEETING.rglob("*.py")
         for name in _imports(path)
-        if name.startswith("worker.") and not name.startswith(("worker.engines", "worker.errors"))
+        if any(name == module or name.startswith(module + ".") for module in io)
     }
     assert not offending, sorted(offending)
+
+
+def test_the_engine_package_face_stays_small_and_has_one_name_per_function() -> None:
+    import worker.engines
+
+    assert len(worker.engines.__all__) <= 55
+    for path in (ENGINES / "__init__.py", MEETING / "__init__.py"):
+        tree = ast.parse(path.read_text())
+        aliased = [
+            a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names if a.asname
+        ]
+        assert not aliased, (path.name, aliased)
 
 
 def test_nothing_outside_the_engine_package_imports_its_modules() -> None:
@@ -57,6 +92,13 @@ def test_model_side_modules_live_in_the_engine_package() -> None:
     for name in ("prompts", "presets", "memory"):
         assert not (ROOT / "worker" / f"{name}.py").exists()
         assert (ENGINES / f"{name}.py").exists()
+
+
+def test_the_meetings_text_lives_in_the_meeting_layer() -> None:
+    for name in ("decoding", "turns", "formats", "languages", "structure"):
+        assert (MEETING / f"{name}.py").exists()
+    for old in ("worker/transcript.py", "worker/formats.py", "worker/structure.py", "worker/engines/text.py"):
+        assert not (ROOT / old).exists(), old
 
 
 def test_bench_never_imports_the_tests() -> None:

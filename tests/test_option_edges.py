@@ -23,16 +23,15 @@ from tests.fakes import FakeEngine
 from tests.test_bad_input import META_KEY, assert_reported, metadata, run_job
 from tests.test_settings import DISPATCHER_BASE
 from worker.engines import (
-    LANGUAGES,
     MIN_MAX_TOKENS,
     ExtractiveEngine,
     OpenAICompatEngine,
     SummaryOptions,
     SummaryTask,
-    resolve_language,
 )
 from worker.errors import ConfigError, EngineError
 from worker.job import METADATA_CONTENT_TYPE
+from worker.meeting import LANGUAGES, resolve_language
 from worker.runner import JobRunner
 from worker.settings import WorkerSettings
 from worker.summarize import Summarizer, output_ceiling

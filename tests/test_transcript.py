@@ -6,9 +6,8 @@ import codecs
 
 import pytest
 
-from worker.engines import sentences, utterances
 from worker.errors import TranscriptError
-from worker.transcript import decode
+from worker.meeting import decode, sentences, utterances
 
 TEXT = "Ana: Olá, café às três?\nBob: Yes — 3 pm works.\n"
 

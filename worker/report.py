@@ -21,12 +21,12 @@ from contract.metadata import (
     Timings,
     WorkerCode,
 )
-from worker.engines import LANGUAGES, Engine, language_name
+from worker.engines import Engine
 from worker.errors import EngineUnavailableError
 from worker.isolation import Seat
 from worker.job import JobInput
+from worker.meeting import LANGUAGES, Decoded, language_name
 from worker.summarize import Summary
-from worker.transcript import Decoded
 
 INTERNAL_ERROR: WorkerCode = "internal_error"
 

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from contract.metadata import Metadata, encode
-from worker.engines import Engine, SummaryOptions, Transcript, detect_language, resolve_language
+from worker.engines import Engine, SummaryOptions
 from worker.errors import (
     EngineUnavailableError,
     JobInputError,
@@ -22,15 +22,20 @@ from worker.errors import (
     TranscriptError,
     WorkerError,
 )
-from worker.formats import parse as parse_transcript
 from worker.freshness import Freshness, Skip
 from worker.isolation import EngineSeats
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
+from worker.meeting import (
+    Transcript,
+    decode,
+    detect_language,
+    parse_structure,
+    parse_transcript,
+    resolve_language,
+)
 from worker.report import INTERNAL_ERROR, Report
 from worker.settings import WorkerSettings
-from worker.structure import parse as parse_structure
 from worker.summarize import Progress, Summarizer, Summary, output_ceiling
-from worker.transcript import decode
 from worker.transfer import Transfers, redact
 
 log = logging.getLogger(__name__)

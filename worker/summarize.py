@@ -23,20 +23,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from worker.chunking import balance_counts, pack_counts, split_words
-from worker.engines import (
-    Completion,
-    Engine,
-    SummaryOptions,
-    SummaryTask,
-    Transcript,
-    Utterance,
-    iter_utterances,
-    lines,
-    part_heading,
-    render_turns,
-    sentences,
-)
+from worker.engines import Completion, Engine, SummaryOptions, SummaryTask, part_heading
 from worker.errors import EngineError, TranscriptError
+from worker.meeting import Transcript, Utterance, iter_utterances, lines, render_turns, sentences
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +86,7 @@ class Summarizer:
     ) -> Summary:
         """Summarise the transcript in at most `max_tokens` tokens (the budget the worker granted).
 
-        `transcript` is the turns `worker.formats` read (speakers and start times kept), as a
+        `transcript` is the turns `worker.meeting.formats` read (speakers and start times kept), as a
         `Transcript` or a list, or plain text split here.
         """
         engine = self._engine

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 from yarl import URL
 
-from worker.engines import Retry, retrying
 from worker.errors import DownloadError, TranscriptError, UploadError, UrlNotAllowedError
+from worker.retry import Retry, retrying
 
 if TYPE_CHECKING:
     from worker.settings import WorkerSettings

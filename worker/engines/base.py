@@ -18,17 +18,9 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from worker.meeting.formats import FormatName, format_name
+
 TaskKind = Literal["single", "map", "reduce"]
-# Transcript formats the worker reads (worker/formats.py); `options.format` may name one.
-Format = Literal["webvtt", "srt", "aws-transcribe", "whisper", "text"]
-FORMATS: tuple[str, ...] = ("webvtt", "srt", "aws-transcribe", "whisper", "text")
-# What people call the formats: a file extension or a tool's name; "auto" and "json" (AWS or
-# Whisper, told apart by content) mean "detect".
-_FORMAT_ALIASES: dict[str, str | None] = {
-    "vtt": "webvtt", "txt": "text", "plain": "text", "plaintext": "text", "aws": "aws-transcribe",
-    "transcribe": "aws-transcribe", "aws_transcribe": "aws-transcribe", "amazon-transcribe": "aws-transcribe",
-    "whisperx": "whisper", "faster-whisper": "whisper", "jsonl": "whisper", "auto": None, "json": None,
-}  # fmt: skip
 # Far above any model's context: larger values are almost certainly a mistake in the caller.
 MAX_TOKENS_LIMIT = 1_000_000
 # The smallest grant that holds a summary: every engine's frame and one whole sentence, in every
@@ -68,7 +60,7 @@ class SummaryOptions(BaseModel):
     # Strict: a number, not the string "0.5" (an int such as 1 is still a number).
     temperature: float = Field(default=0.2, ge=0.0, le=2.0, allow_inf_nan=False, strict=True)
     # The transcript's format; None = detected from the content and the object key's extension.
-    format: Format | None = None
+    format: FormatName | None = None
 
     @field_validator("max_tokens")
     @classmethod
@@ -90,10 +82,7 @@ class SummaryOptions(BaseModel):
     @field_validator("format", mode="before")
     @classmethod
     def _format_alias(cls, value: object) -> object:
-        if isinstance(value, str):
-            name = value.strip().lower()
-            return _FORMAT_ALIASES.get(name, name) if name in _FORMAT_ALIASES or name in FORMATS else value
-        return value
+        return format_name(value) if isinstance(value, str) else value
 
     @field_validator("language")
     @classmethod

@@ -2,7 +2,7 @@
 
 It ranks the transcript's own sentences and returns them verbatim in the four sections every
 summary has: Overview (the most central picks), Key points, Decisions and Action items. Decisions
-and action items are found by detection over the whole transcript (`languages.Signals`: cue words
+and action items are found by detection over the whole transcript (`DecisionSignals`: cue words
 of the transcript's language and English, dates, addressed owners), not only among the central
 sentences, so a call that ends in a recap keeps its decisions; the most central decision (in each
 language a mixed meeting speaks) and action item are taken first, the rest by the same MMR as the
@@ -10,7 +10,7 @@ other picks, and the central picks never repeat them. A sentence with a decision
 unless it gives a named person a dated task. A meeting too short for anything but decisions and
 action items gets its most central one as the overview. Every item names its speaker and, where
 the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
-`text.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
+`worker.meeting.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
 transcript's language (`options.language` when given). It is labelled as extractive in the
 summary's first line and in the metadata, so nobody mistakes it for the LLM. Method: TF-IDF
 centroid similarity (how typical a sentence is of the meeting), a length prior (one-word turns
@@ -32,24 +32,26 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from worker.engines.base import Completion, SummaryTask, is_part_heading
-from worker.engines.languages import (
+from worker.meeting import (
     ENGLISH,
+    DecisionSignals,
     Language,
-    Signals,
     addressed_owner,
     all_headings,
     all_labels,
     all_nones,
-    detect,
-    due,
+    clock,
+    detect_language,
+    due_date,
     language_for,
-    resolve,
-    spoken,
+    resolve_language,
+    sentences,
+    spoken_languages,
+    utterances,
 )
-from worker.engines.text import clock, sentences, utterances
 
-LABEL = ENGLISH.label
-HEADINGS = ENGLISH.headings
+EXTRACTIVE_LABEL = ENGLISH.label
+EXTRACTIVE_HEADINGS = ENGLISH.headings
 STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
 # Overview sentences per style; decisions and action items may take this share of the budget.
 OVERVIEW = {"brief": 1, "standard": 2, "detailed": 3}
@@ -93,7 +95,7 @@ _STOP = frozenset(
 )
 
 
-def count_tokens(text: str) -> int:
+def count_word_tokens(text: str) -> int:
     """Words, punctuation marks and CJK/Thai characters: the extractive engine's token."""
     return sum(1 for _ in _TOKEN.finditer(text))
 
@@ -175,10 +177,10 @@ class ExtractiveEngine:
         self._saturation = saturation
 
     async def count_tokens(self, text: str) -> int:
-        return count_tokens(text)
+        return count_word_tokens(text)
 
     async def prompt_tokens(self, task: SummaryTask) -> int:
-        return count_tokens(task.content)
+        return count_word_tokens(task.content)
 
     async def complete(self, task: SummaryTask) -> Completion:
         # CPU-bound ranking off the event loop, so other jobs' transfers keep moving.
@@ -192,8 +194,8 @@ class ExtractiveEngine:
         )
         return Completion(
             text=text,
-            prompt_tokens=count_tokens(task.content),
-            completion_tokens=count_tokens(text),
+            prompt_tokens=count_word_tokens(task.content),
+            completion_tokens=count_word_tokens(text),
         )
 
     async def aclose(self) -> None:
@@ -205,7 +207,9 @@ class ExtractiveEngine:
     def rank(self, content: str, max_tokens: int, *, with_speakers: bool = True) -> list[str]:
         """The selected sentences in transcript order, within `max_tokens` (used by `make eval`)."""
         items = self._sentences(content)
-        signals = Signals(detect(" ".join(s.text for s in items[:2000])), spoken([s.text for s in items]))
+        signals = DecisionSignals(
+            detect_language(" ".join(s.text for s in items[:2000])), spoken_languages([s.text for s in items])
+        )
         picked = self._select(items, max_tokens, self._relevance(items, signals), _FLOOR)
         return [s.render() if with_speakers else s.text for s in picked]
 
@@ -232,9 +236,11 @@ class ExtractiveEngine:
     ) -> Sections:
         """Pick the summary's sentences within `max_tokens`, label and headings included."""
         items = self._sentences(content)
-        lang = language_for(resolve(language) or detect(" ".join(s.text for s in items[:2000])))
-        signals = Signals(lang.code, spoken([s.text for s in items]))
-        overhead = frame_tokens(lang)
+        lang = language_for(
+            resolve_language(language) or detect_language(" ".join(s.text for s in items[:2000]))
+        )
+        signals = DecisionSignals(lang.code, spoken_languages([s.text for s in items]))
+        overhead = extractive_frame_tokens(lang)
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
         # The input is the whole transcript, not the partial summaries a reduce step reads.
         source = max(sum(s.tokens for s in items), source_tokens)
@@ -263,7 +269,12 @@ class ExtractiveEngine:
         )
 
     def _detect(
-        self, items: list[_Sentence], relevance: list[float], signals: Signals, budget: int, floor: float
+        self,
+        items: list[_Sentence],
+        relevance: list[float],
+        signals: DecisionSignals,
+        budget: int,
+        floor: float,
     ) -> list[_Sentence]:
         """Decisions and action items anywhere in the transcript, picked by MMR like the rest.
 
@@ -301,7 +312,7 @@ class ExtractiveEngine:
             for s in flagged
             if s.index not in chosen
             and signals.is_action(s.text)
-            and due(s.text)
+            and due_date(s.text)
             and (s.speaker or addressed_owner(s.text))
         ]
         used = sum(s.tokens for s in picked)
@@ -338,10 +349,10 @@ class ExtractiveEngine:
             norm = math.sqrt(sum(v * v for v in weights.values()))
             unit = _Sentence(i, speaker, text, 0, weights, norm, starts[i])
             # Tokens as rendered in the summary: "- [00:01:02] Speaker: text".
-            out.append(replace(unit, tokens=count_tokens(unit.render()) + 1))
+            out.append(replace(unit, tokens=count_word_tokens(unit.render()) + 1))
         return out
 
-    def _relevance(self, items: list[_Sentence], signals: Signals) -> list[float]:
+    def _relevance(self, items: list[_Sentence], signals: DecisionSignals) -> list[float]:
         """How typical each sentence is of the meeting (centroid cosine × length prior × cue bonus)."""
         centroid: dict[str, float] = {}
         for s in items:
@@ -384,7 +395,7 @@ class ExtractiveEngine:
             top = max(items, key=lambda s: relevance[s.index])
             # "- " costs a token when rendered; a script without spaces has no words to cut at.
             start = truncate(top.render(), max(max_tokens // 2, 1))
-            return [_Sentence(top.index, None, start, count_tokens(start) + 1, _NO_WEIGHTS, 0.0)]
+            return [_Sentence(top.index, None, start, count_word_tokens(start) + 1, _NO_WEIGHTS, 0.0)]
         return picked
 
     def _mmr(
@@ -424,18 +435,20 @@ class ExtractiveEngine:
         return sorted(picked, key=lambda s: s.index)
 
 
-def _is_action_item(s: _Sentence, signals: Signals) -> bool:
+def _is_action_item(s: _Sentence, signals: DecisionSignals) -> bool:
     """An action item, not a decision: "We decided to move the launch to June" is a decision even
     though it names a date; "We agreed Dana sends the deck by Friday" gives a person a task."""
     if not signals.is_action(s.text):
         return False
-    return not signals.is_decision(s.text) or bool(due(s.text) and addressed_owner(s.text))
+    return not signals.is_decision(s.text) or bool(due_date(s.text) and addressed_owner(s.text))
 
 
-def frame_tokens(lang: Language = ENGLISH) -> int:
+def extractive_frame_tokens(lang: Language = ENGLISH) -> int:
     """Tokens of a summary's fixed frame in `lang`: the label, the four headings, four "None"s."""
     return (
-        count_tokens(lang.label) + sum(count_tokens(h) for h in lang.headings) + 4 * count_tokens(lang.none)
+        count_word_tokens(lang.label)
+        + sum(count_word_tokens(h) for h in lang.headings)
+        + 4 * count_word_tokens(lang.none)
     )
 
 

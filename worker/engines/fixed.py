@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 
 from worker.engines.base import Completion, SummaryTask
-from worker.engines.extractive import count_tokens
+from worker.engines.extractive import count_word_tokens
 
-LABEL = "[Test engine: fixed latency, no model; this is not a summary.]"
+FIXED_LABEL = "[Test engine: fixed latency, no model; this is not a summary.]"
 # A typical instruction prompt's wrapping around the content, so budgets are not exact fits.
 PROMPT_OVERHEAD_TOKENS = 48
 
@@ -32,25 +32,25 @@ class FixedLatencyEngine:
         self.requests = 0
 
     async def count_tokens(self, text: str) -> int:
-        return count_tokens(text)
+        return count_word_tokens(text)
 
     async def prompt_tokens(self, task: SummaryTask) -> int:
-        return count_tokens(task.content) + PROMPT_OVERHEAD_TOKENS
+        return count_word_tokens(task.content) + PROMPT_OVERHEAD_TOKENS
 
     async def complete(self, task: SummaryTask) -> Completion:
         self.requests += 1
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)
         # Half the budget, so every level shrinks; words until the count is reached.
-        budget = max(task.max_tokens // 2 - count_tokens(LABEL), 1)
+        budget = max(task.max_tokens // 2 - count_word_tokens(FIXED_LABEL), 1)
         words = task.content.split()[:budget]
-        while words and count_tokens(" ".join(words)) > budget:
+        while words and count_word_tokens(" ".join(words)) > budget:
             words = words[: min(len(words) * 3 // 4, len(words) - 1)]
-        text = LABEL + "\n" + " ".join(words)
+        text = FIXED_LABEL + "\n" + " ".join(words)
         return Completion(
             text=text,
             prompt_tokens=await self.prompt_tokens(task),
-            completion_tokens=count_tokens(text),
+            completion_tokens=count_word_tokens(text),
         )
 
     async def aclose(self) -> None:

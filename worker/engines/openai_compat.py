@@ -35,8 +35,8 @@ import aiohttp
 from worker.engines.answers import read_completion, read_count, strip_thinking, trim_completion
 from worker.engines.base import Completion, SummaryTask
 from worker.engines.prompts import COMPLETION_STOP, chat_messages, completion_prompt
-from worker.engines.retry import Retry, retrying
 from worker.errors import ConfigError, EngineError, EngineUnavailableError
+from worker.retry import Retry, retrying
 
 if TYPE_CHECKING:
     from worker.engines.vllm_server import VllmServer

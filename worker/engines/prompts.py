@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 
 from worker.engines.base import SummaryTask
-from worker.engines.languages import LANGUAGES, language_name, resolve
+from worker.meeting import LANGUAGES, language_name, resolve_language
 
 STYLES = {
     "brief": "Keep it short: an overview of two or three sentences and at most five key points.",
@@ -62,9 +62,9 @@ SYSTEM = (
 
 
 def language_rule(language: str | None) -> str:
-    code = resolve(language)
+    code = resolve_language(language)
     if code in LANGUAGES and code != "en":
-        # The exact headings, so that worker/structure.py can read the answer back.
+        # The exact headings, so that worker/meeting/structure.py can read the answer back.
         headings = ", ".join(LANGUAGES[code].headings)
         return f"Write the summary in {language_name(code)}, with these section headings: {headings}."
     if language:

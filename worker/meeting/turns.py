@@ -1,9 +1,7 @@
 """Transcript text → speaker turns (utterances) → sentences: the units engines rank and chunk.
 
 Pure string work, shared by the summariser (chunks fall on turn and sentence boundaries) and the
-extractive engine (which ranks sentences and attributes each to its speaker). It lives in the
-engine package because engines may import nothing else from the worker; the worker uses it through
-`worker.engines`' public names.
+extractive engine (which ranks sentences and attributes each to its speaker).
 
 Memory: a 64 MB transcript can be 9M one-word turns, and a Python object per turn costs ~10× the
 turn's bytes. So turns are read as a stream (`iter_utterances`, `lines`, `iter_sentences`) and
@@ -110,7 +108,7 @@ class Transcript:
 
     body: str
     turns: int
-    # Whole-second start times of the turns that have one (what `worker.structure` checks against).
+    # Whole-second start times of the turns that have one (what `worker.meeting.structure` checks against).
     starts: frozenset[int] = frozenset()
 
     @property

@@ -1,4 +1,4 @@
-"""Turn downloaded bytes into clean transcript text (splitting it into turns is `worker.engines.text`).
+"""Turn downloaded bytes into clean transcript text (splitting it into turns is `worker.meeting.turns`).
 
 Decoding: UTF-8 (a BOM is dropped), then UTF-16/32 when a BOM says so or, without one, when the
 NUL bytes fall where UTF-16/32 puts them (every other byte of mostly-ASCII text), then

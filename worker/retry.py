@@ -3,7 +3,7 @@
 Used by the engine's HTTP client and by the presigned-URL transfers. An attempt says "try again"
 by raising `Retry(error)`; any other exception ends the loop at once. When the attempts run out,
 the last `Retry`'s error is raised, so the caller's own typed error reaches the job, never a vendor
-one. It lives in the engine package because engines may import nothing else from the worker.
+one. It sits beside `worker.errors` because the engines may import nothing else from the worker.
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
-"""Transcript formats: decoded text → speaker turns with start times, whatever tool wrote it.
+"""The transcript formats' readers: decoded text → speaker turns with start times, as a stream.
 
-Formats: WebVTT (`webvtt-py`: voice tags, cue ids, multi-line cues; cues without the header too),
-SRT (`srt`, cue numbers optional), AWS Transcribe output JSON (speaker labels, else channel labels;
-items with times), Whisper / faster-whisper / WhisperX / whisper.cpp JSON (segments, or one a line; a WhisperX
-segment without a speaker takes its words' most frequent one), and plain text (`Speaker: text`,
-`[00:01:02] Speaker: text`, `Speaker (00:01:02): text`, a `Name  0:03` header line above the
-turn, or no speakers at all, read by `worker.engines.utterances`).
-
-Detection looks at the content first and the name second: a `.txt` that starts with `WEBVTT` is
-WebVTT, because people save captions under whatever name their tool offers; a `.vtt`, `.srt` or
-`.json` whose content is not that format is refused (the metadata would otherwise say `ok` over a
-summary of timestamps). An explicit `options.format` wins over both.
+WebVTT (`webvtt-py`: voice tags, cue ids, multi-line cues; cues without the header too), SRT
+(`srt`, cue numbers optional), AWS Transcribe output JSON (speaker labels, else channel labels;
+items with times), Whisper / faster-whisper / WhisperX / whisper.cpp JSON (segments, or one a line;
+a WhisperX segment without a speaker takes its words' most frequent one). Plain text is read by
+`worker.meeting.turns`. Which reader reads a transcript is `worker.meeting.formats`' table.
 
 Cues are display units, not turns: consecutive cues of one speaker merge into one turn, and a cue
 without a speaker joins the one before it until a sentence ends, so no sentence is cut at a cue
@@ -18,9 +12,8 @@ border. A turn keeps its first cue's start time. A cue line opening with a dialo
 is a new, unnamed speaker's. Rolling captions (YouTube, live captioning) repeat the previous cue's
 lines; a line already shown by the same voice is dropped. Nothing here knows about tokens or models.
 
-The turns come back as one `Transcript` (one rendered turn per line): every format is read as a
-stream straight into it, so a 64 MB file of one-word turns or cues never exists as millions of
-objects (the JSON formats still hold their parsed document while they are read).
+Every reader yields its turns as a stream, so a 64 MB file of one-word turns or cues never exists
+as millions of objects (the JSON formats still hold their parsed document while they are read).
 """
 
 from __future__ import annotations
@@ -30,28 +23,16 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import PurePosixPath
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from worker.engines import (
-    FORMATS,
-    Transcript,
+from worker.errors import TranscriptError
+from worker.meeting.turns import (
     Utterance,
-    iter_utterances,
-    render_turns,
     split_speaker,
     utterances,
 )
-from worker.errors import TranscriptError
 
-# Where the name alone decides; `.json` is AWS Transcribe or Whisper, told apart by content.
-EXTENSIONS = {".vtt": "webvtt", ".srt": "srt", ".json": "json", ".txt": "text"}
-# Cue numbers are optional: some tools write SRT without them.
-_SRT_START = re.compile(r"\A\s*(?:\d+\s*\n)?\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
-# WebVTT cues without the header (hour-less times): "00:01.000 --> 00:03.000".
-_VTT_CUES = re.compile(r"\A\s*(?:\S+\s*\n)?\s*(?:\d{1,2}:)?\d{2}:\d{2}\.\d{3}\s*-->")
 # YouTube's auto-captions: a cue whose first line is blank (a space, stripped on decoding) and whose
 # words carry their own times (`so<00:00:00.320><c> today</c>`).
 _KARAOKE_GAP = re.compile(r"(-->[^\n]*)\n\n(?=[^\n]*<(?:\d{2}:)?\d{2}:\d{2}\.\d{3}>)")
@@ -60,74 +41,6 @@ _CHANGE = re.compile(r"^\s*(?:>>+|[-–—](?=\s))\s*")
 _TAG = re.compile(r"</?[^>]+>|\{\\[^}]*\}")  # HTML-like tags, and SRT's ASS overrides `{\an8}`
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)*\s+(?P<name>[^>]+)>")
 _SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’)\]]*$")
-
-
-@dataclass(frozen=True)
-class Parsed:
-    format: str
-    transcript: Transcript
-    # Reads the turns again, as objects with their exact times (tests and tools; the worker keeps
-    # only `transcript`, so no format holds a Python object per cue beside it).
-    reread: Callable[[], Iterable[Utterance]]
-
-    @property
-    def timed(self) -> bool:
-        return self.transcript.timed
-
-    @property
-    def turns(self) -> list[Utterance]:
-        return list(self.reread())
-
-
-def parse(text: str, key: str | None = None, explicit: str | None = None) -> Parsed:
-    """Detect the format (explicit > content > extension) and read the turns, as a stream."""
-    fmt = explicit if explicit and explicit != "auto" else detect(text, key)
-    readers: dict[str, Callable[[str], Iterable[Utterance]]] = {
-        "webvtt": _webvtt,
-        "srt": _srt,
-        "aws-transcribe": _aws_transcribe,
-        "whisper": _whisper,
-        "text": iter_utterances,
-    }
-    if fmt not in readers:  # pragma: no cover - SummaryOptions.format is a Literal of FORMATS
-        raise TranscriptError(f"unknown transcript format {fmt!r} (known: {', '.join(FORMATS)})")
-    read = readers[fmt]
-    turns = render_turns(read(text))
-    if not turns.turns:
-        raise TranscriptError(
-            "transcript has speaker labels but no speech"
-            if fmt == "text"
-            else f"the {fmt} transcript holds no speech"
-        )
-    return Parsed(fmt, turns, lambda: read(text))
-
-
-def detect(text: str, key: str | None = None) -> str:
-    head = text.lstrip()[:4096]
-    if head.startswith("WEBVTT"):
-        return "webvtt"
-    if _SRT_START.match(head):
-        return "srt"
-    if _VTT_CUES.match(head):
-        return "webvtt"
-    data = _json(text) if head[:1] in "{[" else None
-    if data is None and head[:1] == "{":
-        data = _json_lines(text)
-    if data is not None:
-        if isinstance(data, dict) and isinstance(data.get("results"), dict):
-            return "aws-transcribe"
-        if isinstance(data, list) or (
-            isinstance(data, dict) and ("segments" in data or "transcription" in data)
-        ):
-            return "whisper"
-    by_name = EXTENSIONS.get(PurePosixPath(key).suffix.lower()) if key else None
-    if by_name in (None, "text"):
-        return "text"
-    raise TranscriptError(
-        f"{PurePosixPath(key or '').name!r} is named like a {by_name} transcript"
-        " but its content is not one "
-        "(expected a WEBVTT header, numbered SRT cues, or AWS Transcribe / Whisper JSON)"
-    )
 
 
 # The JSON keys the readers below use. Every other key is dropped as each object is parsed, so a
@@ -157,14 +70,14 @@ def _slim(obj: dict[str, Any]) -> Any:
     return kept
 
 
-def _json(text: str) -> Any:
+def json_document(text: str) -> Any:
     try:
         return json.loads(text, object_hook=_slim)
     except ValueError:
-        return _json_lines(text)
+        return json_lines(text)
 
 
-def _json_lines(text: str) -> list[Any] | None:
+def json_lines(text: str) -> list[Any] | None:
     """JSON lines (one segment object a line, as whisper.cpp and streaming tools write), else None."""
     try:
         rows = [json.loads(line, object_hook=_slim) for line in text.splitlines() if line.strip()]
@@ -251,7 +164,7 @@ def _read_cues(items: Iterable[tuple[str, str | None, float | None]]) -> Iterato
     return _merge(cues())
 
 
-def _webvtt(text: str) -> Iterator[Utterance]:
+def read_webvtt(text: str) -> Iterator[Utterance]:
     import webvtt  # vendor parser: imported where it is used, so the rest of the worker starts without it
 
     if not text.lstrip().startswith("WEBVTT"):
@@ -287,7 +200,7 @@ def _vtt_pieces(text: str) -> Iterator[str]:
         start = end
 
 
-def _srt(text: str) -> Iterator[Utterance]:
+def read_srt(text: str) -> Iterator[Utterance]:
     import srt
 
     try:
@@ -304,7 +217,7 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _aws_transcribe(text: str) -> Iterable[Utterance]:
+def read_aws_transcribe(text: str) -> Iterable[Utterance]:
     results = json.loads(text, object_hook=_slim)["results"]
     channels = (results.get("channel_labels") or {}).get("channels") or []
     channel_at: dict[str, str] = {}
@@ -367,8 +280,8 @@ def _start(segment: dict[str, Any]) -> float | None:
     return start
 
 
-def _whisper(text: str) -> Iterable[Utterance]:
-    data = _json(text)
+def read_whisper(text: str) -> Iterable[Utterance]:
+    data = json_document(text)
     # whisper.cpp (`-oj`) writes "transcription" segments timed by "offsets" in milliseconds.
     segments = data if isinstance(data, list) else data.get("segments") or data.get("transcription") or []
     cues = []

@@ -6,7 +6,7 @@
      "action_items": [{"owner", "task", "due", "start"?}],
      "parsed": bool, "raw"?: str}
 
-Headings are recognised in every language `worker.engines` knows, with the synonyms LLMs like in
+Headings are recognised in every language `worker.meeting.languages` knows, with the synonyms LLMs like in
 each ("Summary", "Next steps", "Zusammenfassung", "Prochaines étapes", "Acuerdos", ...), with or
 without Markdown (`##`, `**`, a trailing colon, content on the heading's line). Bullets may be `-`,
 `*`, `•` or numbered, with or without a checkbox (`[ ]`) and bold names; action items may also be a
@@ -27,59 +27,24 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from worker.engines import (
-    LANGUAGES,
-    Utterance,
-    addressed_owner,
-    due_date,
-    seconds,
-    split_speaker,
-)
+from worker.meeting.languages import LANGUAGES, alternation
+from worker.meeting.signals import addressed_owner, due_date
+from worker.meeting.turns import Utterance, seconds, split_speaker
 
 _SECTIONS = ("overview", "key_points", "decisions", "action_items")
+# Our headings first, then the synonyms models write, in every language (a heading one language
+# uses for another section never moves it).
 _HEADINGS: dict[str, str] = {}
 for _lang in LANGUAGES.values():
     for _section, _name in zip(_SECTIONS, _lang.headings, strict=True):
         _HEADINGS[_name.lower()] = _section
-# Headings LLMs write besides ours, in the localized languages.
-_SYNONYMS = {
-    "overview": """summary|executive summary|tl;dr|tldr|meeting summary|zusammenfassung|résumé|resume|
-        synthèse|resumen|riassunto|sintesi|resumo|samenvatting|摘要|总结|概要|まとめ|요약""",
-    "key_points": """key takeaways|main points|highlights|discussion|discussion points|key discussion points|
-        wichtigste punkte|wichtige punkte|hauptpunkte|diskussion|points principaux|points importants|
-        puntos principales|puntos importantes|punti principali|pontos-chave|pontos chave|
-        kernpunten|hoofdpunten|主要内容|重点|主なポイント|주요 내용|주요 사항""",
-    "decisions": """key decisions|decisions made|decision|beschlüsse|beschlossen|entscheidung|
-        décisions prises|décision|acuerdos|decisiones tomadas|decisión|decisioni prese|decisione|
-        decisões tomadas|decisão|beslissingen|besluit|决策|决定事项|決定|결정""",
-    "action_items": """action points|next steps|to-dos|to-do|todos|todo|tasks|follow-ups|follow ups|
-        action items and owners|nächste schritte|to-dos und verantwortliche|maßnahmen|aufgaben und fristen|
-        prochaines étapes|actions|tâches|próximos pasos|acciones|tareas|prossimi passi|azioni|compiti|
-        próximos passos|ações|tarefas|vervolgstappen|acties|taken|待办事项|下一步|后续行动|
-        次のステップ|タスク|todo|다음 단계|할 일|후속 조치""",
-}
-for _section, _names in _SYNONYMS.items():
-    for _name in _names.split("|"):
-        _HEADINGS.setdefault(" ".join(_name.split()), _section)
+for _section in _SECTIONS:
+    for _lang in LANGUAGES.values():
+        for _name in getattr(_lang, f"{_section}_also"):
+            _HEADINGS.setdefault(_name, _section)
 _NONE = {lang.none.lower() for lang in LANGUAGES.values()} | {"none.", "n/a", "-", "none"}
 # "None identified.", "No action items were assigned.", "Keine Entscheidungen.", "Aucune décision."
-_NONE_WORDS = frozenset(
-    {lang.none.lower() for lang in LANGUAGES.values()}
-    | {
-        "none",
-        "kein",
-        "keine",
-        "keiner",
-        "aucun",
-        "aucune",
-        "ningún",
-        "ninguno",
-        "nessun",
-        "nessuno",
-        "nenhum",
-    }
-    | {"geen"}
-)
+_NONE_WORDS = frozenset(word for lang in LANGUAGES.values() for word in lang.none_words)
 _NONE_TAIL = re.compile(
     r"\b(?:identified|recorded|mentioned|noted|made|assigned|discussed|specified|agreed|"
     r"at this (?:time|point)|so far|yet)$"
@@ -93,16 +58,12 @@ _CHECKBOX = re.compile(r"^\[[ xX✓✔]\]\s*")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 # "Carol — draft the announcement", "Bob - send the notes": a name, a spaced dash, the task.
 _NAME_DASH = re.compile(r"^(?P<name>[^\W\d_][\w.'’-]*(?:\s[^\W\d_][\w.'’-]*){0,2})\s+[—–-]\s+")
+_OWNER_KEYS = tuple(dict.fromkeys(word for lang in LANGUAGES.values() for word in lang.owner_fields))
+_DUE_KEYS = alternation(word for lang in LANGUAGES.values() for word in lang.due_fields)
 _FIELD = re.compile(
-    r"[(\[,;|—–-]?\s*(?P<key>owner|assignee|assigned to|responsible|verantwortlich|zuständig|responsable|"
-    r"responsabile|responsável|eigenaar|负责人|担当者?|담당자?|due|deadline|by when|fällig|frist|échéance|"
-    r"fecha límite|plazo|scadenza|prazo|deadline|截止|期限|기한)\s*[:：]\s*(?P<value>[^,;()\[\]|]+?)\s*"
+    rf"[(\[,;|—–-]?\s*(?P<key>{alternation(_OWNER_KEYS)}|{_DUE_KEYS})\s*[:：]\s*(?P<value>[^,;()\[\]|]+?)\s*"
     r"[)\]]?(?=[,;|]|$)",
     re.IGNORECASE,
-)
-_OWNER_KEYS = frozenset(
-    {"owner", "assignee", "responsible", "verantwortlich", "zuständig", "responsable", "responsabile"}
-    | {"responsável", "eigenaar", "负责人", "担当", "担当者", "담당", "담당자"}
 )
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
 _UNASSIGNED = {lang.unassigned.lower() for lang in LANGUAGES.values()}
@@ -114,14 +75,14 @@ _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,3}[.)])\s+")
 _TIME_REF = re.compile(
     r"[\[(](?:at\s+)?(?P<time>\d{1,3}:\d{2}(?::\d{2})?)(?:\s*[-–—]\s*\d{1,3}:\d{2}(?::\d{2})?)?[\])]\s*"
 )
-_DUE = re.compile(
-    r"\s*\((?:due|fällig|échéance|fecha límite|scadenza|prazo|deadline|截止|期限|기한)?[:\s]*"
-    r"(?P<due>[^()]{1,40})\)\s*\.?$",
-    re.IGNORECASE,
-)
+_DUE = re.compile(rf"\s*\((?:{_DUE_KEYS})?[:\s]*(?P<due>[^()]{{1,40}})\)\s*\.?$", re.IGNORECASE)
+# Table columns: who owns a task (exact), when it is due and what it is (prefixes: "dates").
+_WHO = frozenset(_OWNER_KEYS) | {word for lang in LANGUAGES.values() for word in lang.who}
+_WHEN = re.compile(_DUE_KEYS + "|" + alternation(w for lang in LANGUAGES.values() for w in lang.when))
+_TASK = re.compile(alternation(word for lang in LANGUAGES.values() for word in lang.task_columns))
 
 
-def parse(
+def parse_structure(
     text: str, turns: Sequence[Utterance] = (), starts: Collection[int] | None = None
 ) -> dict[str, Any]:
     """`starts`: the transcript's whole-second turn starts, when the caller has them instead of `turns`."""
@@ -258,19 +219,11 @@ def _actions(lines: list[str], starts: Collection[int]) -> list[dict[str, Any]]:
 
 def _column(header: str) -> str:
     name = _clean(header).lower()
-    if name in _OWNER_KEYS or name in {"who", "person", "wer", "qui", "quién", "chi", "quem", "wie", "名前"}:
+    if name in _WHO:
         return "owner"
-    if re.match(
-        r"(?:due|deadline|when|date|fällig|frist|wann|échéance|quand|fecha|plazo|scadenza|prazo|"
-        r"quando|datum|截止|期限|기한)",
-        name,
-    ):
+    if _WHEN.match(name):
         return "due"
-    if re.match(
-        r"(?:task|action|item|aufgabe|tâche|action|tarea|acción|compito|azione|tarefa|ação|taak|"
-        r"actie|任务|タスク|작업|할 일)",
-        name,
-    ):
+    if _TASK.match(name):
         return "task"
     return ""
 

@@ -1,0 +1,85 @@
+"""The meeting's text: bytes → text → turns and sentences → languages → the summary's structure.
+
+Pure string work, no I/O and no model: decoding (`decoding`), the transcript formats' one table
+(`formats`) and their readers (`readers`), speaker turns and sentences (`turns`), each language's
+words, one record each (`languages`), the signals compiled from them (`signals`: language,
+decisions, action items, dates, owners), and the structure read back from any engine's summary
+(`structure`). It imports nothing from the worker but `worker.errors`, so the engines (which may
+import only this layer and the errors) and the job runner share one reading of a meeting.
+"""
+
+from __future__ import annotations
+
+from worker.meeting.decoding import Decoded, decode, normalise
+from worker.meeting.formats import FORMATS, Parsed, TranscriptFormat, detect_format, parse_transcript
+from worker.meeting.languages import (
+    ENGLISH,
+    LANGUAGES,
+    Language,
+    all_headings,
+    all_labels,
+    all_nones,
+    language_for,
+    language_name,
+    resolve_language,
+)
+from worker.meeting.signals import (
+    DecisionSignals,
+    addressed_owner,
+    detect_language,
+    due_date,
+    spoken_languages,
+)
+from worker.meeting.structure import parse_structure
+from worker.meeting.turns import (
+    Transcript,
+    Utterance,
+    clock,
+    iter_sentences,
+    iter_utterances,
+    lines,
+    render_turns,
+    seconds,
+    sentences,
+    split_speaker,
+    utterances,
+)
+from worker.meeting.warm import warm
+
+__all__ = [
+    "ENGLISH",
+    "FORMATS",
+    "LANGUAGES",
+    "DecisionSignals",
+    "Decoded",
+    "Language",
+    "Parsed",
+    "Transcript",
+    "TranscriptFormat",
+    "Utterance",
+    "addressed_owner",
+    "all_headings",
+    "all_labels",
+    "all_nones",
+    "clock",
+    "decode",
+    "detect_format",
+    "detect_language",
+    "due_date",
+    "iter_sentences",
+    "iter_utterances",
+    "language_for",
+    "language_name",
+    "lines",
+    "normalise",
+    "parse_structure",
+    "parse_transcript",
+    "render_turns",
+    "resolve_language",
+    "seconds",
+    "sentences",
+    "split_speaker",
+    "spoken_languages",
+    "utterances",
+    "warm",
+]

@@ -1,0 +1,163 @@
+"""Languages: one record per localized language holding every word the worker needs in it.
+
+The records are `languages.toml` beside this module, one table a language, read once at import
+(package data, like py3langid's model): its headings and the synonyms models write for them, the
+extractive label, its words for "none" and "unassigned", the names of owner and due fields and
+table columns, decision and action-item cues, weekdays, months and relative days, the words that
+give a named person a task, relative pronouns and sentence fillers (which open a sentence without
+being a name), the script its names are written in, and what the language is called. Every
+pattern the worker matches (`worker.meeting.signals`, `worker.meeting.structure`) is compiled from
+these records, so a new language is one table in that file; `tests/test_languages.py` checks that
+every record is complete.
+
+Localized: en, de, fr, es, it, pt, nl, zh, ja, ko; any other language gets English headings and a
+label that names the language, so a reader knows why.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from importlib import resources
+from typing import Any
+
+# What a person's name opening a sentence looks like, per script.
+NAMES = {
+    "latin": r"[A-ZÀ-Þ][\w'’-]{1,30}(?:\s[A-ZÀ-Þ][\w'’-]{1,30})?",  # "Dave", "Marie Curie"
+    "han": r"[\u4e00-\u9fff]{2,4}?",  # "张伟"
+    "kana": r"[\u3040-\u30ff\u4e00-\u9fff]{1,6}?",  # "鈴木"
+    "hangul": r"[가-힣]{2,4}",  # "민수"
+}
+
+
+@dataclass(frozen=True)
+class Language:
+    """Every word list of one language. The tuples are plain words, lower case (table columns are
+    prefixes: "date" reads "dates"), except `decision_cues`, `action_cues`, `dates` and `assigning`:
+    regular expressions, one alternative an item. Only the fields in `MAY_BE_EMPTY` may be empty."""
+
+    code: str
+    name: str  # in English, for prompts and the fallback label
+    native: tuple[str, ...]  # what the language is called in itself ("deutsch")
+    overview: str
+    key_points: str
+    decisions: str
+    action_items: str
+    # Headings models write instead of ours, per section.
+    overview_also: tuple[str, ...]
+    key_points_also: tuple[str, ...]
+    decisions_also: tuple[str, ...]
+    action_items_also: tuple[str, ...]
+    label: str  # the extractive engine's first line
+    none: str
+    unassigned: str
+    none_words: tuple[str, ...]  # a line opening with one says there is nothing ("Keine Entscheidungen")
+    owner_fields: tuple[str, ...]  # "Owner: Bob", "Verantwortlich: Bob"
+    due_fields: tuple[str, ...]  # "Due: Friday", "(fällig Freitag)"
+    who: tuple[str, ...]  # a table column of owners, besides the owner fields
+    when: tuple[str, ...]  # a table column of due dates, besides the due fields
+    task_columns: tuple[str, ...]
+    decision_cues: tuple[str, ...]
+    action_cues: tuple[str, ...]
+    dates: tuple[str, ...]  # weekdays, months, relative days ("tomorrow", "next week")
+    script: str  # how a name is written: a key of NAMES
+    assigning: tuple[str, ...]  # what follows a name to give them the task ("will", "soll", "负责")
+    relative: tuple[str, ...]  # "May, who is joining us": a relative clause after a name, no owner
+    fillers: tuple[str, ...]  # sentence openers that are not names ("okay", "and", "we")
+    # Months that are also names or verbs ("May", "march"): a date only beside a day, a year or one
+    # of `before_dates` ("by May").
+    ambiguous_months: tuple[str, ...] = ()
+    before_dates: tuple[str, ...] = ()
+    spaced: bool = True  # words are separated by spaces (cue words are matched as whole words)
+
+    # Languages that write relative clauses before the noun and fillers glued to the next word
+    # (Chinese, Japanese, Korean) have none to list; a table column may be named by the field alone.
+    MAY_BE_EMPTY = frozenset({"who", "when", "relative", "fillers", "ambiguous_months", "before_dates"})
+
+    @property
+    def headings(self) -> tuple[str, str, str, str]:
+        return (self.overview, self.key_points, self.decisions, self.action_items)
+
+    @property
+    def person(self) -> str:
+        """A name opening a sentence, as a regular expression."""
+        return NAMES[self.script]
+
+
+def alternation(words: Iterable[str]) -> str:
+    """Plain words → one regular-expression alternation, in order, each once."""
+    return "|".join(re.escape(word) for word in dict.fromkeys(words))
+
+
+def _record(code: str, table: dict[str, Any]) -> Language:
+    names = {f.name for f in fields(Language)}
+    unknown = set(table) - names
+    if unknown:
+        raise ValueError(f"languages.toml [{code}]: unknown fields {sorted(unknown)}")
+    values: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value for key, value in table.items()
+    }
+    return Language(code=code, **values)
+
+
+def _load() -> dict[str, Language]:
+    text = resources.files(__package__).joinpath("languages.toml").read_text(encoding="utf-8")
+    return {code: _record(code, table) for code, table in tomllib.loads(text).items()}
+
+
+LANGUAGES: dict[str, Language] = _load()
+ENGLISH = LANGUAGES["en"]
+# Names py3langid may answer with, for the fallback label and prompts (others are shown as codes).
+_OTHER_NAMES = {
+    "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "pl": "Polish", "cs": "Czech",
+    "ru": "Russian", "uk": "Ukrainian", "tr": "Turkish", "el": "Greek", "ar": "Arabic", "he": "Hebrew",
+    "hi": "Hindi", "id": "Indonesian", "vi": "Vietnamese", "th": "Thai", "hu": "Hungarian", "ro": "Romanian",
+    "ca": "Catalan",
+}  # fmt: skip
+
+
+def language_name(code: str) -> str:
+    lang = LANGUAGES.get(code)
+    return lang.name if lang else _OTHER_NAMES.get(code, code)
+
+
+def resolve_language(language: str | None) -> str | None:
+    """`options.language` ("de", "de-AT", "es-419", "zh_CN", "German", "Deutsch") → a code; None
+    when not given. A locale tag resolves to its language subtag."""
+    if not language:
+        return None
+    value = language.strip().lower()
+    for code, lang in LANGUAGES.items():
+        if value == lang.name.lower():
+            return code
+    for code, name in _OTHER_NAMES.items():
+        if value == name.lower():
+            return code
+    for code, lang in LANGUAGES.items():
+        if value in lang.native:
+            return code
+    return re.split(r"[-_.]", value)[0]
+
+
+def language_for(code: str | None) -> Language:
+    """Headings and labels for `code`; English, with a label naming the language, for the others."""
+    if code in LANGUAGES:
+        return LANGUAGES[code]
+    if not code:
+        return ENGLISH
+    label = ENGLISH.label.removesuffix("]") + f" The transcript is in {language_name(code)} ({code}).]"
+    return replace(ENGLISH, code=code, name=language_name(code), label=label)
+
+
+def all_headings() -> frozenset[str]:
+    return frozenset(h for lang in LANGUAGES.values() for h in lang.headings)
+
+
+def all_labels() -> frozenset[str]:
+    return frozenset(lang.label for lang in LANGUAGES.values())
+
+
+def all_nones() -> frozenset[str]:
+    return frozenset(lang.none for lang in LANGUAGES.values())
