@@ -29,14 +29,13 @@ from worker.settings import WorkerSettings
 from worker.transfer import Transfers, UrlPolicy
 
 SENTENCE = "Alice: We decided to ship the export on Friday after the review. "
-# Where a job for the key `m.txt` writes (the dispatcher's default prefix and suffix).
-SUMMARY_KEY = "summaries/m_summary.txt"
+# Where the metadata of a job for the key `m.txt` goes (the dispatcher's default prefix and suffix).
 META_KEY = "summaries/m_summary.json"
-# Loopback (moto, the tests' servers on 127.0.0.1) allowed, plain http too.
+# Production rules for every host but loopback (moto and the tests' servers on 127.0.0.1).
 LOOPBACK = UrlPolicy(allow_loopback=True)
 
 
-def job_settings(**changes: Any) -> Settings:
+def _job_settings(**changes: Any) -> Settings:
     """The dispatcher's settings as far as a job input needs them (its RunPod fields are unused)."""
     return Settings(
         runpod_api_key="unused",
@@ -61,7 +60,7 @@ def pull_job(
     if body is not None:
         s3.put_object(Bucket=bucket, Key=key, Body=body)
         size = len(body)
-    settings = job_settings(max_tokens=max_tokens)
+    settings = _job_settings(max_tokens=max_tokens)
     upload = Upload.of(ObjectRef(bucket=bucket, key=key, size=size), settings)
     return build_job_input(upload, presigner, settings)
 
