@@ -46,6 +46,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tests carrying that marker. A test in the wrong folder fails the collection, naming it."""
     misplaced = []
     for item in items:
+        if TESTS not in item.path.parents:
+            continue
         parts = item.path.relative_to(TESTS).parts
         markers = {m.name for m in item.iter_markers()} & set(TIER_MARKERS.values())
         if parts[0] == "unit":
