@@ -18,6 +18,7 @@ from worker.engines import (
     find_preset,
     local_preset,
     resolve_preset,
+    server_spec,
 )
 from worker.errors import ConfigError
 from worker.settings import WorkerSettings, engine_settings
@@ -96,10 +97,34 @@ def test_qwen3_gets_the_model_cards_yarn_x4_and_no_thinking() -> None:
     assert dict(preset.chat_template_kwargs) == {"enable_thinking": False}
 
 
-def test_qwen_1m_presets_drop_dual_chunk_attention_which_vllm_032_cannot_run() -> None:
+def test_qwen_1m_presets_serve_a_config_view_without_the_dual_chunk_block(tmp_path: Path) -> None:
+    """vLLM 0.32 cannot run DCA, and a block overridden to null still crashes its start (it writes
+    the repository's sparse_attention_config.json into it): the block is left out of the config."""
+    fixture = ROOT / "tests" / "fixtures" / "repos" / "qwen2.5-14b-instruct-1m"
     for name in ("qwen2.5-7b-instruct-1m", "qwen2.5-14b-instruct-1m"):
-        args = PRESETS[name].vllm_args()
-        assert json.loads(flag(args, "--hf-overrides")) == {"dual_chunk_attention_config": None}
+        assert "--hf-overrides" not in PRESETS[name].vllm_args()
+        env = {"WORKER_MODEL_PRESET": name, "WORKER_MODEL": str(fixture), "WORKER_MAX_MODEL_LEN": "2048"}
+        args = list(server_spec(resolve_preset(engine_settings(env)), engine_settings(env)).args)
+        view = Path(flag(args, "--hf-config-path"))
+        config = json.loads((view / "config.json").read_text())
+        published = json.loads((fixture / "config.json").read_text())
+        assert "dual_chunk_attention_config" not in config
+        assert config == {k: v for k, v in published.items() if k != "dual_chunk_attention_config"}
+        assert (view / "generation_config.json").read_text() == (
+            fixture / "generation_config.json"
+        ).read_text()
+    assert "dual_chunk_attention_config" in json.loads((fixture / "config.json").read_text())
+
+
+def test_presets_without_dropped_keys_serve_the_models_own_config() -> None:
+    for preset in PRESETS.values():
+        if not preset.config_drop:
+            assert "--hf-config-path" not in server_spec(preset, engine_settings({})).args
+
+
+def test_sampling_defaults_are_vllms_not_the_repositorys() -> None:
+    for preset in PRESETS.values():
+        assert flag(preset.vllm_args(), "--generation-config") == "vllm"
 
 
 def test_llama_31_uses_its_own_llama3_rope_scaling() -> None:

@@ -114,8 +114,9 @@ class Preset:
     quantization: str | None = None  # informational ("gptq"); vLLM reads it from the checkpoint
     revision: str | None = None
     extra_args: tuple[str, ...] = field(default=())
-    # Other config.json keys replaced at load (`--hf-overrides`), e.g. a feature vLLM lacks.
-    config_overrides: Mapping[str, Any] = field(default_factory=dict)
+    # config.json keys vLLM must not see at all (not even as null): served from a config view
+    # without them (worker/engines/config_view.py, `--hf-config-path`).
+    config_drop: tuple[str, ...] = ()
     # Sent with every chat request and chat `/tokenize` (so counts match), e.g. Qwen3's
     # {"enable_thinking": False}: a summary is not a reasoning task, and thinking eats the budget.
     chat_template_kwargs: Mapping[str, Any] = field(default_factory=dict)
@@ -131,7 +132,7 @@ class Preset:
         return Path(self.model).name if self.model.startswith(("/", ".")) else self.model
 
     def hf_overrides(self) -> dict[str, Any]:
-        overrides = dict(self.config_overrides)
+        overrides: dict[str, Any] = {}
         if self.rope is not None:
             overrides["max_position_embeddings"] = self.rope.trained_context
             overrides["rope_parameters"] = self.rope.rope_parameters()
@@ -165,6 +166,10 @@ class Preset:
             self.kv_cache_dtype,
             "--tensor-parallel-size",
             str(self.tensor_parallel_size),
+            # Sampling is the worker's: vLLM's neutral defaults, not the repository's
+            # generation_config.json (its eos ids still apply). Each request sends its own.
+            "--generation-config",
+            "vllm",
         ]
         if overrides := self.hf_overrides():
             args += ["--hf-overrides", json.dumps(overrides, separators=(",", ":"))]
@@ -242,12 +247,15 @@ PRESETS: dict[str, Preset] = {
         Preset(
             # Trained to 1M with Dual Chunk Attention (DCA); below its chunk size (262,144) DCA is
             # plain attention, and vLLM 0.32 has no DCA attention backend (v1/attention/backends),
-            # so the DCA config is dropped: at 131,072 the model runs exactly as trained.
+            # so the DCA block is dropped: at 131,072 the model runs exactly as trained. Dropped,
+            # not overridden to null: vLLM 0.32's verify_dual_chunk_attention_config runs whenever
+            # the config *has* the attribute and writes the repository's
+            # sparse_attention_config.json into it (TypeError on null, the server never listens).
             name="qwen2.5-7b-instruct-1m",
             model="Qwen/Qwen2.5-7B-Instruct-1M",
             max_model_len=131_072,
             shape=ModelShape(**_QWEN25_7B, weight_bytes=15_231_233_024),  # 7.61B params
-            config_overrides={"dual_chunk_attention_config": None},
+            config_drop=("dual_chunk_attention_config",),
             gpu_memory_gib=44.0,
             gpu="1× 48 GB (L40S / A6000)",
             chat=True,
@@ -258,7 +266,7 @@ PRESETS: dict[str, Preset] = {
             model="Qwen/Qwen2.5-14B-Instruct-1M",
             max_model_len=131_072,
             shape=ModelShape(**_QWEN25_14B, weight_bytes=29_540_067_328),  # 14.77B params
-            config_overrides={"dual_chunk_attention_config": None},
+            config_drop=("dual_chunk_attention_config",),
             chat=True,
             instruct=True,
         ),
