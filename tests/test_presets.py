@@ -155,6 +155,18 @@ def test_gptq_presets_leave_the_kernel_choice_to_vllm() -> None:
         assert preset.dtype == "float16"
 
 
+def test_gptq_presets_pin_a_revision_whose_quantization_vllm_032_loads() -> None:
+    """vLLM 0.32 refuses GPTQ act order with groups (desc_act true, group_size != -1): each GPTQ
+    preset pins a commit whose quantize_config.json (its repo-shaped fixture) has neither."""
+    for preset in (p for p in PRESETS.values() if p.quantization == "gptq"):
+        assert preset.revision is not None and len(preset.revision) == 40, preset.name
+        quantize = json.loads(
+            (ROOT / "tests" / "fixtures" / "repos" / preset.name / "quantize_config.json").read_text()
+        )
+        assert not (quantize["desc_act"] and quantize["group_size"] != -1), preset.name
+        assert flag(preset.vllm_args(), "--revision") == preset.revision
+
+
 def test_quantization_gptq_flag_is_refused() -> None:
     env = {"WORKER_MODEL_PRESET": "yarn-llama-2-7b-128k-gptq", "WORKER_VLLM_ARGS": "--quantization gptq"}
     with pytest.raises(ConfigError, match="slow GPTQ kernel"):
@@ -306,3 +318,35 @@ def test_a_local_folder_keeps_vllms_own_scheduling(tmp_path: Path) -> None:
     config = {"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 128}
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert "--max-num-batched-tokens" not in local_preset(tmp_path, 2048).vllm_args()
+
+
+def test_a_gated_model_without_hf_token_is_refused_at_start_naming_the_variable(tmp_path: Path) -> None:
+    """Exit 2 with the variable's name, no server started: not a worker that starts vLLM into a 401
+    and exits again on every start RunPod makes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKER_", "RUNPOD_", "HF_"))}
+    env.update(
+        {
+            "WORKER_MODEL_PRESET": "llama-3.1-8b-instruct",
+            "WORKER_VLLM_PYTHON": str(tmp_path / "no-python-here"),  # fails loudly if started
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "handler.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "meta-llama/Llama-3.1-8B-Instruct is a gated model: set HF_TOKEN" in done.stdout
+    assert "starting vLLM server" not in done.stdout
+
+
+def test_a_gated_model_starts_with_a_token_offline_or_from_a_local_copy(tmp_path: Path) -> None:
+    gated = {"WORKER_MODEL_PRESET": "llama-3.1-8b-instruct"}
+    for extra in ({"HF_TOKEN": "hf_x"}, {"HF_HUB_OFFLINE": "1"}, {"WORKER_MODEL": str(tmp_path)}):
+        assert WorkerSettings.from_env({**gated, **extra}).engine == "vllm"
+    with pytest.raises(ConfigError, match="HF_TOKEN"):
+        WorkerSettings.from_env({"WORKER_MODEL": "meta-llama/Llama-3.1-8B-Instruct"})
+    assert WorkerSettings.from_env({"WORKER_MODEL_PRESET": "qwen2.5-14b-instruct-1m"}).engine == "vllm"

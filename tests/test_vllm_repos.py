@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from devstack.tiny_model import REPOS, TINY_FLAGS
+from tests.procs import until
 from tests.vllm_fixtures import vllm_env, vllm_python  # noqa: F401
 from worker.engines import PRESETS, SummaryTask, build_engine
 from worker.settings import engine_settings
@@ -97,7 +98,7 @@ def test_the_recommended_qwen_1m_preset_starts_from_its_published_files_through_
 
 def summarise_once(env: dict[str, str]) -> tuple[Any, str]:
     """The worker's own engine start (preset resolution, config view, supervisor) and one request;
-    returns the completion and the server's log."""
+    returns the completion and the server's log line with the request's sampling parameters."""
     engine = build_engine(engine_settings(env))
     task = SummaryTask(kind="single", content=TRANSCRIPT, max_tokens=8)
 
@@ -107,10 +108,14 @@ def summarise_once(env: dict[str, str]) -> tuple[Any, str]:
         finally:
             await engine.aclose()
 
+    def sampling_line() -> str | None:
+        # The log is pumped by a thread: the line may land just after the answer.
+        lines = engine.server.tail().splitlines() if engine.server is not None else []
+        return next((line for line in lines if "params: SamplingParams(" in line), None)
+
     try:
         done = asyncio.run(once())
-        server = getattr(engine, "server", None)
-        return done, server.tail() if server is not None else ""
+        return done, until(sampling_line, 30, "the request's SamplingParams log line")
     finally:
         engine.shutdown()
 
@@ -130,20 +135,21 @@ def test_the_preset_starts_from_its_published_files_and_answers(
     preset: str, vllm_python: Path, vllm_env: dict[str, str], tmp_path: Path
 ) -> None:
     model = build(vllm_python, vllm_env, preset, tmp_path / "model")
-    done, log = summarise_once(worker_env(vllm_python, vllm_env, preset, model))
+    done, params = summarise_once(worker_env(vllm_python, vllm_env, preset, model))
     assert 1 <= done.completion_tokens <= 8
     assert done.prompt_tokens > 0
     # Sampling is the worker's: the request's, over vLLM's neutral defaults, never the
     # repository's generation_config.json (Qwen's: temperature 0.7, top_p 0.8, top_k 20, 1.05).
-    params = next(line for line in log.splitlines() if "Received request" in line)
     assert "temperature=0.2," in params and "top_p=1.0," in params, params
     assert "top_k=0," in params and "repetition_penalty=1.0," in params, params
 
 
-def test_a_hub_models_config_view_comes_from_the_hub_cache_offline(vllm_python: Path, tmp_path: Path) -> None:
+def test_a_hub_models_config_view_comes_from_the_hub_cache_offline(
+    vllm_python: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The hub path of the config view, through the real huggingface_hub of the vLLM interpreter:
     a RunPod cached model (the hub's cache layout), offline, as the server itself will read it."""
-    from worker.engines.config_view import write_config_view
+    from worker.engines import EngineSettings, server_spec
     from worker.errors import EngineUnavailableError
 
     commit = "0" * 40
@@ -155,12 +161,14 @@ def test_a_hub_models_config_view_comes_from_the_hub_cache_offline(vllm_python: 
     fixture = REPOS / "qwen2.5-14b-instruct-1m"
     for name in ("config.json", "generation_config.json", "sparse_attention_config.json"):
         (snapshot / name).write_bytes((fixture / name).read_bytes())
-    env = {"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    drop = ("dual_chunk_attention_config",)
-    view = write_config_view(
-        "Qwen/Qwen2.5-14B-Instruct-1M", None, drop, python=str(vllm_python), env=env, root=tmp_path / "views"
-    )
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    settings = EngineSettings(vllm_python=str(vllm_python))
+    spec = server_spec(PRESETS["qwen2.5-14b-instruct-1m"], settings, hf_cache=tmp_path / "hub")
+    assert spec.env == {"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
+    view = Path(spec.args[spec.args.index("--hf-config-path") + 1])
     assert "dual_chunk_attention_config" not in json.loads((view / "config.json").read_text())
     assert (view / "generation_config.json").read_bytes() == (fixture / "generation_config.json").read_bytes()
+    # Not on the host and the hub out of reach: the start fails naming the model and the file.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(EngineUnavailableError, match=r"Qwen/Qwen2.5-7B-Instruct-1M's config.json"):
-        write_config_view("Qwen/Qwen2.5-7B-Instruct-1M", None, drop, python=str(vllm_python), env=env)
+        server_spec(PRESETS["qwen2.5-7b-instruct-1m"], settings, hf_cache=tmp_path / "hub")

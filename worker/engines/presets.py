@@ -13,7 +13,11 @@ the checkpoint's rope config, replacing `rope_parameters` whole, so the override
 and `attention_factor` (the one key its YaRN class takes as the final scale; `mscale` alone is
 multiplied by 0.1). `max_position_embeddings` is overridden to the trained context so vLLM accepts
 `max_model_len` without `VLLM_ALLOW_LONG_MAX_MODEL_LEN`. GPTQ checkpoints load through vLLM's own
-kernels (Marlin on CUDA): never `--quantization gptq`, which forces the slow kernel.
+kernels (Marlin on CUDA): never `--quantization gptq`, which forces the slow kernel; vLLM 0.32
+refuses act order with groups, so the GPTQ presets pin a commit without it. A config key vLLM must
+not see at all is dropped from a config view (`config_drop`, served with `--hf-config-path`), not
+overridden to null. Sampling defaults are vLLM's (`--generation-config vllm`), not the repository's
+generation_config.json: each request sends what the worker chose.
 
 Long prompts on one worker: vLLM 0.32 (V1, chunked prefill always on) fills each step with up to
 `--max-num-batched-tokens` tokens, decodes first, then prefills in arrival order, so one 128K prompt
@@ -122,6 +126,8 @@ class Preset:
     chat_template_kwargs: Mapping[str, Any] = field(default_factory=dict)
     # Instruction-tuned (chat template) or base model, for the README; `chat` decides the prompt.
     instruct: bool = False
+    # The hub serves it only to accounts that accepted its licence, with their HF_TOKEN.
+    gated: bool = False
     # Scheduling of long prompts (module docstring); None leaves vLLM's default.
     max_num_batched_tokens: int | None = 16_384
     long_prefill_token_threshold: int | None = 4_096
@@ -221,6 +227,9 @@ PRESETS: dict[str, Preset] = {
             # 40 KV heads, no GQA: 800 KiB/token, 100 GiB at 128K in fp16; fp8 halves it.
             kv_cache_dtype="fp8",
             quantization="gptq",
+            # A commit whose quantize_config.json is 4-bit, group 128, desc_act false: vLLM 0.32
+            # refuses act-order with groups (the repo's 4-bit *-actorder_True branches).
+            revision="8e947c68653fb41235a067f9ffb60ad7ac48bfec",
             gpu="1× 80 GB (H100 / A100 80GB), fp8 KV cache; fp16 KV needs an H200",
         ),
         Preset(
@@ -231,6 +240,7 @@ PRESETS: dict[str, Preset] = {
             rope=YarnRope(factor=32.0, original_max_position_embeddings=4096, **LLAMA2_YARN),
             dtype="float16",
             quantization="gptq",
+            revision="7429fa24510ea7a1c1fabb38bf974c022b9a9df0",  # main, 4-bit 128g, no act order
         ),
         Preset(
             name="yarn-llama-2-70b-32k-tp4",
@@ -275,6 +285,7 @@ PRESETS: dict[str, Preset] = {
             name="llama-3.1-8b-instruct",
             model="meta-llama/Llama-3.1-8B-Instruct",
             max_model_len=131_072,
+            gated=True,  # Meta's Llama 3.1 Community License, accepted on the model's hub page
             shape=ModelShape(**_LLAMA31_8B, weight_bytes=16_060_522_496),  # 8.03B params
             chat=True,
             instruct=True,
