@@ -68,6 +68,7 @@ ENGINE_TIMEOUT_S = "WORKER_ENGINE_TIMEOUT_S"
 # Hugging Face's own variables, read here only to refuse a gated model that could not download.
 HF_TOKEN = "HF_TOKEN"  # noqa: S105 (the variable's name, not a token)
 HF_HUB_OFFLINE = "HF_HUB_OFFLINE"
+_HUB_TRUE = ("1", "ON", "YES", "TRUE")  # how huggingface_hub itself reads HF_HUB_OFFLINE
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _TRUE = frozenset({"true", "1", "yes"})
@@ -187,12 +188,7 @@ def engine_settings(env: Mapping[str, str]) -> EngineSettings:
 def _check_gated(settings: EngineSettings, env: Mapping[str, str]) -> None:
     """A gated hub model downloads only with a token: refuse now, naming the variable, instead of
     starting vLLM into a 401 and exiting, over and over, on every worker RunPod starts."""
-    offline = env.get(HF_HUB_OFFLINE, "").strip().upper() in (
-        "1",
-        "ON",
-        "YES",
-        "TRUE",
-    )  # the hub's own reading
+    offline = env.get(HF_HUB_OFFLINE, "").strip().upper() in _HUB_TRUE
     if settings.kind != "vllm" or env.get(HF_TOKEN, "").strip() or offline:
         return
     wanted = (settings.preset or settings.model or "").strip().lower()
