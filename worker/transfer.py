@@ -302,9 +302,7 @@ class Transfers:
         session = await self._client()
         # The Content-Type must be exactly what the URL was presigned with, or S3 answers 403.
         headers = {"Content-Type": content_type}
-        async with session.put(
-            as_signed(url), data=body, headers=headers, allow_redirects=False
-        ) as response:
+        async with session.put(as_signed(url), data=body, headers=headers, allow_redirects=False) as response:
             _raise_for_status(response, f"upload of {what}", url, UploadError)
             await response.read()
 
