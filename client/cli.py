@@ -4,6 +4,7 @@
     python -m client status JOB_ID
     python -m client wait KEY [--job JOB_ID] [--timeout S] [--interval S]
     python -m client uploads [--state pending|ok|error|superseded] [--json]   (client/uploads.py)
+    python -m client costs [PREFIX] [--json]   (client/costs.py)
     python -m client backfill s3://BUCKET/PREFIX/ [--force] [--dry-run] [--rate N/s]   (client/backfill.py)
 
 `submit` uploads FILE under the input prefix, where the bucket's trigger picks it up. `wait` polls
@@ -288,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Needs the dispatcher's settings in the environment (RUNPOD_ENDPOINT_URL, RUNPOD_API_KEY, "
         "LEDGER_TABLE for the dedupe).",
     )
+    costs = commands.add_parser("costs", help="sum the metadata files' costs per day, profile and model")
+    costs.add_argument("prefix", nargs="?", default="", help="below the output prefix (default: all)")
+    costs.add_argument("--json", action="store_true", help="one JSON document")
     backfill.add_argument("target", metavar="s3://BUCKET/PREFIX/")
     backfill.add_argument("--force", action="store_true", help="re-summarise even where an ok summary exists")
     backfill.add_argument(
@@ -320,6 +324,11 @@ def main(
                 return show(env, region, client.settings.s3_endpoint_url, args.state, args.json, out)
             except ValueError as exc:
                 raise UsageError(str(exc)) from exc
+        if args.command == "costs":
+            from client.costs import show as show_costs
+
+            where = client.settings.output_prefix + args.prefix
+            return show_costs(client.s3, client.output_bucket, where, args.json, out)
         if args.command == "backfill":
             from client.backfill import command
 
