@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from client.backfill import parse_rate, parse_target
+from client.backfill import Progress, Tally, parse_rate, parse_target
 from client.cli import main
 from devstack.cloud import CloudConfig, LocalCloud
 from dispatcher.events import ObjectRef
@@ -49,6 +49,27 @@ def test_target_is_an_s3_url() -> None:
     for bad in ("transcripts/archive/", "s3:///archive/", "https://x/y"):
         with pytest.raises(ValueError, match="s3://bucket/prefix/"):
             parse_target(bad)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere() -> None:
+    tally = Tally()
+    bar, plain = _Terminal(), io.StringIO()
+    for err in (bar, plain):
+        progress = Progress(err, 2)
+        tally.counts["dispatched"] += 1
+        progress.step(tally, "a.txt", "dispatched as job j1")
+        progress.step(tally, "b.pdf", "skipped (does not end in '.txt')")
+    assert bar.getvalue().startswith("\r[" + "#" * 15) and bar.getvalue().endswith("\n")
+    assert "\n" not in bar.getvalue()[:-1]  # redrawn in place
+    assert plain.getvalue().splitlines() == [
+        "[1/2] dispatched as job j1: a.txt",
+        "[2/2] skipped (does not end in '.txt'): b.pdf",
+    ]
 
 
 def test_a_resummarise_is_an_upload_of_its_own_with_the_versions_identity(

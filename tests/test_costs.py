@@ -36,7 +36,9 @@ SAMPLE = (ROOT / "samples" / "product_planning_meeting.txt").read_bytes()
     ],
 )
 def test_a_gpu_is_priced_at_runpods_published_price(name: str, price: float) -> None:
-    # The names are nvidia-smi's `--query-gpu=name` answers for these cards.
+    # The names are nvidia-smi's `--query-gpu=name` answers for these cards, which RunPod also uses
+    # as its GPU type ids (e.g. "NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB" in public
+    # nvidia-smi tables and RunPod gpuTypeId lists).
     found = pricing(name)
     assert found.price_per_s == price and found.source == PRICE_SOURCE
     assert found.cost(100.0)["usd"] == pytest.approx(100 * price)
