@@ -6,19 +6,21 @@ gets past the ledger and the worker's duplicate check; an unchanged `submit --wa
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from client.backfill import Progress, Tally, parse_rate, parse_target
 from client.cli import main
 from devstack.cloud import CloudConfig, LocalCloud
-from dispatcher.events import ObjectRef
+from dispatcher.events import ObjectRef, parse_event
 from dispatcher.job import build_job_input
 from dispatcher.presign import Presigner
 from dispatcher.settings import Settings
@@ -26,6 +28,9 @@ from dispatcher.upload import Upload, parse_id
 from tests.conftest import ROOT, DispatcherEnv
 from tests.test_freshness import outputs, upload
 from tests.test_runner import _run
+
+if TYPE_CHECKING:
+    from tests.reconcile_stack import Stack
 
 SAMPLE = (ROOT / "samples" / "product_planning_meeting.txt").read_bytes()
 MEETINGS = sorted((ROOT / "tests" / "transcripts").glob("meeting*.txt"))  # ten languages
@@ -213,3 +218,26 @@ def test_submit_prints_the_job_id_on_stdout(cloud: LocalCloud, tmp_path: Path) -
     code, out, err = _cli(cloud, "submit", str(meeting))
     assert code == 0, err
     assert out.strip() in cloud.emulator.jobs
+
+
+def test_a_resummarise_is_closed_by_its_own_summary_not_the_one_it_replaces(stack: Stack) -> None:
+    event = stack.upload("plans/resummarised.txt")
+    (ref,) = parse_event(event).objects
+    s = stack.dispatcher.settings
+    metadata_key = Upload.of(ref, s).metadata_key
+    source = {"bucket": ref.bucket, "key": ref.key, "version_id": ref.version_id, "etag": ref.etag}
+    old = {"schema": 1, "job_id": "old-model", "status": "ok", "source": source}
+    stack.s3.put_object(
+        Bucket=stack.bucket,
+        Key=metadata_key,
+        Body=json.dumps(old | {"finished_at": "2026-01-01T00:00:00+00:00"}),
+    )
+    asked = datetime.now(UTC).isoformat(timespec="seconds")
+    assert stack.dispatcher.dispatch(ref, resummarize=asked).job_id
+    (forced,) = [e for e in stack.ledger.entries() if e.resummarize == asked]
+    stack.reconciler().run()
+    assert stack.ledger.get_id(forced.id).state == "dispatched"  # the old summary does not close it
+    new = old | {"job_id": forced.job_id, "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    stack.s3.put_object(Bucket=stack.bucket, Key=metadata_key, Body=json.dumps(new))
+    stack.reconciler().run()
+    assert stack.ledger.get_id(forced.id).state == "ok"
