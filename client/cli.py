@@ -289,15 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Needs the dispatcher's settings in the environment (RUNPOD_ENDPOINT_URL, RUNPOD_API_KEY, "
         "LEDGER_TABLE for the dedupe).",
     )
-    costs = commands.add_parser("costs", help="sum the metadata files' costs per day, profile and model")
-    costs.add_argument("prefix", nargs="?", default="", help="below the output prefix (default: all)")
-    costs.add_argument("--json", action="store_true", help="one JSON document")
     backfill.add_argument("target", metavar="s3://BUCKET/PREFIX/")
     backfill.add_argument("--force", action="store_true", help="re-summarise even where an ok summary exists")
     backfill.add_argument(
         "--dry-run", action="store_true", help="count what would be dispatched; send nothing"
     )
     backfill.add_argument("--rate", default="5/s", help="at most this many jobs per second (default 5/s)")
+    costs = commands.add_parser("costs", help="sum the metadata files' costs per day, profile and model")
+    costs.add_argument("prefix", nargs="?", default="", help="below the output prefix (default: all)")
+    costs.add_argument("--json", action="store_true", help="one JSON document")
     for command in (submit, wait):
         command.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
         command.add_argument("--interval", type=float, default=5.0, help="poll interval, seconds (default 5)")
@@ -345,10 +345,8 @@ def main(
             job_id = submitted_job(client, key, args.timeout)
             if job_id is not None and not args.wait:
                 print(job_id, file=out)  # alone on stdout: `JOB=$(python -m client submit f.txt)`
-            follow = (
-                job_id if client.settings.runpod_endpoint_url and client.settings.runpod_api_key else None
-            )
-            return client.wait(key, follow, args.timeout, args.interval) if args.wait else 0
+            # Waits on the metadata alone, as before: a reconciler's retry is another job.
+            return client.wait(key, None, args.timeout, args.interval) if args.wait else 0
         return client.wait(args.key, args.job, args.timeout, args.interval)
     except UsageError as exc:
         print(f"error: {exc}", file=err)

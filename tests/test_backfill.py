@@ -87,6 +87,14 @@ def test_a_resummarise_is_an_upload_of_its_own_with_the_versions_identity(
     assert parse_id(again.id) == parse_id(first.id) == ("b", "in/a.txt", "v1")
 
 
+def test_backfill_without_the_dispatchers_settings_names_what_is_missing() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["backfill", "s3://transcripts/archive/"], {"AWS_REGION": "us-east-1"}, out, err)
+    assert code == 2 and "RUNPOD_ENDPOINT_URL is required but not set" in err.getvalue()
+    code = main(["backfill", "transcripts/archive/"], {}, out, err)
+    assert code == 2 and "expected s3://bucket/prefix/" in err.getvalue()
+
+
 def test_backfill_help_works() -> None:
     answer = subprocess.run(
         [sys.executable, "-m", "client", "backfill", "--help"],
