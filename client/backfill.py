@@ -105,6 +105,7 @@ class Backfill:
         dry_run: bool = False,
         force: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._dispatcher = dispatcher
         self._s3 = s3
@@ -113,6 +114,7 @@ class Backfill:
         self._dry_run = dry_run
         self._force = force
         self._sleep = sleep
+        self._clock = clock
         self._next_at = 0.0
 
     def run(self, bucket: str, prefix: str) -> Tally:
@@ -192,7 +194,7 @@ class Backfill:
 
     def _pace(self) -> None:
         """At most one `/run` per interval (`--rate`)."""
-        now = time.monotonic()
+        now = self._clock()
         if self._next_at > now:
             self._sleep(self._next_at - now)
         self._next_at = max(now, self._next_at) + self._interval

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from client.backfill import Progress, Tally, parse_rate, parse_target
+from client.backfill import Backfill, Progress, Tally, parse_rate, parse_target
 from client.cli import main
 from devstack.cloud import CloudConfig, LocalCloud
 from dispatcher.events import ObjectRef, parse_event
@@ -46,6 +46,20 @@ def test_rate_reads_per_second(text: str, rate: float) -> None:
 def test_a_bad_rate_names_the_flag(text: str) -> None:
     with pytest.raises(ValueError, match="--rate"):
         parse_rate(text)
+
+
+def test_the_rate_spaces_the_dispatches() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    paced = Backfill(None, None, io.StringIO(), rate=2.0, sleep=sleep, clock=lambda: now[0])  # type: ignore[arg-type]
+    for _ in range(5):
+        paced._pace()
+    assert slept == [0.5, 0.5, 0.5, 0.5]  # five /run calls at 2/s: four half-second waits
 
 
 def test_target_is_an_s3_url() -> None:
