@@ -147,7 +147,9 @@ class Dispatcher:
         }
         return summary
 
-    def dispatch(self, ref: ObjectRef, context: Any = None) -> Outcome:
+    def dispatch(self, ref: ObjectRef, context: Any = None, *, resummarize: str | None = None) -> Outcome:
+        """One object version through skip → claim → `/run`; `resummarize` (the time a re-summarise
+        was asked for, `client backfill --force`) makes it a new upload of the same version."""
         s = self.settings
         ref = self._existing_key(ref)
         where = {"bucket": ref.bucket, "object_key": ref.key}
@@ -158,7 +160,7 @@ class Dispatcher:
         try:
             if _out_of_time(context):
                 raise DispatchError("not attempted: the invocation is about to time out")
-            upload = Upload.of(ref, s)
+            upload = Upload.of(ref, s, resummarize)
             if self.ledger is None:
                 job_id = self.submit_job(upload)  # no dedupe: every delivery sends a job (above)
             else:

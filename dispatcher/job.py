@@ -48,6 +48,8 @@ def build_job_input(
     }
     if settings.max_tokens is not None:
         job["options"] = {"max_tokens": settings.max_tokens}
+    if upload.resummarize is not None:  # write over an `ok` summary of this version (a new model)
+        job["resummarize"] = True
     if attempt is not None:
         job["attempt"] = attempt
     if previous_error is not None:

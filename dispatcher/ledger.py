@@ -64,6 +64,7 @@ class Entry:
     code: str | None = None
     message: str | None = None
     closed_at: float | None = None
+    resummarize: str | None = None  # a forced re-summarise (dispatcher/upload.py): when it was asked
     # Bumped by every change: each change is conditional on the revision its writer read, so two
     # reconcilers (or a reconciler reading a stale index) never both act on one state.
     rev: int = 0
@@ -83,7 +84,7 @@ class Entry:
     @property
     def upload(self) -> Upload:
         """The upload this entry records, with the output keys it was dispatched with."""
-        return Upload(self.ref, self.output_bucket, self.summary_key, self.metadata_key)
+        return Upload(self.ref, self.output_bucket, self.summary_key, self.metadata_key, self.resummarize)
 
     def view(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != []}
@@ -184,6 +185,7 @@ class Ledger:
             dispatched_at=now,
             deadline=deadline,
             attempts=1,
+            resummarize=upload.resummarize,
         )
         item = _to_item(entry.view() | {"open": "1", "object": f"{ref.bucket}/{ref.key}"})
         try:

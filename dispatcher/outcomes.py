@@ -128,6 +128,8 @@ def error_metadata(entry: Entry, code: ReconcilerCode, message: str, seen: Obser
         "source": source,
         "timings": _timings(meta.get("timings")) if seen.latest else {},
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        # No worker ran this job to its end (or none said what it used): nothing is priced here.
+        "cost": None,
         "written_by": "reconciler",
         "attempts": entry.attempts,
         "job_ids": entry.job_ids,

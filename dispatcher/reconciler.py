@@ -48,6 +48,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, cast
 
 from contract.metadata import RECONCILER_CODES, ReconcilerCode, encode
@@ -412,9 +413,22 @@ def _describes(meta: dict[str, Any], entry: Entry) -> bool:
     """Whether a metadata file is about this entry's version (not an older or newer upload)."""
     found = meta.get("source")
     source: dict[str, Any] = found if isinstance(found, dict) else {}
+    if entry.resummarize and not _written_since(meta, entry.resummarize):
+        return False  # a re-summarise: the summary it replaces describes the version too
     if entry.version_id:
         return bool(source.get("version_id") == entry.version_id)
     return source.get("key") == entry.key and (not entry.etag or source.get("etag") == entry.etag)
+
+
+def _written_since(meta: dict[str, Any], asked_at: str) -> bool:
+    """Whether metadata finished no earlier than `asked_at` (both ISO 8601 UTC, seconds)."""
+    finished = meta.get("finished_at")
+    try:
+        return isinstance(finished, str) and datetime.fromisoformat(finished) >= datetime.fromisoformat(
+            asked_at
+        )
+    except ValueError:
+        return False
 
 
 def _from_latest_run(meta: dict[str, Any], entry: Entry) -> bool:

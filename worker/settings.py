@@ -59,6 +59,8 @@ VLLM_PORT = "WORKER_VLLM_PORT"
 VLLM_STARTUP_TIMEOUT_S = "WORKER_VLLM_STARTUP_TIMEOUT_S"
 VLLM_LOG_LINES = "WORKER_VLLM_LOG_LINES"
 GPU_MEMORY_GIB = "WORKER_GPU_MEMORY_GIB"
+GPU = "WORKER_GPU"  # the GPU's name for the metadata's cost (worker/cost.py); unset: nvidia-smi
+PRICE_PER_S = "WORKER_PRICE_PER_S"  # USD per second; unset: RunPod's published price for the GPU
 GPU_MEMORY_UTILIZATION = "WORKER_GPU_MEMORY_UTILIZATION"
 MEMORY_CHECK = "WORKER_MEMORY_CHECK"
 OPENAI_BASE_URL = "WORKER_OPENAI_BASE_URL"
@@ -226,6 +228,9 @@ class WorkerSettings:
     transfer_attempts: int = 3
     log_level: str = "INFO"
     engine_settings: EngineSettings = field(default_factory=EngineSettings)
+    # What each job's metadata prices its seconds at (worker/cost.py): None asks nvidia-smi / the table.
+    gpu: str | None = None
+    price_per_s: float | None = None
 
     @property
     def engine(self) -> str:
@@ -261,6 +266,8 @@ class WorkerSettings:
                 LOG_LEVEL, cls.log_level.lower(), tuple(n.lower() for n in LOG_LEVELS)
             ).upper(),
             engine_settings=engine_settings(env),
+            gpu=read.text(GPU),
+            price_per_s=read.number(PRICE_PER_S, -1.0, 0.0, 1.0) if read.text(PRICE_PER_S) else None,
         )
         if settings.default_max_tokens > settings.max_output_tokens:
             raise ConfigError(

@@ -17,7 +17,7 @@ import pytest
 
 from devstack.cloud import REGION
 from devstack.faults import RawServer
-from dispatcher.events import ObjectRef
+from dispatcher.events import ObjectRef, output_keys
 from dispatcher.job import build_job_input
 from dispatcher.presign import METADATA_CONTENT_TYPE, Presigner
 from dispatcher.settings import Settings
@@ -140,6 +140,19 @@ def run_raw(
     }
     settings = WorkerSettings(allow_loopback_urls=True, max_transcript_bytes=max_bytes)
     return run_job(raw, settings=settings, download_deadline_s=deadline_s), metadata(s3, bucket)
+
+
+def upload(s3: Any, bucket: str, key: str, body: bytes) -> ObjectRef:
+    """Put `body` as `key`; the object version it became, as an event would name it."""
+    put = s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return ObjectRef(bucket, key, put.get("VersionId"), put["ETag"].strip('"'), len(body))
+
+
+def outputs(s3: Any, bucket: str, key: str, settings: Settings) -> tuple[str, dict[str, Any]]:
+    """The summary and the metadata the job for `key` wrote, where `settings` place them."""
+    summary_key, metadata_key = output_keys(key, settings.output_prefix, settings.input_suffixes, "_summary")
+    summary = s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read().decode()
+    return summary, json.loads(s3.get_object(Bucket=bucket, Key=metadata_key)["Body"].read())
 
 
 def metadata(s3: Any, bucket: str, key: str = META_KEY) -> dict[str, Any]:

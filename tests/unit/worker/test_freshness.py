@@ -8,18 +8,17 @@ run in-process so every order of three versions, deletions and odd keys stay che
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any
 
 import pytest
 
-from dispatcher.events import ObjectRef, output_keys
+from dispatcher.events import ObjectRef
 from dispatcher.job import build_job_input
 from dispatcher.presign import Presigner
 from dispatcher.settings import Settings
 from dispatcher.upload import Upload
 from tests.support.dispatch import DispatcherEnv
-from tests.support.jobs import run_job
+from tests.support.jobs import outputs, run_job, upload
 
 VERSIONS = [
     b"Alice: Version one says the launch is in March.\nBob: I will book the hall by Friday.\n",
@@ -37,17 +36,6 @@ def settings(dispatcher_env: DispatcherEnv) -> Settings:
 def versioned(s3: Any, bucket: str) -> str:
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     return bucket
-
-
-def upload(s3: Any, bucket: str, key: str, body: bytes) -> ObjectRef:
-    put = s3.put_object(Bucket=bucket, Key=key, Body=body)
-    return ObjectRef(bucket, key, put.get("VersionId"), put["ETag"].strip('"'), len(body))
-
-
-def outputs(s3: Any, bucket: str, key: str, settings: Settings) -> tuple[str, dict[str, Any]]:
-    summary_key, metadata_key = output_keys(key, settings.output_prefix, settings.input_suffixes, "_summary")
-    summary = s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read().decode()
-    return summary, json.loads(s3.get_object(Bucket=bucket, Key=metadata_key)["Body"].read())
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
