@@ -56,6 +56,9 @@ class Entry:
     uncharged: int = 0
     job_id: str | None = None  # the latest job; None when /run's answer never came
     job_ids: list[str] = field(default_factory=list)
+    # RunPod's /run answered the latest job as already ended (FAILED, CANCELLED, TIMED_OUT): the
+    # entry is due at once (its deadline is that moment) and the reconciler runs it again.
+    ended_at_run: str | None = None
     version_id: str | None = None
     etag: str | None = None
     size: int | None = None
@@ -206,16 +209,23 @@ class Ledger:
             self.started(entry, job_id)
         return entry
 
-    def started(self, entry: Entry, job_id: str) -> bool:
-        """The job id RunPod gave a claimed run; False when the entry moved on meanwhile."""
-        done = self._update(
-            entry,
-            "SET job_id = :job, job_ids = list_append(if_not_exists(job_ids, :none), :jobs), rev = :next",
-            {":job": {"S": job_id}, ":jobs": {"L": [{"S": job_id}]}, ":none": {"L": []}},
-        )
+    def started(
+        self, entry: Entry, job_id: str, *, ended: str | None = None, now: float | None = None
+    ) -> bool:
+        """The job id RunPod gave a claimed run; False when the entry moved on meanwhile. `ended`:
+        `/run` answered the job already ended so; the entry is due now, for the reconciler to retry."""
+        update = "SET job_id = :job, job_ids = list_append(if_not_exists(job_ids, :none), :jobs), rev = :next"
+        values = {":job": {"S": job_id}, ":jobs": {"L": [{"S": job_id}]}, ":none": {"L": []}}
+        due = time.time() if now is None else now
+        if ended:
+            update += ", ended_at_run = :ended, deadline = :due"
+            values |= {":ended": {"S": ended}, ":due": {"N": repr(due)}}
+        done = self._update(entry, update, values)
         if done:
             entry.job_id = job_id
             entry.job_ids = [*entry.job_ids, job_id]
+            if ended:
+                entry.ended_at_run, entry.deadline = ended, due
         return done
 
     def forget(self, entry: Entry) -> None:
@@ -236,12 +246,12 @@ class Ledger:
         counter = "attempts" if charged else "uncharged"
         done = self._update(
             entry,
-            f"SET deadline = :deadline, rev = :next REMOVE job_id ADD {counter} :one",
+            f"SET deadline = :deadline, rev = :next REMOVE job_id, ended_at_run ADD {counter} :one",
             {":deadline": {"N": repr(deadline)}, ":one": {"N": "1"}},
         )
         if done:
             setattr(entry, counter, getattr(entry, counter) + 1)
-            entry.deadline, entry.job_id = deadline, None
+            entry.deadline, entry.job_id, entry.ended_at_run = deadline, None, None
         return done
 
     def unretried(self, entry: Entry, previous: Entry) -> bool:
@@ -255,9 +265,13 @@ class Ledger:
         if previous.job_id:
             update += ", job_id = :job"
             values[":job"] = {"S": previous.job_id}
+        if previous.ended_at_run:
+            update += ", ended_at_run = :ended"
+            values[":ended"] = {"S": previous.ended_at_run}
         done = self._update(entry, update, values)
         if done:
             entry.deadline, entry.job_id = previous.deadline, previous.job_id
+            entry.ended_at_run = previous.ended_at_run
             entry.attempts, entry.uncharged = previous.attempts, previous.uncharged
         return done
 

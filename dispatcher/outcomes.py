@@ -43,6 +43,7 @@ class Seen(StrEnum):
     ENGINE_DIED_BESIDE_OTHERS = "engine_unavailable, other jobs on the engine"
     ENGINE_DIED_WAITING = "engine_unavailable before the job reached the engine"
     SUPERSEDED = "the key's current version is another"
+    ENDED_AT_RUN = "/run answered the latest job already FAILED, CANCELLED or TIMED_OUT"
     BEFORE_DEADLINE = "no outputs, before the job's deadline"
     RUNPOD_DOWN = "past the deadline, RunPod failed earlier in this pass"
     NEVER_CONFIRMED = "past the deadline, /run never answered (no job id)"
@@ -76,6 +77,8 @@ DECISIONS: dict[Seen, Decision] = {
     ),
     # The newer version's job owns the outputs (the worker checks the same: worker/freshness.py).
     Seen.SUPERSEDED: Decision(SUPERSEDED),
+    # No worker ran it: run again now (not past the job's whole lifetime), then job_failed.
+    Seen.ENDED_AT_RUN: Decision(ERROR, JOB_FAILED, retry=True),
     Seen.BEFORE_DEADLINE: Decision(OPEN),
     Seen.RUNPOD_DOWN: Decision(WAITING),
     Seen.NEVER_CONFIRMED: Decision(ERROR, JOB_EXPIRED, retry=True, cancel=True),

@@ -25,6 +25,8 @@ that decides, as the decision table in dispatcher/outcomes.py says:
      `worker_lost`.
    - any other state without metadata (`FAILED`, `CANCELLED`, `TIMED_OUT`, `COMPLETED`) → error
      metadata `job_failed` with what RunPod said, at once: RunPod already retried lost workers.
+   Not waiting for the deadline: a job that `/run` answered as already ended (`ended_at_run`: no
+   worker ran it) is run again at the next pass, then `job_failed` after the last attempt.
 
 Each entry is re-read (a consistent read: the open index lags) and every change is conditional on
 its revision; a retry is claimed in the ledger before its `/run`, so two passes at once, or a pass
@@ -56,6 +58,7 @@ from dispatcher.errors import (
     DispatchError,
     RunPodAuthError,
     RunPodError,
+    RunPodJobEndedError,
     RunPodNotFoundError,
     RunPodUnavailableError,
     RunPodUnconfirmedError,
@@ -203,6 +206,17 @@ class Reconciler:
         replaced = self._superseded(entry)
         if replaced:
             return Observation(Seen.SUPERSEDED, replaced)
+        if entry.ended_at_run and entry.job_id:
+            # /run said the job had ended already: due now, whatever the clock (dispatcher/app.py).
+            if self._runpod_down is not None:
+                return Observation(Seen.RUNPOD_DOWN)
+            return Observation(
+                Seen.ENDED_AT_RUN,
+                f"RunPod answered /run with job {entry.job_id} already {entry.ended_at_run[:40]}: "
+                "no worker ran it",
+                runpod={"id": entry.job_id, "status": entry.ended_at_run},
+                meta=ours,
+            )
         if self._clock() < entry.deadline:
             return Observation(Seen.BEFORE_DEADLINE)
         if self._runpod_down is not None:
@@ -286,6 +300,11 @@ class Reconciler:
             job_id = self._dispatcher.submit_job(entry.upload, attempt=run, previous_error=previous)
         except RunPodUnconfirmedError:
             job_id = None
+        except RunPodJobEndedError as exc:
+            # The run happened and ended at once: it counts, and the entry is due again now.
+            self._ledger.started(entry, exc.job_id, ended=exc.status, now=self._clock())
+            log.error(json.dumps({"event": "ended_at_run", "entry": entry.id, "error": str(exc)}))
+            return "retried"
         except DispatchError:
             # Refused (RunPod down, a 4xx): the run did not happen, so it does not count.
             self._ledger.unretried(entry, before)

@@ -106,6 +106,7 @@ ARRANGE: dict[Seen, Callable[[Stack, Entry], None]] = {
     Seen.SUPERSEDED: newer_upload,
     Seen.BEFORE_DEADLINE: nothing,
     Seen.NEVER_CONFIRMED: nothing,  # dispatched while /run answers too late (dispatch below)
+    Seen.ENDED_AT_RUN: nothing,  # dispatched while /run answers the job FAILED (dispatch below)
     Seen.UNKNOWN_TO_RUNPOD: lost_by_runpod,
     Seen.STILL_RUNNING: take(),
     Seen.STOOD_ASIDE: take(output={"status": "superseded", "reason": "replaced"}),
@@ -114,6 +115,10 @@ ARRANGE: dict[Seen, Callable[[Stack, Entry], None]] = {
 
 
 def dispatch(stack: Stack, seen: Seen, key: str) -> Entry:
+    if seen is Seen.ENDED_AT_RUN:
+        stack.emulator.faults.run_ended.append("FAILED")
+        assert stack.dispatcher.handle(stack.upload(key))["ended"]
+        return stack.entry(key)
     if seen is not Seen.NEVER_CONFIRMED:
         return stack.dispatch(key)
     stack.emulator.faults.run_delay_s = 1.5  # over RUNPOD_TIMEOUT_S: the /run answer never comes
