@@ -30,6 +30,7 @@ ENGINE_CRASHED = "engine_crashed"
 JOB_EXPIRED = "job_expired"
 WORKER_LOST = "worker_lost"
 JOB_FAILED = "job_failed"
+RECONCILE_FAILED = "reconcile_failed"
 # A job whose engine died while it waited for its seat behind another job (worker/isolation.py) is
 # excused up to this many times JOB_MAX_ATTEMPTS: it keeps meeting other uploads' deaths, never its own.
 WAITING_EXCUSES = 3
@@ -51,6 +52,7 @@ class Seen(StrEnum):
     STILL_RUNNING = "past the deadline, still IN_QUEUE or IN_PROGRESS"
     STOOD_ASIDE = "COMPLETED as superseded or duplicate, but this version has no summary"
     ENDED_WITHOUT_METADATA = "any other RunPod state, no metadata"
+    FAILING = "RECONCILE_MAX_FAILURES passes in a row failed on this entry while RunPod answered others"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,9 @@ DECISIONS: dict[Seen, Decision] = {
     Seen.STOOD_ASIDE: Decision(ERROR, JOB_FAILED, retry=True),
     # RunPod already retried lost workers: a job that ended without metadata ends the upload.
     Seen.ENDED_WITHOUT_METADATA: Decision(ERROR, JOB_FAILED),
+    # Its /status answer broken (an error, undecodable), its outputs unreadable, a bug: its fate
+    # cannot be learnt, and waiting longer would leave it open for ever.
+    Seen.FAILING: Decision(ERROR, RECONCILE_FAILED),
 }
 
 

@@ -31,7 +31,18 @@ that decides, as the decision table in dispatcher/outcomes.py says:
 Each entry is re-read (a consistent read: the open index lags) and every change is conditional on
 its revision; a retry is claimed in the ledger before its `/run`, so two passes at once, or a pass
 that dies after `/run`, never send two jobs for one run. A retry that RunPod refuses is undone (RunPod
-being down uses no attempts), and once RunPod fails in a pass the rest of the pass asks it nothing.
+being down uses no attempts).
+
+Failures, one upload's or everyone's. The open index is read a page at a time (a page that fails is
+read again, then the pass does what it read). A pass that fails on one entry counts it on the entry
+(`failures`, revision-conditional; a retry resets it), and entries counted so are taken after the
+others, so a few broken ones cannot hold the rest back pass after pass. A RunPod failure counts only
+when RunPod answers in the same pass (another job's `/status`, or `/health`, asked once): when
+`/health` fails too, RunPod is down, nothing is counted and the rest of the pass asks it nothing;
+OUTAGE_STREAK failures in a row also stop the asking (an outage of `/status` alone). At
+`RECONCILE_MAX_FAILURES` counted passes the entry is closed with `reconcile_failed` metadata naming
+the last failure. Metadata that cannot be read (not JSON, not UTF-8, nested too deep, over 1 MB) is
+no metadata.
 
 Who marks `ok`/`error`: this module, by observing the outputs (the worker has presigned URLs only,
 and a webhook would need a public endpoint and is not sent for expired jobs). The error metadata it
@@ -48,7 +59,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, cast
 
@@ -56,11 +67,11 @@ from contract.metadata import RECONCILER_CODES, ReconcilerCode, encode
 from dispatcher.app import Dispatcher
 from dispatcher.errors import (
     DispatchError,
+    LedgerError,
     RunPodAuthError,
     RunPodError,
     RunPodJobEndedError,
     RunPodNotFoundError,
-    RunPodUnavailableError,
     RunPodUnconfirmedError,
 )
 from dispatcher.ledger import CLOSED_STATES, ERROR, Entry, Ledger, deadline_after
@@ -86,6 +97,12 @@ RUNPOD_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
 # A pass stops taking entries when its Lambda invocation has less than this left (one entry's
 # RunPod calls, retries included, fit in it); the next pass takes them, earliest deadline first.
 RUN_MARGIN_MS = 60_000
+# The open index is read this many entries at a time; a page that fails is read this many times.
+PAGE_SIZE, PAGE_READS = 100, 3
+# Entries failing in a row after which a pass asks RunPod no more (an outage of /status alone).
+OUTAGE_STREAK = 3
+# Metadata is a few KB; a larger file is not the worker's and is not read.
+MAX_METADATA_BYTES = 1 << 20
 
 
 class Reconciler:
@@ -106,6 +123,10 @@ class Reconciler:
         self._notifier = notifier
         self._clock = clock
         self._runpod_down: str | None = None  # why RunPod is not asked again in this pass
+        self._runpod_answered = False  # RunPod answered something in this pass: it is up
+        self._health_asked = False
+        self._streak = 0  # entries failing in a row in this pass
+        self.page_size, self.page_pause_s = PAGE_SIZE, 1.0
 
     @classmethod
     def from_env(cls, env: Any = os.environ, clock: Callable[[], float] | None = None) -> Reconciler:
@@ -123,35 +144,57 @@ class Reconciler:
         return cls(dispatcher, dispatcher.ledger, s3, notifier, clock=clock or time.time)
 
     def run(self, context: Any = None) -> dict[str, int]:
-        """One pass over every open entry; returns how many ended in each way. With a Lambda
+        """One pass over every open entry, a page of the index at a time; returns how many ended in
+        each way. Entries that failed in earlier passes are taken after the others. With a Lambda
         `context`, entries not reached before the last RUN_MARGIN_MS are left for the next pass."""
         tally: dict[str, int] = {}
-        self._runpod_down = None
-        for seen in list(self._ledger.open_entries()):
+        self._runpod_down, self._runpod_answered, self._health_asked, self._streak = None, False, False, 0
+        failing: list[Entry] = []
+        for seen in self._open_entries(tally):
+            if seen.failures:
+                failing.append(seen)
+                continue
+            outcome = "deferred" if _out_of_time(context) else self._reconcile_one(seen)
+            tally[outcome] = tally.get(outcome, 0) + 1
+        for seen in failing:
             outcome = "deferred" if _out_of_time(context) else self._reconcile_one(seen)
             tally[outcome] = tally.get(outcome, 0) + 1
         log.info(json.dumps({"event": "reconciled", **tally}))
         return tally
 
+    def _open_entries(self, tally: dict[str, int]) -> Iterator[Entry]:
+        """The open index page by page; a page that fails (throttled past botocore's own retries) is
+        read again after a pause, then the reading ends and the entries read so far are done."""
+        start: Any = None
+        while True:
+            for attempt in range(1, PAGE_READS + 1):
+                try:
+                    page, start = self._ledger.open_page(start, self.page_size)
+                    break
+                except LedgerError as exc:
+                    log.error(
+                        json.dumps({"event": "index_page_failed", "attempt": attempt, "error": str(exc)})
+                    )
+                    if attempt == PAGE_READS:
+                        tally["index_unread"] = 1  # the next pass reads it again
+                        return
+                    time.sleep(self.page_pause_s * attempt)
+            yield from page
+            if start is None:
+                return
+
     def _reconcile_one(self, seen: Entry) -> str:
         try:
             return self.reconcile(seen)
-        except (RunPodUnavailableError, RunPodUnconfirmedError, RunPodAuthError) as exc:
-            # RunPod is down or refuses the key: the rest of this pass asks it nothing (no minutes
-            # of retries per entry), while closes from S3 go on; the entries wait for the next pass.
-            self._runpod_down = str(exc)
-            log.error(json.dumps({"event": "reconcile_failed", "entry": seen.id, "error": str(exc)}))
-        except DispatchError as exc:
-            # This entry stays open for the next pass; the others go on.
-            log.error(json.dumps({"event": "reconcile_failed", "entry": seen.id, "error": str(exc)}))
-        except Exception as exc:  # a bug or an item nobody foresaw must not stop the pass
+        except Exception as exc:  # reading the entry failed (DynamoDB), or a bug: the pass goes on
             log.exception(json.dumps({"event": "reconcile_failed", "entry": seen.id, "error": repr(exc)}))
         return "failed"
 
     def reconcile(self, seen: Entry) -> str:
         """Close, retry or leave one open entry; returns what happened. It acts on the entry as it
         is now (a consistent read: the index may lag, another reconciler may have moved it on), and
-        every change is conditional on that revision, so two passes at once act once."""
+        every change is conditional on that revision, so two passes at once act once. A failure on
+        this entry is counted on it (`_failed`), unless it is RunPod's outage."""
         entry = self._ledger.get_id(seen.id)
         if entry is None:
             return "closed_elsewhere"
@@ -159,9 +202,60 @@ class Reconciler:
             self._ledger.unlist(entry)  # closed, but listed as open (an item closed by hand)
             return "closed_elsewhere"
         try:
-            return self._reconcile(entry)
+            outcome = self._reconcile(entry)
+            self._streak = 0
+            return outcome
+        except RunPodAuthError as exc:
+            # A wrong key is nobody's upload's fault: the rest of the pass asks RunPod nothing.
+            self._runpod_down = str(exc)
+            log.error(json.dumps({"event": "reconcile_failed", "entry": entry.id, "error": str(exc)}))
+            return "failed"
+        except RunPodError as exc:
+            return self._runpod_failed(entry, exc)
+        except Exception as exc:  # S3 for this upload, a bug, an item nobody foresaw
+            log.exception(json.dumps({"event": "reconcile_failed", "entry": entry.id, "error": repr(exc)}))
+            return self._failed(entry, str(exc) if isinstance(exc, DispatchError) else repr(exc))
         finally:
             seen.__dict__.update(entry.__dict__)  # the caller's view follows what was done
+
+    def _runpod_failed(self, entry: Entry, exc: RunPodError) -> str:
+        """RunPod failed on this entry's job. It counts against the entry only when RunPod answers
+        in this pass (another job's /status, or /health asked once); otherwise RunPod is down and
+        the rest of the pass asks it nothing. OUTAGE_STREAK failures in a row also stop the asking
+        (no minutes of retries per entry while /status fails for every job)."""
+        log.error(json.dumps({"event": "reconcile_failed", "entry": entry.id, "error": str(exc)}))
+        self._streak += 1
+        if not self._runpod_answered and not self._health_asked:
+            self._health_asked = True
+            try:
+                self._runpod.health()
+                self._runpod_answered = True
+            except RunPodError as health:
+                self._runpod_down = f"{exc}; /health failed too: {health}"
+        if not self._runpod_answered:
+            return "failed"  # an outage: nobody's fault, nothing counted
+        if self._streak >= OUTAGE_STREAK:
+            self._runpod_down = f"RunPod failed on {self._streak} uploads in a row; last: {exc}"
+        return self._failed(entry, str(exc))
+
+    def _failed(self, entry: Entry, reason: str) -> str:
+        """Count a pass that failed on this entry; at RECONCILE_MAX_FAILURES in a row, close it with
+        `reconcile_failed` metadata naming the last reason."""
+        if not self._ledger.failed(entry, reason):
+            return "raced"
+        limit = self._settings.reconcile_max_failures
+        if entry.failures < limit:
+            return "failed"
+        message = (
+            f"the reconciler failed on this upload {entry.failures} passes in a row while it worked for "
+            f"others, so its outcome cannot be learnt; last: {reason[:1000]}"
+        )
+        seen = Observation(Seen.FAILING, message)
+        try:
+            return self._fail(entry, DECISIONS[Seen.FAILING].code, message, seen)
+        except DispatchError as exc:  # its metadata could not be written either: the next pass tries
+            log.error(json.dumps({"event": "reconcile_failed", "entry": entry.id, "error": str(exc)}))
+            return "failed"
 
     def _reconcile(self, entry: Entry) -> str:
         seen = self._observe(entry)
@@ -233,6 +327,7 @@ class Reconciler:
         try:
             answer = self._runpod.status(job_id)
         except RunPodNotFoundError:
+            self._runpod_answered = True
             return Observation(
                 Seen.UNKNOWN_TO_RUNPOD,
                 f"RunPod has no job {job_id} (/status answered 404): it expired in the queue "
@@ -240,6 +335,7 @@ class Reconciler:
                 runpod={"id": job_id, "http_status": 404},
                 meta=ours,
             )
+        self._runpod_answered = True
         state = answer.get("status")
         if state in ("IN_QUEUE", "IN_PROGRESS"):
             return Observation(
@@ -368,9 +464,12 @@ class Reconciler:
             )
         except _MissingError:
             return None
+        body = answer["Body"].read(MAX_METADATA_BYTES + 1)
+        if len(body) > MAX_METADATA_BYTES:
+            return None
         try:
-            meta = json.loads(answer["Body"].read())
-        except (ValueError, UnicodeDecodeError):
+            meta = json.loads(body)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
             return None
         return meta if isinstance(meta, dict) else None
 
