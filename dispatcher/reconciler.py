@@ -87,7 +87,8 @@ from dispatcher.outcomes import (
     Seen,
     error_metadata,
 )
-from dispatcher.presign import METADATA_CONTENT_TYPE, make_s3_client
+from dispatcher.outputs import Outputs, describes, from_latest_run
+from dispatcher.presign import make_s3_client
 from dispatcher.upload import Upload
 
 log = logging.getLogger("reconciler")
@@ -101,8 +102,6 @@ RUN_MARGIN_MS = 60_000
 PAGE_SIZE, PAGE_READS = 100, 3
 # Entries failing in a row after which a pass asks RunPod no more (an outage of /status alone).
 OUTAGE_STREAK = 3
-# Metadata is a few KB; a larger file is not the worker's and is not read.
-MAX_METADATA_BYTES = 1 << 20
 
 
 class Reconciler:
@@ -119,7 +118,7 @@ class Reconciler:
         self._settings = dispatcher.settings
         self._runpod = dispatcher.runpod
         self._ledger = ledger
-        self._s3 = s3
+        self._outputs = Outputs(s3)
         self._notifier = notifier
         self._clock = clock
         self._runpod_down: str | None = None  # why RunPod is not asked again in this pass
@@ -272,11 +271,11 @@ class Reconciler:
         """The first thing that decides the entry's fate, asked in the order of dispatcher/outcomes.py."""
         if not self._complete(entry):
             return Observation(Seen.NAMES_NO_OBJECT, f"ledger item {entry.id!r} names no object")
-        meta = self._metadata(entry)
-        ours = meta if meta is not None and _describes(meta, entry) else None
+        meta = self._outputs.metadata(entry)
+        ours = meta if meta is not None and describes(meta, entry) else None
         if ours is not None and ours.get("status") == "ok":
             return Observation(Seen.OK_METADATA, meta=ours, latest=True)
-        if ours is not None and ours.get("status") == "error" and _from_latest_run(ours, entry):
+        if ours is not None and ours.get("status") == "error" and from_latest_run(ours, entry):
             found = ours.get("error")
             error: dict[str, Any] = found if isinstance(found, dict) else {}
             code, message = str(error.get("code") or "error"), str(error.get("message") or "")
@@ -297,7 +296,7 @@ class Reconciler:
                 meta=ours,
                 latest=True,
             )
-        replaced = self._superseded(entry)
+        replaced = self._outputs.superseded(entry)
         if replaced:
             return Observation(Seen.SUPERSEDED, replaced)
         if entry.ended_at_run and entry.job_id:
@@ -426,13 +425,7 @@ class Reconciler:
         if not self._ledger.hold(entry):
             return "raced"  # another reconciler moved the entry on: its decision stands
         meta = error_metadata(entry, cast(ReconcilerCode, code), message or "", seen)
-        self._s3_call(
-            "put_object",
-            Bucket=entry.output_bucket,
-            Key=entry.metadata_key,
-            Body=encode(meta),
-            ContentType=METADATA_CONTENT_TYPE,
-        )
+        self._outputs.put_metadata(entry, encode(meta))
         return self._close(entry, ERROR, code, message, meta)
 
     def _complete(self, entry: Entry) -> bool:
@@ -456,93 +449,10 @@ class Reconciler:
             self._notifier.finished(entry, meta)
         return state if state != ERROR else f"error:{code}"
 
-    # ---- S3 ------------------------------------------------------------------------------------
-    def _metadata(self, entry: Entry) -> dict[str, Any] | None:
-        try:
-            answer = self._s3_call(
-                "get_object", Bucket=entry.output_bucket, Key=entry.metadata_key, missing=True
-            )
-        except _MissingError:
-            return None
-        body = answer["Body"].read(MAX_METADATA_BYTES + 1)
-        if len(body) > MAX_METADATA_BYTES:
-            return None
-        try:
-            meta = json.loads(body)
-        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
-            return None
-        return meta if isinstance(meta, dict) else None
-
-    def _superseded(self, entry: Entry) -> str | None:
-        """Why this entry's version is no longer the key's newest, or None."""
-        try:
-            head = self._s3_call("head_object", Bucket=entry.bucket, Key=entry.key, missing=True)
-        except _MissingError:
-            if not entry.version_id:
-                return None  # deleted: the job's GET decides (and reports) what happens
-            # A delete marker is the current version (the worker skips such a job as superseded
-            # too, worker/freshness.py); if this version is gone as well, the GET reports it.
-            try:
-                self._s3_call(
-                    "head_object",
-                    Bucket=entry.bucket,
-                    Key=entry.key,
-                    VersionId=entry.version_id,
-                    missing=True,
-                )
-            except _MissingError:
-                return None
-            return "the object was deleted after this version was uploaded"
-        newer = "a newer version of the object was uploaded"
-        if entry.version_id:
-            return newer if head.get("VersionId") not in (None, "null", entry.version_id) else None
-        etag = str(head.get("ETag", "")).strip('"')
-        return newer if entry.etag and etag and etag != entry.etag else None
-
-    def _s3_call(self, operation: str, *, missing: bool = False, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self._s3, operation)(**kwargs)
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if missing and code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound"):
-                raise _MissingError from exc
-            raise DispatchError(
-                f"S3 {operation} s3://{kwargs.get('Bucket')}/{kwargs.get('Key')}: {exc}"
-            ) from exc
-        except BotoCoreError as exc:
-            raise DispatchError(
-                f"S3 {operation} s3://{kwargs.get('Bucket')}/{kwargs.get('Key')}: {exc}"
-            ) from exc
-
 
 def _out_of_time(context: Any) -> bool:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     return remaining is not None and remaining() < RUN_MARGIN_MS
-
-
-class _MissingError(Exception):
-    pass
-
-
-def _describes(meta: dict[str, Any], entry: Entry) -> bool:
-    """Whether a metadata file is about this entry's version (not an older or newer upload)."""
-    found = meta.get("source")
-    source: dict[str, Any] = found if isinstance(found, dict) else {}
-    if entry.version_id:
-        return bool(source.get("version_id") == entry.version_id)
-    return source.get("key") == entry.key and (not entry.etag or source.get("etag") == entry.etag)
-
-
-def _from_latest_run(meta: dict[str, Any], entry: Entry) -> bool:
-    """Whether error metadata was written by the entry's latest run, not an earlier one (a cancelled
-    job's `job_stopped`, the `engine_unavailable` a retry is already answering). A run whose `/run`
-    answer never came has no job id: metadata from a job the entry does not know is that run's."""
-    job = meta.get("job_id")
-    if entry.job_id is not None:
-        return bool(job == entry.job_id)
-    return job not in entry.job_ids
 
 
 _reconciler: Reconciler | None = None

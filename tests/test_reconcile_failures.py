@@ -112,8 +112,14 @@ def test_status_failing_for_every_job_while_health_answers_stops_asking_after_a_
 
 @pytest.mark.parametrize(
     "body",
-    [b"[" * 100_000 + b"]" * 100_000, b'{"status": "ok", "x": "\xff"}', b"{" * 10, b'"ok"'],
-    ids=["nested-too-deep", "not-utf8", "cut", "a-string"],
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"status": "ok", "x": "\xff"}',
+        b"{" * 10,
+        b'"ok"',
+        b'{"status": "ok", "pad": "' + b"x" * (1 << 20) + b'"}',
+    ],
+    ids=["nested-too-deep", "not-utf8", "cut", "a-string", "over-1-mb"],
 )
 def test_unreadable_metadata_is_read_as_none_and_the_upload_goes_on(stack: Stack, body: bytes) -> None:
     entry = stack.dispatch("unreadable/meta.txt")
