@@ -246,8 +246,8 @@ class Reconciler:
         if entry.failures < limit:
             return "failed"
         message = (
-            f"the reconciler failed on this upload {entry.failures} passes in a row while it worked for "
-            f"others, so its outcome cannot be learnt; last: {reason[:1000]}"
+            f"the reconciler could not learn this upload's outcome in {entry.failures} passes in a row, "
+            f"each failing on this upload alone (RunPod answering others); last: {reason[:1000]}"
         )
         seen = Observation(Seen.FAILING, message)
         try:
