@@ -38,7 +38,7 @@ WorkerCode = Literal[
     "internal_error",
 ]
 # Error codes the reconciler writes, for jobs that never wrote metadata of their own.
-ReconcilerCode = Literal["job_expired", "worker_lost", "engine_crashed", "job_failed"]
+ReconcilerCode = Literal["job_expired", "worker_lost", "engine_crashed", "job_failed", "reconcile_failed"]
 WORKER_CODES: tuple[str, ...] = typing.get_args(WorkerCode)
 RECONCILER_CODES: tuple[str, ...] = typing.get_args(ReconcilerCode)
 

@@ -12,6 +12,13 @@ conditional put, the one dedupe; a version already claimed is a duplicate and se
 presign and `/run` → the job id onto the claim. A refused `/run` deletes the claim so the retry
 dispatches; an unanswered one leaves it for the reconciler.
 
+A `/run` answer saying the job already ended (`FAILED`, `CANCELLED`, `TIMED_OUT`: nothing will run
+it) is not a dispatch. With the ledger, the claim keeps that job id marked `ended_at_run` and due
+now: the reconciler's next pass (minutes, not the job's 2 h+ lifetime) runs it again, counting the
+attempt, and writes `job_failed` metadata once attempts are spent; the record is reported under
+`ended` and not failed (a redelivery would only find the claim). Without a ledger nobody would
+retry it: the record fails, so Lambda (or SQS) delivers it again.
+
 Without `LEDGER_TABLE` nothing is deduplicated here: every delivery sends a job. The worker's own
 checks keep the output single (worker/freshness.py): a job whose version already has `ok` metadata
 ends as `duplicate` without model work, and an older version's job writes nothing.
@@ -36,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dispatcher.errors import DispatchError, LedgerError, RunPodUnconfirmedError
+from dispatcher.errors import DispatchError, LedgerError, RunPodJobEndedError, RunPodUnconfirmedError
 from dispatcher.events import ObjectRef, parse_event, skip_reason
 from dispatcher.job import build_job_input, job_policy
 from dispatcher.ledger import UNCONFIRMED, Entry, Ledger, deadline_after
@@ -62,6 +69,7 @@ class Outcome:
     skipped: str | None = None
     error: str | None = None
     duplicate_of: str | None = None
+    ended: str | None = None  # /run answered the job already ended so: the reconciler retries it
 
 
 class Dispatcher:
@@ -140,7 +148,8 @@ class Dispatcher:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch") as pool:
                 outcomes = list(pool.map(lambda ref: self.dispatch(ref, context), parsed.objects))
         summary = {
-            "dispatched": [o.__dict__ for o in outcomes if o.job_id],
+            "dispatched": [o.__dict__ for o in outcomes if o.job_id and not o.ended],
+            "ended": [o.__dict__ for o in outcomes if o.ended],
             "skipped": [o.__dict__ for o in outcomes if o.skipped]
             + [{"reason": s.reason} for s in parsed.skipped],
             "failed": [o.__dict__ for o in outcomes if o.error],
@@ -172,6 +181,13 @@ class Dispatcher:
                     log.info(json.dumps({"event": "skipped", **where, "job_id": job_id, "reason": reason}))
                     return Outcome(ref.bucket, ref.key, skipped=reason, duplicate_of=job_id)
                 job_id = self._run_claimed(self.ledger, upload, entry)
+        except RunPodJobEndedError as exc:
+            if self.ledger is None:
+                log.error(json.dumps({"event": "failed", **where, "error": str(exc)}))
+                return Outcome(ref.bucket, ref.key, error=str(exc))
+            # The claim holds the ended job, due now: the reconciler runs it again (above).
+            log.error(json.dumps({"event": "ended_at_run", **where, "job_id": exc.job_id, "error": str(exc)}))
+            return Outcome(ref.bucket, ref.key, job_id=exc.job_id, ended=exc.status)
         except DispatchError as exc:
             log.error(json.dumps({"event": "failed", **where, "error": str(exc)}))
             return Outcome(ref.bucket, ref.key, error=str(exc))
@@ -186,6 +202,12 @@ class Dispatcher:
             # The job may exist: the claim stays, with no job id; the reconciler recovers it past
             # the deadline (dispatcher/reconciler.py), so this is not an error.
             return UNCONFIRMED
+        except RunPodJobEndedError as exc:
+            if not ledger.started(entry, exc.job_id, ended=exc.status):
+                raise LedgerError(
+                    f"ledger table {ledger.table!r}: {entry.id} changed before its job id was written"
+                ) from exc
+            raise
         except DispatchError:
             ledger.forget(entry)  # refused: the event's retry dispatches it again
             raise
