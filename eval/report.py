@@ -5,6 +5,7 @@ Pure formatting over `eval.scores.Scores`; the numbers are written as measured, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,12 @@ def headline(results: list[Scores]) -> str:
 
 
 def render(
-    meetings: list[Meeting], results: list[Scores], data: Path, command: str, machine: list[str]
+    meetings: list[Meeting],
+    results: list[Scores],
+    data: Path,
+    command: str,
+    machine: list[str],
+    structure: Sequence[str] = (),
 ) -> str:
     domains = sorted({m.domain for m in meetings})
     ids_by_domain = {d: [m.id for m in meetings if m.domain == d] for d in domains}
@@ -120,6 +126,8 @@ def render(
             for ids in ids_by_domain.values()
         ]
         out.append(f"| {_label(r.system)} | " + " | ".join(cells) + " |")
+    if structure:
+        out += ["", *structure]
     out += [
         "",
         "## Reproduce",
@@ -128,6 +136,8 @@ def render(
         "make eval                                   # extractive engine + baselines, writes this file",
         "python -m eval.rouge --engine openai --url http://127.0.0.1:8000 --model MODEL \\",
         "    --out docs/EVAL-llm.md                  # adds an LLM served by any OpenAI-compatible server",
+        "python -m eval.rouge --structure-only [--engine openai --url URL --model MODEL]",
+        "                                            # the structure table alone, printed",
         "```",
         "",
     ]
