@@ -102,6 +102,13 @@ def render(
         " are held out. Detected items are picked by the same MMR as the rest and the central picks"
         " never repeat them; before that (issue 14's first version: half the budget, most relevant"
         " first) the structured summary scored R-1 23.45 in this harness.",
+        "- Issue 22 made the structure trustworthy (only decisions stated as made are listed, talk about"
+        " deciding closes the Key points; whole-word cues; owners never a filler, title or date;"
+        " versions are no due dates; a question is an action item only as a request). On these"
+        " meetings that moved the structured summary's R-1 / R-2 / R-L / R-Lsum from 25.94 / 3.18 /"
+        " 13.69 / 22.55 to 24.69 / 2.88 / 12.84 / 21.57 (`rank`: 25.51 → 25.6): ROUGE *fell*; the"
+        " loss is concentrated in a few AMI meetings where a different sentence of ~30 tokens fills the"
+        " ~100-word budget (TS3009c alone: 28.8 → 11.9).",
         "",
         "## Overall",
         "",

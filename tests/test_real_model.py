@@ -164,8 +164,9 @@ def test_the_structure_evaluation_scores_the_real_model_through_its_url(
     (folder / "queries.jsonl").write_text(json.dumps(row) + "\n")
     done = subprocess.run(
         [
-            sys.executable, "-m", "eval.rouge", "--data", str(folder), "--structure-only", "--systems", "lead",
-            "--engine", "openai", "--url", engine.base_url, "--model", engine.model, "--max-tokens", "96",
+            sys.executable, "-m", "eval.rouge", "--data", str(folder), "--structure-only",
+            "--systems", "lead", "--engine", "openai", "--url", engine.base_url, "--model", engine.model,
+            "--max-tokens", "96",
         ],
         cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
     )  # fmt: skip
