@@ -49,9 +49,12 @@ STYLES = {
 STRUCTURE = """Use exactly these four sections, in this order:
 Overview: two to four sentences on the purpose and outcome of the conversation.
 Key points: a bulleted list of the main topics, facts and arguments.
-Decisions: a bulleted list of what was decided ("None" if nothing was).
-Action items: a bulleted list of "Owner: task (due date)"; write the owner as the transcript names
-them, "Unassigned" when nobody is named, and leave out the due date when none is given.
+Decisions: a bulleted list of the decisions the participants made, one per bullet, each stated as
+settled ("The hotfix ships on its own"); not questions, proposals or what is still to be decided
+("None" if nothing was decided).
+Action items: a bulleted list of "Owner: task (due date)", each task once; the owner is the person
+who will do it, by the name the transcript uses (not whoever read the list out), "Unassigned"
+when nobody is named; the due date is a day or date the transcript gives, left out when none is.
 Where the transcript's lines start with a time such as [00:01:02], end each key point, decision and
 action item with the time of the line it comes from, in the same form, e.g. [00:01:02]."""
 
