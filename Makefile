@@ -98,7 +98,8 @@ unit: install vllm-venv sam-venv real-model-deps
 
 test: lint unit check-deploy
 
-# The edit-run loop: everything but the slow tiers (pytest markers in pyproject.toml); CI runs `test`.
+# The edit-run loop: everything but the slow tiers (pytest markers in pyproject.toml; tests/unit/ in the
+# tree, tests/README.md); CI runs `test`.
 FAST_TESTS := not load and not vllm and not real_model and not e2e
 # Three processes on two cores: these tests spend most of their time waiting on local servers.
 test-fast: lint

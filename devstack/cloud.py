@@ -5,8 +5,8 @@ Production wiring is mirrored where it matters: the bucket notifies on `ObjectCr
 same suffix filters as `template.yaml` (one per input suffix), the bridge hands each event to the
 dispatcher exactly as Lambda would (an exception leaves the message for redelivery, like Lambda's
 async retry), and the dispatcher presigns against moto with the same code as in AWS. moto checks
-neither signatures nor expiry: tests/test_sigv4.py runs the same presigned URLs against a server
-that does (nanio).
+neither signatures nor expiry: tests/unit/dispatcher/test_sigv4.py runs the same presigned URLs
+against a server that does (nanio).
 
 Child processes (moto, workers) start in sessions of their own, so a Ctrl-C at the terminal reaches
 only the parent, which stops them in order; `stop()` also kills each worker's process group, where

@@ -1,6 +1,8 @@
 """Shared fixtures: hermetic env, a real moto S3 server over HTTP, presigned URLs, the emulator.
 
-Every server binds 127.0.0.1 on a free port and is stopped by the fixture that started it.
+Every server binds 127.0.0.1 on a free port and is stopped by the fixture that started it. Helpers
+that are not fixtures live in tests/support/. The tier of a test shows in its folder
+(tests/README.md): `pytest_collection_modifyitems` refuses a test whose markers disagree with it.
 """
 
 from __future__ import annotations
@@ -8,10 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 import pytest
@@ -20,14 +21,12 @@ from devstack import cloud
 from devstack.cloud import FAKE_CREDENTIALS, REGION, free_port, wait_http
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.presign import Presigner, make_s3_client
+from tests.support.dispatch import DispatcherEnv
+from tests.support.paths import TESTS
+from tests.support.reconcile_stack import Stack
 
-if TYPE_CHECKING:
-    from tests.reconcile_stack import Stack
-
-ROOT = Path(__file__).resolve().parent.parent
-EVENTS = Path(__file__).resolve().parent / "events"
-# What the `dispatcher_env` fixture gives a test: call it with settings to add or override.
-DispatcherEnv = Callable[..., dict[str, str]]
+# A test's folder under tests/ and the marker it must carry; tests under tests/unit/ carry none of them.
+TIER_MARKERS = {"e2e": "e2e", "vllm": "vllm", "real_model": "real_model", "load": "load"}
 _PROJECT_PREFIXES = (
     "RUNPOD_",
     "WORKER_",
@@ -39,6 +38,28 @@ _PROJECT_PREFIXES = (
     "LEDGER_",
     "AWS_",
 )
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: every collected test is checked
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The folder is the tier: tests/unit/ holds the fast tier (`make test-fast`), tests/<marker>/ the
+    tests carrying that marker. A test in the wrong folder fails the collection, naming it."""
+    misplaced = []
+    for item in items:
+        if TESTS not in item.path.parents:
+            continue
+        parts = item.path.relative_to(TESTS).parts
+        markers = {m.name for m in item.iter_markers()} & set(TIER_MARKERS.values())
+        if parts[0] == "unit":
+            if markers:
+                misplaced.append(f"{item.nodeid}: in tests/unit/ but marked {sorted(markers)}")
+        elif parts[0] in TIER_MARKERS:
+            if TIER_MARKERS[parts[0]] not in markers:
+                misplaced.append(f"{item.nodeid}: in tests/{parts[0]}/ but not marked {parts[0]}")
+        else:
+            misplaced.append(f"{item.nodeid}: not under tests/unit/ or a tier's folder")
+    if misplaced:
+        raise pytest.UsageError("tests in the wrong folder for their tier:\n" + "\n".join(misplaced))
 
 
 @pytest.fixture(autouse=True)
@@ -143,31 +164,5 @@ def stack(
     bucket: str,
     emulator: RunPodEmulator,
 ) -> Stack:
-    """The reconciler's test bed (tests/reconcile_stack.py) on this test's bucket and emulator."""
-    from tests.reconcile_stack import Stack  # it imports tests.procs, which imports this module
-
+    """The reconciler's test bed (tests/support/reconcile_stack.py) on this test's bucket and emulator."""
     return Stack.create(dispatcher_env, dynamodb, moto_endpoint, s3, bucket, emulator)
-
-
-def load_event(name: str) -> dict[str, Any]:
-    import json
-
-    return json.loads((EVENTS / name).read_text())  # type: ignore[no-any-return]
-
-
-def deliver_at_once(dispatchers: list[Any], event: dict[str, Any], timeout_s: float) -> list[dict[str, Any]]:
-    """One event handed to every dispatcher at the same moment (threads behind a barrier): S3's and
-    Lambda's duplicate deliveries racing each other. The results, in finishing order."""
-    barrier = threading.Barrier(len(dispatchers))
-    results: list[dict[str, Any]] = []
-
-    def deliver(dispatcher: Any) -> None:
-        barrier.wait()
-        results.append(dispatcher.handle(event))
-
-    threads = [threading.Thread(target=deliver, args=(d,)) for d in dispatchers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout_s)
-    return results

@@ -7,7 +7,7 @@ table columns, decision and action-item cues, weekdays, months and relative days
 give a named person a task, relative pronouns and sentence fillers (which open a sentence without
 being a name), the script its names are written in, and what the language is called. Every
 pattern the worker matches (`worker.meeting.signals`, `worker.meeting.structure`) is compiled from
-these records, so a new language is one table in that file; `tests/test_languages.py` checks that
+these records, so a new language is one table in that file; `tests/unit/meeting/test_languages.py` checks that
 every record is complete.
 
 Localized: en, de, fr, es, it, pt, nl, zh, ja, ko; any other language gets English headings and a
