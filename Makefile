@@ -93,8 +93,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Two runs: the tests that mostly wait on local servers spread over three processes; the ones that
+# start vLLM or measure load and memory run one at a time, so each has the machine's cores to itself.
+SERIAL_TESTS := vllm or real_model or load
 unit: install vllm-venv sam-venv real-model-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3 -m "not ($(SERIAL_TESTS))"
+	$(BIN)/pytest -m "$(SERIAL_TESTS)"
 
 test: lint unit check-deploy
 
