@@ -9,7 +9,10 @@ characters (counted in `Decoded.replacements`, reported in the metadata); for UT
 invalid sequences among non-ASCII ones decides, so a real cp1252 file (whose accented letters are
 all invalid UTF-8) still decodes as cp1252. A body with NUL bytes in no UTF-16/32 pattern is binary
 and refused, as is a body with no letters at all; one that is only whitespace (or a BOM) is empty.
-Line endings become `\n`. Nothing here knows about tokens or models.
+Every line or paragraph boundary `str.splitlines` knows (CR, CRLF, VT, FF, the file, group and
+record separators, NEL, U+2028, U+2029) becomes `\n`: the body is split on `\n` alone, and so is
+every summary read back, so no other separator can start a line one reader sees and another does
+not. Nothing here knows about tokens or models.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ _LETTER = re.compile(r"[^\W\d_]")
 # At most this share of the non-ASCII sequences may be invalid for a body to count as UTF-8.
 _MAX_INVALID_SHARE = 0.05
 _REPLACEMENT = "\ufffd"
+# Every line boundary of `str.splitlines` but "\n" itself (CRLF first: one break, not two).
+_BREAKS = re.compile("\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 # What `str.rstrip()` takes off each line: whitespace other than the newline itself.
 _TRAILING_SPACE = re.compile(r"[^\S\n]+(?=\n|\Z)")
 
@@ -154,9 +159,14 @@ def _control_share(text: str) -> float:
     return controls / max(len(sample), 1)
 
 
+def unify_breaks(text: str) -> str:
+    """Every line or paragraph separator as `\n` (what `str.splitlines` splits on, `\n` alone)."""
+    return _BREAKS.sub("\n", text)
+
+
 def normalise(text: str) -> str:
-    """Unify line endings and Unicode form, drop trailing spaces and runs of blank lines."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    """Unify line breaks and Unicode form, drop trailing spaces and runs of blank lines."""
+    text = unify_breaks(text).replace("\ufeff", "")
     text = unicodedata.normalize("NFC", text)
     # Trailing whitespace of every line in one pass: a list of 9M lines would cost ~10× the text.
     text = _TRAILING_SPACE.sub("", text)

@@ -27,11 +27,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from worker.errors import TranscriptError
-from worker.meeting.turns import (
-    Utterance,
-    split_speaker,
-    utterances,
-)
+from worker.meeting.decoding import normalise
+from worker.meeting.turns import Utterance, speaker_label, split_speaker, utterances
 
 # YouTube's auto-captions: a cue whose first line is blank (a space, stripped on decoding) and whose
 # words carry their own times (`so<00:00:00.320><c> today</c>`).
@@ -98,10 +95,11 @@ def _merge(cues: Iterable[tuple[Cue, bool]]) -> Iterator[Utterance]:
     speaker_now: str | None = None
     parts: list[str] = []
     start_now: float | None = None
-    for (speaker, text, start), change in cues:
+    for (label, text, start), change in cues:
         text = " ".join(text.split())
         if not text:
             continue
+        speaker = speaker_label(label) if label is not None else None
         if parts and not change:
             same = speaker is not None and speaker == speaker_now
             # Tools label a speaker at a change of turn only: an unlabelled cue continues the turn.
@@ -228,7 +226,7 @@ def read_aws_transcribe(text: str) -> Iterable[Utterance]:
     items = results.get("items") or _interleave(channels)
     if not items:
         transcripts = results.get("transcripts") or []
-        return utterances(" ".join(str(t.get("transcript", "")) for t in transcripts))
+        return utterances(normalise(" ".join(str(t.get("transcript", "")) for t in transcripts)))
     # Older outputs put speakers only in speaker_labels.segments[].items; newer ones on each item.
     speaker_at: dict[str, str] = {}
     for segment in (results.get("speaker_labels") or {}).get("segments") or []:
@@ -303,5 +301,5 @@ def read_whisper(text: str) -> Iterable[Utterance]:
             )
         )
     if not cues and isinstance(data, dict):
-        return utterances(str(data.get("text", "")))
+        return utterances(normalise(str(data.get("text", ""))))
     return _merge((cue, False) for cue in cues)

@@ -267,6 +267,12 @@ def _flush(buffer: list[str], speaker: str | None, start: float | None) -> Itera
         yield Utterance(speaker, body, start)
 
 
+def speaker_label(raw: str) -> str | None:
+    """A reader's speaker label as one line: every line break and run of blanks is one space (a
+    label renders on its turn's line; a break in it would start a line the body never had)."""
+    return " ".join(raw.split()) or None
+
+
 def split_speaker(line: str) -> tuple[str | None, str]:
     """`Alice: text` → ("Alice", "text"); a line without a speaker label → (None, line)."""
     match = _SPEAKER.match(line)
