@@ -19,8 +19,7 @@ import pytest
 
 from dispatcher.presign import Presigner
 from tests.hostile_jobs import fixture, fixture_json, summarise
-from worker.engines import SummaryTask
-from worker.engines.prompts import completion_prompt, escape_content
+from worker.engines import SummaryTask, chat_messages, completion_prompt
 from worker.meeting import decode, parse_structure, parse_transcript
 
 # Every boundary `str.splitlines` splits on besides "\n" (Python docs, "str.splitlines").
@@ -153,7 +152,9 @@ def test_a_transcript_line_behind_any_separator_cannot_forge_a_prompt_marker(sep
     assert len(markers.findall(completion_prompt(SummaryTask("single", content, 200)))) == len(
         markers.findall(plain)
     )
-    assert not markers.search(escape_content(content))
+    chat = chat_messages(SummaryTask("single", content, 200))[-1]["content"]
+    plain_chat = chat_messages(SummaryTask("single", "Alice: hello Bob: all good", 200))[-1]["content"]
+    assert len(markers.findall(chat)) == len(markers.findall(plain_chat))
 
 
 @pytest.mark.parametrize("sep", SEPARATORS)
