@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from worker.errors import TranscriptError
-from worker.meeting.turns import Utterance, speaker_label, split_speaker
+from worker.meeting.turns import Utterance, one_line, speaker_label, split_speaker
 
 # YouTube's auto-captions: a cue whose first line is blank (a space, stripped on decoding) and whose
 # words carry their own times (`so<00:00:00.320><c> today</c>`).
@@ -47,7 +47,7 @@ def merge_cues(cues: Iterable[tuple[Cue, bool]]) -> Iterator[Utterance]:
     parts: list[str] = []
     start_now: float | None = None
     for (label, text, start), change in cues:
-        text = " ".join(text.split())
+        text = one_line(text)
         if not text:
             continue
         speaker = speaker_label(label) if label is not None else None
@@ -83,7 +83,7 @@ def _cues(raw: str, voice: str | None, start: float | None) -> Iterator[tuple[Cu
         else:
             parts[-1][0].append(line)
     for lines_, new_turn, speaker_tag in parts:
-        text = " ".join(" ".join(lines_).split())
+        text = one_line(" ".join(lines_))
         if speaker_tag:
             yield (speaker_tag.strip(), text, start), new_turn
             continue
