@@ -5,7 +5,7 @@ A legacy file (Windows-1251 Russian, ISO-8859-2 Polish, Windows-1253 Greek, GBK,
 Shift-JIS, EUC-KR, Windows-1252) is told by `charset-normalizer` (a maintained detector: it
 decodes a sample with every plausible code page and keeps the ones whose text is least chaotic)
 from its first 256 KB, cut at a line break. Single-byte code pages of one region often decode a
-text equally cleanly (ISO-8859-2 Polish also reads as ISO-8859-10 with `ē` for `ł`), so among the
+text about as cleanly (ISO-8859-2 Polish also reads as ISO-8859-10 with `ē` for `ł`), so among the
 cleanest the one whose letters are one language's alphabet wins, then Windows-1252 (what Windows
 exports write), then the detector's order. Its confidence is the detector's (1 − chaos).
 
@@ -25,6 +25,9 @@ _SAMPLE_BYTES = 256 * 1024
 # A run of pasted legacy bytes is short (a quote, a dash, a letter): longer runs are another code page.
 _MAX_RUN = 4
 _REPLACEMENT = "\ufffd"
+# Candidates this much more chaotic than the cleanest still compete on their alphabet: a short
+# French cp1252 line reads as Mac Latin-2 with chaos 0.0 ("cafť") and as cp1252 with 0.044.
+_CHAOS_WINDOW = 0.1
 # Lower-case letters beyond ASCII of the languages written in single-byte code pages.
 _ALPHABETS = (
     "äöüß",  # German
@@ -69,7 +72,9 @@ def guess(data: bytes) -> tuple[str, str, float, int]:
     # The cleanest, and the code pages the detector skipped as similar to them (it tries one of
     # ISO-8859-2 and Windows-1250, say), each read again and scored the same way.
     names = list(
-        dict.fromkeys(n for m in matches if m.chaos <= cleanest + 0.01 for n in m.could_be_from_charset)
+        dict.fromkeys(
+            n for m in matches if m.chaos <= cleanest + _CHAOS_WINDOW for n in m.could_be_from_charset
+        )
     )
     for name in list(names):
         names += [n for n in IANA_SUPPORTED_SIMILAR.get(name, []) if n not in names]
