@@ -98,6 +98,16 @@ def _aws_items(size: int, rng: random.Random) -> str:
     )
 
 
+def _words(size: int, rng: random.Random) -> str:
+    # The inside of one huge cue or segment: words and single spaces, no line break.
+    return " ".join(rng.choice(WORDS) for _ in range(size // 5))
+
+
+def _minimal_segments(size: int, rng: random.Random) -> str:
+    # Whisper JSON at its smallest: a text a segment, nothing else.
+    return "".join(f'{{"text": " {rng.choice(WORDS)}"}}, ' for _ in range(size // 17))
+
+
 # Sizes `make bench` runs (bytes); the cap is WORKER_MAX_TRANSCRIPT_BYTES, 64 MiB.
 SIZES = (1_000_000, 16_000_000, 64_000_000)
 # Shapes are written to disk in parts of this size, so the generator itself stays small.
@@ -112,16 +122,30 @@ SHAPES: dict[str, Callable[[int, random.Random], str]] = {
     "one-word SRT cues": _srt_cues,
     "one-word Whisper JSON segments": _whisper_segments,
     "one-word AWS Transcribe JSON items": _aws_items,
+    "one huge SRT cue": _words,
+    "one huge WebVTT cue": _words,
+    "one huge JSON-lines segment": _words,
+    "minimal Whisper JSON segments": _minimal_segments,
 }
+# Shapes whose parts are words of one line, joined by a space.
+_ONE_LINE = ("one huge line", "one huge SRT cue", "one huge WebVTT cue", "one huge JSON-lines segment")
 # What a shape's file starts and ends with, around its parts.
 _HEADER = {
     "one-word WebVTT cues": "WEBVTT\n\n",
     "one-word Whisper JSON segments": '{"segments": [',
     "one-word AWS Transcribe JSON items": '{"results": {"transcripts": [{"transcript": "x"}], "items": [',
+    "one huge SRT cue": "1\n00:00:00,000 --> 00:00:05,000\nAlice: ",
+    "one huge WebVTT cue": "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\n<v Alice>",
+    "one huge JSON-lines segment": '{"start": 0.0, "end": 5.0, "text": " hello."}\n{"start": 5.0, "text": "',
+    "minimal Whisper JSON segments": '{"segments": [',
 }
 _FOOTER = {
     "one-word Whisper JSON segments": '{"start": 0.0, "text": " end."}]}',
     "one-word AWS Transcribe JSON items": '{"type": "punctuation", "alternatives": [{"content": "."}]}]}}',
+    "one huge SRT cue": "\n",
+    "one huge WebVTT cue": "\n",
+    "one huge JSON-lines segment": '"}\n',
+    "minimal Whisper JSON segments": '{"text": " end."}]}',
 }
 
 
@@ -214,9 +238,7 @@ def rss_peak(shape: str, size: int) -> dict[str, Any]:
             rng = random.Random(5)
             written = f.write(_HEADER.get(shape, "").encode())
             while written < size:  # written in parts, so the generator stays small; ~`size` bytes
-                part = SHAPES[shape](min(size - written, _PART), rng) + (
-                    " " if shape == "one huge line" else ""
-                )
+                part = SHAPES[shape](min(size - written, _PART), rng) + (" " if shape in _ONE_LINE else "")
                 if not part.strip():
                     break  # less left than one line of the shape
                 written += f.write(part.encode("utf-8"))

@@ -89,7 +89,12 @@ class InputFacts(TypedDict):
     bytes: int
     chars: int
     encoding: str
-    replacement_chars: Annotated[int, "invalid UTF-8 sequences shown as U+FFFD"]
+    encoding_guessed: Annotated[
+        bool, "the encoding was detected statistically (a legacy code page, or bytes pasted into UTF-8)"
+    ]
+    encoding_confidence: NotRequired[Annotated[float, "a detected code page: the detector's confidence, 0-1"]]
+    pasted_bytes: NotRequired[Annotated[int, "bytes inside UTF-8 text read as Windows-1252 characters"]]
+    replacement_chars: Annotated[int, "invalid sequences shown as U+FFFD"]
     format: str
     utterances: int
     timed: bool

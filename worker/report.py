@@ -93,11 +93,16 @@ class Report:
             "bytes": size,
             "chars": len(decoded.text),
             "encoding": decoded.encoding,
+            "encoding_guessed": decoded.guessed,
             "replacement_chars": decoded.replacements,
             "format": format_name,
             "utterances": turns,
             "timed": timed,
         }
+        if decoded.confidence is not None:
+            self.meta["input"]["encoding_confidence"] = decoded.confidence
+        if decoded.pasted:
+            self.meta["input"]["pasted_bytes"] = decoded.pasted
 
     def language(self, detected: str, requested: str | None, used: str) -> None:
         self.meta["language"] = {

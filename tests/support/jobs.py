@@ -22,6 +22,7 @@ from dispatcher.job import build_job_input
 from dispatcher.presign import METADATA_CONTENT_TYPE, Presigner
 from dispatcher.settings import Settings
 from dispatcher.upload import Upload
+from tests.support.metadata_schema import assert_valid
 from worker.engines import Engine, ExtractiveEngine
 from worker.errors import EngineUnavailableError
 from worker.runner import JobRunner
@@ -168,3 +169,20 @@ def assert_reported(result: dict[str, Any], meta: dict[str, Any], fragment: str,
     assert fragment in result["error"], result["error"]
     assert meta["status"] == "error"
     assert meta["error"] == {"code": code, "message": result["error"]}
+
+
+def summarise(
+    s3: Any, bucket: str, presigner: Presigner, body: bytes, key: str = "m.txt", **options: Any
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Upload `body` as `key` and run the dispatcher's job for it with `options`: (the job's result,
+    its metadata checked against the published schema, the summary text or "")."""
+    raw = pull_job(s3, bucket, presigner, body, key)
+    raw["options"] = {**raw.get("options", {}), **options}
+    result = run_job(raw)
+    s = _job_settings()
+    summary_key, metadata_key = output_keys(key, s.output_prefix, s.input_suffixes, "_summary")
+    meta = assert_valid(s3.get_object(Bucket=bucket, Key=metadata_key)["Body"].read())
+    summary = ""
+    if meta["status"] == "ok":
+        summary = s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read().decode()
+    return result, meta, summary

@@ -14,3 +14,12 @@ TRANSCRIPTS = TESTS / "transcripts"
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())  # type: ignore[no-any-return]
+
+
+def fixture(name: str) -> str:
+    """A real-shaped transcript from tests/transcripts/."""
+    return (TRANSCRIPTS / name).read_text(encoding="utf-8")
+
+
+def fixture_json(name: str) -> Any:
+    return json.loads(fixture(name))

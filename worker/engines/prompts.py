@@ -107,7 +107,7 @@ def _label(task: SummaryTask) -> str:
 # A line that reads as one of our level-3 section headings: after a line break (or a character a
 # model may take for one), any blanks or invisible characters, then three hashes or look-alikes.
 _MARKER = re.compile(
-    r"(^|[\v\f\x1c-\x1e\x85\u2028\u2029])"
+    r"(^|[\r\v\f\x1c-\x1e\x85\u2028\u2029])"
     r"((?:[^\S\n]|[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff])*)"
     r"(?=[#\uff03\ufe5f]{3})",
     re.MULTILINE,

@@ -5,8 +5,9 @@ Detection looks at the content first and the name second: a `.txt` that starts w
 WebVTT, because people save captions under whatever name their tool offers; a `.vtt`, `.srt` or
 `.json` whose content is not that format is refused (the metadata would otherwise say `ok` over a
 summary of timestamps). An explicit `options.format` wins over both. A new format is one row of
-`FORMATS` and its reader (`worker.meeting.readers`); the dispatcher's `INPUT_SUFFIXES` and the
-template's filters list the table's extensions (a test checks they match).
+`FORMATS` and its reader (`worker.meeting.readers`, `worker.meeting.json_readers`); the
+dispatcher's `INPUT_SUFFIXES` and the template's filters list the table's extensions (a test checks
+they match).
 
 The turns come back as one `Transcript` (one rendered turn per line): every format is read as a
 stream straight into it.
@@ -21,14 +22,8 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from worker.errors import TranscriptError
-from worker.meeting.readers import (
-    json_document,
-    json_lines,
-    read_aws_transcribe,
-    read_srt,
-    read_webvtt,
-    read_whisper,
-)
+from worker.meeting.json_readers import json_shape, read_aws_transcribe, read_whisper
+from worker.meeting.readers import read_srt, read_webvtt
 from worker.meeting.turns import Transcript, Utterance, iter_utterances, render_turns
 
 # The names `options.format` accepts (`FORMATS`' names; a test keeps the two equal).
@@ -138,9 +133,7 @@ def parse_transcript(text: str, key: str | None = None, explicit: str | None = N
 
 def detect_format(text: str, key: str | None = None) -> str:
     head = text.lstrip()[:4096]
-    data = json_document(text) if head[:1] in "{[" else None
-    if data is None and head[:1] == "{":
-        data = json_lines(text)
+    data = json_shape(text) if head[:1] in "{[" else None
     for fmt in FORMATS:
         if fmt.sniff(head, data):
             return fmt.name

@@ -1,9 +1,8 @@
-"""The transcript formats' readers: decoded text → speaker turns with start times, as a stream.
+"""The caption formats' readers: decoded text → speaker turns with start times, as a stream.
 
-WebVTT (`webvtt-py`: voice tags, cue ids, multi-line cues; cues without the header too), SRT
-(`srt`, cue numbers optional), AWS Transcribe output JSON (speaker labels, else channel labels;
-items with times), Whisper / faster-whisper / WhisperX / whisper.cpp JSON (segments, or one a line;
-a WhisperX segment without a speaker takes its words' most frequent one). Plain text is read by
+WebVTT (`webvtt-py`: voice tags, cue ids, multi-line cues; cues without the header too) and SRT
+(`srt`, cue numbers optional); the merging of cues into turns that the JSON formats' readers
+(`worker.meeting.json_readers`: AWS Transcribe, the Whisper family) share. Plain text is read by
 `worker.meeting.turns`. Which reader reads a transcript is `worker.meeting.formats`' table.
 
 Cues are display units, not turns: consecutive cues of one speaker merge into one turn, and a cue
@@ -13,25 +12,17 @@ is a new, unnamed speaker's. Rolling captions (YouTube, live captioning) repeat 
 lines; a line already shown by the same voice is dropped. Nothing here knows about tokens or models.
 
 Every reader yields its turns as a stream, so a 64 MB file of one-word turns or cues never exists
-as millions of objects (the JSON formats still hold their parsed document while they are read).
+as millions of objects.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
-import sys
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from worker.errors import TranscriptError
-from worker.meeting.turns import (
-    Utterance,
-    split_speaker,
-    utterances,
-)
+from worker.meeting.turns import Utterance, one_line, speaker_label, split_speaker
 
 # YouTube's auto-captions: a cue whose first line is blank (a space, stripped on decoding) and whose
 # words carry their own times (`so<00:00:00.320><c> today</c>`).
@@ -43,53 +34,10 @@ _VOICE = re.compile(r"<v(?:\.[\w.-]+)*\s+(?P<name>[^>]+)>")
 _SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’)\]]*$")
 
 
-# The JSON keys the readers below use. Every other key is dropped as each object is parsed, so a
-# document is held without what the tools add per word or segment (end times, confidences, token
-# ids, log-probabilities): at most a few fields an item for the length of the parse.
-_JSON_KEYS = frozenset(
-    {
-        *("results", "transcripts", "transcript", "items", "type", "alternatives", "content"),
-        *("speaker_label", "speaker_labels", "segments", "channel_label", "channel_labels", "channels"),
-        *("start_time", "transcription", "text", "speaker", "words", "start", "offsets", "from"),
-    }
-)
-
-
-# Values repeated on every item, held once (the parser makes a new string per occurrence).
-_SHARED_VALUES = frozenset({"type", "speaker", "speaker_label", "channel_label"})
-
-
-def _slim(obj: dict[str, Any]) -> Any:
-    """`json` object hook: only the keys the readers use; an AWS alternative becomes its word."""
-    kept = {key: value for key, value in obj.items() if key in _JSON_KEYS}
-    if len(kept) == 1 and isinstance(kept.get("content"), str):
-        return kept["content"]
-    for key in _SHARED_VALUES & kept.keys():
-        if isinstance(kept[key], str) and len(kept[key]) <= 64:
-            kept[key] = sys.intern(kept[key])
-    return kept
-
-
-def json_document(text: str) -> Any:
-    try:
-        return json.loads(text, object_hook=_slim)
-    except ValueError:
-        return json_lines(text)
-
-
-def json_lines(text: str) -> list[Any] | None:
-    """JSON lines (one segment object a line, as whisper.cpp and streaming tools write), else None."""
-    try:
-        rows = [json.loads(line, object_hook=_slim) for line in text.splitlines() if line.strip()]
-    except ValueError:
-        return None
-    return rows if rows and all(isinstance(row, dict) for row in rows) else None
-
-
 Cue = tuple[str | None, str, float | None]
 
 
-def _merge(cues: Iterable[tuple[Cue, bool]]) -> Iterator[Utterance]:
+def merge_cues(cues: Iterable[tuple[Cue, bool]]) -> Iterator[Utterance]:
     """(cue, starts a new unnamed speaker's turn) → turns, as a stream: one speaker's consecutive
     cues merge; speakerless cues merge until a sentence ends.
 
@@ -98,10 +46,11 @@ def _merge(cues: Iterable[tuple[Cue, bool]]) -> Iterator[Utterance]:
     speaker_now: str | None = None
     parts: list[str] = []
     start_now: float | None = None
-    for (speaker, text, start), change in cues:
-        text = " ".join(text.split())
+    for (label, text, start), change in cues:
+        text = one_line(text)
         if not text:
             continue
+        speaker = speaker_label(label) if label is not None else None
         if parts and not change:
             same = speaker is not None and speaker == speaker_now
             # Tools label a speaker at a change of turn only: an unlabelled cue continues the turn.
@@ -134,7 +83,7 @@ def _cues(raw: str, voice: str | None, start: float | None) -> Iterator[tuple[Cu
         else:
             parts[-1][0].append(line)
     for lines_, new_turn, speaker_tag in parts:
-        text = " ".join(" ".join(lines_).split())
+        text = one_line(" ".join(lines_))
         if speaker_tag:
             yield (speaker_tag.strip(), text, start), new_turn
             continue
@@ -161,7 +110,7 @@ def _read_cues(items: Iterable[tuple[str, str | None, float | None]]) -> Iterato
             previous, last_voice = shown, voice
             yield from _cues("\n".join(new), voice, start)
 
-    return _merge(cues())
+    return merge_cues(cues())
 
 
 def read_webvtt(text: str) -> Iterator[Utterance]:
@@ -208,100 +157,3 @@ def read_srt(text: str) -> Iterator[Utterance]:
         yield from _read_cues((sub.content, None, sub.start.total_seconds()) for sub in srt.parse(text))
     except srt.SRTParseError as exc:
         raise TranscriptError(f"malformed SRT: {exc}") from exc
-
-
-def _number(value: Any) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def read_aws_transcribe(text: str) -> Iterable[Utterance]:
-    results = json.loads(text, object_hook=_slim)["results"]
-    channels = (results.get("channel_labels") or {}).get("channels") or []
-    channel_at: dict[str, str] = {}
-    for channel in channels:
-        for item in channel.get("items") or []:
-            if item.get("start_time") is not None:
-                channel_at[str(item.get("start_time"))] = str(channel.get("channel_label"))
-    items = results.get("items") or _interleave(channels)
-    if not items:
-        transcripts = results.get("transcripts") or []
-        return utterances(" ".join(str(t.get("transcript", "")) for t in transcripts))
-    # Older outputs put speakers only in speaker_labels.segments[].items; newer ones on each item.
-    speaker_at: dict[str, str] = {}
-    for segment in (results.get("speaker_labels") or {}).get("segments") or []:
-        for item in segment.get("items") or []:
-            speaker_at[str(item.get("start_time"))] = str(item.get("speaker_label"))
-    # Words gathered per speaker run and joined once (appending to a string re-copied it per word).
-    runs: list[tuple[str | None, list[str], float | None]] = []
-    speaker: str | None = None
-    for item in items:
-        first = (item.get("alternatives") or [""])[0]  # its word (`_slim`), or the object
-        word = str(first.get("content", "") if isinstance(first, dict) else first)
-        if item.get("type") == "punctuation":
-            if runs and runs[-1][1]:
-                runs[-1][1][-1] += word
-            continue
-        # Channel identification (one speaker a channel: call centres) labels items by channel.
-        speaker = (
-            item.get("speaker_label")
-            or speaker_at.get(str(item.get("start_time")))
-            or item.get("channel_label")
-            or channel_at.get(str(item.get("start_time")))
-            or speaker
-        )
-        start = _number(item.get("start_time"))
-        if runs and runs[-1][0] == speaker:
-            runs[-1][1].append(word)
-        else:
-            runs.append((speaker, [word], start))
-    return _merge(((who, " ".join(words), at), False) for who, words, at in runs)
-
-
-def _interleave(channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Channel-identified output without top-level items: the channels' words in time order, each
-    punctuation mark kept after its word."""
-    words: list[tuple[float, int, dict[str, Any]]] = []
-    for channel in channels:
-        at = 0.0
-        for item in channel.get("items") or []:
-            at = _number(item.get("start_time")) or at
-            words.append((at, len(words), {**item, "channel_label": channel.get("channel_label")}))
-    return [item for _, _, item in sorted(words, key=lambda w: (w[0], w[1]))]
-
-
-def _start(segment: dict[str, Any]) -> float | None:
-    start = _number(segment.get("start"))
-    offsets = segment.get("offsets")
-    if start is None and isinstance(offsets, dict) and _number(offsets.get("from")) is not None:
-        return float(offsets["from"]) / 1000
-    return start
-
-
-def read_whisper(text: str) -> Iterable[Utterance]:
-    data = json_document(text)
-    # whisper.cpp (`-oj`) writes "transcription" segments timed by "offsets" in milliseconds.
-    segments = data if isinstance(data, list) else data.get("segments") or data.get("transcription") or []
-    cues = []
-    for segment in segments:
-        if not isinstance(segment, dict):
-            continue
-        speaker = segment.get("speaker")
-        if speaker is None:
-            # WhisperX leaves a segment unlabelled when its words' speakers disagree: the most
-            # frequent one speaks it.
-            voices = Counter(w.get("speaker") for w in segment.get("words") or [] if isinstance(w, dict))
-            voices.pop(None, None)
-            speaker = voices.most_common(1)[0][0] if voices else None
-        cues.append(
-            (
-                str(speaker) if speaker is not None else None,
-                str(segment.get("text", "")),
-                _start(segment),
-            )
-        )
-    if not cues and isinstance(data, dict):
-        return utterances(str(data.get("text", "")))
-    return _merge((cue, False) for cue in cues)

@@ -27,9 +27,10 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
+from worker.meeting.decoding import unify_breaks
 from worker.meeting.languages import LANGUAGES, alternation
 from worker.meeting.signals import addressed_owner, due_date
-from worker.meeting.turns import Utterance, seconds, split_speaker
+from worker.meeting.turns import Utterance, lines, seconds, split_speaker
 
 _SECTIONS = ("overview", "key_points", "decisions", "action_items")
 # Our headings first, then the synonyms models write, in every language (a heading one language
@@ -101,7 +102,8 @@ def parse_structure(
     sections: dict[str, list[str]] = {name: [] for name in _SECTIONS}
     current: str | None = None
     found = 0
-    for line in text.splitlines():
+    # The lines the body has: every separator a `\n`, and no other split (issue 21).
+    for line in lines(unify_breaks(text)):
         stripped = line.strip()
         if not stripped:
             continue

@@ -19,15 +19,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+# What a label may hold besides letters: names, titles, roles and handles ("Dr. O'Neil / PM", "sam@corp").
+_LABEL_CHAR = r"[\w .'’/@&+-]"
+# A label over 40 characters is a name or a role only when its words are capitalised (or short
+# joining words): "So what we decided after a long discussion is:" is speech.
+_SHORT_LABEL = 40
+_JOINING = frozenset("of the and for on at in to with".split())  # noqa: SIM905
 # "Alice:", "ALICE SMITH:", "Müller, Jürgen:", "Speaker 1:", "[00:01:02] Bob:", "Bob (00:01:02):",
-# "PM:" at the start of a line; the time, where there is one, is the turn's start.
+# "PM:", "Alex Smith (Guest):", "Kim (she/her):", "Jane O'Neil / PM:", "sam@corp:", "李娜（主持人）:"
+# at the start of a line; the time, where there is one, is the turn's start.
 _SPEAKER = re.compile(
     # A bullet or dash before the label ("- Alice: ...") is list markup, not speech.
     rf"^\s*(?:[-–•*]\s+)?(?:\[?\(?(?P<time>{_TIME})\)?\]?\s*[-–]?\s*)?"
-    # "Müller, Jürgen:" (Teams writes surname first) but not "However, the plan is:".
-    rf"(?P<speaker>[^\W\d_][\w .'’-]{{0,40}}?(?:,\s[^\W\d_a-zß-ÿ][\w .'’-]{{0,30}}?)?)"
+    # "Müller, Jürgen:" (Teams writes surname first) but not "However, the plan is:"; a trailing
+    # bracket without a colon in it ("(Guest)", "(she/her)") but not a time ("Bob (00:01:02):").
+    rf"(?P<speaker>(?:[^\W\d_]|@){_LABEL_CHAR}{{0,79}}?(?:,\s[^\W\d_a-zß-ÿ]{_LABEL_CHAR}{{0,40}}?)?"
+    r"(?:\s?[(（][^()（）:：\n]{1,40}[)）])?)"
     rf"\s*(?:[(\[](?P<after>{_TIME})[)\]])?\s*"
     # A full-width colon (Chinese, Japanese) needs no space after it: "李娜：大家好".
     r"(?::(?:\s+|$)|：\s*)",
@@ -182,13 +192,13 @@ def iter_utterances(text: str) -> Iterator[Utterance]:
         # Every shape but "Name:" has a clock in the line or the next one: speech without a colon
         # (most lines of a big transcript) skips those patterns.
         clocked = ":" in line or (after is not None and ":" in after)
-        match = _SPEAKER.match(line) or (_bracket_speaker(line) if clocked else None)
+        match = _speaker_match(line) or (_bracket_speaker(line) if clocked else None)
         header = None if match or not clocked else _header(line, after)
         clock_line = None if match or header or not clocked else _CLOCK_LINE.match(line)
         timed = None if match or header or clock_line or not clocked else _TIMED_LINE.match(line)
         if match:
             yield from _flush(buffer, speaker, start)
-            speaker = match.group("speaker").strip()
+            speaker = speaker_label(match.group("speaker"))
             groups = match.groupdict()
             stamp = groups.get("time") or groups.get("after")
             start = seconds(stamp) if stamp else pending
@@ -196,7 +206,7 @@ def iter_utterances(text: str) -> Iterator[Utterance]:
             buffer.append(line[match.end() :])
         elif header:
             yield from _flush(buffer, speaker, start)
-            speaker, start = header
+            speaker, start = speaker_label(header[0]), header[1]
             pending = None
         elif clock_line:
             yield from _flush(buffer, speaker, start)
@@ -236,7 +246,7 @@ def _header(line: str, after: str | None) -> tuple[str, float | None] | None:
     match = _HEADER.match(line)
     if not match:
         return None
-    if _SPEAKER.match(after) or _HEADER.match(after) or _TIMED_LINE.match(after) or _CLOCK_LINE.match(after):
+    if _speaker_match(after) or _HEADER.match(after) or _TIMED_LINE.match(after) or _CLOCK_LINE.match(after):
         return None
     name = (match.group("first") or match.group("name") or "").strip(" ,-–|")
     if not _is_name(name):
@@ -267,9 +277,76 @@ def _flush(buffer: list[str], speaker: str | None, start: float | None) -> Itera
         yield Utterance(speaker, body, start)
 
 
+def _speaker_match(line: str) -> re.Match[str] | None:
+    match = _SPEAKER.match(line)
+    if match is None or len(name := match.group("speaker").strip()) <= _SHORT_LABEL:
+        return match
+    words = re.sub(r"\s?[(（][^)）]*[)）]$", "", name).split()
+    named = all(w[0].isupper() or w[0] in "@&/+-" or w in _JOINING or w in _PARTICLES for w in words)
+    return match if named else None
+
+
+# Blanks that `one_line` must change: a run of two, or any that is not a space.
+_ODD_BLANK = re.compile(r"[^\S ]|  ")
+_BLANK = re.compile(r"\s")
+# A long text is collapsed this many characters at a time: `str.split()` makes an object a word.
+_LINE_PIECE = 1 << 20
+
+
+def one_line(text: str) -> str:
+    """`" ".join(text.split())` without a list of every word: one huge cue (32 MB of words) made
+    a 50-byte string object per word, 12-16 × its size; now a megabyte of words at a time."""
+    if not _ODD_BLANK.search(text):
+        return text.strip(" ")
+    if len(text) <= _LINE_PIECE:
+        return " ".join(text.split())
+    pieces = []
+    start = 0
+    while start < len(text):
+        blank = _BLANK.search(text, start + _LINE_PIECE)  # a piece ends between words
+        end = blank.start() if blank else len(text)
+        if piece := " ".join(text[start:end].split()):
+            pieces.append(piece)
+        start = end
+    return " ".join(pieces)
+
+
+def speaker_label(raw: str) -> str | None:
+    """A reader's speaker label in the one shape a `Label: text` line gives back (`split_speaker`),
+    so the body, an answer quoting it and the structure read from either keep the speaker: blanks
+    and line breaks as one space; a label no line can hold as written loses what stops it (a colon,
+    a bracket, `#`: "Team: Alice" → "Team Alice"), then gets a head ("7" → "Speaker 7"), then is cut
+    to 40 characters. None: nothing of a label is left."""
+    return _label(raw)
+
+
+@lru_cache(maxsize=4096)  # tools repeat one label on every cue
+def _label(raw: str) -> str | None:
+    label = " ".join(raw.split())
+    if not label or _reads_back(label):
+        return label or None
+    plain = " ".join(_UNSAFE.sub(" ", label).split())
+    bare = " ".join(re.sub(r"[()（）]", " ", plain).split())
+    short = bare[:_SHORT_LABEL].rsplit(" ", 1)[0] if len(bare) > _SHORT_LABEL else bare
+    for candidate in (plain, bare, f"Speaker {bare}", short, f"Speaker {short}"):
+        if candidate.strip() and _reads_back(candidate):
+            return candidate
+    return None
+
+
+_UNSAFE = re.compile(r"[^\w .'’/@&+()（）-]")
+
+
+def _reads_back(label: str) -> bool:
+    match = _speaker_match(f"{label}: x")
+    return bool(
+        match and match.group("speaker") == label and not match.group("time") and not match.group("after")
+    )
+
+
 def split_speaker(line: str) -> tuple[str | None, str]:
     """`Alice: text` → ("Alice", "text"); a line without a speaker label → (None, line)."""
-    match = _SPEAKER.match(line)
+    match = _speaker_match(line)
     if not match:
         return None, line.strip()
     return match.group("speaker").strip(), line[match.end() :].strip()

@@ -1,13 +1,15 @@
 """Load now what reading a meeting loads on first use, so a worker's first job is not its slowest.
 
 py3langid decompresses its model on the first detection (~0.6 s here), the caption parsers
-(`webvtt`, `srt`) are imported by their readers, and the patterns compiled from the language
+(`webvtt`, `srt`) are imported by their readers, the code-page detector (`charset-normalizer`) by
+the first legacy file, and the patterns compiled from the language
 records are built by their first use. The handler calls `warm()` once at start-up, after the engine
 is up and before the runpod SDK takes a job; a few lines of a meeting run through every step.
 """
 
 from __future__ import annotations
 
+from worker.meeting.decoding import decode
 from worker.meeting.formats import FORMATS, parse_transcript
 from worker.meeting.signals import DecisionSignals, detect_language, due_date, spoken_languages
 from worker.meeting.structure import parse_structure
@@ -26,6 +28,7 @@ def warm() -> None:
     for fmt in FORMATS:
         if fmt.name in _CAPTIONS:
             parse_transcript(_CAPTIONS[fmt.name], explicit=fmt.name)
+    decode("Zoë: the café opens at nine.\n".encode("cp1252"))
     text = parse_transcript(_MEETING).transcript.sample()
     code = detect_language(text)
     spoken_languages([text] * 4)
