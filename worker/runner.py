@@ -60,7 +60,8 @@ class JobRunner:
             return {"error": str(exc)}
         # Structured fields on every line about this job (worker/logs.py JsonFormatter).
         ctx = {"job_id": job_id, "object_key": job.source.key if job.source else None}
-        requested = job.options.max_tokens
+        # The upload's (or the job's) request, else the profile's length, else the worker's default.
+        requested = job.options.max_tokens or job.summary_profile().max_tokens
         # Never more than the model's context allows (a larger grant cannot fit the final request).
         granted = min(
             requested or self._settings.default_max_tokens,
@@ -179,7 +180,8 @@ class JobRunner:
             try:
                 if report.seat.late:
                     raise EngineUnavailableError("the model server was lost before this job reached it")
-                return await Summarizer(self._engine, progress).summarize(transcript, granted, options)
+                summarizer = Summarizer(self._engine, progress, report.profile)
+                return await summarizer.summarize(transcript, granted, options)
             except EngineUnavailableError:
                 self._seats.lost = True  # jobs seated after this one did not meet a live engine
                 raise
