@@ -236,10 +236,12 @@ class ExtractiveEngine:
     ) -> Sections:
         """Pick the summary's sentences within `max_tokens`, label and headings included."""
         items = self._sentences(content)
-        lang = language_for(
-            resolve_language(language) or detect_language(" ".join(s.text for s in items[:2000]))
-        )
-        signals = DecisionSignals(lang.code, spoken_languages([s.text for s in items]))
+        # The cues are the meeting's own language's (detected); `language` chooses only the
+        # language the summary is written in (a German meeting summarised in English keeps its
+        # German decisions).
+        spoken = detect_language(" ".join(s.text for s in items[:2000]))
+        lang = language_for(resolve_language(language) or spoken)
+        signals = DecisionSignals(spoken, spoken_languages([s.text for s in items]))
         overhead = extractive_frame_tokens(lang)
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
         # The input is the whole transcript, not the partial summaries a reduce step reads.
