@@ -147,6 +147,13 @@ class Structure(TypedDict):
     decisions: list[Point]
     action_items: list[ActionItem]
     parsed: Annotated[bool, "false when the answer had no recognisable sections"]
+    profile: NotRequired[Annotated[str, "the summary profile whose sections the summary has"]]
+    sections: NotRequired[
+        Annotated[dict[str, list[str]], "the profile's own sections (beyond the four above), by key"]
+    ]
+    unfilled: NotRequired[
+        Annotated[list[str], "the extractive engine only: keys of sections it cannot write"]
+    ]
     raw: NotRequired[Annotated[str, "the answer as written, when parsed is false"]]
 
 

@@ -82,7 +82,12 @@ def _s(key: str, title: str, kind: SectionKind, instructions: str) -> Section:
     return Section(key, title, kind, instructions)
 
 
-_OVERVIEW = _s("overview", "Overview", "overview", "two to four sentences on the purpose and outcome.")
+_OVERVIEW = _s(
+    "overview",
+    "Overview",
+    "overview",
+    "two to four sentences on the purpose and outcome of the conversation.",
+)
 _DECISIONS = _s(
     "decisions", "Decisions", "decisions", 'a bulleted list of what was decided ("None" if nothing was).'
 )
@@ -100,7 +105,7 @@ PROFILES: dict[str, Profile] = {
         Profile(
             "meeting",
             "Any meeting: overview, key points, decisions, action items.",
-            "Summarise the conversation.",
+            "",  # its sections say it all: the prompt every summary had before profiles
             (
                 _OVERVIEW,
                 _s(

@@ -17,7 +17,6 @@ from dispatcher.settings import Settings
 from tests.conftest import DispatcherEnv
 from tests.metadata_schema import assert_valid
 from worker.engines import SummaryOptions
-from worker.engines.base import Style
 from worker.job import JobInput
 
 TEXT = b"Alice: We decided to ship the beta on Friday.\nBob: I will write the release notes by Thursday.\n"
@@ -160,7 +159,7 @@ def test_a_malformed_deployment_default_fails_at_start_naming_the_setting(
 def test_the_worker_styles_are_the_contract_styles() -> None:
     import typing
 
-    assert typing.get_args(Style) == STYLES
+    assert typing.get_args(SummaryOptions.model_fields["style"].annotation) == STYLES
 
 
 @pytest.mark.parametrize(

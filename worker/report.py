@@ -24,7 +24,7 @@ from contract.metadata import (
 )
 from contract.options import OptionSource
 from contract.profiles import DEFAULT, Profile
-from worker.engines import Engine
+from worker.engines import Engine, unfilled_sections
 from worker.errors import EngineUnavailableError
 from worker.isolation import Seat
 from worker.job import JobInput
@@ -38,6 +38,7 @@ class Report:
     def __init__(self, job_id: str, engine: Engine) -> None:
         self._started = time.perf_counter()
         self.job_id = job_id
+        self._extractive = engine.extractive
         # A job whose engine died under it before runs alone (worker/isolation.py).
         self.isolated = False
         self._seconds: dict[str, float] = {}  # per stage, as measured
@@ -116,6 +117,9 @@ class Report:
     def summary(self, summary: Summary, structure: dict[str, Any]) -> None:
         stats = summary.stats
         # worker/structure.py builds the Structure record as a plain dict; the schema test checks it.
+        structure["profile"] = self.profile.name
+        if self._extractive:  # it says so in the sections it cannot write (contract/profiles.py)
+            structure["unfilled"] = unfilled_sections(self.profile)
         self.meta["structure"] = cast(Structure, structure)
         if "input" in self.meta:
             self.meta["input"]["tokens"] = stats.input_tokens

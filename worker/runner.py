@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from contract.metadata import Metadata, encode
+from contract.profiles import STANDARD_KEYS
 from worker.engines import Engine, SummaryOptions
 from worker.errors import (
     EngineUnavailableError,
@@ -103,7 +104,8 @@ class JobRunner:
         transcript, options = await self._read(job, report, progress, ctx)
         with report.timed("summarize_s"):
             summary = await self._summarize(transcript, granted, options, report, progress)
-            structure = parse_structure(summary.text, starts=transcript.starts)
+            own = [(s.key, s.title) for s in report.profile.sections if s.key not in STANDARD_KEYS]
+            structure = parse_structure(summary.text, starts=transcript.starts, own_sections=own)
             del transcript
             report.summary(summary, structure)
         with report.timed("upload_s"):
