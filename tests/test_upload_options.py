@@ -4,6 +4,7 @@ defaults, read with one HEAD of the version, on moto's S3 server and the RunPod 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -124,6 +125,27 @@ def test_an_invalid_option_ends_the_upload_with_error_metadata_naming_the_key(
     assert meta["status"] == "error" and meta["error"]["code"] == "invalid_options"
     assert f"x-amz-meta-{key}" in meta["error"]["message"] and allowed in meta["error"]["message"]
     assert meta["written_by"] == "dispatcher" and meta["source"]["key"] == "m.txt"
+
+
+def test_with_a_ledger_a_rejected_upload_is_closed_and_a_redelivery_sends_nothing(
+    make: Any, emulator: RunPodEmulator, s3: Any, bucket: str, dynamodb: Any, moto_endpoint: str
+) -> None:
+    from dispatcher.ledger import ERROR, table_definition
+
+    table = f"ledger-{uuid.uuid4().hex[:10]}"
+    dynamodb.create_table(**table_definition(table))
+    try:
+        s3.put_object(Bucket=bucket, Key="r.txt", Body=TEXT, Metadata={"summary-profile": "nope"})
+        dispatcher = make(LEDGER_TABLE=table, DYNAMODB_ENDPOINT_URL=moto_endpoint)
+        first = dispatcher.run(event(bucket, "r.txt"))
+        again = dispatcher.run(event(bucket, "r.txt"))  # S3 delivers at least once
+        assert len(first["rejected"]) == 1 and again["skipped"] and jobs(emulator) == []
+        assert dispatcher.ledger is not None
+        (entry,) = dispatcher.ledger.entries()
+        assert (entry.state, entry.code) == (ERROR, "invalid_options")
+        assert "x-amz-meta-summary-profile" in (entry.message or "")
+    finally:
+        dynamodb.delete_table(TableName=table)
 
 
 def test_options_are_read_with_one_head_of_the_uploaded_version(
