@@ -12,7 +12,9 @@ of central sentences), `decisions`, `actions` (detected by cue words, dates and 
 `notes`, which only a language model writes (the extractive engine says it cannot fill it).
 Sections keyed `overview`, `key_points`, `decisions` or `action_items` get their heading in the
 summary's language from the language records (worker/meeting/languages.toml); any other section's
-heading is its `title`, which an LLM is told to translate and the extractive engine keeps as written.
+heading is its `titles` entry for that language when the profile gives one, else its `title` as
+written (the stated fallback: every engine writes exactly that heading, so the structure JSON can
+read the section back in any language).
 
 Stdlib only: the dispatcher (which reads the user's document) and the worker both ship it.
 """
@@ -52,6 +54,16 @@ class Section:
     title: str  # its heading in English
     kind: SectionKind
     instructions: str  # what the model writes in it
+    # Its heading in other languages, by code ({"de": "Hindernisse"}); else `title` as written.
+    titles: tuple[tuple[str, str], ...] = ()
+
+    def heading(self, code: str | None) -> str:
+        """Its own heading in language `code` (the four standard sections' come from the records)."""
+        return dict(self.titles).get(code or "", self.title)
+
+    def headings(self) -> tuple[str, ...]:
+        """Every heading it may be written under."""
+        return (self.title, *(title for _, title in self.titles))
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,7 @@ class Profile:
             "instructions": self.instructions,
             "sections": [
                 {"key": s.key, "title": s.title, "kind": s.kind, "instructions": s.instructions}
+                | ({"titles": dict(s.titles)} if s.titles else {})
                 for s in self.sections
             ],
         }
@@ -264,8 +277,8 @@ def profile_from_dict(raw: Any, where: str = "profile") -> Profile:
 
 
 def _section(raw: Any, where: str) -> Section:
-    if not isinstance(raw, dict) or set(raw) - {"key", "title", "kind", "instructions"}:
-        raise ProfileError(f"{where} must be an object with key, title, kind and instructions")
+    if not isinstance(raw, dict) or set(raw) - {"key", "title", "kind", "instructions", "titles"}:
+        raise ProfileError(f"{where} must be an object with key, title, kind, instructions and titles")
     key, title = _text(raw, "key", where, 40), _text(raw, "title", where, 60)
     if not _KEY.fullmatch(key):
         raise ProfileError(f"{where}.key must be lower-case letters, digits and '_', got {key!r}")
@@ -274,8 +287,22 @@ def _section(raw: Any, where: str) -> Section:
     kind = raw.get("kind", "notes")
     if kind not in SECTION_KINDS:
         raise ProfileError(f"{where}.kind must be one of {', '.join(SECTION_KINDS)}, got {kind!r}")
+    titles = raw.get("titles", {})
+    if not isinstance(titles, dict) or len(titles) > 50:
+        raise ProfileError(f"{where}.titles must be an object of language code to heading")
+    for code in titles:
+        if not _KEY.fullmatch(code.replace("-", "_").lower()) or len(code) > 16:
+            raise ProfileError(f"{where}.titles: {code[:20]!r} is not a language code")
+        if not isinstance(titles[code], str) or not _TITLE.fullmatch(titles[code]):
+            raise ProfileError(
+                f"{where}.titles.{code} must be one line of 1 to 60 characters without # * | :"
+            )
     return Section(
-        key, title.strip(), kind, _text(raw, "instructions", where, MAX_INSTRUCTIONS, required=False)
+        key,
+        title.strip(),
+        kind,
+        _text(raw, "instructions", where, MAX_INSTRUCTIONS, required=False),
+        tuple((code, value.strip()) for code, value in titles.items()),
     )
 
 

@@ -111,7 +111,8 @@ def test_a_localized_prompt_names_the_language_records_headings_and_translates_t
         SummaryTask("single", "x", 256, SummaryOptions(language="de"), profile=PROFILES["standup"])
     )
     assert "Überblick, Kernpunkte, Blockers, Aufgaben" in text
-    assert "(Blockers translated into German)" in text
+    # Blockers has no German form in the built-in table: it is written as given, so it reads back.
+    assert "exactly these section headings" in text
 
 
 def test_the_extractive_engine_fills_what_it_can_and_says_which_it_cannot() -> None:
@@ -135,6 +136,31 @@ def test_the_extractive_engine_localizes_the_standard_headings_and_keeps_the_pro
     de = LANGUAGES["de"]
     for heading in (de.overview, de.key_points, "Feedback", de.decisions, de.action_items):
         assert f"\n{heading}\n" in text
+
+
+def test_a_profiles_own_localized_heading_is_written_and_read_back() -> None:
+    retro = RETRO | {
+        "sections": [*RETRO["sections"][:2], RETRO["sections"][2] | {"titles": {"de": "Verbessern"}}]
+    }  # type: ignore[index]
+    result = run_inline({"text": GERMAN, "options": {"profile": "retro"}, "profile": retro})
+    assert result["status"] == "ok", result
+    assert (
+        "\nVerbessern\n" in result["summary"] and "\nWent well\n" in result["summary"]
+    )  # the stated fallback
+    sections = result["structure"]["sections"]
+    assert sections["went_well"] and sections["to_improve"] == []  # read back; the note is no item
+    prompt = instructions(
+        SummaryTask(
+            "single",
+            "x",
+            256,
+            SummaryOptions(language="de"),
+            profile=JobInput.parse(
+                {"text": "x", "options": {"profile": "retro"}, "profile": retro}
+            ).summary_profile(),
+        )
+    )
+    assert "Überblick, Went well, Verbessern" in prompt
 
 
 def test_the_structure_reads_a_profiles_own_sections() -> None:

@@ -120,6 +120,9 @@ class Report:
         structure["profile"] = self.profile.name
         if self._extractive:  # it says so in the sections it cannot write (contract/profiles.py)
             structure["unfilled"] = unfilled_sections(self.profile)
+            for key in structure["unfilled"]:
+                if key in structure.get("sections", {}):
+                    structure["sections"][key] = []  # its note is no item
         self.meta["structure"] = cast(Structure, structure)
         if "input" in self.meta:
             self.meta["input"]["tokens"] = stats.input_tokens

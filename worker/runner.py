@@ -104,7 +104,12 @@ class JobRunner:
         transcript, options = await self._read(job, report, progress, ctx)
         with report.timed("summarize_s"):
             summary = await self._summarize(transcript, granted, options, report, progress)
-            own = [(s.key, s.title) for s in report.profile.sections if s.key not in STANDARD_KEYS]
+            own = [
+                (s.key, heading)
+                for s in report.profile.sections
+                if s.key not in STANDARD_KEYS
+                for heading in s.headings()
+            ]
             structure = parse_structure(summary.text, starts=transcript.starts, own_sections=own)
             del transcript
             report.summary(summary, structure)

@@ -166,7 +166,7 @@ class Sections:
             by_kind["overview"] = by_kind["overview"] + by_kind["points"]
         parts = [lang.label]
         for section, fills in zip(profile.sections, fillable(profile), strict=True):
-            heading = lang.heading(section.key, section.title)
+            heading = lang.heading(section.key, section.heading(lang.code))
             items = by_kind[section.kind] if fills else []
             if not fills:
                 parts.append(f"{heading}\n{UNFILLED}")
@@ -486,7 +486,7 @@ def extractive_frame_tokens(lang: Language = ENGLISH, profile: Profile = DEFAULT
     unfilled = len(unfilled_sections(profile))
     return (
         count_word_tokens(lang.label)
-        + sum(count_word_tokens(lang.heading(s.key, s.title)) for s in profile.sections)
+        + sum(count_word_tokens(lang.heading(s.key, s.heading(lang.code))) for s in profile.sections)
         + (len(profile.sections) - unfilled) * count_word_tokens(lang.none)
         + unfilled * count_word_tokens(UNFILLED)
     )

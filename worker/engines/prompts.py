@@ -69,19 +69,17 @@ def language_rule(language: str | None, profile: Profile = DEFAULT) -> str:
     code = resolve_language(language)
     if code in LANGUAGES and code != "en":
         # The exact headings, so that worker/meeting/structure.py can read the answer back; a
-        # profile's own sections (not among the language's four) are translated by the model.
+        # profile's own section without a heading in this language keeps its title as written.
         lang = LANGUAGES[code]
-        headings = ", ".join(lang.heading(s.key, s.title) for s in profile.sections)
-        own = [s.title for s in profile.sections if s.key not in STANDARD_KEYS]
-        translate = f" ({', '.join(own)} translated into {language_name(code)})" if own else ""
-        return (
-            f"Write the summary in {language_name(code)}, with these section headings{translate}: {headings}."
-        )
+        headings = ", ".join(lang.heading(s.key, s.heading(code)) for s in profile.sections)
+        return f"Write the summary in {language_name(code)}, with exactly these section headings: {headings}."
+    own = [s.title for s in profile.sections if s.key not in STANDARD_KEYS]
+    keep = f" (keep {', '.join(own)} exactly as written)" if own else ""
     if language:
-        return f"Write the summary in {language_name(code or language)}, section headings included."
+        return f"Write the summary in {language_name(code or language)}, section headings included{keep}."
     return (
         "Write the summary in the same language as the transcript, section headings included "
-        "(translate the section names above if the transcript is not in English)."
+        f"(translate the section names above if the transcript is not in English){keep}."
     )
 
 
