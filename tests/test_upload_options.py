@@ -10,10 +10,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from contract.options import MAX_TOKENS_LIMIT, MIN_MAX_TOKENS, STYLES, OptionValueError, check_language
+from contract.options import (
+    MAX_TOKENS_LIMIT,
+    MIN_MAX_TOKENS,
+    STYLES,
+    OptionValueError,
+    check_language,
+    check_profile_name,
+)
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.app import Dispatcher
-from dispatcher.errors import SettingsError
+from dispatcher.errors import InvalidOptionsError, SettingsError
 from dispatcher.settings import Settings
 from tests.conftest import DispatcherEnv
 from tests.metadata_schema import assert_valid
@@ -210,9 +217,7 @@ def test_dispatcher_and_worker_agree_on_max_tokens(value: int, dispatcher_env: D
     try:
         options.read({"summary-max-tokens": str(value)})
         dispatcher_accepts = True
-    except SettingsError:
-        raise
-    except Exception:
+    except InvalidOptionsError:
         dispatcher_accepts = False
     try:
         SummaryOptions(max_tokens=value)
@@ -241,3 +246,20 @@ def test_the_template_offers_the_deployment_defaults_with_the_contracts_vocabula
         conditional = [p["Fn::If"] for p in policies if "Fn::If" in p]
         (profiles,) = [p for p in conditional if p[0] == "ProfilesInS3"]
         assert profiles[1]["Statement"][0]["Action"] == "s3:GetObject"
+
+
+@pytest.mark.parametrize(
+    "value", ["standup", "sales-call", "my_profile2", "Sales", "a b", "-x", "x" * 41, "rétro"]
+)
+def test_dispatcher_and_worker_agree_on_profile_names(value: str) -> None:
+    try:
+        check_profile_name(value)
+        dispatcher_accepts = True
+    except OptionValueError:
+        dispatcher_accepts = False
+    try:
+        SummaryOptions(profile=value)
+        worker_accepts = True
+    except ValidationError:
+        worker_accepts = False
+    assert dispatcher_accepts == worker_accepts
