@@ -27,7 +27,7 @@ from contract.options import (
     parse_max_tokens,
 )
 from contract.profiles import PROFILES, Profile, ProfileError, parse_document
-from dispatcher.errors import InvalidOptionsError, SettingsError
+from dispatcher.errors import InvalidOptionsError, S3Error, SettingsError
 from dispatcher.settings import PROFILES_URI, Settings
 
 UPLOAD = "upload metadata"
@@ -106,5 +106,5 @@ def load_profiles(uri: str | None, get_object: Callable[[str, str], bytes]) -> d
                 raise ProfileError("an S3 URI must be s3://bucket/key")
             return parse_document(get_object(bucket, key))
         return parse_document(text)
-    except ProfileError as exc:
+    except (ProfileError, S3Error) as exc:  # a broken document, or one that cannot be read
         raise SettingsError(f"{PROFILES_URI}: {exc}") from None

@@ -251,5 +251,7 @@ def test_a_broken_profiles_document_stops_the_cold_start_naming_the_setting(
         Dispatcher.from_env(
             dispatcher_env(SUMMARY_PROFILES_URI=json.dumps({"profiles": [RETRO | {"sections": 1}]}))
         )
+    with pytest.raises(SettingsError, match=r"SUMMARY_PROFILES_URI: GET s3://nowhere-bucket/profiles\.json"):
+        Dispatcher.from_env(dispatcher_env(SUMMARY_PROFILES_URI="s3://nowhere-bucket/profiles.json"))
     inline = Dispatcher.from_env(dispatcher_env(SUMMARY_PROFILES_URI=json.dumps({"profiles": [RETRO]})))
     assert "retro" in inline.options.profile_names
