@@ -31,11 +31,15 @@ ARG MODEL_ID=""
 ARG MODEL_REVISION=""
 
 # Runtime environment. RUNPOD_LOG_LEVEL=INFO: the SDK logs whole job inputs (presigned URLs are
-# bearer secrets) at DEBUG. WORKER_ENGINE=vllm: the image exists to run vLLM (the extractive
-# engine stays the default outside it). Telemetry off: workers have no business phoning home.
+# bearer secrets) at DEBUG. RUNPOD_MIN_CUDA_VERSION: the base image is built on CUDA 13.0, so the
+# SDK's start-up fitness check refuses a host whose driver offers less (RunPod's default floor is
+# 11.8); `make deploy-worker` asks RunPod for such hosts only (gpu.minCudaVersion, the same value).
+# WORKER_ENGINE=vllm: the image exists to run vLLM (the extractive engine stays the default outside
+# it). Telemetry off: workers have no business phoning home.
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     RUNPOD_LOG_LEVEL=INFO \
+    RUNPOD_MIN_CUDA_VERSION=13.0 \
     WORKER_ENGINE=vllm \
     VLLM_NO_USAGE_STATS=1 \
     DO_NOT_TRACK=1 \

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # Only grep's "no line left" status is forgiven; with pipefail a failing pip still fails the target.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || test $$? -eq 1; }
 
-.PHONY: install demo up down test test-fast lint unit clean vllm-venv real-model-deps bench bench-gpu eval
+.PHONY: install demo up down test test-fast lint unit clean vllm-venv real-model-deps bench bench-gpu bench-floor eval
 .DEFAULT_GOAL := help
 
 help:
@@ -20,6 +20,8 @@ help:
 	@echo "make bench [QUICK=1]          benchmarks → docs/BENCHMARKS.md (~15 min on 2 cores); QUICK=1: a"
 	@echo "                              smoke run (~40 s), written to a temporary folder"
 	@echo "make bench-gpu [VLLM_PYTHON=…]  on a CUDA machine: presets at real shape, dummy weights → docs/GPU.md"
+	@echo "make bench-floor [FLOOR_PYTHON=…]  torch only, on a GPU: each preset's real shape, random weights:"
+	@echo "                              prefill 8K/32K/128K, decode at 128K, batched decode, peak memory"
 	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval)"
 	@echo "make image / push              build / push the worker image (IMAGE=registry/name, MODEL_ID= to bake)"
 	@echo "make deploy-worker             create or update the RunPod template + endpoint (ARGS=--dry-run)"
@@ -64,6 +66,13 @@ bench: $(VENV)/.bench-installed $(if $(QUICK),,vllm-venv)
 VLLM_PYTHON ?= python3
 bench-gpu: install
 	$(BIN)/python -m bench.gpu --vllm-python $(VLLM_PYTHON) $(ARGS)
+
+# Needs only torch (a lent GPU machine has it; vLLM cannot be installed there): each preset's published
+# shape as a lean decoder with random weights, the floor a serving engine approaches (bench/floor.py).
+# FLOOR_PYTHON: an interpreter with torch. On a CPU it refuses real shapes; ARGS=--toy checks the plumbing.
+FLOOR_PYTHON ?= python3
+bench-floor:
+	$(FLOOR_PYTHON) -m bench.floor $(ARGS)
 
 eval: $(VENV)/.bench-installed
 	$(BIN)/python -m eval.rouge $(if $(EVAL_DATA),--data $(EVAL_DATA))

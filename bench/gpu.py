@@ -31,103 +31,13 @@ import time
 import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
+from bench.shapes import CONFIGS
 from worker.engines import PRESETS, MemoryPlan, Preset, ServerSpec, VllmServer, kv_bytes_per_token
 
 ROOT = Path(__file__).resolve().parent.parent
 # One preset per architecture family; the others share a family's shape class.
 DEFAULT_PRESETS = ("qwen2.5-7b-instruct-1m", "llama-3.1-8b-instruct", "qwen3-8b-yarn-128k")
-# Published config.json fields (Hugging Face hub, each model's main branch), the ones vLLM reads.
-_QWEN25_1M = {
-    "architectures": ["Qwen2ForCausalLM"],
-    "model_type": "qwen2",
-    "rope_theta": 10_000_000.0,
-    "max_position_embeddings": 1_010_000,
-    "rms_norm_eps": 1e-5,
-    "vocab_size": 152_064,
-    "hidden_act": "silu",
-    "tie_word_embeddings": False,
-    "use_sliding_window": False,
-    "dual_chunk_attention_config": {
-        "chunk_size": 262_144,
-        "local_size": 8192,
-        "original_max_position_embeddings": 262_144,
-    },
-}
-CONFIGS: dict[str, dict[str, Any]] = {
-    "qwen2.5-7b-instruct-1m": {
-        **_QWEN25_1M,
-        "hidden_size": 3584,
-        "intermediate_size": 18_944,
-        "num_hidden_layers": 28,
-        "num_attention_heads": 28,
-        "num_key_value_heads": 4,
-    },
-    "qwen2.5-14b-instruct-1m": {
-        **_QWEN25_1M,
-        "hidden_size": 5120,
-        "intermediate_size": 13_824,
-        "num_hidden_layers": 48,
-        "num_attention_heads": 40,
-        "num_key_value_heads": 8,
-    },
-    "llama-3.1-8b-instruct": {
-        "architectures": ["LlamaForCausalLM"],
-        "model_type": "llama",
-        "hidden_size": 4096,
-        "intermediate_size": 14_336,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 8,
-        "max_position_embeddings": 131_072,
-        "rope_theta": 500_000.0,
-        "rope_scaling": {
-            "rope_type": "llama3",
-            "factor": 8.0,
-            "low_freq_factor": 1.0,
-            "high_freq_factor": 4.0,
-            "original_max_position_embeddings": 8192,
-        },
-        "rms_norm_eps": 1e-5,
-        "vocab_size": 128_256,
-        "hidden_act": "silu",
-        "tie_word_embeddings": False,
-    },
-    "qwen3-8b-yarn-128k": {
-        "architectures": ["Qwen3ForCausalLM"],
-        "model_type": "qwen3",
-        "hidden_size": 4096,
-        "intermediate_size": 12_288,
-        "num_hidden_layers": 36,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 8,
-        "head_dim": 128,
-        "max_position_embeddings": 40_960,
-        "rope_theta": 1_000_000.0,
-        "rms_norm_eps": 1e-6,
-        "vocab_size": 151_936,
-        "hidden_act": "silu",
-        "tie_word_embeddings": False,
-    },
-    "yarn-mistral-7b-128k": {
-        "architectures": ["MistralForCausalLM"],
-        "model_type": "mistral",
-        "hidden_size": 4096,
-        "intermediate_size": 14_336,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 8,
-        "max_position_embeddings": 32_768,
-        "rope_theta": 10_000.0,
-        "rope_scaling": {"type": "yarn", "factor": 16.0, "original_max_position_embeddings": 8192},
-        "rms_norm_eps": 1e-5,
-        "vocab_size": 32_000,
-        "hidden_act": "silu",
-        "tie_word_embeddings": False,
-        "sliding_window": 131_072,
-    },
-}
 # Dense bf16 matrix FLOP/s and HBM bytes/s by GPU name (NVIDIA datasheets, SXM parts).
 PEAKS = {"H200": (989e12, 4.8e12), "H100": (989e12, 3.35e12), "A100": (312e12, 2.0e12)}
 PREFILLS = (32_768, 131_072)

@@ -5,6 +5,8 @@
     python -m client status JOB_ID
     python -m client wait KEY [--job JOB_ID] [--timeout S] [--interval S]
     python -m client uploads [--state pending|ok|error|superseded] [--json]   (client/uploads.py)
+    python -m client costs [PREFIX] [--json]   (client/costs.py)
+    python -m client backfill s3://BUCKET/PREFIX/ [--force] [--dry-run] [--rate N/s]   (client/backfill.py)
 
 `submit` uploads FILE under the input prefix, where the bucket's trigger picks it up, with the
 summary options as the object's S3 user metadata (`x-amz-meta-summary-style` ...: README,
@@ -29,6 +31,7 @@ Exit status: 0 summary printed / status shown, 1 the job failed or a request was
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -120,19 +123,20 @@ class Client:
 
     def __init__(self, settings: CliSettings, env: Mapping[str, str], err: TextIO, out: TextIO) -> None:
         self.settings = settings
-        self._env = env
+        self.env = env
         self._s3: Any = None
         self.err = err
         self.out = out
         # What the last `submit` stored (S3's HEAD answer): `wait` ignores the outputs a previous
         # upload of the same key left behind.
         self.uploaded: dict[str, Any] | None = None
+        self.unchanged = False  # `submit` found these very bytes summarised already
 
     @property
     def s3(self) -> Any:
         if self._s3 is None:
             region = self.settings.region or "us-east-1"
-            self._s3 = make_s3_client(region, self.settings.s3_endpoint_url, self._env)
+            self._s3 = make_s3_client(region, self.settings.s3_endpoint_url, self.env)
         return self._s3
 
     def submit(self, path: Path, key: str | None, options: Mapping[str, str] | None = None) -> str:
@@ -146,18 +150,41 @@ class Client:
             print(f"note: only {accepted} uploads are summarised; uploading as {key}", file=self.err)
         bucket = s.need_bucket()
         metadata = upload_metadata(options or {})
+        body = path.read_bytes()
+        summary_key, metadata_key = self.outputs(key)
+        self.uploaded = self._unchanged(bucket, key, body, metadata_key)
+        if self.uploaded is not None and (self.uploaded.get("Metadata") or {}) != metadata:
+            self.uploaded = None  # the same bytes with other summary options: a new upload
+        self.unchanged = self.uploaded is not None
+        if self.unchanged:  # `wait` finds the summary at once (its version's); no second job is sent
+            print(f"unchanged: s3://{bucket}/{key} already holds these bytes, summarised", file=self.err)
+            return key
         self.s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=path.read_bytes(),
-            ContentType=SUMMARY_CONTENT_TYPE,
-            Metadata=metadata,
+            Bucket=bucket, Key=key, Body=body, ContentType=SUMMARY_CONTENT_TYPE, Metadata=metadata
         )
         self.uploaded = self.s3.head_object(Bucket=bucket, Key=key)
-        summary_key, _ = self.outputs(key)
         print(f"uploaded s3://{bucket}/{key}", file=self.err)
         print(f"summary will be at s3://{self.output_bucket}/{summary_key}", file=self.err)
         return key
+
+    def _unchanged(self, bucket: str, key: str, body: bytes, metadata_key: str) -> dict[str, Any] | None:
+        """S3's HEAD of `key` when it holds exactly `body` (a single-part upload's ETag is its MD5)
+        and that version has an `ok` summary; else None (upload it)."""
+        try:
+            head = self.s3.head_object(Bucket=bucket, Key=key)
+        except self.s3.exceptions.ClientError:
+            return None
+        if str(head.get("ETag", "")).strip('"') != hashlib.md5(body, usedforsecurity=False).hexdigest():
+            return None
+        metadata = self._read_json(metadata_key)
+        if metadata is None or metadata.get("status") != "ok":
+            return None
+        source = metadata.get("source") or {}
+        if source.get("version_id") and source["version_id"] != head.get("VersionId"):
+            return None  # another version's summary (of the same bytes)
+        if str(source.get("etag", "")).strip('"') != str(head["ETag"]).strip('"'):
+            return None
+        return dict(head)
 
     @property
     def output_bucket(self) -> str:
@@ -210,7 +237,8 @@ class Client:
         tokens = metadata.get("output", {}).get("tokens")
         print(
             f"[{elapsed:6.1f}s] done: s3://{self.output_bucket}/{summary_key} "
-            f"(engine={metadata.get('engine')}, model={metadata.get('model')}, output tokens={tokens})",
+            f"(job {metadata.get('job_id')}, engine={metadata.get('engine')}, "
+            f"model={metadata.get('model')}, output tokens={tokens})",
             file=self.err,
         )
         return 0
@@ -280,6 +308,23 @@ def build_parser() -> argparse.ArgumentParser:
     uploads = commands.add_parser("uploads", help="every upload in the job ledger (env LEDGER_TABLE)")
     uploads.add_argument("--state", choices=("pending", "ok", "error", "superseded"))
     uploads.add_argument("--json", action="store_true", help="one JSON document")
+    backfill = commands.add_parser(
+        "backfill",
+        help="summarise the objects already under s3://BUCKET/PREFIX/ (as uploads: ledger, dedupe)",
+        description="Dispatch every input under s3://BUCKET/PREFIX/ through the dispatcher, as if "
+        "just uploaded; an object whose version already has an ok summary is counted, not sent. "
+        "Needs the dispatcher's settings in the environment (RUNPOD_ENDPOINT_URL, RUNPOD_API_KEY, "
+        "LEDGER_TABLE for the dedupe).",
+    )
+    backfill.add_argument("target", metavar="s3://BUCKET/PREFIX/")
+    backfill.add_argument("--force", action="store_true", help="re-summarise even where an ok summary exists")
+    backfill.add_argument(
+        "--dry-run", action="store_true", help="count what would be dispatched; send nothing"
+    )
+    backfill.add_argument("--rate", default="5/s", help="at most this many jobs per second (default 5/s)")
+    costs = commands.add_parser("costs", help="sum the metadata files' costs per day, profile and model")
+    costs.add_argument("prefix", nargs="?", default="", help="below the output prefix (default: all)")
+    costs.add_argument("--json", action="store_true", help="one JSON document")
     for command in (submit, wait):
         command.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
         command.add_argument("--interval", type=float, default=5.0, help="poll interval, seconds (default 5)")
@@ -327,6 +372,15 @@ def main(
                 return show(env, region, client.settings.s3_endpoint_url, args.state, args.json, out)
             except ValueError as exc:
                 raise UsageError(str(exc)) from exc
+        if args.command == "costs":
+            from client.costs import show as show_costs
+
+            where = client.settings.output_prefix + args.prefix
+            return show_costs(client.s3, client.output_bucket, where, args.json, out)
+        if args.command == "backfill":
+            from client.backfill import command
+
+            return command(client, args, out)
         if args.command == "status":
             print(json.dumps(client.status(args.job_id), indent=2), file=out)
             return 0
@@ -335,6 +389,12 @@ def main(
                 raise UsageError(f"{args.file} is not a file")
             chosen = {name: getattr(args, name) for name in UPLOAD_KEYS}
             key = client.submit(args.file, args.key, {k: v for k, v in chosen.items() if v is not None})
+            from client.uploads import submitted_job
+
+            job_id = submitted_job(client, key, args.timeout)
+            if job_id is not None and not args.wait:
+                print(job_id, file=out)  # alone on stdout: `JOB=$(python -m client submit f.txt)`
+            # Waits on the metadata alone, as before: a reconciler's retry is another job.
             return client.wait(key, None, args.timeout, args.interval) if args.wait else 0
         return client.wait(args.key, args.job, args.timeout, args.interval)
     except UsageError as exc:

@@ -41,7 +41,7 @@ WorkerCode = Literal[
     "internal_error",
 ]
 # Error codes the reconciler writes, for jobs that never wrote metadata of their own.
-ReconcilerCode = Literal["job_expired", "worker_lost", "engine_crashed", "job_failed"]
+ReconcilerCode = Literal["job_expired", "worker_lost", "engine_crashed", "job_failed", "reconcile_failed"]
 # Error codes the dispatcher writes, for uploads it sends no job for (dispatcher/errors.py).
 DispatcherCode = Literal["invalid_options"]
 WORKER_CODES: tuple[str, ...] = typing.get_args(WorkerCode)
@@ -175,6 +175,16 @@ class Timings(TypedDict, total=False):
     total_s: float
 
 
+class Cost(TypedDict):
+    """What the job cost: its seconds on the worker times the price per second of its GPU."""
+
+    seconds: Annotated[float, "the job's wall time on the worker (timings.total_s)"]
+    gpu: Annotated[str, "the GPU's name (nvidia-smi, or WORKER_GPU); cpu for a local run"]
+    price_per_s: Annotated[float, "USD per second; 0 when not priced (see price_source)"]
+    price_source: Annotated[str, "where the price came from, and when it was read"]
+    usd: float
+
+
 class Metadata(TypedDict):
     """One upload's outcome: `status` "ok" with the summary's facts, or "error" and why."""
 
@@ -189,6 +199,7 @@ class Metadata(TypedDict):
     source: Source | SourceAsSent | None
     timings: Timings
     finished_at: Annotated[str, "ISO 8601, UTC, seconds"]
+    cost: Annotated[Cost | None, "null when no worker ran the job to its end (the reconciler's)"]
     # From a job input that validated on.
     options: NotRequired[Options]
     attempt: NotRequired[Annotated[int, "which run of this upload (1 unless the reconciler retried)"]]

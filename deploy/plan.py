@@ -71,7 +71,12 @@ def endpoint_body(settings: DeploySettings, template_id: str) -> dict[str, Any]:
         "image": template["image"],
         "disk": template["disk"],
         "env": template["env"],
-        "gpu": {"pools": list(settings.gpu_pools), "count": settings.gpu_count},
+        # Hosts whose driver runs the image's CUDA (v2 CreateEndpointGpuConfig.minCudaVersion).
+        "gpu": {
+            "pools": list(settings.gpu_pools),
+            "count": settings.gpu_count,
+            "minCudaVersion": settings.min_cuda_version,
+        },
         "workers": workers,
         "scaling": {"type": settings.scaler_type, value: settings.scaler_value},
         # v2 defaults to 300000 ms, which would kill a long transcript's job: the endpoint allows

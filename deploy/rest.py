@@ -29,8 +29,9 @@ from dispatcher.http import (
     Opener,
 )
 
-# Env values whose name says they are secrets are masked in a dry run (HF_TOKEN, *_API_KEY, …).
-SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
+# Env values whose name says they are secrets are masked in a dry run (HF_TOKEN, *_API_KEY, …):
+# whole words of the name, so WORKER_MAX_OUTPUT_TOKENS (a number) stays readable.
+SECRET_NAME = re.compile(r"(^|_)(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS?)(_|$)", re.IGNORECASE)
 MASK = "***"
 
 

@@ -8,8 +8,16 @@ the worker's own settings classes before anything is sent, so a typo fails here,
 
 RunPod REST v2 changed defaults that matter here, so each is set explicitly (runpod/docs
 `api-reference-v2/openapi.json`): an endpoint's `timeout` defaults to 5 minutes (we send the job's
-execution timeout), `flashboot` defaults to `OFF` (`DEPLOY_FLASHBOOT` picks the mode), and
+execution timeout), `flashboot` defaults to `OFF` in the API while the console turns FlashBoot on for
+every new endpoint (`serverless/endpoints/endpoint-configurations.mdx`), so we send `FLASHBOOT`
+unless `DEPLOY_FLASHBOOT` says otherwise (RunPod's docs list no charge of its own for it: a worker
+is billed from start to stop, and FlashBoot shortens the start, `serverless/pricing.mdx`), and
 `workers.idleTimeout` is refused with `REQUEST_COUNT` scaling (it is only set with `QUEUE_DELAY`).
+
+The image is vLLM's, built on CUDA 13: a host whose driver is older cannot run it, and a worker
+placed there crashes at start. The endpoint asks for hosts with at least that CUDA version
+(`gpu.minCudaVersion`, `DEPLOY_MIN_CUDA_VERSION`); the image itself sets `RUNPOD_MIN_CUDA_VERSION`
+for the worker's own fitness check. A test ties both to the Dockerfile.
 A worker that is not ready within RunPod's init timeout (~7 minutes) is marked unhealthy: the
 template's `RUNPOD_INIT_TIMEOUT` is the worker's vLLM start-up limit plus a margin.
 """
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -41,6 +50,7 @@ IDLE_TIMEOUT_S = "DEPLOY_IDLE_TIMEOUT_S"
 SCALER_TYPE = "DEPLOY_SCALER_TYPE"
 SCALER_VALUE = "DEPLOY_SCALER_VALUE"
 FLASHBOOT = "DEPLOY_FLASHBOOT"
+MIN_CUDA_VERSION = "DEPLOY_MIN_CUDA_VERSION"
 NETWORK_VOLUME_ID = "DEPLOY_NETWORK_VOLUME_ID"
 DATA_CENTERS = "DEPLOY_DATA_CENTERS"
 CONTAINER_DISK_GB = "DEPLOY_CONTAINER_DISK_GB"
@@ -56,6 +66,10 @@ GPU_CLASSES: tuple[tuple[float, tuple[str, ...]], ...] = (
     (141.0, ("HOPPER_141",)),  # H200
 )
 FLASHBOOT_MODES = ("OFF", "FLASHBOOT", "PRIORITY_FLASHBOOT")  # v2 `FlashBoot` enum
+# The CUDA version the worker image's base (vllm/vllm-openai, Dockerfile) is built on: the lowest a
+# host's driver may offer. The Dockerfile's RUNPOD_MIN_CUDA_VERSION says the same (a test checks).
+IMAGE_CUDA_VERSION = "13.0"
+_CUDA_VERSION = re.compile(r"^\d+\.\d+$")  # v2 `gpu.minCudaVersion`: major.minor
 SCALER_TYPES = ("QUEUE_DELAY", "REQUEST_COUNT")
 INIT_TIMEOUT = "RUNPOD_INIT_TIMEOUT"
 # RunPod's init timeout covers the whole start: Python, the worker's settings, vLLM's start-up
@@ -95,7 +109,8 @@ class DeploySettings:
     execution_timeout_s: int = DispatcherSettings.job_execution_timeout_s
     scaler_type: str = "QUEUE_DELAY"
     scaler_value: int = 4
-    flashboot: str = "OFF"  # v2's default, stated: FlashBoot is on only when asked for
+    flashboot: str = "FLASHBOOT"  # as RunPod's console does; v2's API default is OFF
+    min_cuda_version: str = IMAGE_CUDA_VERSION
     network_volume_id: str | None = None
     data_center_ids: tuple[str, ...] = ()
     container_disk_gb: int = 50
@@ -144,6 +159,7 @@ class DeploySettings:
             scaler_type=scaler_type,
             scaler_value=read.integer(SCALER_VALUE, cls.scaler_value, 1, 3600),
             flashboot=read.choice(FLASHBOOT, FLASHBOOT_MODES, cls.flashboot),
+            min_cuda_version=_cuda_version(env.get(MIN_CUDA_VERSION, "").strip() or cls.min_cuda_version),
             network_volume_id=env.get(NETWORK_VOLUME_ID, "").strip() or None,
             data_center_ids=read.items(DATA_CENTERS),
             container_disk_gb=read.integer(CONTAINER_DISK_GB, cls.container_disk_gb, 10, 2000),
@@ -187,6 +203,14 @@ class DeploySettings:
         env.setdefault(VLLM_STARTUP_TIMEOUT_S, str(startup_s))
         env.setdefault(INIT_TIMEOUT, str(startup_s + INIT_TIMEOUT_MARGIN_S))
         return env
+
+
+def _cuda_version(value: str) -> str:
+    if not _CUDA_VERSION.fullmatch(value):
+        raise DeployConfigError(
+            f"{MIN_CUDA_VERSION} must be a CUDA version as major.minor, e.g. 13.0, got {value!r}"
+        )
+    return value
 
 
 def gpu_pools_for(memory_gib: float) -> tuple[str, ...]:

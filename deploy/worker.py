@@ -56,7 +56,14 @@ FLAGS: dict[str, tuple[str, str]] = {
         names.SCALER_VALUE,
         "seconds in queue (QUEUE_DELAY, default 4) or requests per worker (REQUEST_COUNT)",
     ),
-    "--flashboot": (names.FLASHBOOT, "OFF (default), FLASHBOOT or PRIORITY_FLASHBOOT"),
+    "--flashboot": (
+        names.FLASHBOOT,
+        "FLASHBOOT (default, as in RunPod's console), PRIORITY_FLASHBOOT or OFF",
+    ),
+    "--min-cuda-version": (
+        names.MIN_CUDA_VERSION,
+        f"lowest CUDA version a host must offer (default {names.IMAGE_CUDA_VERSION}: the image's)",
+    ),
     "--network-volume-id": (names.NETWORK_VOLUME_ID, "RunPod network volume for the model cache"),
     "--data-centers": (names.DATA_CENTERS, "comma-separated data center ids (a network volume pins one)"),
     "--container-disk-gb": (names.CONTAINER_DISK_GB, "container disk per worker (default 50)"),

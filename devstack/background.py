@@ -8,10 +8,11 @@
 `up` starts `serve --detach`, which forks itself into a session of its own (no terminal, nobody's
 child), and waits until it has written `.local-cloud/state.json` (pids, ports, endpoints). `serve`
 runs `devstack.cloud.LocalCloud` as `template.yaml` deploys the stack (uploads under `incoming/`
-ending in `.txt` are summarised), restarts the worker if it exits, and on SIGTERM stops the worker
-and moto in order and removes the state file. `down` sends that SIGTERM, waits, then SIGKILLs by
-recorded pid and process group whatever is left (each checked against its command line first, so
-a reused pid is never hit).
+ending in an input suffix are summarised; the ledger is reconciled every `RECONCILE_EVERY_S`,
+default 30 s, as the template's ReconcileSchedule does), restarts the worker if it exits, and on
+SIGTERM stops the worker and moto in order and removes the state file. `down` sends that SIGTERM,
+waits, then SIGKILLs by recorded pid and process group whatever is left (each checked against its
+command line first, so a reused pid is never hit).
 
 The printed environment (also in `.local-cloud/env`, for `source`) is what the client command and
 the AWS CLI read, as on AWS, plus the endpoint URLs.
@@ -33,20 +34,32 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from devstack.cloud import FAKE_CREDENTIALS, REGION, ROOT, CloudConfig
+from devstack.cloud import FAKE_CREDENTIALS, LEDGER_TABLE, REGION, ROOT, CloudConfig
+from dispatcher.settings import Settings
 
 STATE_DIR = ROOT / ".local-cloud"
 INPUT_PREFIX = "incoming/"  # template.yaml's InputPrefix default, the client's default too
+RECONCILE_EVERY_S = "RECONCILE_EVERY_S"
+DEFAULT_RECONCILE_EVERY_S = 30.0
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0
 # What each recorded pid must be running, checked before any signal is sent to it.
 _MARKS = {"pid": "devstack.background", "moto_pid": "moto.server", "worker_pid": "handler.py"}
 
 
-def cloud_config(log_dir: Path, worker_env: Mapping[str, str] | None = None) -> CloudConfig:
+def cloud_config(
+    log_dir: Path, worker_env: Mapping[str, str] | None = None, env: Mapping[str, str] = os.environ
+) -> CloudConfig:
     """The local cloud `make demo` and `make up` run: the deployed stack's shape (input prefix,
-    ledger). The one place to choose what they run, e.g. the worker's engine (`worker_env`)."""
-    return CloudConfig(input_prefix=INPUT_PREFIX, log_dir=log_dir, worker_env=dict(worker_env or {}))
+    ledger, the reconciler on a schedule: `RECONCILE_EVERY_S` seconds). The one place to choose
+    what they run, e.g. the worker's engine (`worker_env`)."""
+    every = float(env.get(RECONCILE_EVERY_S, "").strip() or DEFAULT_RECONCILE_EVERY_S)
+    return CloudConfig(
+        input_prefix=INPUT_PREFIX,
+        log_dir=log_dir,
+        worker_env=dict(worker_env or {}),
+        reconcile_every_s=every,
+    )
 
 
 def read_state(directory: Path = STATE_DIR) -> dict[str, Any] | None:
@@ -76,6 +89,8 @@ def environment(state: dict[str, Any]) -> dict[str, str]:
         "TRANSCRIPTS_BUCKET": state["bucket"],
         "RUNPOD_ENDPOINT_URL": state["runpod_endpoint_url"],
         "RUNPOD_API_KEY": state["runpod_api_key"],
+        # The stack's LedgerTable output: `python -m client uploads` and `backfill` read it.
+        "LEDGER_TABLE": LEDGER_TABLE,
     }
 
 
@@ -88,7 +103,7 @@ def describe(state: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"S3 (moto):       {state['s3_endpoint']}  bucket {bucket}, trigger on "
-            f"{state['input_prefix']}*.txt",
+            f"{state['input_prefix']}*{{{','.join(Settings.input_suffixes)}}}",
             f"RunPod emulator: {state['runpod_endpoint_url']}",
             f"worker:          pid {state['worker_pid']}, logs in {state['log_dir']}",
             "",
@@ -97,6 +112,7 @@ def describe(state: dict[str, Any]) -> str:
             "",
             "Then, as on AWS:",
             "  .venv/bin/python -m client submit samples/product_planning_meeting.txt --wait",
+            "  .venv/bin/python -m client uploads          # every upload: pending, ok, error",
             f"  aws s3 cp --endpoint-url {state['s3_endpoint']} meeting.txt s3://{bucket}/{state['input_prefix']}",
             "make down stops it.",
         ]

@@ -2,10 +2,11 @@
 bridge, the RunPod emulator and a real worker process running the runpod SDK's production loop.
 
 Production wiring is mirrored where it matters: the bucket notifies on `ObjectCreated:*` with the
-same `.txt` suffix filter as `template.yaml`, the bridge hands each event to the dispatcher exactly
-as Lambda would (an exception leaves the message for redelivery, like Lambda's async retry), and the
-dispatcher presigns against moto with the same code as in AWS. moto checks neither signatures nor
-expiry: tests/test_sigv4.py runs the same presigned URLs against a server that does (nanio).
+same suffix filters as `template.yaml` (one per input suffix), the bridge hands each event to the
+dispatcher exactly as Lambda would (an exception leaves the message for redelivery, like Lambda's
+async retry), and the dispatcher presigns against moto with the same code as in AWS. moto checks
+neither signatures nor expiry: tests/test_sigv4.py runs the same presigned URLs against a server
+that does (nanio).
 
 Child processes (moto, workers) start in sessions of their own, so a Ctrl-C at the terminal reaches
 only the parent, which stops them in order; `stop()` also kills each worker's process group, where
@@ -89,8 +90,11 @@ class CloudConfig:
     start_worker: bool = True
     log_dir: Path | None = None
     # As template.yaml deploys it: the job ledger (dispatcher/ledger.py: one dispatch per object
-    # version), reconciled on demand (`cloud.reconciler().run()` stands in for the schedule).
+    # version) and, every `reconcile_every_s` seconds, the reconciler (the template's
+    # ReconcileSchedule), so nothing stays pending for ever. None: on demand only
+    # (`cloud.reconciler().run()`), as the tests that move its clock want.
     ledger: bool = True
+    reconcile_every_s: float | None = None
     dispatcher_env: Mapping[str, str] = field(default_factory=dict)  # extra dispatcher settings
     # The notification's prefix filter (template.yaml's InputPrefix is `incoming/`; `make up` and
     # `make demo` use that). Empty: the whole bucket, as the tests upload at the root.
@@ -109,6 +113,8 @@ class LocalCloud:
         self.worker: subprocess.Popen[bytes] | None = None
         self._worker_groups: list[int] = []
         self._bridge: threading.Thread | None = None
+        self._schedule: threading.Thread | None = None
+        self.reconcile_errors: list[str] = []
         self._stop = threading.Event()
         self.bridge_errors: list[str] = []
         self._log_files: list[IO[bytes]] = []
@@ -142,13 +148,17 @@ class LocalCloud:
         self.dispatcher = Dispatcher.from_env(self.dispatcher_env())
         self._bridge = threading.Thread(target=self._run_bridge, name="s3-bridge", daemon=True)
         self._bridge.start()
+        if self.config.ledger and self.config.reconcile_every_s is not None:
+            self._schedule = threading.Thread(target=self._run_schedule, name="reconciler", daemon=True)
+            self._schedule.start()
         if self.config.start_worker:
             self.start_worker()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._bridge is not None:
-            self._bridge.join(timeout=5)
+        for thread in (self._bridge, self._schedule):
+            if thread is not None:
+                thread.join(timeout=30)
         self.stop_worker()
         for group in self._worker_groups:  # what a killed worker left behind (the SDK's heartbeat)
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -297,6 +307,19 @@ class LocalCloud:
         if self.worker is not None:
             terminate(self.worker)
             self.worker = None
+
+    def _run_schedule(self) -> None:
+        """The reconciler every `reconcile_every_s`, standing in for the template's schedule."""
+        every = self.config.reconcile_every_s
+        assert every is not None
+        reconciler = self.reconciler()
+        while not self._stop.wait(every):
+            try:
+                reconciler.run()
+            except Exception as exc:  # a pass that fails is logged; the next one tries again
+                if not self._stop.is_set():
+                    log.exception("scheduled reconcile failed")
+                    self.reconcile_errors.append(repr(exc))
 
     def _run_bridge(self) -> None:
         """SQS → dispatcher, standing in for the S3 → Lambda trigger."""

@@ -261,6 +261,12 @@ def facts(meta: dict[str, Any], elapsed_s: float) -> list[str]:
     timings = meta.get("timings") or {}
     shown = ", ".join(f"{name.removesuffix('_s')} {value:.2f} s" for name, value in timings.items())
     lines.append(f"timings:  {shown or 'none'} (worker); {elapsed_s:.1f} s upload to metadata")
+    cost = meta.get("cost")
+    if isinstance(cost, dict):
+        lines.append(
+            f"cost:     ${cost.get('usd')} ({cost.get('seconds')} s on {cost.get('gpu')} at "
+            f"${cost.get('price_per_s')}/s: {cost.get('price_source')})"
+        )
     return lines
 
 

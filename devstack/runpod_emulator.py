@@ -72,13 +72,21 @@ class Faults:
     """Faults to inject. `run_statuses`: answers to force on the next /run calls (e.g. [429, 503]),
     consumed in order; `run_delay_s`: how long every /run takes to answer (a slow API, a race
     window); `take_statuses`: answers to force on the next job-take calls (the worker's side);
-    `status_statuses` and `status_delay_s`: the same for `/status` (an API that errors or hangs)."""
+    `status_statuses` and `status_delay_s`: the same for `/status` (an API that errors or hangs);
+    `health_statuses` and `health_delay_s`: the same for `/health` (with the `/status` ones: an outage);
+    `run_ended`: statuses the next /run answers carry, their jobs ended at once (RunPod's `/run` can
+    answer `FAILED`, `CANCELLED` or `TIMED_OUT`); `job_status`: a job id whose every `/status` is
+    answered with this (status, body) instead (one job's answers broken, the others fine)."""
 
     run_statuses: deque[int] = field(default_factory=deque)
     run_delay_s: float = 0.0
     take_statuses: deque[int] = field(default_factory=deque)
     status_statuses: deque[int] = field(default_factory=deque)
     status_delay_s: float = 0.0
+    health_statuses: deque[int] = field(default_factory=deque)
+    health_delay_s: float = 0.0
+    run_ended: deque[str] = field(default_factory=deque)
+    job_status: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
 
 class RunPodEmulator:
@@ -180,6 +188,14 @@ class RunPodEmulator:
             self._queue.append(job.id)
             self._cond.notify_all()
         return job
+
+    def end(self, job_id: str, status: str) -> None:
+        """End a job as RunPod does without a worker (a `/run` answered FAILED, an expired worker)."""
+        with self._cond:
+            job = self.jobs[job_id]
+            job.status, job.finished = status, time.time()
+            job.error = f"injected: the job ended {status} before any worker took it"
+            self._cond.notify_all()
 
     def take(self, worker_id: str, count: int) -> list[Job]:
         deadline = time.monotonic() + self.poll_s
@@ -388,12 +404,17 @@ class _Handler(JsonHandler):
             if not isinstance(payload, dict) or "input" not in payload:
                 return self.send_json(400, {"error": "body must be an object with 'input'"})
             created = em.submit(payload)
-            return self.send_json(200, {"id": created.id, "status": created.status})
+            if em.faults.run_ended:
+                em.end(created.id, em.faults.run_ended.popleft())
+            return self.send_json(200, created.view())
         self.rfile.read(length)
         if action == "status" and rest:
             em.status_requests += 1
             if self._injected_fault(em.faults.status_delay_s, em.faults.status_statuses):
                 return None
+            broken = em.faults.job_status.get(rest[0])
+            if broken is not None:
+                return self._raw(*broken)
             em.refresh()
             found = em.jobs.get(rest[0])
             return (
@@ -407,6 +428,8 @@ class _Handler(JsonHandler):
                 return self.send_json(404, {"error": "job not found"})
             return self.send_json(200, cancelled.view())
         if action == "health":
+            if self._injected_fault(em.faults.health_delay_s, em.faults.health_statuses):
+                return None
             counts = em.counts()
             return self.send_json(
                 200,
@@ -447,6 +470,13 @@ class _Handler(JsonHandler):
                 em.finish(rest[1], payload)
             return self.send_json(200, {})
         return self.send_json(404, {"error": f"no worker route {action}"})
+
+    def _raw(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _empty(self, status: int) -> None:
         self.send_response(status)

@@ -18,6 +18,7 @@ not reach the endpoint. It never runs a worker (that is `runpod_emulator.py`'s j
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 from collections import deque
@@ -42,6 +43,17 @@ _STR, _INT, _NUM, _BOOL, _LIST, _ENV, _STR_OR_NULL = (
 )
 FLASHBOOT = ("OFF", "FLASHBOOT", "PRIORITY_FLASHBOOT")
 Fields = dict[str, Any]
+# CUDA versions as the schema writes them: `major.minor` (a pattern kind: a string that matches).
+CUDA = re.compile(r"^\d+\.\d+$")
+CUDA_OR_EMPTY = re.compile(r"^$|^\d+\.\d+$")  # an update's "" clears the floor
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """An array whose every item is a string matching `pattern`."""
+
+    pattern: re.Pattern[str]
+
 
 CONTAINER: Fields = {  # ContainerConfig: shared by templates and endpoints
     "args": _STR,
@@ -54,7 +66,7 @@ CONTAINER: Fields = {  # ContainerConfig: shared by templates and endpoints
 TEMPLATE: Fields = {  # CreateTemplateRequest / UpdateTemplateRequest (mounts left out: unused)
     **CONTAINER,
     "name": _STR,
-    "allowedCudaVersions": _LIST,
+    "allowedCudaVersions": ListOf(CUDA),
     "category": ("CPU", "NVIDIA", "AMD"),
     "public": _BOOL,
     "serverless": _BOOL,
@@ -62,7 +74,14 @@ TEMPLATE: Fields = {  # CreateTemplateRequest / UpdateTemplateRequest (mounts le
     "startSsh": _BOOL,
 }
 WORKERS: Fields = {"min": _INT, "max": _INT, "idleTimeout": _INT}  # EndpointWorkers
-GPU: Fields = {"pools": _LIST, "excludedTypes": _LIST, "count": _INT}  # Create/UpdateEndpointGpuConfig
+GPU: Fields = {  # CreateEndpointGpuConfig (BaseEndpointGpuConfig + the CUDA constraints)
+    "pools": _LIST,
+    "excludedTypes": _LIST,
+    "count": _INT,
+    "allowedCudaVersions": ListOf(CUDA),
+    "minCudaVersion": CUDA,
+}
+GPU_UPDATE: Fields = {**GPU, "minCudaVersion": CUDA_OR_EMPTY}  # UpdateEndpointGpuConfig
 SCALING: dict[str, Fields] = {  # EndpointScaling: oneOf on `type`
     "QUEUE_DELAY": {"type": _STR, "queueDelay": _NUM},
     "REQUEST_COUNT": {"type": _STR, "requestCount": _INT},
@@ -80,7 +99,8 @@ ENDPOINT: Fields = {  # CreateEndpointRequest (cpu left out: unused)
     "timeout": _INT,
     "flashboot": FLASHBOOT,
 }
-ENDPOINT_UPDATE: Fields = {k: v for k, v in ENDPOINT.items() if k != "type"}  # UpdateEndpointRequest
+# UpdateEndpointRequest
+ENDPOINT_UPDATE: Fields = {**{k: v for k, v in ENDPOINT.items() if k != "type"}, "gpu": GPU_UPDATE}
 # (path, lowest, highest) of the bounded numbers
 BOUNDS: tuple[tuple[str, float, float | None], ...] = (
     ("$.disk", 1, None),
@@ -120,6 +140,12 @@ class RestError(Exception):
 def _kind_ok(kind: Any, value: Any) -> bool:
     if isinstance(kind, tuple):
         return value in kind
+    if isinstance(kind, re.Pattern):
+        return isinstance(value, str) and kind.fullmatch(value) is not None
+    if isinstance(kind, ListOf):
+        return isinstance(value, list) and all(
+            isinstance(v, str) and kind.pattern.fullmatch(v) for v in value
+        )
     return {
         _STR: isinstance(value, str),
         _INT: isinstance(value, int) and not isinstance(value, bool),
@@ -152,7 +178,7 @@ def _check(body: Any, fields: Fields, required: tuple[str, ...], at: str, errors
         elif isinstance(kind, dict):
             _check(value, kind, (), where, errors)
         elif not _kind_ok(kind, value):
-            wanted = f"one of {', '.join(kind)}" if isinstance(kind, tuple) else kind
+            wanted = _describe(kind)
             errors.append(f"{where}: must be {wanted}")
     for path, low, high in BOUNDS:
         parent, _, leaf = path.rpartition(".")
@@ -163,14 +189,28 @@ def _check(body: Any, fields: Fields, required: tuple[str, ...], at: str, errors
             errors.append(f"{path}: must be ≥ {low}" + (f" and ≤ {high}" if high else ""))
 
 
+def _describe(kind: Any) -> str:
+    if isinstance(kind, tuple):
+        return f"one of {', '.join(kind)}"
+    if isinstance(kind, re.Pattern):
+        return f"a string matching {kind.pattern}"
+    if isinstance(kind, ListOf):
+        return f"an array of strings matching {kind.pattern.pattern}"
+    return str(kind)
+
+
 def validate(body: Any, fields: Fields, required: tuple[str, ...]) -> dict[str, Any]:
-    """The schema check: 422 with every failure in `errors`, as the real API answers."""
+    """The schema check: 422 with every failure in `errors`, as the real API answers; then the
+    prose rule on the CUDA constraints (400: a non-empty set beside a floor)."""
     errors: list[str] = []
     _check(body, fields, required, "$", errors)
-    if isinstance(body, dict) and isinstance(body.get("gpu"), dict) and body["gpu"].get("pools") == []:
+    gpu = body.get("gpu") if isinstance(body, dict) else None
+    if isinstance(gpu, dict) and gpu.get("pools") == []:
         errors.append("$.gpu.pools: must have at least 1 item")
     if errors:
         raise RestError(422, "Request validation failed.", errors)
+    if isinstance(gpu, dict) and gpu.get("allowedCudaVersions") and gpu.get("minCudaVersion"):
+        raise RestError(400, "gpu.allowedCudaVersions and gpu.minCudaVersion are mutually exclusive")
     return body
 
 
@@ -294,9 +334,14 @@ class RunPodRestStub:
         if "scaling" in body and scaling["type"] == "REQUEST_COUNT":
             workers.pop("idleTimeout", None)
         self._check_workers(workers, scaling, body.get("workers", {}))
+        if "gpu" in body:  # "" clears the floor; setting one CUDA constraint keeps the other
+            gpu = {**endpoint["gpu"], **body["gpu"]}
+            gpu["minCudaVersion"] = gpu["minCudaVersion"] or None
+            if gpu["allowedCudaVersions"] and gpu["minCudaVersion"]:
+                raise RestError(400, "gpu.allowedCudaVersions and gpu.minCudaVersion are mutually exclusive")
         for name, value in body.items():
             if name == "gpu":
-                endpoint["gpu"].update(value)
+                endpoint["gpu"] = gpu
             elif name != "workers":
                 endpoint[name] = value
         endpoint["workers"] = workers

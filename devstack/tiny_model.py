@@ -2,17 +2,18 @@
 real vLLM runs on a CPU (the vLLM tests and `make bench` both use it).
 
 The builder runs under the vLLM venv's python (it has torch and transformers; the dev venv has
-neither): `build()` starts `.venv-vllm/bin/python devstack/tiny_model.py OUT_DIR [--chat]
-[--family F]`, so this module imports only the stdlib at the top; the worker's preset types
-are imported inside the functions that need them, which run in the dev venv. It never downloads anything: the
-tokenizer is trained here on a synthetic corpus, the weights are random (seeded), so its output is
-noise and tests assert plumbing only. Shape: hidden 128, 4 heads of 32, 2 KV heads, 2 layers,
+neither): `build()` starts `.venv-vllm/bin/python devstack/tiny_model.py OUT_DIR [--chat]`, so
+this module imports only the stdlib at the top; the worker's preset types are imported inside the
+functions that need them, which run in the dev venv. It never downloads anything: the tokenizer
+is trained here on a synthetic corpus, the weights are random (seeded), so its output is noise
+and tests assert plumbing only. Shape: hidden 128, 4 heads of 32, 2 KV heads, 2 layers,
 vocabulary 2,048, `rope_scaling` yarn (factor 4 over 512 original positions → 2,048). Like the
 published Yarn configs, `max_position_embeddings` (1,024) is below the YaRN context, so only a
 preset's `hf_overrides` lets vLLM serve all 2,048 positions. `--chat` adds a chat template, to
-exercise the chat-completions path. `--family` builds the same shape in another architecture that a
-preset uses (`mistral`, `qwen2` with Qwen2.5-1M's dual-chunk-attention block, `qwen3`, `llama3`: a
-Llama with Llama-3.1's own llama3 rope scaling to 2,048), so each family runs through real vLLM.
+exercise the chat-completions path. `--repo FIXTURE` builds instead from a preset's repo-shaped
+fixture (tests/fixtures/repos/<preset>/: the published repository's non-weight files, shrunk):
+those files with their token ids remapped, a tokenizer with their special tokens, random weights of
+their shape, GPTQ-packed when the fixture has a quantize_config.json.
 """
 
 from __future__ import annotations
@@ -102,15 +103,12 @@ def build_tokenizer(out: Path, chat: bool) -> None:
     )
 
 
-FAMILIES = ("llama", "llama3", "mistral", "qwen2", "qwen3")
-
-
-def build_model(out: Path, family: str = "llama") -> None:
+def build_model(out: Path) -> None:
     import torch
     import transformers
 
     torch.manual_seed(0)
-    shape: dict[str, object] = dict(
+    config = transformers.LlamaConfig(
         vocab_size=VOCAB_SIZE,
         hidden_size=128,
         intermediate_size=256,
@@ -130,36 +128,109 @@ def build_model(out: Path, family: str = "llama") -> None:
         tie_word_embeddings=False,
         dtype="bfloat16",
     )
-    if family == "llama3":  # Llama-3.1's own scaling, read by vLLM from the checkpoint
-        shape["max_position_embeddings"] = MAX_POSITIONS
-        shape["rope_scaling"] = {
-            "rope_type": "llama3",
-            "factor": 8.0,
-            "low_freq_factor": 1.0,
-            "high_freq_factor": 4.0,
-            "original_max_position_embeddings": MAX_POSITIONS // 8,
-        }
-    elif family == "qwen2":  # like Qwen2.5-1M: plain rope, a config that allows the whole context
-        shape["rope_scaling"] = None
-        shape["max_position_embeddings"] = MAX_POSITIONS
-    elif family != "llama":
-        shape["rope_scaling"] = None  # the presets override rope (and the context) for these
-    prefix = {"llama": "Llama", "llama3": "Llama", "mistral": "Mistral", "qwen2": "Qwen2", "qwen3": "Qwen3"}[
-        family
-    ]
-    config = getattr(transformers, f"{prefix}Config")(**shape)
-    model = getattr(transformers, f"{prefix}ForCausalLM")(config).to(torch.bfloat16)
+    model = transformers.LlamaForCausalLM(config).to(torch.bfloat16)
     model.save_pretrained(out, safe_serialization=True)
-    if family == "qwen2":
-        # Qwen2.5-*-Instruct-1M's config.json carries this; vLLM 0.32 cannot run it (the preset drops it).
-        path = out / "config.json"
-        written = json.loads(path.read_text())
-        written["dual_chunk_attention_config"] = {
-            "chunk_size": 1024,
-            "local_size": 128,
-            "original_max_position_embeddings": 1024,
-        }
-        path.write_text(json.dumps(written, indent=2))
+
+
+# The repo-shaped fixtures (tests/fixtures/repos/<preset>/): each preset's published non-weight
+# files, shrunk (SOURCE.md in each folder says from where and what changed). The builder trains the
+# tiny tokenizer with the repository's own special tokens, in the order of their ids, so they get the
+# lowest ids: every published id (config, generation config, tokenizer config) is remapped to those.
+REPOS = ROOT / "tests" / "fixtures" / "repos"
+_ID_KEYS = ("bos_token_id", "eos_token_id", "pad_token_id")
+_QUANTIZED = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def build_repo(fixture: Path, out: Path) -> None:
+    """A servable model folder from a repo-shaped fixture: its JSON files (ids remapped), a tiny
+    tokenizer with its special tokens, random weights of its (shrunk) shape, GPTQ-packed when the
+    fixture carries a quantize_config.json."""
+    import shutil
+
+    files = {p.name: json.loads(p.read_text()) for p in sorted(fixture.glob("*.json"))}
+    tokenizer_config = files.get("tokenizer_config.json", {})
+    added = tokenizer_config.get("added_tokens_decoder") or {}
+    specials = [v["content"] for _, v in sorted(added.items(), key=lambda kv: int(kv[0]))]
+    specials = specials or ["<unk>", "<s>", "</s>"]
+    new_id = {int(old): specials.index(v["content"]) for old, v in added.items()}
+
+    def remap(value: object) -> object:
+        if isinstance(value, list):
+            return [remap(v) for v in value]
+        return new_id.get(value, value) if isinstance(value, int) else value
+
+    for name in ("config.json", "generation_config.json"):
+        if name in files:
+            files[name].update({k: remap(v) for k, v in files[name].items() if k in _ID_KEYS})
+    if added:
+        tokenizer_config["added_tokens_decoder"] = {str(new_id[int(k)]): v for k, v in added.items()}
+    out.mkdir(parents=True, exist_ok=True)
+    for name, document in files.items():
+        (out / name).write_text(json.dumps(document, indent=2))
+    _repo_tokenizer(out, specials, tokenizer_config)
+    weights = out / "weights"
+    _repo_weights(files["config.json"], files.get("quantize_config.json"), weights)
+    for path in weights.glob("*.safetensors"):
+        shutil.move(str(path), out / path.name)
+    shutil.rmtree(weights)
+
+
+def _repo_tokenizer(out: Path, specials: list[str], tokenizer_config: dict[str, object]) -> None:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token=None, byte_fallback=False))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=VOCAB_SIZE,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(corpus(4000), trainer=trainer)
+    bos = tokenizer_config.get("bos_token")
+    bos = bos.get("content") if isinstance(bos, dict) else bos
+    if isinstance(bos, str) and tokenizer_config.get("add_bos_token", True):
+        bos_id = tokenizer.token_to_id(bos)
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, bos_id)]
+        )
+    tokenizer.save(str(out / "tokenizer.json"))
+
+
+def _repo_weights(config: dict[str, object], quantize: dict[str, object] | None, out: Path) -> None:
+    import torch
+    import transformers
+    from safetensors.torch import load_file, save_file
+
+    torch.manual_seed(0)
+    plain = {k: v for k, v in config.items() if k not in ("auto_map", "quantization_config")}
+    hf_config = transformers.AutoConfig.for_model(**plain)
+    model = transformers.AutoModelForCausalLM.from_config(hf_config).to(torch.bfloat16)
+    model.save_pretrained(out, safe_serialization=True)
+    if quantize is None:
+        return
+    # GPTQ's packed layout (AutoGPTQ, 4-bit: 8 values per int32), random values: what vLLM loads.
+    bits, group = int(str(quantize["bits"])), int(str(quantize["group_size"]))
+    pack = 32 // bits
+    path = out / "model.safetensors"
+    tensors = {}
+    for name, tensor in load_file(path).items():
+        module = name.removesuffix(".weight")
+        if not (name.endswith(".weight") and module.rsplit(".", 1)[-1] in _QUANTIZED):
+            tensors[name] = tensor.to(torch.float16)
+            continue
+        rows, cols = tensor.shape  # out_features, in_features
+        groups = cols // group if group > 0 else 1
+        tensors[f"{module}.qweight"] = torch.randint(
+            -(2**31), 2**31 - 1, (cols // pack, rows), dtype=torch.int32
+        )
+        tensors[f"{module}.qzeros"] = torch.full(
+            (groups, rows // pack), 0x77777777 if bits == 4 else 0x7F7F7F7F, dtype=torch.int32
+        )
+        tensors[f"{module}.scales"] = (torch.rand(groups, rows) * 0.01).to(torch.float16)
+        tensors[f"{module}.g_idx"] = torch.arange(cols, dtype=torch.int32) // (group if group > 0 else cols)
+    save_file(tensors, str(path), metadata={"format": "pt"})
 
 
 def vllm_python_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -224,11 +295,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--chat", action="store_true", help="add a chat template")
-    parser.add_argument("--family", choices=FAMILIES, default="llama")
+    parser.add_argument("--repo", type=Path, help="build from a repo-shaped fixture folder instead")
     args = parser.parse_args()
+    if args.repo:
+        build_repo(args.repo, args.out)
+        print(json.dumps({"path": str(args.out), "repo": str(args.repo)}))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     build_tokenizer(args.out, args.chat)
-    build_model(args.out, args.family)
+    build_model(args.out)
     print(json.dumps({"path": str(args.out), "yarn_context": MAX_POSITIONS}))
 
 

@@ -14,6 +14,13 @@ upload here with error metadata and a closed claim) → presign and `/run` → t
 claim. A refused `/run` deletes the claim so the retry
 dispatches; an unanswered one leaves it for the reconciler.
 
+A `/run` answer saying the job already ended (`FAILED`, `CANCELLED`, `TIMED_OUT`: nothing will run
+it) is not a dispatch. With the ledger, the claim keeps that job id marked `ended_at_run` and due
+now: the reconciler's next pass (minutes, not the job's 2 h+ lifetime) runs it again, counting the
+attempt, and writes `job_failed` metadata once attempts are spent; the record is reported under
+`ended` and not failed (a redelivery would only find the claim). Without a ledger nobody would
+retry it: the record fails, so Lambda (or SQS) delivers it again.
+
 Without `LEDGER_TABLE` nothing is deduplicated here: every delivery sends a job. The worker's own
 checks keep the output single (worker/freshness.py): a job whose version already has `ok` metadata
 ends as `duplicate` without model work, and an older version's job writes nothing.
@@ -39,7 +46,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from contract.metadata import encode
-from dispatcher.errors import DispatchError, InvalidOptionsError, LedgerError, RunPodUnconfirmedError
+from dispatcher.errors import (
+    DispatchError,
+    InvalidOptionsError,
+    LedgerError,
+    RunPodJobEndedError,
+    RunPodUnconfirmedError,
+)
 from dispatcher.events import ObjectRef, parse_event, skip_reason
 from dispatcher.job import build_job_input, job_policy
 from dispatcher.ledger import ERROR, UNCONFIRMED, Entry, Ledger, deadline_after
@@ -68,6 +81,7 @@ class Outcome:
     error: str | None = None
     duplicate_of: str | None = None
     rejected: str | None = None  # invalid options: error metadata written, no job sent
+    ended: str | None = None  # /run answered the job already ended so: the reconciler retries it
 
 
 class Dispatcher:
@@ -151,7 +165,8 @@ class Dispatcher:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch") as pool:
                 outcomes = list(pool.map(lambda ref: self.dispatch(ref, context), parsed.objects))
         summary = {
-            "dispatched": [o.__dict__ for o in outcomes if o.job_id],
+            "dispatched": [o.__dict__ for o in outcomes if o.job_id and not o.ended],
+            "ended": [o.__dict__ for o in outcomes if o.ended],
             "skipped": [o.__dict__ for o in outcomes if o.skipped]
             + [{"reason": s.reason} for s in parsed.skipped],
             "rejected": [o.__dict__ for o in outcomes if o.rejected],
@@ -159,7 +174,9 @@ class Dispatcher:
         }
         return summary
 
-    def dispatch(self, ref: ObjectRef, context: Any = None) -> Outcome:
+    def dispatch(self, ref: ObjectRef, context: Any = None, *, resummarize: str | None = None) -> Outcome:
+        """One object version through skip → claim → `/run`; `resummarize` (the time a re-summarise
+        was asked for, `client backfill --force`) makes it a new upload of the same version."""
         s = self.settings
         ref = self._existing_key(ref)
         where = {"bucket": ref.bucket, "object_key": ref.key}
@@ -170,7 +187,7 @@ class Dispatcher:
         try:
             if _out_of_time(context):
                 raise DispatchError("not attempted: the invocation is about to time out")
-            upload = Upload.of(ref, s)
+            upload = Upload.of(ref, s, resummarize)
             entry = None
             if self.ledger is not None:
                 now = time.time()
@@ -194,6 +211,13 @@ class Dispatcher:
                 job_id = self.submit_job(upload, options)  # no dedupe: every delivery sends a job (above)
             else:
                 job_id = self._run_claimed(self.ledger, upload, entry, options)
+        except RunPodJobEndedError as exc:
+            if self.ledger is None:
+                log.error(json.dumps({"event": "failed", **where, "error": str(exc)}))
+                return Outcome(ref.bucket, ref.key, error=str(exc))
+            # The claim holds the ended job, due now: the reconciler runs it again (above).
+            log.error(json.dumps({"event": "ended_at_run", **where, "job_id": exc.job_id, "error": str(exc)}))
+            return Outcome(ref.bucket, ref.key, job_id=exc.job_id, ended=exc.status)
         except DispatchError as exc:
             log.error(json.dumps({"event": "failed", **where, "error": str(exc)}))
             return Outcome(ref.bucket, ref.key, error=str(exc))
@@ -223,6 +247,12 @@ class Dispatcher:
             # The job may exist: the claim stays, with no job id; the reconciler recovers it past
             # the deadline (dispatcher/reconciler.py), so this is not an error.
             return UNCONFIRMED
+        except RunPodJobEndedError as exc:
+            if not ledger.started(entry, exc.job_id, ended=exc.status):
+                raise LedgerError(
+                    f"ledger table {ledger.table!r}: {entry.id} changed before its job id was written"
+                ) from exc
+            raise
         except DispatchError:
             ledger.forget(entry)  # refused: the event's retry dispatches it again
             raise

@@ -10,7 +10,8 @@ DispatchError
     ├── RunPodAuthError    401/403: the API key is wrong; retrying cannot help
     ├── RunPodNotFoundError  404 from /status or /cancel: RunPod has no such job (expired, deleted)
     ├── RunPodUnavailableError  429/5xx/network after all retries; the event is retried later
-    └── RunPodUnconfirmedError  /run sent but its answer never came: the job may exist (not retried)
+    ├── RunPodUnconfirmedError  /run sent but its answer never came: the job may exist (not retried)
+    └── RunPodJobEndedError  /run answered with a job already FAILED, CANCELLED or TIMED_OUT
 └── LedgerError            the job ledger (DynamoDB) could not be read or written
 """
 
@@ -68,6 +69,15 @@ class RunPodUnavailableError(RunPodError):
 
 class RunPodUnconfirmedError(RunPodError):
     pass
+
+
+class RunPodJobEndedError(RunPodError):
+    """`/run` created a job that had already ended (`.job_id`, `.status`): nothing will run it."""
+
+    def __init__(self, message: str, job_id: str, status: str) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.status = status
 
 
 class LedgerError(DispatchError):

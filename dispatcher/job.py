@@ -57,6 +57,8 @@ def build_job_input(
         job["option_sources"] = dict(options.sources)
     if options.profile is not None:
         job["profile"] = options.profile.as_dict()
+    if upload.resummarize is not None:  # write over an `ok` summary of this version (a new model)
+        job["resummarize"] = True
     if attempt is not None:
         job["attempt"] = attempt
     if previous_error is not None:

@@ -56,6 +56,12 @@ class Entry:
     uncharged: int = 0
     job_id: str | None = None  # the latest job; None when /run's answer never came
     job_ids: list[str] = field(default_factory=list)
+    # RunPod's /run answered the latest job as already ended (FAILED, CANCELLED, TIMED_OUT): the
+    # entry is due at once (its deadline is that moment) and the reconciler runs it again.
+    ended_at_run: str | None = None
+    # Passes in a row that failed on this entry alone (dispatcher/reconciler.py), and the last reason.
+    failures: int = 0
+    failure: str | None = None
     version_id: str | None = None
     etag: str | None = None
     size: int | None = None
@@ -64,6 +70,7 @@ class Entry:
     code: str | None = None
     message: str | None = None
     closed_at: float | None = None
+    resummarize: str | None = None  # a forced re-summarise (dispatcher/upload.py): when it was asked
     # Bumped by every change: each change is conditional on the revision its writer read, so two
     # reconcilers (or a reconciler reading a stale index) never both act on one state.
     rev: int = 0
@@ -83,13 +90,13 @@ class Entry:
     @property
     def upload(self) -> Upload:
         """The upload this entry records, with the output keys it was dispatched with."""
-        return Upload(self.ref, self.output_bucket, self.summary_key, self.metadata_key)
+        return Upload(self.ref, self.output_bucket, self.summary_key, self.metadata_key, self.resummarize)
 
     def view(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != []}
 
 
-_INTS = ("attempts", "uncharged", "size", "rev")
+_INTS = ("attempts", "uncharged", "failures", "size", "rev")
 _FLOATS = ("dispatched_at", "deadline", "closed_at")
 _NUMBERS = _INTS + _FLOATS
 
@@ -184,6 +191,7 @@ class Ledger:
             dispatched_at=now,
             deadline=deadline,
             attempts=1,
+            resummarize=upload.resummarize,
         )
         item = _to_item(entry.view() | {"open": "1", "object": f"{ref.bucket}/{ref.key}"})
         try:
@@ -206,16 +214,23 @@ class Ledger:
             self.started(entry, job_id)
         return entry
 
-    def started(self, entry: Entry, job_id: str) -> bool:
-        """The job id RunPod gave a claimed run; False when the entry moved on meanwhile."""
-        done = self._update(
-            entry,
-            "SET job_id = :job, job_ids = list_append(if_not_exists(job_ids, :none), :jobs), rev = :next",
-            {":job": {"S": job_id}, ":jobs": {"L": [{"S": job_id}]}, ":none": {"L": []}},
-        )
+    def started(
+        self, entry: Entry, job_id: str, *, ended: str | None = None, now: float | None = None
+    ) -> bool:
+        """The job id RunPod gave a claimed run; False when the entry moved on meanwhile. `ended`:
+        `/run` answered the job already ended so; the entry is due now, for the reconciler to retry."""
+        update = "SET job_id = :job, job_ids = list_append(if_not_exists(job_ids, :none), :jobs), rev = :next"
+        values = {":job": {"S": job_id}, ":jobs": {"L": [{"S": job_id}]}, ":none": {"L": []}}
+        due = time.time() if now is None else now
+        if ended:
+            update += ", ended_at_run = :ended, deadline = :due"
+            values |= {":ended": {"S": ended}, ":due": {"N": repr(due)}}
+        done = self._update(entry, update, values)
         if done:
             entry.job_id = job_id
             entry.job_ids = [*entry.job_ids, job_id]
+            if ended:
+                entry.ended_at_run, entry.deadline = ended, due
         return done
 
     def forget(self, entry: Entry) -> None:
@@ -236,12 +251,26 @@ class Ledger:
         counter = "attempts" if charged else "uncharged"
         done = self._update(
             entry,
-            f"SET deadline = :deadline, rev = :next REMOVE job_id ADD {counter} :one",
+            "SET deadline = :deadline, rev = :next REMOVE job_id, ended_at_run, failures, failure "
+            f"ADD {counter} :one",
             {":deadline": {"N": repr(deadline)}, ":one": {"N": "1"}},
         )
         if done:
             setattr(entry, counter, getattr(entry, counter) + 1)
-            entry.deadline, entry.job_id = deadline, None
+            entry.deadline, entry.job_id, entry.ended_at_run = deadline, None, None
+            entry.failures, entry.failure = 0, None
+        return done
+
+    def failed(self, entry: Entry, reason: str) -> bool:
+        """Count one more pass that failed on this entry alone, with its reason; False when another
+        reconciler changed the entry first."""
+        done = self._update(
+            entry,
+            "SET failure = :why, rev = :next ADD failures :one",
+            {":why": {"S": reason[:2000]}, ":one": {"N": "1"}},
+        )
+        if done:
+            entry.failures, entry.failure = entry.failures + 1, reason
         return done
 
     def unretried(self, entry: Entry, previous: Entry) -> bool:
@@ -255,9 +284,13 @@ class Ledger:
         if previous.job_id:
             update += ", job_id = :job"
             values[":job"] = {"S": previous.job_id}
+        if previous.ended_at_run:
+            update += ", ended_at_run = :ended"
+            values[":ended"] = {"S": previous.ended_at_run}
         done = self._update(entry, update, values)
         if done:
             entry.deadline, entry.job_id = previous.deadline, previous.job_id
+            entry.ended_at_run = previous.ended_at_run
             entry.attempts, entry.uncharged = previous.attempts, previous.uncharged
         return done
 
@@ -326,14 +359,25 @@ class Ledger:
     def open_entries(self) -> Iterator[Entry]:
         """Every open entry, earliest deadline first (the sparse index holds only open ones; it is
         eventually consistent: the reconciler re-reads each entry before acting on it)."""
-        kwargs: dict[str, Any] = {
+        yield from self._pages("query", self._open_query())
+
+    def open_page(self, start: dict[str, Any] | None = None, limit: int = 100) -> tuple[list[Entry], Any]:
+        """One page of open entries from `start` (None: the first), earliest deadline first, and
+        where the next page starts (None after the last): a page that fails can be read again."""
+        kwargs = self._open_query() | {"Limit": limit}
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        answer = self._call("query", **kwargs)
+        return [_from_item(item) for item in answer.get("Items", [])], answer.get("LastEvaluatedKey") or None
+
+    def _open_query(self) -> dict[str, Any]:
+        return {
             "TableName": self.table,
             "IndexName": OPEN_INDEX,
             "KeyConditionExpression": "#o = :one",
             "ExpressionAttributeNames": {"#o": "open"},
             "ExpressionAttributeValues": {":one": {"S": "1"}},
         }
-        yield from self._pages("query", kwargs)
 
     def entries(self, limit: int = 1000) -> list[Entry]:
         """Up to `limit` entries, newest dispatch first (the client's status view)."""

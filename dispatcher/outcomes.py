@@ -31,6 +31,7 @@ ENGINE_CRASHED = "engine_crashed"
 JOB_EXPIRED = "job_expired"
 WORKER_LOST = "worker_lost"
 JOB_FAILED = "job_failed"
+RECONCILE_FAILED = "reconcile_failed"
 # A job whose engine died while it waited for its seat behind another job (worker/isolation.py) is
 # excused up to this many times JOB_MAX_ATTEMPTS: it keeps meeting other uploads' deaths, never its own.
 WAITING_EXCUSES = 3
@@ -44,6 +45,7 @@ class Seen(StrEnum):
     ENGINE_DIED_BESIDE_OTHERS = "engine_unavailable, other jobs on the engine"
     ENGINE_DIED_WAITING = "engine_unavailable before the job reached the engine"
     SUPERSEDED = "the key's current version is another"
+    ENDED_AT_RUN = "/run answered the latest job already FAILED, CANCELLED or TIMED_OUT"
     BEFORE_DEADLINE = "no outputs, before the job's deadline"
     RUNPOD_DOWN = "past the deadline, RunPod failed earlier in this pass"
     NEVER_CONFIRMED = "past the deadline, /run never answered (no job id)"
@@ -51,6 +53,7 @@ class Seen(StrEnum):
     STILL_RUNNING = "past the deadline, still IN_QUEUE or IN_PROGRESS"
     STOOD_ASIDE = "COMPLETED as superseded or duplicate, but this version has no summary"
     ENDED_WITHOUT_METADATA = "any other RunPod state, no metadata"
+    FAILING = "RECONCILE_MAX_FAILURES passes in a row failed on this entry while RunPod answered others"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ DECISIONS: dict[Seen, Decision] = {
     ),
     # The newer version's job owns the outputs (the worker checks the same: worker/freshness.py).
     Seen.SUPERSEDED: Decision(SUPERSEDED),
+    # No worker ran it: run again now (not past the job's whole lifetime), then job_failed.
+    Seen.ENDED_AT_RUN: Decision(ERROR, JOB_FAILED, retry=True),
     Seen.BEFORE_DEADLINE: Decision(OPEN),
     Seen.RUNPOD_DOWN: Decision(WAITING),
     Seen.NEVER_CONFIRMED: Decision(ERROR, JOB_EXPIRED, retry=True, cancel=True),
@@ -88,6 +93,9 @@ DECISIONS: dict[Seen, Decision] = {
     Seen.STOOD_ASIDE: Decision(ERROR, JOB_FAILED, retry=True),
     # RunPod already retried lost workers: a job that ended without metadata ends the upload.
     Seen.ENDED_WITHOUT_METADATA: Decision(ERROR, JOB_FAILED),
+    # Its /status answer broken (an error, undecodable), its outputs unreadable, a bug: its fate
+    # cannot be learnt, and waiting longer would leave it open for ever.
+    Seen.FAILING: Decision(ERROR, RECONCILE_FAILED),
 }
 
 
@@ -129,6 +137,8 @@ def error_metadata(entry: Entry, code: ReconcilerCode, message: str, seen: Obser
         "source": source,
         "timings": _timings(meta.get("timings")) if seen.latest else {},
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        # No worker ran this job to its end (or none said what it used): nothing is priced here.
+        "cost": None,
         "written_by": "reconciler",
         "attempts": entry.attempts,
         "job_ids": entry.job_ids,
@@ -159,6 +169,7 @@ def rejected_metadata(upload: Upload, code: DispatcherCode, message: str) -> Met
         "source": source,
         "timings": {},
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cost": None,  # no job ran
         "written_by": "dispatcher",
     }
 

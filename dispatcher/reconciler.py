@@ -25,11 +25,24 @@ that decides, as the decision table in dispatcher/outcomes.py says:
      `worker_lost`.
    - any other state without metadata (`FAILED`, `CANCELLED`, `TIMED_OUT`, `COMPLETED`) → error
      metadata `job_failed` with what RunPod said, at once: RunPod already retried lost workers.
+   Not waiting for the deadline: a job that `/run` answered as already ended (`ended_at_run`: no
+   worker ran it) is run again at the next pass, then `job_failed` after the last attempt.
 
 Each entry is re-read (a consistent read: the open index lags) and every change is conditional on
 its revision; a retry is claimed in the ledger before its `/run`, so two passes at once, or a pass
 that dies after `/run`, never send two jobs for one run. A retry that RunPod refuses is undone (RunPod
-being down uses no attempts), and once RunPod fails in a pass the rest of the pass asks it nothing.
+being down uses no attempts).
+
+Failures, one upload's or everyone's. The open index is read a page at a time (a page that fails is
+read again, then the pass does what it read). A pass that fails on one entry counts it on the entry
+(`failures`, revision-conditional; a retry resets it), and entries counted so are taken after the
+others, so a few broken ones cannot hold the rest back pass after pass. A RunPod failure counts only
+when RunPod answers in the same pass (another job's `/status`, or `/health`, asked once): when
+`/health` fails too, RunPod is down, nothing is counted and the rest of the pass asks it nothing;
+OUTAGE_STREAK failures in a row also stop the asking (an outage of `/status` alone). At
+`RECONCILE_MAX_FAILURES` counted passes the entry is closed with `reconcile_failed` metadata naming
+the last failure. Metadata that cannot be read (not JSON, not UTF-8, nested too deep, over 1 MB) is
+no metadata.
 
 Who marks `ok`/`error`: this module, by observing the outputs (the worker has presigned URLs only,
 and a webhook would need a public endpoint and is not sent for expired jobs). The error metadata it
@@ -46,7 +59,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, cast
 
@@ -54,10 +67,11 @@ from contract.metadata import RECONCILER_CODES, ReconcilerCode, encode
 from dispatcher.app import Dispatcher
 from dispatcher.errors import (
     DispatchError,
+    LedgerError,
     RunPodAuthError,
     RunPodError,
+    RunPodJobEndedError,
     RunPodNotFoundError,
-    RunPodUnavailableError,
     RunPodUnconfirmedError,
 )
 from dispatcher.ledger import CLOSED_STATES, ERROR, Entry, Ledger, deadline_after
@@ -73,7 +87,8 @@ from dispatcher.outcomes import (
     Seen,
     error_metadata,
 )
-from dispatcher.presign import METADATA_CONTENT_TYPE, make_s3_client
+from dispatcher.outputs import Outputs, describes, from_latest_run
+from dispatcher.presign import make_s3_client
 from dispatcher.upload import Upload
 
 log = logging.getLogger("reconciler")
@@ -83,6 +98,10 @@ RUNPOD_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
 # A pass stops taking entries when its Lambda invocation has less than this left (one entry's
 # RunPod calls, retries included, fit in it); the next pass takes them, earliest deadline first.
 RUN_MARGIN_MS = 60_000
+# The open index is read this many entries at a time; a page that fails is read this many times.
+PAGE_SIZE, PAGE_READS = 100, 3
+# Entries failing in a row after which a pass asks RunPod no more (an outage of /status alone).
+OUTAGE_STREAK = 3
 
 
 class Reconciler:
@@ -99,10 +118,14 @@ class Reconciler:
         self._settings = dispatcher.settings
         self._runpod = dispatcher.runpod
         self._ledger = ledger
-        self._s3 = s3
+        self._outputs = Outputs(s3)
         self._notifier = notifier
         self._clock = clock
         self._runpod_down: str | None = None  # why RunPod is not asked again in this pass
+        self._runpod_answered = False  # RunPod answered something in this pass: it is up
+        self._health_asked = False
+        self._streak = 0  # entries failing in a row in this pass
+        self.page_size, self.page_pause_s = PAGE_SIZE, 1.0
 
     @classmethod
     def from_env(cls, env: Any = os.environ, clock: Callable[[], float] | None = None) -> Reconciler:
@@ -120,35 +143,57 @@ class Reconciler:
         return cls(dispatcher, dispatcher.ledger, s3, notifier, clock=clock or time.time)
 
     def run(self, context: Any = None) -> dict[str, int]:
-        """One pass over every open entry; returns how many ended in each way. With a Lambda
+        """One pass over every open entry, a page of the index at a time; returns how many ended in
+        each way. Entries that failed in earlier passes are taken after the others. With a Lambda
         `context`, entries not reached before the last RUN_MARGIN_MS are left for the next pass."""
         tally: dict[str, int] = {}
-        self._runpod_down = None
-        for seen in list(self._ledger.open_entries()):
+        self._runpod_down, self._runpod_answered, self._health_asked, self._streak = None, False, False, 0
+        failing: list[Entry] = []
+        for seen in self._open_entries(tally):
+            if seen.failures:
+                failing.append(seen)
+                continue
+            outcome = "deferred" if _out_of_time(context) else self._reconcile_one(seen)
+            tally[outcome] = tally.get(outcome, 0) + 1
+        for seen in failing:
             outcome = "deferred" if _out_of_time(context) else self._reconcile_one(seen)
             tally[outcome] = tally.get(outcome, 0) + 1
         log.info(json.dumps({"event": "reconciled", **tally}))
         return tally
 
+    def _open_entries(self, tally: dict[str, int]) -> Iterator[Entry]:
+        """The open index page by page; a page that fails (throttled past botocore's own retries) is
+        read again after a pause, then the reading ends and the entries read so far are done."""
+        start: Any = None
+        while True:
+            for attempt in range(1, PAGE_READS + 1):
+                try:
+                    page, start = self._ledger.open_page(start, self.page_size)
+                    break
+                except LedgerError as exc:
+                    log.error(
+                        json.dumps({"event": "index_page_failed", "attempt": attempt, "error": str(exc)})
+                    )
+                    if attempt == PAGE_READS:
+                        tally["index_unread"] = 1  # the next pass reads it again
+                        return
+                    time.sleep(self.page_pause_s * attempt)
+            yield from page
+            if start is None:
+                return
+
     def _reconcile_one(self, seen: Entry) -> str:
         try:
             return self.reconcile(seen)
-        except (RunPodUnavailableError, RunPodUnconfirmedError, RunPodAuthError) as exc:
-            # RunPod is down or refuses the key: the rest of this pass asks it nothing (no minutes
-            # of retries per entry), while closes from S3 go on; the entries wait for the next pass.
-            self._runpod_down = str(exc)
-            log.error(json.dumps({"event": "reconcile_failed", "entry": seen.id, "error": str(exc)}))
-        except DispatchError as exc:
-            # This entry stays open for the next pass; the others go on.
-            log.error(json.dumps({"event": "reconcile_failed", "entry": seen.id, "error": str(exc)}))
-        except Exception as exc:  # a bug or an item nobody foresaw must not stop the pass
+        except Exception as exc:  # reading the entry failed (DynamoDB), or a bug: the pass goes on
             log.exception(json.dumps({"event": "reconcile_failed", "entry": seen.id, "error": repr(exc)}))
         return "failed"
 
     def reconcile(self, seen: Entry) -> str:
         """Close, retry or leave one open entry; returns what happened. It acts on the entry as it
         is now (a consistent read: the index may lag, another reconciler may have moved it on), and
-        every change is conditional on that revision, so two passes at once act once."""
+        every change is conditional on that revision, so two passes at once act once. A failure on
+        this entry is counted on it (`_failed`), unless it is RunPod's outage."""
         entry = self._ledger.get_id(seen.id)
         if entry is None:
             return "closed_elsewhere"
@@ -156,9 +201,60 @@ class Reconciler:
             self._ledger.unlist(entry)  # closed, but listed as open (an item closed by hand)
             return "closed_elsewhere"
         try:
-            return self._reconcile(entry)
+            outcome = self._reconcile(entry)
+            self._streak = 0
+            return outcome
+        except RunPodAuthError as exc:
+            # A wrong key is nobody's upload's fault: the rest of the pass asks RunPod nothing.
+            self._runpod_down = str(exc)
+            log.error(json.dumps({"event": "reconcile_failed", "entry": entry.id, "error": str(exc)}))
+            return "failed"
+        except RunPodError as exc:
+            return self._runpod_failed(entry, exc)
+        except Exception as exc:  # S3 for this upload, a bug, an item nobody foresaw
+            log.exception(json.dumps({"event": "reconcile_failed", "entry": entry.id, "error": repr(exc)}))
+            return self._failed(entry, str(exc) if isinstance(exc, DispatchError) else repr(exc))
         finally:
             seen.__dict__.update(entry.__dict__)  # the caller's view follows what was done
+
+    def _runpod_failed(self, entry: Entry, exc: RunPodError) -> str:
+        """RunPod failed on this entry's job. It counts against the entry only when RunPod answers
+        in this pass (another job's /status, or /health asked once); otherwise RunPod is down and
+        the rest of the pass asks it nothing. OUTAGE_STREAK failures in a row also stop the asking
+        (no minutes of retries per entry while /status fails for every job)."""
+        log.error(json.dumps({"event": "reconcile_failed", "entry": entry.id, "error": str(exc)}))
+        self._streak += 1
+        if not self._runpod_answered and not self._health_asked:
+            self._health_asked = True
+            try:
+                self._runpod.health()
+                self._runpod_answered = True
+            except RunPodError as health:
+                self._runpod_down = f"{exc}; /health failed too: {health}"
+        if not self._runpod_answered:
+            return "failed"  # an outage: nobody's fault, nothing counted
+        if self._streak >= OUTAGE_STREAK:
+            self._runpod_down = f"RunPod failed on {self._streak} uploads in a row; last: {exc}"
+        return self._failed(entry, str(exc))
+
+    def _failed(self, entry: Entry, reason: str) -> str:
+        """Count a pass that failed on this entry; at RECONCILE_MAX_FAILURES in a row, close it with
+        `reconcile_failed` metadata naming the last reason."""
+        if not self._ledger.failed(entry, reason):
+            return "raced"
+        limit = self._settings.reconcile_max_failures
+        if entry.failures < limit:
+            return "failed"
+        message = (
+            f"the reconciler could not learn this upload's outcome in {entry.failures} passes in a row, "
+            f"each failing on this upload alone (RunPod answering others); last: {reason[:1000]}"
+        )
+        seen = Observation(Seen.FAILING, message)
+        try:
+            return self._fail(entry, DECISIONS[Seen.FAILING].code, message, seen)
+        except DispatchError as exc:  # its metadata could not be written either: the next pass tries
+            log.error(json.dumps({"event": "reconcile_failed", "entry": entry.id, "error": str(exc)}))
+            return "failed"
 
     def _reconcile(self, entry: Entry) -> str:
         seen = self._observe(entry)
@@ -175,11 +271,11 @@ class Reconciler:
         """The first thing that decides the entry's fate, asked in the order of dispatcher/outcomes.py."""
         if not self._complete(entry):
             return Observation(Seen.NAMES_NO_OBJECT, f"ledger item {entry.id!r} names no object")
-        meta = self._metadata(entry)
-        ours = meta if meta is not None and _describes(meta, entry) else None
+        meta = self._outputs.metadata(entry)
+        ours = meta if meta is not None and describes(meta, entry) else None
         if ours is not None and ours.get("status") == "ok":
             return Observation(Seen.OK_METADATA, meta=ours, latest=True)
-        if ours is not None and ours.get("status") == "error" and _from_latest_run(ours, entry):
+        if ours is not None and ours.get("status") == "error" and from_latest_run(ours, entry):
             found = ours.get("error")
             error: dict[str, Any] = found if isinstance(found, dict) else {}
             code, message = str(error.get("code") or "error"), str(error.get("message") or "")
@@ -200,9 +296,20 @@ class Reconciler:
                 meta=ours,
                 latest=True,
             )
-        replaced = self._superseded(entry)
+        replaced = self._outputs.superseded(entry)
         if replaced:
             return Observation(Seen.SUPERSEDED, replaced)
+        if entry.ended_at_run and entry.job_id:
+            # /run said the job had ended already: due now, whatever the clock (dispatcher/app.py).
+            if self._runpod_down is not None:
+                return Observation(Seen.RUNPOD_DOWN)
+            return Observation(
+                Seen.ENDED_AT_RUN,
+                f"RunPod answered /run with job {entry.job_id} already {entry.ended_at_run[:40]}: "
+                "no worker ran it",
+                runpod={"id": entry.job_id, "status": entry.ended_at_run},
+                meta=ours,
+            )
         if self._clock() < entry.deadline:
             return Observation(Seen.BEFORE_DEADLINE)
         if self._runpod_down is not None:
@@ -219,6 +326,7 @@ class Reconciler:
         try:
             answer = self._runpod.status(job_id)
         except RunPodNotFoundError:
+            self._runpod_answered = True
             return Observation(
                 Seen.UNKNOWN_TO_RUNPOD,
                 f"RunPod has no job {job_id} (/status answered 404): it expired in the queue "
@@ -226,6 +334,7 @@ class Reconciler:
                 runpod={"id": job_id, "http_status": 404},
                 meta=ours,
             )
+        self._runpod_answered = True
         state = answer.get("status")
         if state in ("IN_QUEUE", "IN_PROGRESS"):
             return Observation(
@@ -286,6 +395,11 @@ class Reconciler:
             job_id = self._dispatcher.submit_job(entry.upload, attempt=run, previous_error=previous)
         except RunPodUnconfirmedError:
             job_id = None
+        except RunPodJobEndedError as exc:
+            # The run happened and ended at once: it counts, and the entry is due again now.
+            self._ledger.started(entry, exc.job_id, ended=exc.status, now=self._clock())
+            log.error(json.dumps({"event": "ended_at_run", "entry": entry.id, "error": str(exc)}))
+            return "retried"
         except DispatchError:
             # Refused (RunPod down, a 4xx): the run did not happen, so it does not count.
             self._ledger.unretried(entry, before)
@@ -311,13 +425,7 @@ class Reconciler:
         if not self._ledger.hold(entry):
             return "raced"  # another reconciler moved the entry on: its decision stands
         meta = error_metadata(entry, cast(ReconcilerCode, code), message or "", seen)
-        self._s3_call(
-            "put_object",
-            Bucket=entry.output_bucket,
-            Key=entry.metadata_key,
-            Body=encode(meta),
-            ContentType=METADATA_CONTENT_TYPE,
-        )
+        self._outputs.put_metadata(entry, encode(meta))
         return self._close(entry, ERROR, code, message, meta)
 
     def _complete(self, entry: Entry) -> bool:
@@ -341,90 +449,10 @@ class Reconciler:
             self._notifier.finished(entry, meta)
         return state if state != ERROR else f"error:{code}"
 
-    # ---- S3 ------------------------------------------------------------------------------------
-    def _metadata(self, entry: Entry) -> dict[str, Any] | None:
-        try:
-            answer = self._s3_call(
-                "get_object", Bucket=entry.output_bucket, Key=entry.metadata_key, missing=True
-            )
-        except _MissingError:
-            return None
-        try:
-            meta = json.loads(answer["Body"].read())
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return meta if isinstance(meta, dict) else None
-
-    def _superseded(self, entry: Entry) -> str | None:
-        """Why this entry's version is no longer the key's newest, or None."""
-        try:
-            head = self._s3_call("head_object", Bucket=entry.bucket, Key=entry.key, missing=True)
-        except _MissingError:
-            if not entry.version_id:
-                return None  # deleted: the job's GET decides (and reports) what happens
-            # A delete marker is the current version (the worker skips such a job as superseded
-            # too, worker/freshness.py); if this version is gone as well, the GET reports it.
-            try:
-                self._s3_call(
-                    "head_object",
-                    Bucket=entry.bucket,
-                    Key=entry.key,
-                    VersionId=entry.version_id,
-                    missing=True,
-                )
-            except _MissingError:
-                return None
-            return "the object was deleted after this version was uploaded"
-        newer = "a newer version of the object was uploaded"
-        if entry.version_id:
-            return newer if head.get("VersionId") not in (None, "null", entry.version_id) else None
-        etag = str(head.get("ETag", "")).strip('"')
-        return newer if entry.etag and etag and etag != entry.etag else None
-
-    def _s3_call(self, operation: str, *, missing: bool = False, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self._s3, operation)(**kwargs)
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if missing and code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound"):
-                raise _MissingError from exc
-            raise DispatchError(
-                f"S3 {operation} s3://{kwargs.get('Bucket')}/{kwargs.get('Key')}: {exc}"
-            ) from exc
-        except BotoCoreError as exc:
-            raise DispatchError(
-                f"S3 {operation} s3://{kwargs.get('Bucket')}/{kwargs.get('Key')}: {exc}"
-            ) from exc
-
 
 def _out_of_time(context: Any) -> bool:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     return remaining is not None and remaining() < RUN_MARGIN_MS
-
-
-class _MissingError(Exception):
-    pass
-
-
-def _describes(meta: dict[str, Any], entry: Entry) -> bool:
-    """Whether a metadata file is about this entry's version (not an older or newer upload)."""
-    found = meta.get("source")
-    source: dict[str, Any] = found if isinstance(found, dict) else {}
-    if entry.version_id:
-        return bool(source.get("version_id") == entry.version_id)
-    return source.get("key") == entry.key and (not entry.etag or source.get("etag") == entry.etag)
-
-
-def _from_latest_run(meta: dict[str, Any], entry: Entry) -> bool:
-    """Whether error metadata was written by the entry's latest run, not an earlier one (a cancelled
-    job's `job_stopped`, the `engine_unavailable` a retry is already answering). A run whose `/run`
-    answer never came has no job id: metadata from a job the entry does not know is that run's."""
-    job = meta.get("job_id")
-    if entry.job_id is not None:
-        return bool(job == entry.job_id)
-    return job not in entry.job_ids
 
 
 _reconciler: Reconciler | None = None

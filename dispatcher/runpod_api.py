@@ -12,6 +12,11 @@ so an id such as `../x?y`, one with a newline or a megabyte long is refused as a
 `/run` is not idempotent (RunPod documents no idempotency key): a read timeout means the job may
 exist, so it is never repeated (`RunPodUnconfirmedError`); the ledger's reconciler recovers the
 upload if no job shows up (dispatcher/reconciler.py). Status answers (429, 5xx) are still retried.
+
+A `/run` answer whose `status` is already terminal (`FAILED`, `CANCELLED`, `TIMED_OUT`: RunPod's
+job states, docs.runpod.io/serverless/references/job-states) created a job nothing will run: it is
+a `RunPodJobEndedError` carrying the job id, so the caller retries now instead of waiting out the
+job's whole lifetime for outputs that cannot come.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 from dispatcher.errors import (
     RunPodAuthError,
     RunPodError,
+    RunPodJobEndedError,
     RunPodNotFoundError,
     RunPodUnavailableError,
     RunPodUnconfirmedError,
@@ -39,6 +45,8 @@ from dispatcher.http import (
 )
 
 _JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+# Terminal states a job can be in without having run (COMPLETED means a worker ran it).
+ENDED_UNRUN = frozenset({"FAILED", "CANCELLED", "TIMED_OUT"})
 
 
 class RunPodClient:
@@ -70,7 +78,21 @@ class RunPodClient:
             raise RunPodError(f"/run answered without a job id: {str(answer)[:200]}")
         if not _JOB_ID.fullmatch(job_id):
             raise RunPodError(f"/run answered with a job id that is not one: {job_id[:60]!r}")
+        state = answer.get("status")
+        if state in ENDED_UNRUN:
+            said = answer.get("error") or answer.get("output")
+            raise RunPodJobEndedError(
+                f"RunPod answered /run with job {job_id} already {state}"
+                + (f": {str(said)[:300]}" if said else "")
+                + "; nothing will run it",
+                job_id,
+                str(state),
+            )
         return job_id
+
+    def health(self) -> dict[str, Any]:
+        """GET /health: the endpoint's job and worker counts (any answer means RunPod answers)."""
+        return self._request("GET", "/health", None)
 
     def status(self, job_id: str) -> dict[str, Any]:
         return self._request("GET", f"/status/{_checked(job_id)}", None)

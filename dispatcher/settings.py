@@ -47,6 +47,7 @@ DISPATCH_CONCURRENCY = "DISPATCH_CONCURRENCY"
 LEDGER_TABLE = "LEDGER_TABLE"
 JOB_MAX_ATTEMPTS = "JOB_MAX_ATTEMPTS"
 RECONCILE_GRACE_S = "RECONCILE_GRACE_S"
+RECONCILE_MAX_FAILURES = "RECONCILE_MAX_FAILURES"
 EVENT_BUS_NAME = "EVENT_BUS_NAME"
 
 SIGV4_MAX_EXPIRY_S = 7 * 24 * 3600
@@ -147,6 +148,9 @@ class Settings:
     job_max_attempts: int = 3
     # How long past policy.ttl + executionTimeout the reconciler waits before asking RunPod.
     reconcile_grace_s: int = 300
+    # Passes in a row that may fail on one upload (its /status answer broken while RunPod answers
+    # others, its outputs unreadable) before it is closed as `reconcile_failed`: 30 min at rate(5 min).
+    reconcile_max_failures: int = 6
     # Where finished uploads are announced (EventBridge); unset: no events.
     event_bus_name: str | None = None
 
@@ -206,6 +210,9 @@ class Settings:
             ledger_table=read.text(LEDGER_TABLE),
             job_max_attempts=read.integer(JOB_MAX_ATTEMPTS, cls.job_max_attempts, high=20),
             reconcile_grace_s=read.integer(RECONCILE_GRACE_S, cls.reconcile_grace_s, 0, SIGV4_MAX_EXPIRY_S),
+            reconcile_max_failures=read.integer(
+                RECONCILE_MAX_FAILURES, cls.reconcile_max_failures, high=1000
+            ),
             event_bus_name=read.text(EVENT_BUS_NAME),
         )
 

@@ -64,8 +64,9 @@ def test_first_run_creates_the_template_then_an_endpoint_using_it(api: RunPodRes
     assert (endpoint["type"], endpoint["image"], endpoint["env"]) == ("QUEUE", IMAGE, template["env"])
     assert endpoint["workers"] == {"min": 0, "max": 2, "idleTimeout": 30}  # nothing billed while idle
     assert endpoint["scaling"] == {"type": "QUEUE_DELAY", "queueDelay": 4}
-    assert endpoint["flashboot"] == "OFF"  # stated, not left to v2's default
+    assert endpoint["flashboot"] == "FLASHBOOT"  # as RunPod's console; v2's API default is OFF
     assert endpoint["gpu"]["pools"] == ["ADA_80_PRO", "AMPERE_80"] and endpoint["gpu"]["count"] == 1
+    assert endpoint["gpu"]["minCudaVersion"] == "13.0"  # the image's CUDA: older drivers crash it
     assert f"RUNPOD_ENDPOINT_URL=https://api.runpod.ai/v2/{endpoint['id']}" in out
 
 
@@ -102,12 +103,77 @@ def test_a_scaling_change_patches_only_the_changed_endpoint_fields(api: RunPodRe
     assert patch.body == {"workers": {"min": 0, "max": 5, "idleTimeout": 120}}
 
 
-def test_flashboot_is_off_unless_asked_and_a_change_patches_only_it(api: RunPodRestStub) -> None:
+def test_flashboot_is_on_unless_turned_off_and_a_change_patches_only_it(api: RunPodRestStub) -> None:
     _deploy(api)
     api.requests.clear()
-    assert _deploy(api, "--flashboot", "flashboot")[0] == 0
+    assert _deploy(api, "--flashboot", "off")[0] == 0
     (patch,) = api.writes()
-    assert patch.body == {"flashboot": "FLASHBOOT"} and _endpoint(api)["flashboot"] == "FLASHBOOT"
+    assert patch.body == {"flashboot": "OFF"} and _endpoint(api)["flashboot"] == "OFF"
+
+
+def test_an_endpoint_without_a_cuda_floor_gets_the_images(api: RunPodRestStub) -> None:
+    """An endpoint deployed before the floor existed keeps placing workers on any driver: one PATCH
+    of its gpu block (pools and count restated, as v2 replaces the pool selection with them)."""
+    _deploy(api)
+    endpoint = _endpoint(api)
+    endpoint["gpu"]["minCudaVersion"] = None
+    api.requests.clear()
+    assert _deploy(api)[0] == 0
+    (patch,) = api.writes()
+    assert patch.body == {"gpu": {"pools": ["ADA_80_PRO", "AMPERE_80"], "count": 1, "minCudaVersion": "13.0"}}
+    assert _endpoint(api)["gpu"]["minCudaVersion"] == "13.0"
+    assert (
+        _deploy(api, "--min-cuda-version", "13.1")[0] == 0
+        and _endpoint(api)["gpu"]["minCudaVersion"] == "13.1"
+    )
+
+
+def test_the_stubs_cuda_and_flashboot_fields_are_runpods_published_schema() -> None:
+    """The stand-in checks the field names, patterns and enum of runpod/docs' openapi.json
+    (tests/fixtures/runpod/openapi-v2-excerpt.json, verbatim schemas)."""
+    import json
+
+    from devstack import runpod_rest_stub as stub
+
+    schemas = json.loads((ROOT / "tests" / "fixtures" / "runpod" / "openapi-v2-excerpt.json").read_text())[
+        "schemas"
+    ]
+    assert list(stub.FLASHBOOT) == schemas["FlashBoot"]["enum"]
+    for name, fields in (("CreateEndpointGpuConfig", stub.GPU), ("UpdateEndpointGpuConfig", stub.GPU_UPDATE)):
+        properties = {
+            **schemas["BaseEndpointGpuConfig"]["properties"],
+            **schemas[name]["allOf"][1]["properties"],
+        }
+        assert set(fields) == set(properties), name
+        assert fields["minCudaVersion"].pattern == properties["minCudaVersion"]["pattern"], name
+        assert (
+            fields["allowedCudaVersions"].pattern.pattern
+            == properties["allowedCudaVersions"]["items"]["pattern"]
+        )
+    template_cuda = schemas["CreateTemplateRequest.allowedCudaVersions"]
+    assert stub.TEMPLATE["allowedCudaVersions"].pattern.pattern == template_cuda["items"]["pattern"]
+
+
+def test_the_stub_refuses_cuda_constraints_as_v2_does(api: RunPodRestStub) -> None:
+    rest = RunPodRest(api.base_url, api.api_key)
+    body = {"name": "e", "type": "QUEUE", "image": "i:1", "scaling": {"type": "QUEUE_DELAY", "queueDelay": 4}}
+    with pytest.raises(RunPodRestError, match=r"\$\.gpu\.minCudaVersion: must be a string matching"):
+        rest.send(
+            Request("POST", "/serverless", {**body, "gpu": {"pools": ["AMPERE_80"], "minCudaVersion": "13"}})
+        )
+    both = {"pools": ["AMPERE_80"], "minCudaVersion": "13.0", "allowedCudaVersions": ["13.0"]}
+    with pytest.raises(
+        RunPodRestError, match=r"400 Bad Request: gpu\.allowedCudaVersions and gpu\.minCudaVersion"
+    ):
+        rest.send(Request("POST", "/serverless", {**body, "gpu": both}))
+
+
+def test_the_dry_run_shows_the_cuda_floor_flashboot_and_readable_limits(api: RunPodRestStub) -> None:
+    code, out = _deploy(api, "--dry-run", "--env", "HF_TOKEN=hf_very_secret")
+    assert code == 0
+    assert '"minCudaVersion": "13.0"' in out and '"flashboot": "FLASHBOOT"' in out
+    assert '"WORKER_MAX_OUTPUT_TOKENS": "16000"' in out  # a number, not a secret
+    assert '"HF_TOKEN": "***"' in out
 
 
 def test_request_count_scaling_sends_no_idle_timeout_which_v2_refuses(api: RunPodRestStub) -> None:
@@ -182,6 +248,8 @@ def test_a_misspelt_worker_variable_fails_before_any_request(
         (["--image", "transcript-summarizer-worker:0.1.0"], "IMAGE=<registry host>/<name>"),
         (["--image", "acme/worker:0.1.0"], "names no registry host"),
         (["--flashboot", "true"], "DEPLOY_FLASHBOOT must be one of OFF, FLASHBOOT, PRIORITY_FLASHBOOT"),
+        (["--min-cuda-version", "13"], "DEPLOY_MIN_CUDA_VERSION must be a CUDA version as major.minor"),
+        (["--preset", "llama-3.1-8b-instruct"], "gated model: set HF_TOKEN"),
         (["--scaler-type", "REQUEST_COUNT", "--idle-timeout", "60"], "REQUEST_COUNT"),
         (["--env", "RUNPOD_INIT_TIMEOUT=300"], "shorter than WORKER_VLLM_STARTUP_TIMEOUT_S"),
         (["--env", "WORKER_CONCURRENCY=lots"], "WORKER_CONCURRENCY"),

@@ -77,6 +77,18 @@ def test_base_image_is_vllm_openai_at_the_pinned_version() -> None:
     assert base.text == "FROM vllm/vllm-openai:v${VLLM_VERSION}"
 
 
+def test_the_endpoints_cuda_floor_is_the_cuda_of_the_images_base() -> None:
+    """vllm/vllm-openai images are built on CUDA 13 (DESIGN.md §9): a host with an older driver
+    crashes the worker. The image's own fitness check and the endpoint's host filter both say so."""
+    from deploy.settings import IMAGE_CUDA_VERSION, DeploySettings
+
+    (base,) = [i for i in _instructions() if i.keyword == "FROM"]
+    assert base.text.startswith("FROM vllm/vllm-openai:")
+    assert IMAGE_CUDA_VERSION.split(".")[0] == "13"
+    assert _env()["RUNPOD_MIN_CUDA_VERSION"] == IMAGE_CUDA_VERSION
+    assert DeploySettings.min_cuda_version == IMAGE_CUDA_VERSION
+
+
 def test_cpu_test_wheel_reads_the_same_pin() -> None:
     makefile = (ROOT / "Makefile").read_text()
     pins = re.findall(

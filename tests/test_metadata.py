@@ -77,6 +77,7 @@ def test_ok_and_error_are_told_apart_by_the_schema() -> None:
         "source": None,
         "timings": {"total_s": 0.1},
         "finished_at": "2026-12-04T10:00:00+00:00",
+        "cost": None,
     }
     assert validator().is_valid(ok)
     assert not validator().is_valid(ok | {"status": "error"})  # an error without its code

@@ -18,6 +18,7 @@ from worker.engines import (
     find_preset,
     local_preset,
     resolve_preset,
+    server_spec,
 )
 from worker.errors import ConfigError
 from worker.settings import WorkerSettings, engine_settings
@@ -96,10 +97,34 @@ def test_qwen3_gets_the_model_cards_yarn_x4_and_no_thinking() -> None:
     assert dict(preset.chat_template_kwargs) == {"enable_thinking": False}
 
 
-def test_qwen_1m_presets_drop_dual_chunk_attention_which_vllm_032_cannot_run() -> None:
+def test_qwen_1m_presets_serve_a_config_view_without_the_dual_chunk_block(tmp_path: Path) -> None:
+    """vLLM 0.32 cannot run DCA, and a block overridden to null still crashes its start (it writes
+    the repository's sparse_attention_config.json into it): the block is left out of the config."""
+    fixture = ROOT / "tests" / "fixtures" / "repos" / "qwen2.5-14b-instruct-1m"
     for name in ("qwen2.5-7b-instruct-1m", "qwen2.5-14b-instruct-1m"):
-        args = PRESETS[name].vllm_args()
-        assert json.loads(flag(args, "--hf-overrides")) == {"dual_chunk_attention_config": None}
+        assert "--hf-overrides" not in PRESETS[name].vllm_args()
+        env = {"WORKER_MODEL_PRESET": name, "WORKER_MODEL": str(fixture), "WORKER_MAX_MODEL_LEN": "2048"}
+        args = list(server_spec(resolve_preset(engine_settings(env)), engine_settings(env)).args)
+        view = Path(flag(args, "--hf-config-path"))
+        config = json.loads((view / "config.json").read_text())
+        published = json.loads((fixture / "config.json").read_text())
+        assert "dual_chunk_attention_config" not in config
+        assert config == {k: v for k, v in published.items() if k != "dual_chunk_attention_config"}
+        assert (view / "generation_config.json").read_text() == (
+            fixture / "generation_config.json"
+        ).read_text()
+    assert "dual_chunk_attention_config" in json.loads((fixture / "config.json").read_text())
+
+
+def test_presets_without_dropped_keys_serve_the_models_own_config() -> None:
+    for preset in PRESETS.values():
+        if not preset.config_drop:
+            assert "--hf-config-path" not in server_spec(preset, engine_settings({})).args
+
+
+def test_sampling_defaults_are_vllms_not_the_repositorys() -> None:
+    for preset in PRESETS.values():
+        assert flag(preset.vllm_args(), "--generation-config") == "vllm"
 
 
 def test_llama_31_uses_its_own_llama3_rope_scaling() -> None:
@@ -128,6 +153,18 @@ def test_gptq_presets_leave_the_kernel_choice_to_vllm() -> None:
     for preset in gptq:
         assert "--quantization" not in preset.vllm_args()
         assert preset.dtype == "float16"
+
+
+def test_gptq_presets_pin_a_revision_whose_quantization_vllm_032_loads() -> None:
+    """vLLM 0.32 refuses GPTQ act order with groups (desc_act true, group_size != -1): each GPTQ
+    preset pins a commit whose quantize_config.json (its repo-shaped fixture) has neither."""
+    for preset in (p for p in PRESETS.values() if p.quantization == "gptq"):
+        assert preset.revision is not None and len(preset.revision) == 40, preset.name
+        quantize = json.loads(
+            (ROOT / "tests" / "fixtures" / "repos" / preset.name / "quantize_config.json").read_text()
+        )
+        assert not (quantize["desc_act"] and quantize["group_size"] != -1), preset.name
+        assert flag(preset.vllm_args(), "--revision") == preset.revision
 
 
 def test_quantization_gptq_flag_is_refused() -> None:
@@ -281,3 +318,35 @@ def test_a_local_folder_keeps_vllms_own_scheduling(tmp_path: Path) -> None:
     config = {"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 128}
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert "--max-num-batched-tokens" not in local_preset(tmp_path, 2048).vllm_args()
+
+
+def test_a_gated_model_without_hf_token_is_refused_at_start_naming_the_variable(tmp_path: Path) -> None:
+    """Exit 2 with the variable's name, no server started: not a worker that starts vLLM into a 401
+    and exits again on every start RunPod makes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKER_", "RUNPOD_", "HF_"))}
+    env.update(
+        {
+            "WORKER_MODEL_PRESET": "llama-3.1-8b-instruct",
+            "WORKER_VLLM_PYTHON": str(tmp_path / "no-python-here"),  # fails loudly if started
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "handler.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "meta-llama/Llama-3.1-8B-Instruct is a gated model: set HF_TOKEN" in done.stdout
+    assert "starting vLLM server" not in done.stdout
+
+
+def test_a_gated_model_starts_with_a_token_offline_or_from_a_local_copy(tmp_path: Path) -> None:
+    gated = {"WORKER_MODEL_PRESET": "llama-3.1-8b-instruct"}
+    for extra in ({"HF_TOKEN": "hf_x"}, {"HF_HUB_OFFLINE": "1"}, {"WORKER_MODEL": str(tmp_path)}):
+        assert WorkerSettings.from_env({**gated, **extra}).engine == "vllm"
+    with pytest.raises(ConfigError, match="HF_TOKEN"):
+        WorkerSettings.from_env({"WORKER_MODEL": "meta-llama/Llama-3.1-8B-Instruct"})
+    assert WorkerSettings.from_env({"WORKER_MODEL_PRESET": "qwen2.5-14b-instruct-1m"}).engine == "vllm"

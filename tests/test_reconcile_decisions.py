@@ -87,6 +87,18 @@ def lost_by_runpod(stack: Stack, entry: Entry) -> None:
     stack.emulator.jobs.pop(entry.job_id or "")
 
 
+def failing(stack: Stack, entry: Entry) -> None:
+    """Its /status answer broken while RunPod answers (/health), after all but one counted failure."""
+    stack.emulator.faults.job_status[entry.job_id or ""] = (500, b'{"error": "internal"}')
+    limit = stack.dispatcher.settings.reconcile_max_failures
+    stack.ledger._db.update_item(
+        TableName=stack.ledger.table,
+        Key={"id": {"S": entry.id}},
+        UpdateExpression="SET failures = :n",
+        ExpressionAttributeValues={":n": {"N": str(limit - 1)}},
+    )
+
+
 def newer_upload(stack: Stack, entry: Entry) -> None:
     stack.upload(entry.key, b"Alice: the newer version.\n")
 
@@ -106,14 +118,20 @@ ARRANGE: dict[Seen, Callable[[Stack, Entry], None]] = {
     Seen.SUPERSEDED: newer_upload,
     Seen.BEFORE_DEADLINE: nothing,
     Seen.NEVER_CONFIRMED: nothing,  # dispatched while /run answers too late (dispatch below)
+    Seen.ENDED_AT_RUN: nothing,  # dispatched while /run answers the job FAILED (dispatch below)
     Seen.UNKNOWN_TO_RUNPOD: lost_by_runpod,
     Seen.STILL_RUNNING: take(),
     Seen.STOOD_ASIDE: take(output={"status": "superseded", "reason": "replaced"}),
     Seen.ENDED_WITHOUT_METADATA: take("FAILED"),
+    Seen.FAILING: failing,
 }
 
 
 def dispatch(stack: Stack, seen: Seen, key: str) -> Entry:
+    if seen is Seen.ENDED_AT_RUN:
+        stack.emulator.faults.run_ended.append("FAILED")
+        assert stack.dispatcher.handle(stack.upload(key))["ended"]
+        return stack.entry(key)
     if seen is not Seen.NEVER_CONFIRMED:
         return stack.dispatch(key)
     stack.emulator.faults.run_delay_s = 1.5  # over RUNPOD_TIMEOUT_S: the /run answer never comes
@@ -199,10 +217,12 @@ def test_past_the_deadline_while_runpod_is_down_the_entry_waits_for_the_next_pas
     for entry in entries:
         stack.expire(entry)
     stack.emulator.faults.status_statuses.extend([503] * 10)
+    stack.emulator.faults.health_statuses.extend([503] * 10)  # /health too: an outage
     try:
         tally = stack.reconciler(clock=later()).run()
     finally:
         stack.emulator.faults.status_statuses.clear()
+        stack.emulator.faults.health_statuses.clear()
     assert tally == {"failed": 1, DECISIONS[Seen.RUNPOD_DOWN].outcome: 1}
 
 

@@ -169,18 +169,21 @@ def test_status_erroring_or_hanging_leaves_the_entry_open_without_using_an_attem
     for entry in entries:
         stack.expire(entry)
     faults = stack.emulator.faults
+    # RunPod down: /health fails too (one job's failing /status is tests/test_reconcile_failures.py).
     if fault == "hang":
-        faults.status_delay_s = 2.5  # over RUNPOD_TIMEOUT_S
+        faults.status_delay_s = faults.health_delay_s = 2.5  # over RUNPOD_TIMEOUT_S
     else:
         faults.status_statuses.extend([int(fault)] * 10)
+        faults.health_statuses.extend([int(fault)] * 10)
     asked = stack.emulator.status_requests
     try:
         started = time.monotonic()
         tally = stack.reconciler(clock=later()).run()
         took = time.monotonic() - started
     finally:
-        faults.status_delay_s = 0
+        faults.status_delay_s = faults.health_delay_s = 0
         faults.status_statuses.clear()
+        faults.health_statuses.clear()
     assert tally == {"failed": 1, "waiting": 2}, tally
     assert stack.emulator.status_requests - asked <= 2  # RunPod was not asked about every entry
     assert took < 30

@@ -8,7 +8,8 @@ Two checks over presigned URLs the dispatcher adds to the job (the worker has no
 - **Already done** (`metadata_get_url`, a GET of the existing metadata): when it already says
   `status: "ok"` for this very version (a redelivery without a ledger, a RunPod retry
   of a job whose first run finished, a reconciler retry that crossed a slow job), the job ends at
-  once without model work and without writing.
+  once without model work and without writing. A re-summarise (`resummarize`, from
+  `client backfill --force`) is asked for exactly that: it skips this check.
 
 Versions are compared by S3 version id when the job has one, else by ETag. A check that cannot be
 made (no URL, a network error) lets the job go on: these checks save work and order writes, they
@@ -74,7 +75,7 @@ class Freshness:
         return None
 
     async def _already_done(self, job: JobInput) -> Skip | None:
-        if job.metadata_get_url is None or job.source is None:
+        if job.metadata_get_url is None or job.source is None or job.resummarize:
             return None
         try:
             status, _, body = await self._transfers.probe("GET", job.metadata_get_url, "metadata_get_url")

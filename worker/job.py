@@ -69,6 +69,9 @@ class JobInput(_Strict):
     # (worker/isolation.py), so a second death is this transcript's doing, not a neighbour's.
     attempt: StrictInt | None = Field(default=None, ge=1, le=1000)
     previous_error: str | None = Field(default=None, max_length=64, pattern=r"^[a-z][a-z_]*$")
+    # A re-summarise (`client backfill --force`): an `ok` summary of this version is no reason to
+    # stop (worker/freshness.py), the job writes over it.
+    resummarize: bool = False
 
     @field_validator("version", mode="before")
     @classmethod

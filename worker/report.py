@@ -24,6 +24,7 @@ from contract.metadata import (
 )
 from contract.options import OptionSource
 from contract.profiles import DEFAULT, Profile
+from worker.cost import Pricing
 from worker.engines import Engine, unfilled_sections
 from worker.errors import EngineUnavailableError
 from worker.isolation import Seat
@@ -35,8 +36,9 @@ INTERNAL_ERROR: WorkerCode = "internal_error"
 
 
 class Report:
-    def __init__(self, job_id: str, engine: Engine) -> None:
+    def __init__(self, job_id: str, engine: Engine, pricing: Pricing) -> None:
         self._started = time.perf_counter()
+        self._pricing = pricing
         self.job_id = job_id
         self._extractive = engine.extractive
         # A job whose engine died under it before runs alone (worker/isolation.py).
@@ -58,6 +60,7 @@ class Report:
             "source": None,
             "timings": {},
             "finished_at": "",
+            "cost": None,
         }
 
     # ---- stages --------------------------------------------------------------------------------
@@ -161,9 +164,9 @@ class Report:
 
     def _finished(self) -> Metadata:
         rounded = {stage: round(seconds, 4) for stage, seconds in self._seconds.items()}
-        self.meta["timings"] = cast(
-            Timings, rounded | {"total_s": round(time.perf_counter() - self._started, 4)}
-        )
+        total = time.perf_counter() - self._started
+        self.meta["timings"] = cast(Timings, rounded | {"total_s": round(total, 4)})
+        self.meta["cost"] = self._pricing.cost(total)
         self.meta["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         return self.meta
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from contract.metadata import Metadata, encode
 from contract.profiles import STANDARD_KEYS
+from worker.cost import pricing
 from worker.engines import Engine, SummaryOptions
 from worker.errors import (
     EngineUnavailableError,
@@ -49,9 +50,10 @@ class JobRunner:
         self._transfers = transfers
         self._freshness = Freshness(transfers)
         self._seats = EngineSeats()
+        self._pricing = pricing(settings.gpu, settings.price_per_s)  # asks nvidia-smi once
 
     async def run(self, job_id: str, raw_input: Any, progress: Progress | None = None) -> dict[str, Any]:
-        report = Report(job_id, self._engine)
+        report = Report(job_id, self._engine, self._pricing)
         try:
             job = JobInput.parse(raw_input)
         except JobInputError as exc:

@@ -18,7 +18,15 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from worker.engines import ENGINES, MAX_TOKENS_LIMIT, MIN_MAX_TOKENS, PROMPT_FORMATS, EngineSettings
+from worker.engines import (
+    ENGINES,
+    MAX_TOKENS_LIMIT,
+    MIN_MAX_TOKENS,
+    PRESETS,
+    PROMPT_FORMATS,
+    EngineSettings,
+    find_cached_model,
+)
 from worker.errors import ConfigError
 
 ENGINE = "WORKER_ENGINE"
@@ -51,6 +59,8 @@ VLLM_PORT = "WORKER_VLLM_PORT"
 VLLM_STARTUP_TIMEOUT_S = "WORKER_VLLM_STARTUP_TIMEOUT_S"
 VLLM_LOG_LINES = "WORKER_VLLM_LOG_LINES"
 GPU_MEMORY_GIB = "WORKER_GPU_MEMORY_GIB"
+GPU = "WORKER_GPU"  # the GPU's name for the metadata's cost (worker/cost.py); unset: nvidia-smi
+PRICE_PER_S = "WORKER_PRICE_PER_S"  # USD per second; unset: RunPod's published price for the GPU
 GPU_MEMORY_UTILIZATION = "WORKER_GPU_MEMORY_UTILIZATION"
 MEMORY_CHECK = "WORKER_MEMORY_CHECK"
 OPENAI_BASE_URL = "WORKER_OPENAI_BASE_URL"
@@ -58,6 +68,10 @@ OPENAI_API_KEY = "WORKER_OPENAI_API_KEY"
 OPENAI_MODEL = "WORKER_OPENAI_MODEL"
 ENGINE_CONCURRENCY = "WORKER_ENGINE_CONCURRENCY"
 ENGINE_TIMEOUT_S = "WORKER_ENGINE_TIMEOUT_S"
+# Hugging Face's own variables, read here only to refuse a gated model that could not download.
+HF_TOKEN = "HF_TOKEN"  # noqa: S105 (the variable's name, not a token)
+HF_HUB_OFFLINE = "HF_HUB_OFFLINE"
+_HUB_TRUE = ("1", "ON", "YES", "TRUE")  # how huggingface_hub itself reads HF_HUB_OFFLINE
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _TRUE = frozenset({"true", "1", "yes"})
@@ -169,7 +183,30 @@ def engine_settings(env: Mapping[str, str]) -> EngineSettings:
     # No engine named: a configured model means vLLM, a configured URL means that server.
     implied = "vllm" if options.model_configured else "openai" if base_url else "extractive"
     kind = read.choice(ENGINE, implied, ENGINES)
-    return EngineSettings(**{**vars(options), "kind": kind})
+    settings = EngineSettings(**{**vars(options), "kind": kind})
+    _check_gated(settings, env)
+    return settings
+
+
+def _check_gated(settings: EngineSettings, env: Mapping[str, str]) -> None:
+    """A gated hub model downloads only with a token: refuse now, naming the variable, instead of
+    starting vLLM into a 401 and exiting, over and over, on every worker RunPod starts."""
+    offline = env.get(HF_HUB_OFFLINE, "").strip().upper() in _HUB_TRUE
+    if settings.kind != "vllm" or env.get(HF_TOKEN, "").strip() or offline:
+        return
+    wanted = (settings.preset or settings.model or "").strip().lower()
+    preset = next((p for p in PRESETS.values() if wanted in (p.name, p.model.lower())), None)
+    if preset is None or not preset.gated:
+        return
+    model = settings.model or preset.model
+    if model.lower() != preset.model.lower() or find_cached_model(
+        model, settings.revision or preset.revision
+    ):
+        return  # a local copy, or RunPod's cached copy of it on this host: nothing to download
+    raise ConfigError(
+        f"{model} is a gated model: set {HF_TOKEN} to a Hugging Face token of an account that accepted "
+        f"its licence (or serve a local copy with {MODEL}, or bake it into the image)"
+    )
 
 
 @dataclass(frozen=True)
@@ -191,6 +228,9 @@ class WorkerSettings:
     transfer_attempts: int = 3
     log_level: str = "INFO"
     engine_settings: EngineSettings = field(default_factory=EngineSettings)
+    # What each job's metadata prices its seconds at (worker/cost.py): None asks nvidia-smi / the table.
+    gpu: str | None = None
+    price_per_s: float | None = None
 
     @property
     def engine(self) -> str:
@@ -226,6 +266,8 @@ class WorkerSettings:
                 LOG_LEVEL, cls.log_level.lower(), tuple(n.lower() for n in LOG_LEVELS)
             ).upper(),
             engine_settings=engine_settings(env),
+            gpu=read.text(GPU),
+            price_per_s=read.number(PRICE_PER_S, -1.0, 0.0, 1.0) if read.text(PRICE_PER_S) else None,
         )
         if settings.default_max_tokens > settings.max_output_tokens:
             raise ConfigError(

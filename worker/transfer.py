@@ -239,7 +239,7 @@ class Transfers:
 
         async def once() -> tuple[int, dict[str, str], bytes]:
             session = await self._client()
-            async with session.request(method, _as_signed(url), allow_redirects=False) as response:
+            async with session.request(method, as_signed(url), allow_redirects=False) as response:
                 if response.status in _RETRY_STATUS:
                     _raise_for_status(response, what, url, DownloadError)
                 body = b""
@@ -255,7 +255,7 @@ class Transfers:
 
     async def _get_once(self, url: str, max_bytes: int) -> bytes:
         session = await self._client()
-        async with session.get(_as_signed(url), allow_redirects=False) as response:
+        async with session.get(as_signed(url), allow_redirects=False) as response:
             _raise_for_status(response, "download", url, DownloadError)
             if response.status != 200:
                 # 206 is a range of the object, 203/204 are not it at all: never summarise a part.
@@ -302,9 +302,7 @@ class Transfers:
         session = await self._client()
         # The Content-Type must be exactly what the URL was presigned with, or S3 answers 403.
         headers = {"Content-Type": content_type}
-        async with session.put(
-            _as_signed(url), data=body, headers=headers, allow_redirects=False
-        ) as response:
+        async with session.put(as_signed(url), data=body, headers=headers, allow_redirects=False) as response:
             _raise_for_status(response, f"upload of {what}", url, UploadError)
             await response.read()
 
@@ -367,7 +365,7 @@ async def _body(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
         yield block
 
 
-def _as_signed(url: str) -> URL:
+def as_signed(url: str) -> URL:
     """The URL exactly as presigned: no dot-segment removal, no re-quoting (either changes the
     object addressed, and on S3 breaks the signature)."""
     return URL(url, encoded=True)

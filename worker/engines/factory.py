@@ -146,15 +146,26 @@ def _connected(
 
 
 def server_spec(preset: Preset, settings: EngineSettings, hf_cache: Path = RUNPOD_HF_CACHE) -> ServerSpec:
-    """How to run vLLM for this preset; offline against RunPod's cached copy when the host has one."""
+    """How to run vLLM for this preset; offline against RunPod's cached copy when the host has one,
+    and with a config view (`--hf-config-path`) when the preset drops config keys."""
+    from worker.engines.config_view import write_config_view
     from worker.engines.vllm_server import ServerSpec
 
     env = cached_model_env(preset.model, preset.revision, hf_cache)
     if env:
         log.info("serving %s from the host's cached model (%s), offline", preset.model, env["HF_HUB_CACHE"])
+    args = [*preset.vllm_args(), "--gpu-memory-utilization", str(settings.gpu_memory_utilization)]
+    if preset.config_drop:
+        view = write_config_view(
+            preset.model, preset.revision, preset.config_drop, python=settings.vllm_python, env=env
+        )
+        log.info(
+            "serving %s with its config.json less %s (%s)", preset.model, ", ".join(preset.config_drop), view
+        )
+        args += ["--hf-config-path", str(view)]
     return ServerSpec(
         model=preset.model,
-        args=[*preset.vllm_args(), "--gpu-memory-utilization", str(settings.gpu_memory_utilization)],
+        args=args,
         python=settings.vllm_python,
         port=settings.vllm_port,
         env=env,

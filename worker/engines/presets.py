@@ -13,7 +13,11 @@ the checkpoint's rope config, replacing `rope_parameters` whole, so the override
 and `attention_factor` (the one key its YaRN class takes as the final scale; `mscale` alone is
 multiplied by 0.1). `max_position_embeddings` is overridden to the trained context so vLLM accepts
 `max_model_len` without `VLLM_ALLOW_LONG_MAX_MODEL_LEN`. GPTQ checkpoints load through vLLM's own
-kernels (Marlin on CUDA): never `--quantization gptq`, which forces the slow kernel.
+kernels (Marlin on CUDA): never `--quantization gptq`, which forces the slow kernel; vLLM 0.32
+refuses act order with groups, so the GPTQ presets pin a commit without it. A config key vLLM must
+not see at all is dropped from a config view (`config_drop`, served with `--hf-config-path`), not
+overridden to null. Sampling defaults are vLLM's (`--generation-config vllm`), not the repository's
+generation_config.json: each request sends what the worker chose.
 
 Long prompts on one worker: vLLM 0.32 (V1, chunked prefill always on) fills each step with up to
 `--max-num-batched-tokens` tokens, decodes first, then prefills in arrival order, so one 128K prompt
@@ -114,13 +118,16 @@ class Preset:
     quantization: str | None = None  # informational ("gptq"); vLLM reads it from the checkpoint
     revision: str | None = None
     extra_args: tuple[str, ...] = field(default=())
-    # Other config.json keys replaced at load (`--hf-overrides`), e.g. a feature vLLM lacks.
-    config_overrides: Mapping[str, Any] = field(default_factory=dict)
+    # config.json keys vLLM must not see at all (not even as null): served from a config view
+    # without them (worker/engines/config_view.py, `--hf-config-path`).
+    config_drop: tuple[str, ...] = ()
     # Sent with every chat request and chat `/tokenize` (so counts match), e.g. Qwen3's
     # {"enable_thinking": False}: a summary is not a reasoning task, and thinking eats the budget.
     chat_template_kwargs: Mapping[str, Any] = field(default_factory=dict)
     # Instruction-tuned (chat template) or base model, for the README; `chat` decides the prompt.
     instruct: bool = False
+    # The hub serves it only to accounts that accepted its licence, with their HF_TOKEN.
+    gated: bool = False
     # Scheduling of long prompts (module docstring); None leaves vLLM's default.
     max_num_batched_tokens: int | None = 16_384
     long_prefill_token_threshold: int | None = 4_096
@@ -131,7 +138,7 @@ class Preset:
         return Path(self.model).name if self.model.startswith(("/", ".")) else self.model
 
     def hf_overrides(self) -> dict[str, Any]:
-        overrides = dict(self.config_overrides)
+        overrides: dict[str, Any] = {}
         if self.rope is not None:
             overrides["max_position_embeddings"] = self.rope.trained_context
             overrides["rope_parameters"] = self.rope.rope_parameters()
@@ -165,6 +172,10 @@ class Preset:
             self.kv_cache_dtype,
             "--tensor-parallel-size",
             str(self.tensor_parallel_size),
+            # Sampling is the worker's: vLLM's neutral defaults, not the repository's
+            # generation_config.json (its eos ids still apply). Each request sends its own.
+            "--generation-config",
+            "vllm",
         ]
         if overrides := self.hf_overrides():
             args += ["--hf-overrides", json.dumps(overrides, separators=(",", ":"))]
@@ -216,6 +227,9 @@ PRESETS: dict[str, Preset] = {
             # 40 KV heads, no GQA: 800 KiB/token, 100 GiB at 128K in fp16; fp8 halves it.
             kv_cache_dtype="fp8",
             quantization="gptq",
+            # A commit whose quantize_config.json is 4-bit, group 128, desc_act false: vLLM 0.32
+            # refuses act-order with groups (the repo's 4-bit *-actorder_True branches).
+            revision="8e947c68653fb41235a067f9ffb60ad7ac48bfec",
             gpu="1× 80 GB (H100 / A100 80GB), fp8 KV cache; fp16 KV needs an H200",
         ),
         Preset(
@@ -226,6 +240,7 @@ PRESETS: dict[str, Preset] = {
             rope=YarnRope(factor=32.0, original_max_position_embeddings=4096, **LLAMA2_YARN),
             dtype="float16",
             quantization="gptq",
+            revision="7429fa24510ea7a1c1fabb38bf974c022b9a9df0",  # main, 4-bit 128g, no act order
         ),
         Preset(
             name="yarn-llama-2-70b-32k-tp4",
@@ -242,12 +257,15 @@ PRESETS: dict[str, Preset] = {
         Preset(
             # Trained to 1M with Dual Chunk Attention (DCA); below its chunk size (262,144) DCA is
             # plain attention, and vLLM 0.32 has no DCA attention backend (v1/attention/backends),
-            # so the DCA config is dropped: at 131,072 the model runs exactly as trained.
+            # so the DCA block is dropped: at 131,072 the model runs exactly as trained. Dropped,
+            # not overridden to null: vLLM 0.32's verify_dual_chunk_attention_config runs whenever
+            # the config *has* the attribute and writes the repository's
+            # sparse_attention_config.json into it (TypeError on null, the server never listens).
             name="qwen2.5-7b-instruct-1m",
             model="Qwen/Qwen2.5-7B-Instruct-1M",
             max_model_len=131_072,
             shape=ModelShape(**_QWEN25_7B, weight_bytes=15_231_233_024),  # 7.61B params
-            config_overrides={"dual_chunk_attention_config": None},
+            config_drop=("dual_chunk_attention_config",),
             gpu_memory_gib=44.0,
             gpu="1× 48 GB (L40S / A6000)",
             chat=True,
@@ -258,7 +276,7 @@ PRESETS: dict[str, Preset] = {
             model="Qwen/Qwen2.5-14B-Instruct-1M",
             max_model_len=131_072,
             shape=ModelShape(**_QWEN25_14B, weight_bytes=29_540_067_328),  # 14.77B params
-            config_overrides={"dual_chunk_attention_config": None},
+            config_drop=("dual_chunk_attention_config",),
             chat=True,
             instruct=True,
         ),
@@ -267,6 +285,7 @@ PRESETS: dict[str, Preset] = {
             name="llama-3.1-8b-instruct",
             model="meta-llama/Llama-3.1-8B-Instruct",
             max_model_len=131_072,
+            gated=True,  # Meta's Llama 3.1 Community License, accepted on the model's hub page
             shape=ModelShape(**_LLAMA31_8B, weight_bytes=16_060_522_496),  # 8.03B params
             chat=True,
             instruct=True,
