@@ -263,3 +263,36 @@ def test_dispatcher_and_worker_agree_on_profile_names(value: str) -> None:
     except ValidationError:
         worker_accepts = False
     assert dispatcher_accepts == worker_accepts
+
+
+# ---- the client --------------------------------------------------------------------------------------
+def test_submit_of_the_same_bytes_with_other_options_is_a_new_upload(
+    s3: Any, bucket: str, moto_endpoint: str, tmp_path: Any
+) -> None:
+    import io
+
+    from client.cli import main
+    from devstack.cloud import FAKE_CREDENTIALS
+
+    env = {**FAKE_CREDENTIALS, "AWS_REGION": "us-east-1", "S3_ENDPOINT_URL": moto_endpoint}
+    env["TRANSCRIPTS_BUCKET"] = bucket
+    path = tmp_path / "again.txt"
+    path.write_bytes(TEXT)
+
+    def submit(*flags: str) -> str:
+        err = io.StringIO()
+        assert main(["submit", str(path), "--key", "again.txt", *flags], env, io.StringIO(), err) == 0
+        return err.getvalue()
+
+    assert "uploaded" in submit("--style", "brief")
+    head = s3.head_object(Bucket=bucket, Key="again.txt")
+    assert head["Metadata"] == {"summary-style": "brief"}
+    ok = {
+        "status": "ok",
+        "job_id": "j1",
+        "source": {"bucket": bucket, "key": "again.txt", "etag": head["ETag"]},
+    }
+    s3.put_object(Bucket=bucket, Key="summaries/again_summary.json", Body=json.dumps(ok).encode())
+    assert "unchanged" in submit("--style", "brief")  # the same bytes and options: the summary it has
+    assert "uploaded" in submit("--style", "detailed")  # other options: summarised again
+    assert s3.head_object(Bucket=bucket, Key="again.txt")["Metadata"] == {"summary-style": "detailed"}
