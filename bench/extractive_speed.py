@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import median, table
-from bench.machine import ROOT
+from eval.machine import ROOT
 
 SYSTEMS = ("extractive", "textrank", "lexrank")
 JOINED_TOKENS = 120_000

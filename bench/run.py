@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.machine import ROOT, describe
+from eval.machine import ROOT, describe
 
 Section = Callable[[], tuple[list[str], dict[str, Any]]]
 

@@ -102,14 +102,20 @@ _OVERVIEW = _s(
     "two to four sentences on the purpose and outcome of the conversation.",
 )
 _DECISIONS = _s(
-    "decisions", "Decisions", "decisions", 'a bulleted list of what was decided ("None" if nothing was).'
+    "decisions",
+    "Decisions",
+    "decisions",
+    "a bulleted list of the decisions the participants made, one per bullet, each stated as settled "
+    '("The hotfix ships on its own"); not questions, proposals or what is still to be decided '
+    '("None" if nothing was decided).',
 )
 _ACTIONS = _s(
     "action_items",
     "Action items",
     "actions",
-    'a bulleted list of "Owner: task (due date)"; write the owner as the transcript names them, '
-    '"Unassigned" when nobody is named, and leave out the due date when none is given.',
+    'a bulleted list of "Owner: task (due date)", each task once; the owner is the person who will do '
+    'it, by the name the transcript uses (not whoever read the list out), "Unassigned" when nobody is '
+    "named; the due date is a day or date the transcript gives, left out when none is.",
 )
 
 PROFILES: dict[str, Profile] = {

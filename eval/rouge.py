@@ -18,11 +18,20 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from bench.machine import describe
-from eval import report
+from eval import report, structure
 from eval.data import DATA_ENV, DEFAULT_DIR, ROOT, DataMissingError, Meeting, load
+from eval.machine import describe
 from eval.scores import METRICS, Scores
-from eval.systems import EngineSystem, System, cut, extractive, extractive_rank, lead, sumy_system
+from eval.systems import (
+    System,
+    build_llm,
+    cut,
+    extractive,
+    extractive_engine_system,
+    extractive_rank,
+    lead,
+    sumy_system,
+)
 from worker.errors import WorkerError
 
 BASELINES = ("lead", "lexrank", "textrank", "extractive-rank", "extractive")
@@ -54,20 +63,6 @@ def score_all(meetings: list[Meeting], systems: Mapping[str, System], progress: 
     return list(results.values())
 
 
-def build_llm(args: argparse.Namespace) -> EngineSystem:
-    """An OpenAI-compatible engine built exactly as the worker builds it (`build_engine`)."""
-    from worker.engines import build_engine
-    from worker.settings import WorkerSettings
-
-    env = {"WORKER_ENGINE": "openai", **dict(kv.split("=", 1) for kv in args.env)}
-    if args.url:
-        env["WORKER_OPENAI_BASE_URL"] = args.url
-    if args.model:
-        env["WORKER_OPENAI_MODEL"] = args.model
-    engine = build_engine(WorkerSettings.from_env(env).engine_settings)
-    return EngineSystem(engine, args.max_tokens)
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m eval.rouge", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path(os.environ.get(DATA_ENV) or DEFAULT_DIR))
@@ -81,6 +76,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-tokens", type=int, default=256, help="LLM summary budget")
     parser.add_argument(
         "--env", action="append", default=[], metavar="KEY=VALUE", help="extra worker setting for the LLM"
+    )
+    parser.add_argument(
+        "--structure-only",
+        action="store_true",
+        help="print the structure table only (no ROUGE, writes nothing)",
     )
     return parser.parse_args(argv)
 
@@ -113,14 +113,28 @@ def main(argv: list[str] | None = None) -> int:
     if llm is not None:
         systems["llm"] = llm
     machine = describe()
+    command = "python -m eval.rouge " + " ".join(argv if argv is not None else sys.argv[1:])
+    # The structure of what users get: the extractive engine at the worker's default budget, and
+    # the LLM's own summaries (the ones ROUGE scores, made once).
+    engines = {"extractive": extractive_engine_system()} if "extractive" in wanted else {}
+    if llm is not None:
+        engines["llm"] = llm
+    refs = structure.references(args.data, [m.id for m in meetings])
     print(f"scoring {len(systems)} systems on {len(meetings)} meetings from {args.data}", file=sys.stderr)
     try:
-        results = score_all(meetings, systems)
+        results = [] if args.structure_only else score_all(meetings, systems)
+        shapes = structure.evaluate(
+            meetings, {n: structure.engine_structure(e) for n, e in engines.items()}, refs
+        )
     finally:
-        if llm is not None:
-            llm.close()
-    command = "python -m eval.rouge " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report.render(meetings, results, args.data, command.strip(), machine)
+        for engine in engines.values():
+            engine.close()
+    table = structure.render(shapes, refs, command.strip())
+    print(structure.headline(shapes))
+    if args.structure_only:
+        print("\n".join(table))
+        return 0
+    text = report.render(meetings, results, args.data, command.strip(), machine, table)
     print(report.headline(results))
     if args.no_write:
         print(text)

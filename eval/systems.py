@@ -22,6 +22,7 @@ answer is cut the same way.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from typing import Any
 
 from worker.engines import Engine, ExtractiveEngine, count_word_tokens, extractive_frame_tokens
 from worker.meeting import normalise, sentences, utterances
+from worker.settings import WorkerSettings
 from worker.summarize import Summarizer
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -148,13 +150,39 @@ class EngineSystem:
         self._max_tokens = max_tokens
         # One loop for every meeting: an HTTP engine's session is bound to the loop that opened it.
         self._loop = asyncio.new_event_loop()
+        self._summaries: dict[int, str] = {}
+
+    def summary(self, transcript: str) -> str:
+        """The engine's summary of `transcript`, made once (ROUGE and the structure read the same)."""
+        key = hash(transcript)
+        if key not in self._summaries:
+            summary = self._loop.run_until_complete(
+                Summarizer(self._engine).summarize(transcript, self._max_tokens)
+            )
+            self._summaries[key] = summary.text
+        return self._summaries[key]
 
     def __call__(self, transcript: str, words: int) -> list[str]:
-        summary = self._loop.run_until_complete(
-            Summarizer(self._engine).summarize(transcript, self._max_tokens)
-        )
-        return [line.strip() for line in summary.text.splitlines() if line.strip()]
+        return [line.strip() for line in self.summary(transcript).splitlines() if line.strip()]
 
     def close(self) -> None:
         self._loop.run_until_complete(self._engine.aclose())
         self._loop.close()
+
+
+def extractive_engine_system(max_tokens: int = WorkerSettings.default_max_tokens) -> EngineSystem:
+    """The extractive engine through the summariser at the worker's default budget (what users get)."""
+    return EngineSystem(ExtractiveEngine(), max_tokens)
+
+
+def build_llm(args: argparse.Namespace) -> EngineSystem:
+    """An OpenAI-compatible engine built exactly as the worker builds it (`build_engine`)."""
+    from worker.engines import build_engine
+
+    env = {"WORKER_ENGINE": "openai", **dict(kv.split("=", 1) for kv in args.env)}
+    if args.url:
+        env["WORKER_OPENAI_BASE_URL"] = args.url
+    if args.model:
+        env["WORKER_OPENAI_MODEL"] = args.model
+    engine = build_engine(WorkerSettings.from_env(env).engine_settings)
+    return EngineSystem(engine, args.max_tokens)

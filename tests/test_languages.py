@@ -8,10 +8,9 @@ from dataclasses import fields
 import pytest
 
 from worker.meeting import LANGUAGES, Language, parse_structure, resolve_language
-from worker.meeting.languages import NAMES
+from worker.meeting.languages import NAMES, PATTERNS
 
 RECORDS = list(LANGUAGES.values())
-PATTERNS = ("decision_cues", "action_cues", "dates", "assigning")
 
 
 @pytest.mark.parametrize("lang", RECORDS, ids=[lang.code for lang in RECORDS])

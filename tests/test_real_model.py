@@ -15,6 +15,8 @@ import asyncio
 import json
 import os
 import shlex
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ from typing import Any
 import pytest
 
 from devstack import real_model
+from eval import structure
 from tests.vllm_fixtures import vllm_env, vllm_python  # noqa: F401 (fixtures are used by name)
 from worker.engines import (
     LLAMA2_YARN,
@@ -141,6 +144,37 @@ def test_map_reduce_of_a_longer_real_meeting_needs_three_chunks(engine: OpenAICo
     assert stats.max_request_tokens <= CONTEXT
     assert stats.output_tokens <= 48
     assert_clean(summary.text)
+
+
+def test_the_structure_evaluation_scores_the_real_model_through_its_url(
+    engine: OpenAICompatEngine, tmp_path: Path
+) -> None:
+    """`make eval`'s structure table for an OpenAI-compatible server (`--url`): the plumbing runs on
+    the real model's answer (its parsed Decisions and Action items, same-k baselines); the numbers
+    a 135M model earns are not asserted."""
+    folder = tmp_path / "meetings"
+    folder.mkdir()
+    (folder / "ES2006a.txt").write_text(excerpt(700))
+    (folder / "ES2006a.summary.txt").write_text("The team planned the app release.")
+    row = {  # QMSum's query schema (github.com/Yale-LILY/QMSum)
+        "id": "ES2006a", "kind": "specific", "query": "What did the team decide on the release?",
+        "answer": "The team decided that the crash fix ships as a standalone hotfix.",
+        "relevant_text_span": [["0", "5"]],
+    }  # fmt: skip
+    (folder / "queries.jsonl").write_text(json.dumps(row) + "\n")
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "eval.rouge", "--data", str(folder), "--structure-only",
+            "--systems", "lead", "--engine", "openai", "--url", engine.base_url, "--model", engine.model,
+            "--max-tokens", "96",
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert rows[1].startswith("| **llm** |")
+    assert {r.split(" | ")[0] for r in rows[2:]} == {f"| {name}, k as llm" for name in structure.BASELINES}
+    assert "Decision references: 1 sentences in 1 meetings" in done.stdout
 
 
 def test_completion_mode_answer_is_bounded_and_clean_whatever_the_model_writes(

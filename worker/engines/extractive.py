@@ -4,10 +4,16 @@ It ranks the transcript's own sentences and returns them verbatim in the four se
 summary has: Overview (the most central picks), Key points, Decisions and Action items. Decisions
 and action items are found by detection over the whole transcript (`DecisionSignals`: cue words
 of the transcript's language and English, dates, addressed owners), not only among the central
-sentences, so a call that ends in a recap keeps its decisions; the most central decision (in each
-language a mixed meeting speaks) and action item are taken first, the rest by the same MMR as the
-other picks, and the central picks never repeat them. A sentence with a decision cue is a decision
-unless it gives a named person a dated task. A meeting too short for anything but decisions and
+sentences, so a call that ends in a recap keeps its decisions. A recap (`decisions.recap_members`:
+the rest of a closing "to recap" turn, the answer to "so what have we decided?") and labelled
+decisions ("Decision three: ...") are taken first, one item per sentence; then the most central
+talk about deciding (in each language a mixed meeting speaks) and action item, the rest by the
+same MMR as the other picks, and the central picks never repeat them. Only a decision stated as
+made is listed under Decisions (`DecisionSignals.is_decision`: "we decided", "let's go with", not "we have
+to decide", "if we go with", "we haven't decided" or a question); talk about deciding that is no
+decision closes the Key points. A sentence that talks about deciding is a decision or a key point
+unless it gives a named person a dated task; of two action items with the same owner and due date
+(a commitment and its read-back) the later is kept. A meeting too short for anything but decisions and
 action items gets its most central one as the overview. Every item names its speaker and, where
 the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
 `worker.meeting.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
@@ -33,6 +39,7 @@ from functools import partial
 
 from contract.profiles import DEFAULT, Profile
 from worker.engines.base import Completion, SummaryTask, is_part_heading
+from worker.engines.decisions import LABELLED, RECAP_OPENER, recap_members
 from worker.meeting import (
     ENGLISH,
     DecisionSignals,
@@ -60,6 +67,7 @@ STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
 # Overview sentences per style; decisions and action items may take this share of the budget.
 OVERVIEW = {"brief": 1, "standard": 2, "detailed": 3}
 DETECTED_SHARE = 0.35
+CUE_BONUS = 1.15
 EXPLICIT_SHARE = 0.5
 MIN_BUDGET = 150
 # MMR looks at the best-ranked sentences only, so selection stays linear in transcript length.
@@ -286,7 +294,8 @@ class ExtractiveEngine:
         relevance = self._relevance(items, signals)
         # Our own partial summaries were vetted once already: no floor when reading them back.
         floor = 0.0 if source_tokens else _FLOOR
-        detected = self._detect(items, relevance, signals, budget, floor)
+        recited, answers = recap_members(items)
+        detected = self._detect(items, relevance, signals, budget, floor, (recited, answers))
         chosen = {s.index for s in detected}
         used = sum(s.tokens for s in detected)
         rest = [s for s in items if s.index not in chosen]
@@ -294,14 +303,20 @@ class ExtractiveEngine:
         central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
         actions = [s for s in detected if _is_action_item(s, signals)]
+        # Stated as made; the rest of what was detected is talk about deciding: a key point.
+        decisions = [
+            s for s in detected if s not in actions and (s.index in answers or signals.is_decision(s.text))
+        ]
+        talk = [s for s in detected if s not in actions and s not in decisions]
         return Sections(
             language=lang,
             # A meeting short enough to be all decisions and action items still gets an overview:
             # its most central one (the overview is never "None" over a transcript with speech).
             overview=[s for s in picked if s.index in overview]
             or sorted(detected, key=lambda s: -relevance[s.index])[:1],
-            key_points=[s for s in picked if s.index not in overview],
-            decisions=[s for s in detected if s not in actions],
+            # What the meeting is deciding closes the key points, where the decisions follow.
+            key_points=[s for s in picked if s.index not in overview] + talk,
+            decisions=decisions,
             action_items=actions,
         )
 
@@ -312,6 +327,7 @@ class ExtractiveEngine:
         signals: DecisionSignals,
         budget: int,
         floor: float,
+        recaps: tuple[set[int], set[int]],
     ) -> list[_Sentence]:
         """Decisions and action items anywhere in the transcript, picked by MMR like the rest.
 
@@ -320,21 +336,43 @@ class ExtractiveEngine:
         for a less specific item. A share is where picking stops, not a knapsack: the item that
         crosses it is still taken when the whole budget has room for it."""
         top = max(relevance, default=0.0)
+        recited, answers = recaps
         flagged = [
             s
             for s in items
             if relevance[s.index] > 0
             and relevance[s.index] >= floor * top
-            and len(s.weights) >= _MIN_WORDS
-            and (signals.is_decision(s.text) or signals.is_action(s.text))
+            and _content_words(s) >= _MIN_WORDS
+            and not RECAP_OPENER.search(s.text)
+            and (
+                s.index in answers
+                or signals.is_deliberation(s.text)
+                or signals.is_decision(s.text)
+                or signals.is_action(s.text)
+            )
         ]
+        # Recaps first, each of their sentences one item: the settled version of what was decided.
+        recapped = sorted(
+            (s for s in flagged if s.index in recited or s.index in answers or LABELLED.search(s.text)),
+            key=lambda s: -relevance[s.index],
+        )
+        first: list[_Sentence] = []
+        for s in recapped:
+            if sum(x.tokens for x in first) + s.tokens > int(budget * DETECTED_SHARE):
+                break
+            first.append(s)
+        flagged = [s for s in flagged if s not in first]
         # The most central decision and the most central action item first, so one kind never
         # crowds out the other (a Korean meeting's long action items left no room for its decision).
-        seeds: list[_Sentence] = []
+        seeds: list[_Sentence] = list(first)
         # A mixed meeting's decisions in each language it speaks (the German half's decision did
         # not crowd out the French half's).
-        kinds: list[Callable[[str], bool]] = [partial(signals.is_decision_in, code) for code in signals.also]
-        for kind in (*(kinds or [signals.is_decision]), signals.is_action):
+        kinds: list[Callable[[str], bool]] = [
+            partial(signals.is_deliberation_in, code) for code in signals.also
+        ]
+        for kind in (*(kinds or [signals.is_deliberation]), signals.is_action):
+            if any(kind(s.text) for s in first):
+                continue
             of_kind = [s for s in flagged if kind(s.text) and s not in seeds]
             best = max(of_kind, key=lambda s: relevance[s.index], default=None)
             if best is not None and sum(s.tokens for s in seeds) + best.tokens <= budget:
@@ -354,7 +392,7 @@ class ExtractiveEngine:
         ]
         used = sum(s.tokens for s in picked)
         more = self._mmr(explicit, int(budget * EXPLICIT_SHARE) - used, budget - used, relevance, picked)
-        return sorted(picked + more, key=lambda s: s.index)
+        return _once(sorted(picked + more, key=lambda s: s.index), signals)
 
     def _sentences(self, content: str) -> list[_Sentence]:
         raw: list[tuple[str | None, str]] = []
@@ -405,7 +443,7 @@ class ExtractiveEngine:
             cos = sum(v * centroid.get(w, 0.0) for w, v in s.weights.items()) / (s.norm * c_norm)
             content_words = len(s.weights)
             length_prior = min(1.0, content_words / self._saturation)
-            cue = 1.15 if (signals.is_decision(s.text) or signals.is_action(s.text)) else 1.0
+            cue = CUE_BONUS if (signals.is_deliberation(s.text) or signals.is_action(s.text)) else 1.0
             relevance[s.index] = cos * length_prior * cue
         return relevance
 
@@ -424,7 +462,7 @@ class ExtractiveEngine:
         candidates = [
             s
             for s in items
-            if relevance[s.index] > 0 and relevance[s.index] >= floor and len(s.weights) >= _MIN_WORDS
+            if relevance[s.index] > 0 and relevance[s.index] >= floor and _content_words(s) >= _MIN_WORDS
         ]
         picked = self._mmr(candidates, max_tokens, max_tokens, relevance, seen or [])
         if not picked:
@@ -472,12 +510,35 @@ class ExtractiveEngine:
         return sorted(picked, key=lambda s: s.index)
 
 
+def _once(picked: list[_Sentence], signals: DecisionSignals) -> list[_Sentence]:
+    """One item per commitment: of two action items with the same owner and due date ("Tom: I'll
+    have it done by Friday", then the read-back "Tom adds the crash alert by Friday"), the later."""
+    seen: dict[tuple[str, str], int] = {}
+    for position, s in enumerate(picked):
+        when = due_date(s.text)
+        owner = addressed_owner(s.text) or s.speaker
+        if when and owner and _is_action_item(s, signals):
+            seen[(owner.lower(), when.lower())] = position
+    keep = set(seen.values())
+    return [
+        s
+        for position, s in enumerate(picked)
+        if position in keep
+        or not (due_date(s.text) and (addressed_owner(s.text) or s.speaker) and _is_action_item(s, signals))
+    ]
+
+
+def _content_words(s: _Sentence) -> int:
+    """Content words of two letters or more (the "s" of "that's" is none)."""
+    return sum(1 for w in s.weights if len(w) > 1 or _DENSE_RUN.fullmatch(w))
+
+
 def _is_action_item(s: _Sentence, signals: DecisionSignals) -> bool:
     """An action item, not a decision: "We decided to move the launch to June" is a decision even
     though it names a date; "We agreed Dana sends the deck by Friday" gives a person a task."""
     if not signals.is_action(s.text):
         return False
-    return not signals.is_decision(s.text) or bool(due_date(s.text) and addressed_owner(s.text))
+    return not signals.is_deliberation(s.text) or bool(due_date(s.text) and addressed_owner(s.text))
 
 
 def extractive_frame_tokens(lang: Language = ENGLISH, profile: Profile = DEFAULT) -> int:

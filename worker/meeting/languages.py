@@ -32,11 +32,18 @@ NAMES = {
 }
 
 
+# The fields that are regular expressions, one alternative an item.
+PATTERNS = (
+    "decision_cues", "deliberation_cues", "unsettled", "unsettled_after", "requests", "action_cues", "dates",
+    "assigning",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Language:
     """Every word list of one language. The tuples are plain words, lower case (table columns are
-    prefixes: "date" reads "dates"), except `decision_cues`, `action_cues`, `dates` and `assigning`:
-    regular expressions, one alternative an item. Only the fields in `MAY_BE_EMPTY` may be empty."""
+    prefixes: "date" reads "dates"), except `PATTERNS`: regular expressions, one alternative an item.
+    Only the fields in `MAY_BE_EMPTY` may be empty."""
 
     code: str
     name: str  # in English, for prompts and the fallback label
@@ -59,7 +66,11 @@ class Language:
     who: tuple[str, ...]  # a table column of owners, besides the owner fields
     when: tuple[str, ...]  # a table column of due dates, besides the due fields
     task_columns: tuple[str, ...]
-    decision_cues: tuple[str, ...]
+    decision_cues: tuple[str, ...]  # a decision stated as made ("we decided", "Beschluss:")
+    deliberation_cues: tuple[str, ...]  # talk about deciding, settled or not ("we have to decide")
+    unsettled: tuple[str, ...]  # before a decision cue, it is none: negation, condition, intention
+    unsettled_after: tuple[str, ...]  # the same after the cue, for languages that put them there
+    requests: tuple[str, ...]  # a question that asks someone to act ("can you", "kannst du")
     action_cues: tuple[str, ...]
     dates: tuple[str, ...]  # weekdays, months, relative days ("tomorrow", "next week")
     script: str  # how a name is written: a key of NAMES
@@ -70,11 +81,19 @@ class Language:
     # of `before_dates` ("by May").
     ambiguous_months: tuple[str, ...] = ()
     before_dates: tuple[str, ...] = ()
+    # Never an owner though they open a sentence before a comma: titles ("Chair, ..."), prepositions
+    # that open a date ("In May, ..."), days ("Yesterday, ...").
+    not_owners: tuple[str, ...] = ()
+    # A day and month in digits without a year ("4.12.") is a date only after one of these ("bis").
+    before_numeric_dates: tuple[str, ...] = ()
     spaced: bool = True  # words are separated by spaces (cue words are matched as whole words)
 
     # Languages that write relative clauses before the noun and fillers glued to the next word
     # (Chinese, Japanese, Korean) have none to list; a table column may be named by the field alone.
-    MAY_BE_EMPTY = frozenset({"who", "when", "relative", "fillers", "ambiguous_months", "before_dates"})
+    MAY_BE_EMPTY = frozenset(
+        {"who", "when", "relative", "fillers", "ambiguous_months", "before_dates", "unsettled_after"}
+        | {"not_owners", "before_numeric_dates"}
+    )
 
     @property
     def headings(self) -> tuple[str, str, str, str]:

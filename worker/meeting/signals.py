@@ -88,7 +88,9 @@ def spoken_languages(texts: list[str]) -> tuple[str, ...]:
 def _cue(lang: Language, cues: tuple[str, ...]) -> str:
     # Languages written without spaces (Chinese, Japanese, Korean) have no word boundaries to match.
     pattern = "|".join(cues)
-    return f"(?:{pattern})" if not lang.spaced else rf"\b(?:{pattern})"
+    # Whole words elsewhere ("please" not in "pleased"); a cue ending in a space or a colon ("i'll ",
+    # "decision:") has its boundary already.
+    return f"(?:{pattern})" if not lang.spaced else rf"\b(?:{pattern})(?:(?<=[\s:])|\b)"
 
 
 def _cues(kind: str, code: str, also: tuple[str, ...] = ()) -> re.Pattern[str]:
@@ -101,7 +103,8 @@ _UNSPACED = [lang for lang in LANGUAGES.values() if not lang.spaced]
 # A date or time, in words of a known language or in digits (language-neutral).
 DATE = re.compile(
     rf"(?:\b(?:{'|'.join(d for lang in _SPACED for d in lang.dates)})\b(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?|"
-    r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}(?:[./]\d{2,4}|\.)|\b\d{1,2}:\d{2}\b|"
+    r"\b\d{4}-\d{2}-\d{2}\b|(?<![\d.])\b\d{1,2}(?:[./]\d{1,2}(?:[./]\d{2,4}|\.)|/\d{1,2})(?![.\d]*\d)|"
+    r"\b\d{1,2}:\d{2}\b|"
     rf"{'|'.join(d for lang in _UNSPACED for d in lang.dates)})",
     re.IGNORECASE,
 )
@@ -111,11 +114,25 @@ _BEFORE_A_DATE = re.compile(
     re.IGNORECASE,
 )
 _YEAR_AFTER = re.compile(r"^,?\s+\d{4}\b")
+# A day and month in digits without a year ("4.12.", "3/4") is a date only after a word that
+# introduces one ("bis 4.12.", "by 3/4"): "go in 4.12." and "ships 4.11." name versions.
+_NUMERIC_DAY = re.compile(r"^(?P<a>\d{1,2})[./](?P<b>\d{1,2})[./]?$")
+_BEFORE_A_NUMERIC_DATE = re.compile(
+    rf"\b(?:{alternation(w for lang in LANGUAGES.values() for w in lang.before_numeric_dates)})\s+$",
+    re.IGNORECASE,
+)
 
 
 def _dates(text: str) -> Iterator[re.Match[str]]:
     for match in DATE.finditer(text):
         word = match.group(0)
+        numeric = _NUMERIC_DAY.match(word)
+        if numeric and not (
+            max(int(numeric["a"]), int(numeric["b"])) <= 31
+            and min(int(numeric["a"]), int(numeric["b"])) <= 12
+            and _BEFORE_A_NUMERIC_DATE.search(text[: match.start()])
+        ):
+            continue  # a version ("4.11.") or a score, not a day
         if word.lower() in _AMBIGUOUS_MONTHS and not (
             _BEFORE_A_DATE.search(text[: match.start()]) or _YEAR_AFTER.match(text[match.end() :])
         ):
@@ -147,6 +164,42 @@ ASSIGNED = _assigned()
 # Sentence openers that look like a vocative name but are not one; conjunctions among them are
 # skipped before a name ("Et Paul, tu peux ...", "And Dana, please ...").
 _NOT_NAMES = frozenset(w for lang in LANGUAGES.values() for w in lang.fillers)
+# Never an owner: the fillers, titles ("Chair, ..."), prepositions that open a date ("In May, ...").
+_NOT_OWNERS = _NOT_NAMES | frozenset(w for lang in LANGUAGES.values() for w in lang.not_owners)
+
+
+def _is_name(name: str) -> bool:
+    """A name, not a filler, a pronoun ("I'll"), a title or a date ("In May")."""
+    words = [re.sub(r"['’].*$", "", w).lower() for w in name.split()]
+    return bool(words) and not any(w in _NOT_OWNERS for w in words) and next(_dates(name), None) is None
+
+
+def _unsettled(codes: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    langs = [LANGUAGES[c] for c in dict.fromkeys((*codes, "en")) if c in LANGUAGES]
+    before = re.compile("|".join(_cue(lang, lang.unsettled) for lang in langs), re.IGNORECASE)
+    after = [rf"^.{{0,8}}{_cue(lang, lang.unsettled_after)}" for lang in langs if lang.unsettled_after]
+    return before, (re.compile("|".join(after)) if after else None)
+
+
+# How far before a cue a negation, condition or intention still qualifies it: its clause.
+_CLAUSE = re.compile(r"[^,;:.!?，、。；：]{0,60}$")
+
+
+def _settled(
+    cues: re.Pattern[str], unsettled: tuple[re.Pattern[str], re.Pattern[str] | None], text: str
+) -> bool:
+    """A cue that no negation, condition or intention qualifies, in a sentence that is no question."""
+    if text.rstrip().endswith(("?", "？")):
+        return False
+    before, after = unsettled
+    for match in cues.finditer(text):
+        clause = _CLAUSE.search(text[: match.start()])
+        if clause and before.search(clause.group(0)):
+            continue
+        if after is not None and after.search(text[match.end() : match.end() + 12]):
+            continue
+        return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -159,19 +212,36 @@ class DecisionSignals:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_decision", _cues("decision_cues", self.code, self.also))
+        object.__setattr__(self, "_deliberation", _cues("deliberation_cues", self.code, self.also))
+        object.__setattr__(self, "_unsettled", _unsettled((self.code, *self.also)))
+        object.__setattr__(self, "_request", _cues("requests", self.code, self.also))
         object.__setattr__(self, "_action", _cues("action_cues", self.code, self.also))
 
     def is_decision(self, text: str) -> bool:
-        return bool(self._decision.search(text))  # type: ignore[attr-defined]
+        """A decision stated as made: "we decided", not "we have to decide", "if we go with",
+        "we haven't decided" or a question."""
+        return _settled(self._decision, self._unsettled, text)  # type: ignore[attr-defined]
 
     def is_decision_in(self, code: str, text: str) -> bool:
-        """A decision by `code`'s own cue words (which language of a mixed meeting decided)."""
-        lang = LANGUAGES.get(code)
-        if lang is None:
+        """A decision stated as made in `code`'s own words (which language of a mixed meeting decided)."""
+        if code not in LANGUAGES:
             return False
-        return bool(re.search(_cue(lang, lang.decision_cues), text, re.IGNORECASE))
+        return _settled(_cues("decision_cues", code), _unsettled((code,)), text)
+
+    def is_deliberation(self, text: str) -> bool:
+        """Talk about deciding, settled or not: a key point when it is no decision."""
+        return bool(self._deliberation.search(text))  # type: ignore[attr-defined]
+
+    def is_deliberation_in(self, code: str, text: str) -> bool:
+        """Talk about deciding in `code`'s own words (which language of a mixed meeting speaks)."""
+        lang = LANGUAGES.get(code)
+        return lang is not None and bool(re.search(_cue(lang, lang.deliberation_cues), text, re.IGNORECASE))
 
     def is_action(self, text: str) -> bool:
+        # A question is an action item only as a request ("Can you ...?", "Pieter, ...?").
+        asks = self._request.search(text) or addressed_owner(text)  # type: ignore[attr-defined]
+        if text.rstrip().endswith(("?", "？")) and not asks:
+            return False
         if self._action.search(text):  # type: ignore[attr-defined]
             return True
         return bool(due_date(text) and addressed_owner(text))
@@ -193,11 +263,11 @@ def addressed_owner(text: str) -> str | None:
             break
         text = text[first.end() :]
     match = OWNER.search(text)
-    if match and (match.group("name") or "").lower() not in _NOT_NAMES:
+    if match and (match.group("handle") or _is_name(match.group("name"))):
         return match.group("handle") or match.group("name")
     assigned = ASSIGNED.match(text)
     if assigned:
         name = next(n for n in assigned.groups() if n)
-        if name.split()[0].lower() not in _NOT_NAMES:
+        if _is_name(name):
             return name
     return None

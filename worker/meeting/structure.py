@@ -60,9 +60,11 @@ _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _NAME_DASH = re.compile(r"^(?P<name>[^\W\d_][\w.'’-]*(?:\s[^\W\d_][\w.'’-]*){0,2})\s+[—–-]\s+")
 _OWNER_KEYS = tuple(dict.fromkeys(word for lang in LANGUAGES.values() for word in lang.owner_fields))
 _DUE_KEYS = alternation(word for lang in LANGUAGES.values() for word in lang.due_fields)
+_TASK_KEYS = tuple(dict.fromkeys(word for lang in LANGUAGES.values() for word in lang.task_columns))
+# "Owner: Bob", "Due: Friday", "Task: send the deck", separated by , ; | or a spaced dash.
 _FIELD = re.compile(
-    rf"[(\[,;|—–-]?\s*(?P<key>{alternation(_OWNER_KEYS)}|{_DUE_KEYS})\s*[:：]\s*(?P<value>[^,;()\[\]|]+?)\s*"
-    r"[)\]]?(?=[,;|]|$)",
+    rf"[(\[,;|—–-]?\s*(?P<key>{alternation(_OWNER_KEYS)}|{_DUE_KEYS}|{alternation(_TASK_KEYS)})\s*[:：]\s*"
+    r"(?P<value>[^,;()\[\]|]+?)\s*[)\]]?(?=\s[—–-]\s|[,;|]|$)",
     re.IGNORECASE,
 )
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
@@ -75,7 +77,9 @@ _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,3}[.)])\s+")
 _TIME_REF = re.compile(
     r"[\[(](?:at\s+)?(?P<time>\d{1,3}:\d{2}(?::\d{2})?)(?:\s*[-–—]\s*\d{1,3}:\d{2}(?::\d{2})?)?[\])]\s*"
 )
-_DUE = re.compile(rf"\s*\((?:{_DUE_KEYS})?[:\s]*(?P<due>[^()]{{1,40}})\)\s*\.?$", re.IGNORECASE)
+# A trailing parenthesis: a due date when labelled "(due ...)" or when it names a date ("(by
+# Friday)"); "(Android 9 devices)" stays part of the task.
+_DUE = re.compile(rf"\s*\((?P<label>{_DUE_KEYS})?[:\s]*(?P<due>[^()]{{1,40}})\)\s*\.?$", re.IGNORECASE)
 # Table columns: who owns a task (exact), when it is due and what it is (prefixes: "dates").
 _WHO = frozenset(_OWNER_KEYS) | {word for lang in LANGUAGES.values() for word in lang.who}
 _WHEN = re.compile(_DUE_KEYS + "|" + alternation(w for lang in LANGUAGES.values() for w in lang.when))
@@ -305,7 +309,8 @@ def _action(line: str, starts: Collection[int]) -> dict[str, Any]:
     # Fields a model spells out: "Send the notes (Owner: Bob, Due: Thursday)", "...; owner: Bob".
     fields: dict[str, str] = {}
     for field in reversed(list(_FIELD.finditer(body))):
-        key = "owner" if field.group("key").lower() in _OWNER_KEYS else "due"
+        name = field.group("key").lower()
+        key = "owner" if name in _OWNER_KEYS else "task" if name in _TASK_KEYS else "due"
         fields.setdefault(key, field.group("value").strip())
         body = body[: field.start()] + body[field.end() :]
     body = re.sub(r"\s*\(\s*\)|[\s,;|—–-]+$", "", body).strip()
@@ -313,10 +318,11 @@ def _action(line: str, starts: Collection[int]) -> dict[str, Any]:
     dashed = None if label else _NAME_DASH.match(task)
     if dashed:
         label, task = dashed.group("name"), task[dashed.end() :]
+    task = task or fields.get("task", "")
     when = fields.get("due")
     match = None if when else _DUE.search(task)
-    if match:
-        when = match.group("due").strip()
+    if match and (match.group("label") or due_date(match.group("due"))):
+        when = match.group("due").strip() if match.group("label") else due_date(match.group("due"))
         task = task[: match.start()].strip()
     owner = fields.get("owner") or addressed_owner(task) or label
     if owner and owner.lower() in _UNASSIGNED:

@@ -1,0 +1,284 @@
+"""Decisions, action items, owners and due dates a user can trust (issue 22): decisions stated as
+made, recaps favoured and one item per numbered decision, owners as the sentence names them (never a
+filler, a title or a date), whole-word cues, due dates that are dates, one item per commitment.
+Several shapes of each class, in the languages the engine localises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from worker.engines import ExtractiveEngine
+from worker.meeting import DecisionSignals as Signals
+from worker.meeting import addressed_owner, due_date, parse_structure
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = (ROOT / "samples" / "product_planning_meeting.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "We decided to move the launch to June."),
+        ("en", "Okay, so decision: the crash fix ships as a standalone hotfix."),
+        ("en", "So, decision three: external account linking is out of the launch."),
+        ("en", "So let's go with the rubber case."),
+        ("en", "We decided not to use a wooden case."),
+        ("de", "Wir haben beschlossen, den Umzug bis Ende Juni abzuschließen."),
+        ("de", "Entscheidung zwei: der Umzug findet im Juni statt."),
+        ("fr", "Nous avons décidé de repousser le lancement au 15 mars."),
+        ("es", "Hemos decidido lanzar la campaña en mayo."),
+        ("it", "Abbiamo deciso di rinviare il lancio."),
+        ("pt", "Ficou definido que o lançamento será em maio."),
+        ("nl", "We hebben besloten de lancering uit te stellen."),
+        ("zh", "我们决定把发布日期推迟到下个月。"),
+        ("ja", "発売日を来月に延期することに決定しました。"),
+        ("ko", "출시일을 다음 달로 연기하기로 결정했습니다."),
+    ],
+)
+def test_a_decision_stated_as_made_is_a_decision(code: str, sentence: str) -> None:
+    assert Signals(code).is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "So what have we decided?"),  # a question
+        ("en", "We have to decide on the colour before Friday."),  # an intention to decide
+        ("en", "We haven't decided yet."),  # open
+        ("en", "If we go with plastic, it is cheaper."),  # conditional
+        ("en", "I don't think we agreed on that."),  # negated
+        ("en", "The decision tree was trained on last year's data."),  # the phrase
+        ("en", "We need to make a decision about the case."),  # an agenda line
+        ("en", "We have over 550,000 approved loans."),  # an adjective
+        ("de", "Wir haben noch nicht entschieden."),
+        ("de", "Wir müssen entscheiden, ob wir umziehen."),
+        ("fr", "On n'a pas encore décidé."),
+        ("fr", "Si on part sur le plastique, c'est moins cher."),
+        ("es", "No hemos decidido nada todavía."),
+        ("it", "Non abbiamo ancora deciso."),
+        ("pt", "Ainda não decidimos."),
+        ("nl", "We hebben nog niet besloten."),
+        ("zh", "我们还没决定发布日期。"),
+        ("zh", "我们需要决定发布日期。"),
+        ("ja", "発売日はまだ決定していません。"),
+        ("ko", "출시일은 아직 결정하지 않았습니다."),
+    ],
+)
+def test_questions_intentions_open_conditional_and_negated_mentions_are_no_decisions(
+    code: str, sentence: str
+) -> None:
+    assert not Signals(code).is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "I was pleased with the demo."),  # please
+        ("en", "The assignment was graded last week."),  # assign
+        ("en", "There are two deadlinesque rules here."),  # deadline
+        ("de", "Die Sendung lief gestern Abend."),  # sende
+    ],
+)
+def test_cues_match_whole_words(code: str, sentence: str) -> None:
+    signals = Signals(code)
+    assert not signals.is_action(sentence) and not signals.is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The hotfix is 4.11.2, with the PIN fallback.",
+        "The small highs also go in 4.12.",
+        "Since 4.11 went out, crashes doubled.",
+        "Android 8.1. is the oldest we support.",
+        "We won 3/4 of the deals.",
+    ],
+)
+def test_a_version_or_a_number_is_no_due_date(sentence: str) -> None:
+    assert due_date(sentence) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "when"),
+    [
+        ("Markus schickt bis 4.12. die Planung.", "4.12."),
+        ("Send it by 3/4 please.", "3/4"),
+        ("Le rapport est dû le 12/03/2026.", "12/03/2026"),
+        ("I'll have drafts by tomorrow end of day.", "tomorrow"),
+        ("Lena writes the message today.", "today"),
+        ("Close the books by the end of the month.", "end of the month"),
+    ],
+)
+def test_a_due_date_is_a_date(sentence: str, when: str) -> None:
+    assert due_date(sentence) == when
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Um, I'll send the minutes by Friday.",
+        "Uh, we will send it by Friday.",
+        "Chair, I'll send the note by Friday.",
+        "Professor, I'll send the draft by Monday.",
+        "In May, we will ship the new app.",
+        "I'll I'll send it by Friday.",
+        "Herr Vorsitzender, ich schicke es bis Freitag.",
+        "Madame, je vais envoyer le rapport avant vendredi.",
+        "Ähm, ich schicke es bis Freitag.",
+    ],
+)
+def test_a_filler_a_title_or_a_date_before_a_comma_is_no_owner(sentence: str) -> None:
+    assert addressed_owner(sentence) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "owner"),
+    [
+        ("Priya sends me the revised estimate by Thursday.", "Priya"),
+        ("Tom adds the crash alert by Friday.", "Tom"),
+        ("And Lena writes the pricing brief, cc Marcus, by Friday.", "Lena"),
+        ("Markus schickt bis Freitag die Planung.", "Markus"),
+        ("Marie s'occupe de prévenir les clients d'ici vendredi.", "Marie"),
+        ("Lena, can you get the message copy to the agency today?", "Lena"),
+    ],
+)
+def test_the_owner_is_the_person_the_sentence_assigns(sentence: str, owner: str) -> None:
+    assert addressed_owner(sentence) == owner
+
+
+def test_an_item_read_back_by_the_chair_is_owned_by_the_person_it_names() -> None:
+    answer = (
+        "Overview\nPlanning.\n\nDecisions\nNone\n\nAction items\n"
+        "- Maya: Priya sends me the revised estimate by Thursday.\n"
+        "- Maya: Tom adds the crash alert by Friday.\n"
+        "- Maya: And I'll talk to marketing by end of this week.\n"
+    )
+    items = parse_structure(answer)["action_items"]
+    assert [(a["owner"], a["due"]) for a in items] == [
+        ("Priya", "Thursday"),
+        ("Tom", "Friday"),
+        ("Maya", "end of this week"),
+    ]
+
+
+def _sections(text: str, budget: int = 1024) -> dict[str, list[str]]:
+    parsed = parse_structure(ExtractiveEngine().summarise(text, budget))
+    return {
+        "decisions": [d["text"] for d in parsed["decisions"]],
+        "action_items": [a["task"] for a in parsed["action_items"]],
+        "key_points": [k["text"] for k in parsed["key_points"]],
+        "owners": [a["owner"] for a in parsed["action_items"]],
+    }
+
+
+def test_a_numbered_recap_gives_one_decision_each() -> None:
+    decisions = _sections(SAMPLE)["decisions"]
+    for number in ("decision:", "decision two:", "decision three:", "decision four:"):
+        assert sum(number in d for d in decisions) == 1, decisions
+
+
+def test_a_commitment_and_its_read_back_are_one_action_item() -> None:
+    parsed = parse_structure(ExtractiveEngine().summarise(SAMPLE, 1024))
+    by_owner_due = [(a["owner"], a["due"]) for a in parsed["action_items"] if a["due"]]
+    assert len(by_owner_due) == len(set(by_owner_due)), by_owner_due
+    assert ("Tom", "Friday") in by_owner_due
+
+
+def test_no_item_is_listed_twice_across_sections() -> None:
+    got = _sections(SAMPLE)
+    items = got["decisions"] + got["action_items"] + got["key_points"]
+    assert len(items) == len(set(items))
+
+
+def test_no_owner_is_a_filler_a_title_or_a_date() -> None:
+    owners = _sections(SAMPLE)["owners"]
+    assert owners and all(o in {"Maya", "Priya", "Tom", "Lena", "Marcus"} for o in owners), owners
+
+
+MEETING = """\
+Alice: Let's look at the case material first.
+Bob: Plastic is cheaper but rubber feels better in the hand.
+Carol: Rubber also survives being dropped, which the survey says happens a lot.
+Alice: And the colour?
+Bob: Yellow tested well with the younger users in the survey.
+Alice: Okay, so what have we decided?
+Carol: The case is rubber with a plastic frame inside.
+Carol: The colour is yellow for the first batch.
+Alice: Good, thanks everyone.
+"""
+
+
+def test_the_answer_to_what_have_we_decided_is_listed_as_decisions() -> None:
+    decisions = _sections(MEETING)["decisions"]
+    assert "The case is rubber with a plastic frame inside." in decisions
+    assert "The colour is yellow for the first batch." in decisions
+
+
+def test_an_opening_recap_of_the_situation_is_no_decision() -> None:
+    opening = "Priya: Sure. Um, so, quick recap. Since the release went out, crashes on launch doubled.\n"
+    decisions = _sections(opening + MEETING)["decisions"]
+    assert not [d for d in decisions if "crashes" in d]
+
+
+@pytest.mark.parametrize(
+    ("name", "decision"),
+    [
+        ("meeting_de.txt", "beschlossen"),
+        ("meeting_fr.txt", "décidé"),
+        ("meeting_zh.txt", "决定"),
+        ("meeting_ko.txt", "결정"),
+    ],
+)
+def test_a_localised_meeting_lists_its_stated_decision(name: str, decision: str) -> None:
+    text = (ROOT / "tests" / "transcripts" / name).read_text()
+    assert [d for d in _sections(text, 600)["decisions"] if decision in d]
+
+
+@pytest.mark.parametrize(
+    ("line", "owner", "due"),
+    [
+        ("- Bob: Send the deck (due Friday)", "Bob", "Friday"),
+        ("- **Bob**: Send the deck by Friday", "Bob", "Friday"),
+        ("- Bob — send the deck by Friday", "Bob", "Friday"),
+        ("- [ ] @bob send the deck by Friday", "bob", "Friday"),
+        ("- Bob will send the deck by Friday.", "Bob", "Friday"),
+        ("1. Bob: send the deck (by Friday)", "Bob", "Friday"),
+        ("- Send the deck (Owner: Bob, Due: Friday)", "Bob", "Friday"),
+        ("- **Owner:** Bob – **Task:** send the deck – **Due:** Friday", "Bob", "Friday"),
+        ("- Unassigned: Book the room (due next week)", None, "next week"),
+        ("- Priya: Send the revised 4.11.2 estimate (Android 9 devices)", "Priya", None),
+        ("- Marie : envoyer le compte rendu (échéance : vendredi)", "Marie", "vendredi"),
+        ("- Markus: Planung fertigstellen (bis 4.12.)", "Markus", "4.12."),
+    ],
+)
+def test_the_parser_keeps_owners_and_dates_from_the_usual_answer_shapes(
+    line: str, owner: str | None, due: str | None
+) -> None:
+    answer = f"Overview\nPlanning.\n\nDecisions\nNone\n\nAction items\n{line}\n"
+    (item,) = parse_structure(answer)["action_items"]
+    assert (item["owner"], item["due"]) == (owner, due), item
+    assert "Owner" not in item["task"] and "Due" not in item["task"]
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence", "action"),
+    [
+        ("en", "Can you send me the revised estimate by Thursday?", True),
+        ("en", "Lena, will you get the copy to the agency today?", True),
+        ("en", "Well I'll have to, before the warning, I'm going to get where is my mouse?", False),
+        ("de", "Kannst du das Angebot bis Freitag prüfen?", True),
+        ("de", "Ich werde das machen, aber wo ist die Datei?", False),
+        ("fr", "Peux-tu relancer le prestataire avant jeudi ?", True),
+        ("nl", "Pieter, wil jij de documentatie uiterlijk woensdag bijwerken?", True),
+        ("ja", "月曜日までに資料を準備していただけますか？", True),
+    ],
+)
+def test_a_question_is_an_action_item_only_as_a_request(code: str, sentence: str, action: bool) -> None:
+    assert Signals(code).is_action(sentence) is action
+
+
+def test_a_filler_with_two_content_words_is_no_key_point() -> None:
+    """ "Um, yeah, that's one string and a dialog.": the "s" of "that's" is no content word."""
+    assert not [k for k in _sections(SAMPLE)["key_points"] if k.startswith("Um, yeah")]

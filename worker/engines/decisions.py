@@ -1,0 +1,90 @@
+"""Recaps: where a meeting says what it decided, in every language the engine localises.
+
+Most decisions are stated twice: once while deciding, once in a recap ("So, to recap: ...",
+"Let me read back the action items", the answer to "So what have we decided?"). The recap is the
+settled version, so the extractive engine favours it: `recap_members` finds the sentences of a
+recap (the rest of the turn after an opener, or the next speaker's turn after a recap question),
+each sentence one item, so a numbered recap gives one item per number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+# A sentence that opens a recap (it is no item itself).
+RECAP_OPENER = re.compile(
+    r"\b(?:to recap|quick recap|recap|to sum up|to summari[sz]e|in summary|let me read back|read back|"
+    r"so what we(?:'ve| have) (?:decided|agreed)|zusammengefasst|zusammenfassend|fasse zusammen|"
+    r"en résumé|pour résumer|je récapitule|récapitul\w*|en resumen|para resumir|resumiendo|riassumendo|"
+    r"ricapitol\w*|em resumo|resumindo|recapitulando|samengevat|samenvattend|om samen te vatten)\b"
+    r"|总结一下|总结来说|まとめると|まとめます|정리하면|정리하자면",
+    re.IGNORECASE,
+)
+# A question whose answer is a recap: "So what have we decided?", "Was haben wir beschlossen?".
+RECAP_QUESTION = re.compile(
+    r"(?:\b(?:decided|agreed|decisions|settled|beschlossen|entschieden|vereinbart|décidé|convenu|"
+    r"decidido|acordado|deciso|concordato|besloten|afgesproken)\b|决定|決ま|決定|결정).{0,40}[?？]\s*$",
+    re.IGNORECASE,
+)
+# An opener that says it recaps outcomes, wherever it comes.
+_OUTCOME = re.compile(
+    r"\b(?:read back|decided|agreed|decisions|action items?|next steps|beschlossen|entschieden|aufgaben|"
+    r"décidé|décisions|actions|decidido|decisiones|tareas|deciso|decisioni|azioni|decisões|tarefas|"
+    r"besloten|besluiten|actiepunten)\b|决定|行动项|決定|アクション|결정|실행 항목",
+    re.IGNORECASE,
+)
+# A decision under a label: "Decision: ...", "So, decision three: ...", "Beschluss: ...".
+LABELLED = re.compile(
+    r"\b(?:decision|beschluss|entscheidung|décision|decisión|decisione|decisão|besluit|beslissing)"
+    r"(?:\s+\w+)?\s*[:：]|(?:决定|決定|결정)\s*[:：]",
+    re.IGNORECASE,
+)
+# A recap is this many sentences at most (a read-back of a long meeting's items).
+RECAP_SENTENCES = 12
+
+
+class _Unit(Protocol):
+    @property
+    def index(self) -> int: ...
+    @property
+    def speaker(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+
+
+def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
+    """Indices of the sentences that state a recap's items (not the opener or the question): those
+    after an opener (items when they carry a cue), those answering a recap question (items as they
+    stand: "The hotfix ships alone.")."""
+    recited: set[int] = set()
+    answers: set[int] = set()
+    for position, unit in enumerate(items):
+        opener = bool(RECAP_OPENER.search(unit.text))
+        if not opener and not RECAP_QUESTION.search(unit.text):
+            continue
+        # "Quick recap" of where things stand opens a meeting; the recap of its outcome ends it
+        # (or names what it recaps: "let me read back the action items").
+        if opener and position < 0.75 * len(items) and not _OUTCOME.search(unit.text):
+            continue
+        following = items[position + 1 : position + 1 + 2 * RECAP_SENTENCES]
+        # An opener's recap is the rest of its speaker's turn; a question's, the next speaker's.
+        speaker = (
+            unit.speaker
+            if opener
+            else next((u.speaker for u in following if u.speaker != unit.speaker), None)
+        )
+        taken = 0
+        for later in following:
+            if later.speaker != speaker:
+                if taken or opener:
+                    break
+                continue
+            if later.text.rstrip().endswith(("?", "？")):
+                break
+            (recited if opener else answers).add(later.index)
+            taken += 1
+            if taken >= RECAP_SENTENCES:
+                break
+    return recited, answers
