@@ -1,14 +1,17 @@
 """The client command: upload a transcript, follow its job, print its summary.
 
     python -m client submit FILE [--key KEY] [--wait]
+                            [--style S] [--language L] [--profile P] [--max-tokens N]
     python -m client status JOB_ID
     python -m client wait KEY [--job JOB_ID] [--timeout S] [--interval S]
     python -m client uploads [--state pending|ok|error|superseded] [--json]   (client/uploads.py)
     python -m client costs [PREFIX] [--json]   (client/costs.py)
     python -m client backfill s3://BUCKET/PREFIX/ [--force] [--dry-run] [--rate N/s]   (client/backfill.py)
 
-`submit` uploads FILE under the input prefix, where the bucket's trigger picks it up. `wait` polls
-every 5 s (as the seed's Lambda polled RunPod) until the worker's metadata file appears, showing
+`submit` uploads FILE under the input prefix, where the bucket's trigger picks it up, with the
+summary options as the object's S3 user metadata (`x-amz-meta-summary-style` ...: README,
+"Summary options"); a value outside the vocabulary (contract/options.py) is refused before upload.
+`wait` polls every 5 s (as the seed's Lambda polled RunPod) until the worker's metadata file appears, showing
 progress (RunPod's status and progress too when `--job` names the job), then prints the summary
 on stdout; progress goes to stderr. `status` prints RunPod's status of a job as JSON.
 
@@ -33,11 +36,20 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from contract.options import (
+    STYLES,
+    UPLOAD_KEYS,
+    OptionValueError,
+    check_language,
+    check_profile_name,
+    check_style,
+    parse_max_tokens,
+)
 from dispatcher import settings as names
 from dispatcher.errors import DispatchError
 from dispatcher.events import output_keys
@@ -127,7 +139,9 @@ class Client:
             self._s3 = make_s3_client(region, self.settings.s3_endpoint_url, self.env)
         return self._s3
 
-    def submit(self, path: Path, key: str | None) -> str:
+    def submit(self, path: Path, key: str | None, options: Mapping[str, str] | None = None) -> str:
+        """Upload `path`; `options` are the upload's summary options by name (style, language,
+        profile, max_tokens), checked here and sent as its `x-amz-meta-summary-*` metadata."""
         s = self.settings
         key = key or s.input_prefix + path.name
         if not key.endswith(s.input_suffixes):
@@ -135,14 +149,19 @@ class Client:
             accepted = ", ".join(f"*{x}" for x in s.input_suffixes)
             print(f"note: only {accepted} uploads are summarised; uploading as {key}", file=self.err)
         bucket = s.need_bucket()
+        metadata = upload_metadata(options or {})
         body = path.read_bytes()
         summary_key, metadata_key = self.outputs(key)
         self.uploaded = self._unchanged(bucket, key, body, metadata_key)
+        if self.uploaded is not None and (self.uploaded.get("Metadata") or {}) != metadata:
+            self.uploaded = None  # the same bytes with other summary options: a new upload
         self.unchanged = self.uploaded is not None
         if self.unchanged:  # `wait` finds the summary at once (its version's); no second job is sent
             print(f"unchanged: s3://{bucket}/{key} already holds these bytes, summarised", file=self.err)
             return key
-        self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=SUMMARY_CONTENT_TYPE)
+        self.s3.put_object(
+            Bucket=bucket, Key=key, Body=body, ContentType=SUMMARY_CONTENT_TYPE, Metadata=metadata
+        )
         self.uploaded = self.s3.head_object(Bucket=bucket, Key=key)
         print(f"uploaded s3://{bucket}/{key}", file=self.err)
         print(f"summary will be at s3://{self.output_bucket}/{summary_key}", file=self.err)
@@ -273,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("file", type=Path)
     submit.add_argument("--key", help="object key (default: prefix + file name)")
     submit.add_argument("--wait", action="store_true", help="then wait for the summary")
+    submit.add_argument("--style", choices=STYLES, help="summary style (x-amz-meta-summary-style)")
+    submit.add_argument(
+        "--language", help="summary language: de, German, pt-BR ... (x-amz-meta-summary-language)"
+    )
+    submit.add_argument(
+        "--profile", help="summary profile: meeting, standup ... (x-amz-meta-summary-profile)"
+    )
+    submit.add_argument("--max-tokens", help="summary length in tokens (x-amz-meta-summary-max-tokens)")
     status = commands.add_parser("status", help="RunPod's status of a job, as JSON")
     status.add_argument("job_id")
     wait = commands.add_parser("wait", help="wait for the summary of an uploaded KEY and print it")
@@ -302,6 +329,27 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
         command.add_argument("--interval", type=float, default=5.0, help="poll interval, seconds (default 5)")
     return parser
+
+
+_CHECKS: dict[str, Callable[[str], object]] = {
+    "style": check_style,
+    "language": check_language,
+    "profile": check_profile_name,
+    "max_tokens": parse_max_tokens,
+}
+
+
+def upload_metadata(options: Mapping[str, str]) -> dict[str, str]:
+    """The S3 user metadata that carries `options` (by name); UsageError names a bad one. A profile
+    name is checked for its form only: the deployment knows its own profiles."""
+    metadata = {}
+    for name, value in options.items():
+        try:
+            _CHECKS[name](value)
+        except OptionValueError as exc:
+            raise UsageError(f"--{name.replace('_', '-')}: {exc}") from None
+        metadata[UPLOAD_KEYS[name]] = value
+    return metadata
 
 
 def main(
@@ -339,7 +387,8 @@ def main(
         if args.command == "submit":
             if not args.file.is_file():
                 raise UsageError(f"{args.file} is not a file")
-            key = client.submit(args.file, args.key)
+            chosen = {name: getattr(args, name) for name in UPLOAD_KEYS}
+            key = client.submit(args.file, args.key, {k: v for k, v in chosen.items() if v is not None})
             from client.uploads import submitted_job
 
             job_id = submitted_job(client, key, args.timeout)

@@ -1,8 +1,9 @@
 """The metadata document: `summaries/<name>_summary.json`, the product's output beside the summary.
 
 One declared type (`Metadata` and the records it holds) for both writers: the worker
-(worker/report.py builds it stage by stage: `ok`, or the error that ended the job) and the
-reconciler (dispatcher/outcomes.py `error_metadata`, for a job that never wrote its own).
+(worker/report.py builds it stage by stage: `ok`, or the error that ended the job), the
+reconciler (dispatcher/outcomes.py `error_metadata`, for a job that never wrote its own) and the
+dispatcher (`rejected_metadata`, for an upload whose options no job may carry).
 `json_schema()` derives the published JSON Schema from these types (docs/metadata.schema.json; a
 test keeps the file equal to it), and `encode` is the one way a document becomes bytes: strict
 JSON, whatever went into it.
@@ -18,6 +19,8 @@ import sys
 import types
 import typing
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from contract.options import OptionSource
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -39,14 +42,17 @@ WorkerCode = Literal[
 ]
 # Error codes the reconciler writes, for jobs that never wrote metadata of their own.
 ReconcilerCode = Literal["job_expired", "worker_lost", "engine_crashed", "job_failed", "reconcile_failed"]
+# Error codes the dispatcher writes, for uploads it sends no job for (dispatcher/errors.py).
+DispatcherCode = Literal["invalid_options"]
 WORKER_CODES: tuple[str, ...] = typing.get_args(WorkerCode)
 RECONCILER_CODES: tuple[str, ...] = typing.get_args(ReconcilerCode)
+DISPATCHER_CODES: tuple[str, ...] = typing.get_args(DispatcherCode)
 
 
 class Error(TypedDict):
     """Why the job ended without a summary."""
 
-    code: WorkerCode | ReconcilerCode
+    code: WorkerCode | ReconcilerCode | DispatcherCode
     message: Annotated[str, "what went wrong, naming the field, URL host or limit concerned"]
     alone_on_engine: NotRequired[
         Annotated[bool, "engine_unavailable only: no other job was on the engine when it died"]
@@ -71,16 +77,28 @@ class Source(TypedDict):
 SourceAsSent = Annotated[dict[str, Any], "a rejected job input's source, copied as sent (bounded)"]
 
 
+class OptionSources(TypedDict, total=False):
+    """Where each option's value came from: the upload's `x-amz-meta-summary-*`, the dispatcher's
+    setting, the job input itself (a direct /run), a profile's length, or the worker's default."""
+
+    style: OptionSource
+    language: OptionSource
+    profile: OptionSource
+    max_tokens: OptionSource
+
+
 class Options(TypedDict):
-    """The job's options (`SummaryOptions`) and the output budget the worker granted."""
+    """The job's options (`SummaryOptions`), where each came from, and the output budget granted."""
 
     max_tokens: int | None
     style: str
     language: str | None
+    profile: Annotated[str, "the summary profile (contract/profiles.py or the deployment's own)"]
     temperature: float
     format: str | None
     max_tokens_requested: int | None
     max_tokens_granted: int
+    sources: OptionSources
 
 
 class InputFacts(TypedDict):
@@ -134,6 +152,13 @@ class Structure(TypedDict):
     decisions: list[Point]
     action_items: list[ActionItem]
     parsed: Annotated[bool, "false when the answer had no recognisable sections"]
+    profile: NotRequired[Annotated[str, "the summary profile whose sections the summary has"]]
+    sections: NotRequired[
+        Annotated[dict[str, list[str]], "the profile's own sections (beyond the four above), by key"]
+    ]
+    unfilled: NotRequired[
+        Annotated[list[str], "the extractive engine only: keys of sections it cannot write"]
+    ]
     raw: NotRequired[Annotated[str, "the answer as written, when parsed is false"]]
 
 
@@ -196,7 +221,7 @@ class Metadata(TypedDict):
     max_request_tokens: NotRequired[int]
     finish_reasons: NotRequired[dict[str, int]]
     # Written by the reconciler only.
-    written_by: NotRequired[Literal["reconciler"]]
+    written_by: NotRequired[Annotated[Literal["reconciler", "dispatcher"], "absent when the worker wrote it"]]
     attempts: NotRequired[Annotated[int, "runs counted against JOB_MAX_ATTEMPTS"]]
     job_ids: NotRequired[list[str]]
     runpod: NotRequired[Annotated[Any, "RunPod's /status answer, when it was asked"]]

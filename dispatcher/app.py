@@ -9,7 +9,9 @@ execution environment is warm. Records fail independently: one bad record does n
 One record, straight through: skip what is not an input → the upload's identity and output keys,
 built once (dispatcher/upload.py) → with a ledger, claim the version (dispatcher/ledger.py: a
 conditional put, the one dedupe; a version already claimed is a duplicate and sends nothing) →
-presign and `/run` → the job id onto the claim. A refused `/run` deletes the claim so the retry
+its options, from one HEAD of the version (dispatcher/options.py; options no job may carry end the
+upload here with error metadata and a closed claim) → presign and `/run` → the job id onto the
+claim. A refused `/run` deletes the claim so the retry
 dispatches; an unanswered one leaves it for the reconciler.
 
 A `/run` answer saying the job already ended (`FAILED`, `CANCELLED`, `TIMED_OUT`: nothing will run
@@ -43,11 +45,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dispatcher.errors import DispatchError, LedgerError, RunPodJobEndedError, RunPodUnconfirmedError
+from contract.metadata import encode
+from dispatcher.errors import (
+    DispatchError,
+    InvalidOptionsError,
+    LedgerError,
+    RunPodJobEndedError,
+    RunPodUnconfirmedError,
+)
 from dispatcher.events import ObjectRef, parse_event, skip_reason
 from dispatcher.job import build_job_input, job_policy
-from dispatcher.ledger import UNCONFIRMED, Entry, Ledger, deadline_after
-from dispatcher.presign import Presigner, make_client, make_s3_client
+from dispatcher.ledger import ERROR, UNCONFIRMED, Entry, Ledger, deadline_after
+from dispatcher.options import JobOptions, UploadOptions, load_profiles
+from dispatcher.outcomes import rejected_metadata
+from dispatcher.presign import METADATA_CONTENT_TYPE, Presigner, make_client, make_s3_client
 from dispatcher.runpod_api import RunPodClient
 from dispatcher.secrets import api_key
 from dispatcher.settings import Settings
@@ -69,6 +80,7 @@ class Outcome:
     skipped: str | None = None
     error: str | None = None
     duplicate_of: str | None = None
+    rejected: str | None = None  # invalid options: error metadata written, no job sent
     ended: str | None = None  # /run answered the job already ended so: the reconciler retries it
 
 
@@ -79,11 +91,13 @@ class Dispatcher:
         presigner: Presigner,
         runpod: RunPodClient,
         ledger: Ledger | None = None,
+        options: UploadOptions | None = None,
     ) -> None:
         self.settings = settings
         self._presigner = presigner
         self._runpod = runpod
         self.ledger = ledger
+        self.options = options or UploadOptions(settings)
 
     @classmethod
     def from_env(cls, env: Any = os.environ) -> Dispatcher:
@@ -102,7 +116,10 @@ class Dispatcher:
                 settings.ledger_table,
                 make_client("dynamodb", settings.region, settings.dynamodb_endpoint_url, env),
             )
-        return cls(settings, Presigner(s3, settings.url_expires_s), runpod, ledger)
+        presigner = Presigner(s3, settings.url_expires_s)
+        # The user's profiles document, read once per cold start; a broken one stops it here.
+        options = UploadOptions(settings, load_profiles(settings.summary_profiles_uri, presigner.read))
+        return cls(settings, presigner, runpod, ledger, options)
 
     @property
     def runpod(self) -> RunPodClient:
@@ -152,6 +169,7 @@ class Dispatcher:
             "ended": [o.__dict__ for o in outcomes if o.ended],
             "skipped": [o.__dict__ for o in outcomes if o.skipped]
             + [{"reason": s.reason} for s in parsed.skipped],
+            "rejected": [o.__dict__ for o in outcomes if o.rejected],
             "failed": [o.__dict__ for o in outcomes if o.error],
         }
         return summary
@@ -170,9 +188,8 @@ class Dispatcher:
             if _out_of_time(context):
                 raise DispatchError("not attempted: the invocation is about to time out")
             upload = Upload.of(ref, s, resummarize)
-            if self.ledger is None:
-                job_id = self.submit_job(upload)  # no dedupe: every delivery sends a job (above)
-            else:
+            entry = None
+            if self.ledger is not None:
                 now = time.time()
                 entry, new = self.ledger.claim(upload, deadline=deadline_after(now, s), now=now)
                 if not new:  # a redelivery, at once or days later: the claim's holder sent the job
@@ -180,7 +197,20 @@ class Dispatcher:
                     reason = f"duplicate delivery: this version was already dispatched as job {job_id}"
                     log.info(json.dumps({"event": "skipped", **where, "job_id": job_id, "reason": reason}))
                     return Outcome(ref.bucket, ref.key, skipped=reason, duplicate_of=job_id)
-                job_id = self._run_claimed(self.ledger, upload, entry)
+            try:
+                options = self.job_options(upload)
+            except InvalidOptionsError as exc:
+                self._reject(upload, entry, exc)
+                log.warning(json.dumps({"event": "rejected", **where, "error": str(exc)}))
+                return Outcome(ref.bucket, ref.key, rejected=str(exc))
+            except DispatchError:
+                if self.ledger is not None and entry is not None:
+                    self.ledger.forget(entry)  # the event's retry claims it again
+                raise
+            if self.ledger is None or entry is None:
+                job_id = self.submit_job(upload, options)  # no dedupe: every delivery sends a job (above)
+            else:
+                job_id = self._run_claimed(self.ledger, upload, entry, options)
         except RunPodJobEndedError as exc:
             if self.ledger is None:
                 log.error(json.dumps({"event": "failed", **where, "error": str(exc)}))
@@ -194,10 +224,25 @@ class Dispatcher:
         log.info(json.dumps({"event": "dispatched", **where, "job_id": job_id}))
         return Outcome(ref.bucket, ref.key, job_id=job_id)
 
-    def _run_claimed(self, ledger: Ledger, upload: Upload, entry: Entry) -> str:
+    def job_options(self, upload: Upload) -> JobOptions:
+        """The upload's options: one HEAD of its version for its `x-amz-meta-summary-*` keys, over
+        the deployment's defaults (dispatcher/options.py). A version deleted since gets the
+        defaults (its job ends as a download error, or the reconciler sees it superseded)."""
+        ref = upload.ref
+        return self.options.read(self._presigner.user_metadata(ref.bucket, ref.key, ref.version_id) or {})
+
+    def _reject(self, upload: Upload, entry: Entry | None, exc: InvalidOptionsError) -> None:
+        """Options no job may carry: the upload's error metadata, written here, and its claim
+        closed, so a redelivery sends nothing either."""
+        meta = rejected_metadata(upload, exc.code, str(exc))
+        self._presigner.write(upload.output_bucket, upload.metadata_key, encode(meta), METADATA_CONTENT_TYPE)
+        if self.ledger is not None and entry is not None:
+            self.ledger.close(entry, ERROR, exc.code, str(exc))
+
+    def _run_claimed(self, ledger: Ledger, upload: Upload, entry: Entry, options: JobOptions) -> str:
         """`/run` for a version this invocation claimed; its job id goes onto the claim."""
         try:
-            job_id = self.submit_job(upload)
+            job_id = self.submit_job(upload, options)
         except RunPodUnconfirmedError:
             # The job may exist: the claim stays, with no job id; the reconciler recovers it past
             # the deadline (dispatcher/reconciler.py), so this is not an error.
@@ -228,12 +273,23 @@ class Dispatcher:
         return replace(ref, decoded_key=None)
 
     def submit_job(
-        self, upload: Upload, *, attempt: int | None = None, previous_error: str | None = None
+        self,
+        upload: Upload,
+        options: JobOptions | None = None,
+        *,
+        attempt: int | None = None,
+        previous_error: str | None = None,
     ) -> str:
         """Presign and POST /run for one upload (the reconciler's retries too, with the run's
-        number and the previous run's error code)."""
+        number and the previous run's error code; their options are read again: a version's
+        metadata never changes)."""
         job = build_job_input(
-            upload, self._presigner, self.settings, attempt=attempt, previous_error=previous_error
+            upload,
+            self._presigner,
+            self.settings,
+            options or self.job_options(upload),
+            attempt=attempt,
+            previous_error=previous_error,
         )
         return self._runpod.submit(job, self.policy(), self.settings.webhook_url)
 

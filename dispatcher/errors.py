@@ -4,6 +4,8 @@ DispatchError
 ├── SettingsError          a required setting is missing or malformed (names it)
 ├── PresignError           botocore could not presign (no credentials, bad region)
 ├── OutputKeyError         the summary's key would break an S3 limit (retrying cannot help)
+├── S3Error                the function's own HEAD, GET or PUT failed (access, network)
+├── InvalidOptionsError    an upload's summary options are outside the vocabulary (names the key)
 └── RunPodError            /run did not accept the job
     ├── RunPodAuthError    401/403: the API key is wrong; retrying cannot help
     ├── RunPodNotFoundError  404 from /status or /cancel: RunPod has no such job (expired, deleted)
@@ -14,6 +16,8 @@ DispatchError
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 
 class DispatchError(Exception):
@@ -30,6 +34,21 @@ class PresignError(DispatchError):
 
 class OutputKeyError(DispatchError):
     pass
+
+
+class S3Error(DispatchError):
+    pass
+
+
+class InvalidOptionsError(DispatchError):
+    """An upload's `x-amz-meta-summary-*` value that no job may carry: the upload ends with error
+    metadata (code `invalid_options`); retrying cannot help."""
+
+    code: Literal["invalid_options"] = "invalid_options"  # contract.metadata.DispatcherCode
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class RunPodError(DispatchError):

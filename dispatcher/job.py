@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dispatcher.options import JobOptions, UploadOptions
 from dispatcher.presign import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, Presigner
 from dispatcher.settings import Settings
 from dispatcher.upload import Upload
@@ -22,11 +23,14 @@ def build_job_input(
     upload: Upload,
     presigner: Presigner,
     settings: Settings,
+    options: JobOptions | None = None,
     *,
     attempt: int | None = None,
     previous_error: str | None = None,
 ) -> dict[str, Any]:
-    """The RunPod `input` for `upload`: presigned URLs to pull the transcript and put both outputs.
+    """The RunPod `input` for `upload`: presigned URLs to pull the transcript and put both outputs,
+    and its options (dispatcher/options.py) with where each came from; without `options`, the
+    deployment's defaults.
     A retry by the reconciler also says which run it is and why the previous one ended (after
     `engine_unavailable` the worker runs the job alone on its engine)."""
     ref, out_bucket = upload.ref, upload.output_bucket
@@ -46,8 +50,13 @@ def build_job_input(
         "metadata_get_url": presigner.get(out_bucket, upload.metadata_key),
         "source": source,
     }
-    if settings.max_tokens is not None:
-        job["options"] = {"max_tokens": settings.max_tokens}
+    if options is None:
+        options = UploadOptions(settings).read({})
+    if options.values:
+        job["options"] = dict(options.values)
+        job["option_sources"] = dict(options.sources)
+    if options.profile is not None:
+        job["profile"] = options.profile.as_dict()
     if upload.resummarize is not None:  # write over an `ok` summary of this version (a new model)
         job["resummarize"] = True
     if attempt is not None:

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from contract.metadata import SCHEMA_VERSION, Metadata, ReconcilerCode, Source, Timings
+from contract.metadata import SCHEMA_VERSION, DispatcherCode, Metadata, ReconcilerCode, Source, Timings
 from dispatcher.ledger import ERROR, OK, SUPERSEDED, Entry
+from dispatcher.upload import Upload
 
 OPEN = "open"  # not yet past the job's deadline: nothing to do
 WAITING = "waiting"  # past it, but RunPod already failed in this pass: asked in the next one
@@ -142,6 +143,34 @@ def error_metadata(entry: Entry, code: ReconcilerCode, message: str, seen: Obser
         "attempts": entry.attempts,
         "job_ids": entry.job_ids,
         "runpod": seen.runpod,
+    }
+
+
+def rejected_metadata(upload: Upload, code: DispatcherCode, message: str) -> Metadata:
+    """The metadata document of an upload the dispatcher sent no job for (its options are outside
+    the vocabulary): no engine ran, so the engine's keys are null."""
+    ref = upload.ref
+    source: Source = {"bucket": ref.bucket, "key": ref.key}
+    if ref.version_id is not None:
+        source["version_id"] = ref.version_id
+    if ref.etag is not None:
+        source["etag"] = ref.etag
+    if ref.size is not None:
+        source["size"] = ref.size
+    return {
+        "schema": SCHEMA_VERSION,
+        "job_id": None,
+        "status": "error",
+        "error": {"code": code, "message": message},
+        "engine": None,
+        "model": None,
+        "extractive": None,
+        "max_model_len": None,
+        "source": source,
+        "timings": {},
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cost": None,  # no job ran
+        "written_by": "dispatcher",
     }
 
 

@@ -85,6 +85,48 @@ class Presigner:
             return None
         return True
 
+    def user_metadata(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str] | None:
+        """The object version's S3 user metadata (`x-amz-meta-*`, keys lower-cased): one HEAD with
+        the function's own role, never the body. None when the version no longer exists."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from dispatcher.errors import S3Error
+
+        params = {"Bucket": bucket, "Key": key} | ({"VersionId": version_id} if version_id else {})
+        try:
+            head = self._s3.head_object(**params)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("404", "NoSuchKey", "NoSuchVersion", "NotFound"):
+                return None
+            raise S3Error(f"HEAD s3://{bucket}/{key}: {code or exc}") from exc
+        except BotoCoreError as exc:
+            raise S3Error(f"HEAD s3://{bucket}/{key}: {exc}") from exc
+        return {str(k).lower(): str(v) for k, v in (head.get("Metadata") or {}).items()}
+
+    def write(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        """PUT an object with the function's own role (the error metadata the dispatcher writes)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from dispatcher.errors import S3Error
+
+        try:
+            self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+        except (BotoCoreError, ClientError) as exc:
+            raise S3Error(f"PUT s3://{bucket}/{key}: {exc}") from exc
+
+    def read(self, bucket: str, key: str) -> bytes:
+        """GET a small object with the function's own role (the user's profiles document)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from dispatcher.errors import S3Error
+
+        try:
+            body: bytes = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read(1_000_001)
+        except (BotoCoreError, ClientError) as exc:
+            raise S3Error(f"GET s3://{bucket}/{key}: {exc}") from exc
+        return body
+
     def put(self, bucket: str, key: str, content_type: str) -> str:
         return self._sign("put_object", {"Bucket": bucket, "Key": key, "ContentType": content_type})
 

@@ -385,6 +385,8 @@ class Reconciler:
         # Claimed before /run: a second reconciler (or this one crashing after /run) cannot send
         # another job for the same run; a claim whose job id never comes is retried past its deadline.
         deadline = deadline_after(self._clock(), self._settings)
+        # The upload's options (one HEAD) before the claim: the claimed run's /run follows at once.
+        options = self._dispatcher.job_options(entry.upload)
         if not self._ledger.retried(entry, deadline=deadline, charged=not excused):
             return "raced"
         if decision.cancel and before.job_id:
@@ -392,7 +394,7 @@ class Reconciler:
             with contextlib.suppress(RunPodError):
                 self._runpod.cancel(before.job_id)
         try:
-            job_id = self._dispatcher.submit_job(entry.upload, attempt=run, previous_error=previous)
+            job_id = self._dispatcher.submit_job(entry.upload, options, attempt=run, previous_error=previous)
         except RunPodUnconfirmedError:
             job_id = None
         except RunPodJobEndedError as exc:

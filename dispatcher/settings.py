@@ -9,9 +9,17 @@ role's temporary credentials also die with the role session, whatever the expiry
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from contract.options import (
+    MAX_TOKENS_LIMIT,
+    MIN_MAX_TOKENS,
+    OptionValueError,
+    check_language,
+    check_profile_name,
+    check_style,
+)
 from dispatcher.errors import SettingsError
 
 RUNPOD_API_KEY = "RUNPOD_API_KEY"
@@ -25,6 +33,10 @@ JOB_TTL_S = "JOB_TTL_S"
 JOB_EXECUTION_TIMEOUT_S = "JOB_EXECUTION_TIMEOUT_S"
 URL_EXPIRES_S = "URL_EXPIRES_S"
 MAX_TOKENS = "SUMMARY_MAX_TOKENS"
+STYLE = "SUMMARY_STYLE"
+LANGUAGE = "SUMMARY_LANGUAGE"
+PROFILE = "SUMMARY_PROFILE"
+PROFILES_URI = "SUMMARY_PROFILES_URI"
 WEBHOOK_URL = "RUNPOD_WEBHOOK_URL"
 RUNPOD_TIMEOUT_S = "RUNPOD_TIMEOUT_S"
 RUNPOD_ATTEMPTS = "RUNPOD_ATTEMPTS"
@@ -47,10 +59,6 @@ _NO_LIMIT = 10**15
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # An API base URL that paths are appended to: http(s), a host, a path; printable ASCII only.
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[\x21-\x22\x24-\x3e\x40-\x7e]*)?")
-# The worker refuses a larger options.max_tokens (worker.engines.base.MAX_TOKENS_LIMIT), and a
-# smaller one than a summary's headings and one sentence need (worker.engines.base.MIN_MAX_TOKENS).
-MAX_TOKENS_LIMIT = 1_000_000
-MIN_MAX_TOKENS = 96
 
 
 class EnvReader:
@@ -118,7 +126,13 @@ class Settings:
     job_ttl_s: int = 2 * 3600
     job_execution_timeout_s: int = 600
     url_expires_s: int = 2 * 3600 + 600 + 300
+    # The deployment's summary options (an upload's `x-amz-meta-summary-*` overrides each; None:
+    # the worker's built-in default) and the user's profiles document (dispatcher/options.py).
     max_tokens: int | None = None
+    summary_style: str | None = None
+    summary_language: str | None = None
+    summary_profile: str | None = None
+    summary_profiles_uri: str | None = None
     webhook_url: str | None = None
     runpod_timeout_s: int = 10
     runpod_attempts: int = 4
@@ -182,6 +196,10 @@ class Settings:
             job_execution_timeout_s=execution,
             url_expires_s=expires,
             max_tokens=read.integer(MAX_TOKENS, 0, MIN_MAX_TOKENS, MAX_TOKENS_LIMIT) or None,
+            summary_style=_option(read, STYLE, check_style),
+            summary_language=_option(read, LANGUAGE, check_language),
+            summary_profile=_option(read, PROFILE, check_profile_name),
+            summary_profiles_uri=read.text(PROFILES_URI),
             webhook_url=env.get(WEBHOOK_URL, "").strip() or None,
             # Lambda runs at most 900 s; a larger socket timeout overflowed time_t.
             runpod_timeout_s=read.integer(RUNPOD_TIMEOUT_S, cls.runpod_timeout_s, high=900),
@@ -197,3 +215,14 @@ class Settings:
             ),
             event_bus_name=read.text(EVENT_BUS_NAME),
         )
+
+
+def _option(read: EnvReader, name: str, check: Callable[[str], str]) -> str | None:
+    """A summary option's deployment default, checked with the worker's own rule."""
+    value = read.text(name)
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except OptionValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None

@@ -22,6 +22,7 @@ from devstack.cloud import FAKE_CREDENTIALS, REGION, free_port, wait_http
 from devstack.runpod_emulator import RunPodEmulator
 from dispatcher.presign import Presigner, make_s3_client
 from tests.support.dispatch import DispatcherEnv
+from tests.support.nanio import signing_s3, signing_s3_endpoint  # noqa: F401 (session fixtures for every folder)
 from tests.support.paths import TESTS
 from tests.support.reconcile_stack import Stack
 

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from contract.options import OptionSource
+from contract.profiles import PROFILES, Profile, ProfileError, profile_from_dict
 from worker.engines import SummaryOptions
 from worker.errors import JobInputError
 
@@ -29,6 +31,7 @@ METADATA_CONTENT_TYPE = "application/json"
 # RunPod caps a /run body at 10 MB; inline text is for small inputs and local runs.
 MAX_INLINE_TEXT_CHARS = 8_000_000
 MAX_URL_CHARS = 8_192
+OptionName = Literal["style", "language", "profile", "max_tokens"]
 
 
 class _Strict(BaseModel):
@@ -56,6 +59,11 @@ class JobInput(_Strict):
     metadata_get_url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_CHARS)
     source: Source | None = None
     options: SummaryOptions = SummaryOptions()
+    # Where each option's value came from (the dispatcher: the upload's metadata or its own
+    # defaults); an option set here but not named is the job input's own.
+    option_sources: dict[OptionName, OptionSource] | None = None
+    # The definition of `options.profile` when it is the deployment's own (contract/profiles.py).
+    profile: dict[str, Any] | None = None
     # Set by the reconciler on a retry (dispatcher/reconciler.py): which run of this upload this is,
     # and why the previous one ended. After `engine_unavailable` the job runs alone on the engine
     # (worker/isolation.py), so a second death is this transcript's doing, not a neighbour's.
@@ -78,6 +86,29 @@ class JobInput(_Strict):
         if (self.transcript_url is None) == (self.text is None):
             raise ValueError("give exactly one of transcript_url (pull mode) or text (push mode)")
         return self
+
+    @model_validator(mode="after")
+    def _a_known_profile(self) -> JobInput:
+        self.summary_profile()  # raises naming the profile or the definition's field
+        return self
+
+    def summary_profile(self) -> Profile:
+        """The profile the summary follows: the definition sent with the job, else a built-in."""
+        name = self.options.profile
+        if self.profile is not None:
+            try:
+                defined = profile_from_dict(self.profile)
+            except ProfileError as exc:
+                raise ValueError(str(exc)) from None
+            if defined.name != name:
+                raise ValueError(f"profile.name {defined.name!r} is not options.profile {name!r}")
+            return defined
+        if name not in PROFILES:
+            raise ValueError(
+                f"options.profile {name!r} is not a built-in profile ({', '.join(PROFILES)}) and the "
+                "job input carries no definition of it"
+            )
+        return PROFILES[name]
 
     @property
     def pull_mode(self) -> bool:

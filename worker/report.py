@@ -17,12 +17,15 @@ from contract.metadata import (
     SCHEMA_VERSION,
     Error,
     Metadata,
+    OptionSources,
     Structure,
     Timings,
     WorkerCode,
 )
+from contract.options import OptionSource
+from contract.profiles import DEFAULT, Profile
 from worker.cost import Pricing
-from worker.engines import Engine
+from worker.engines import Engine, unfilled_sections
 from worker.errors import EngineUnavailableError
 from worker.isolation import Seat
 from worker.job import JobInput
@@ -37,9 +40,11 @@ class Report:
         self._started = time.perf_counter()
         self._pricing = pricing
         self.job_id = job_id
+        self._extractive = engine.extractive
         # A job whose engine died under it before runs alone (worker/isolation.py).
         self.isolated = False
         self._seconds: dict[str, float] = {}  # per stage, as measured
+        self.profile = DEFAULT  # the summary's sections (contract/profiles.py), once the job is read
         # The job's seat on the engine, once it has one: an engine death is reported with it.
         self.seat: Seat | None = None
         # `status`, `error`, `timings` and `finished_at` are set by `ok` or `failed`, the only ways out.
@@ -61,16 +66,19 @@ class Report:
     # ---- stages --------------------------------------------------------------------------------
     def job(self, job: JobInput, granted: int) -> None:
         options = job.options
+        self.profile = job.summary_profile()
         if job.source is not None:
             self.meta["source"] = job.source.model_dump(exclude_none=True)
         self.meta["options"] = {
             "max_tokens": options.max_tokens,
             "style": options.style,
             "language": options.language,
+            "profile": options.profile,
             "temperature": options.temperature,
             "format": options.format,
-            "max_tokens_requested": options.max_tokens,
+            "max_tokens_requested": options.max_tokens or self.profile.max_tokens,
             "max_tokens_granted": granted,
+            "sources": _sources(job, self.profile),
         }
         self.meta["attempt"] = job.attempt or 1
         self.isolated = job.previous_error == EngineUnavailableError.code
@@ -117,6 +125,12 @@ class Report:
     def summary(self, summary: Summary, structure: dict[str, Any]) -> None:
         stats = summary.stats
         # worker/structure.py builds the Structure record as a plain dict; the schema test checks it.
+        structure["profile"] = self.profile.name
+        if self._extractive:  # it says so in the sections it cannot write (contract/profiles.py)
+            structure["unfilled"] = unfilled_sections(self.profile)
+            for key in structure["unfilled"]:
+                if key in structure.get("sections", {}):
+                    structure["sections"][key] = []  # its note is no item
         self.meta["structure"] = cast(Structure, structure)
         if "input" in self.meta:
             self.meta["input"]["tokens"] = stats.input_tokens
@@ -187,3 +201,20 @@ def _sample(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         return [_sample(v, depth + 1) for v in value[:_SAMPLE_ITEMS]]
     return None
+
+
+def _sources(job: JobInput, profile: Profile) -> OptionSources:
+    """Where each option came from: as the dispatcher said, else the job input's own, else the
+    profile's length (max_tokens), else the worker's default."""
+    given = job.option_sources or {}
+    sources: dict[str, OptionSource] = {}
+    for name in ("style", "language", "profile", "max_tokens"):
+        if name in given:
+            sources[name] = given[name]
+        elif name in job.options.model_fields_set:
+            sources[name] = "job input"
+        elif name == "max_tokens" and profile.max_tokens is not None:
+            sources[name] = "profile"
+        else:
+            sources[name] = "built-in default"
+    return cast(OptionSources, sources)

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from contract.metadata import Metadata, encode
+from contract.profiles import STANDARD_KEYS
 from worker.cost import pricing
 from worker.engines import Engine, SummaryOptions
 from worker.errors import (
@@ -62,7 +63,8 @@ class JobRunner:
             return {"error": str(exc)}
         # Structured fields on every line about this job (worker/logs.py JsonFormatter).
         ctx = {"job_id": job_id, "object_key": job.source.key if job.source else None}
-        requested = job.options.max_tokens
+        # The upload's (or the job's) request, else the profile's length, else the worker's default.
+        requested = job.options.max_tokens or job.summary_profile().max_tokens
         # Never more than the model's context allows (a larger grant cannot fit the final request).
         granted = min(
             requested or self._settings.default_max_tokens,
@@ -104,7 +106,13 @@ class JobRunner:
         transcript, options = await self._read(job, report, progress, ctx)
         with report.timed("summarize_s"):
             summary = await self._summarize(transcript, granted, options, report, progress)
-            structure = parse_structure(summary.text, starts=transcript.starts)
+            own = [
+                (s.key, heading)
+                for s in report.profile.sections
+                if s.key not in STANDARD_KEYS
+                for heading in s.headings()
+            ]
+            structure = parse_structure(summary.text, starts=transcript.starts, own_sections=own)
             del transcript
             report.summary(summary, structure)
         with report.timed("upload_s"):
@@ -181,7 +189,8 @@ class JobRunner:
             try:
                 if report.seat.late:
                     raise EngineUnavailableError("the model server was lost before this job reached it")
-                return await Summarizer(self._engine, progress).summarize(transcript, granted, options)
+                summarizer = Summarizer(self._engine, progress, report.profile)
+                return await summarizer.summarize(transcript, granted, options)
             except EngineUnavailableError:
                 self._seats.lost = True  # jobs seated after this one did not meet a live engine
                 raise

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
+from contract.profiles import DEFAULT, Profile
 from worker.chunking import balance_counts, pack_counts, split_words
 from worker.engines import Completion, Engine, SummaryOptions, SummaryTask, part_heading
 from worker.errors import EngineError, TranscriptError
@@ -74,9 +75,10 @@ class Summary:
 
 
 class Summarizer:
-    def __init__(self, engine: Engine, progress: Progress | None = None) -> None:
+    def __init__(self, engine: Engine, progress: Progress | None = None, profile: Profile = DEFAULT) -> None:
         self._engine = engine
         self._progress = progress or (lambda update: None)
+        self._profile = profile  # the summary's sections, on every task (contract/profiles.py)
 
     async def summarize(
         self,
@@ -172,6 +174,7 @@ class Summarizer:
             content=content,
             max_tokens=max_tokens,
             options=options,
+            profile=self._profile,
             part=part,
             parts=parts,
             source_tokens=source_tokens,

@@ -27,6 +27,7 @@ from worker.engines.extractive import (
     ExtractiveEngine,
     count_word_tokens,
     extractive_frame_tokens,
+    unfilled_sections,
 )
 from worker.engines.factory import build_engine, check_memory, resolve_preset, server_spec
 from worker.engines.fixed import FIXED_LABEL, FixedLatencyEngine
@@ -99,4 +100,5 @@ __all__ = [
     "server_spec",
     "strip_thinking",
     "trim_completion",
+    "unfilled_sections",
 ]

@@ -12,32 +12,29 @@ it matters, nothing copied in between.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from contract.options import (
+    DEFAULT_PROFILE,
+    LANGUAGE_MAX_CHARS,
+    MAX_TOKENS_LIMIT,
+    MIN_MAX_TOKENS,
+    check_language,
+    check_max_tokens,
+    check_profile_name,
+)
+from contract.profiles import DEFAULT, Profile
 from worker.meeting.formats import FormatName, format_name
 
 TaskKind = Literal["single", "map", "reduce"]
-# Far above any model's context: larger values are almost certainly a mistake in the caller.
-MAX_TOKENS_LIMIT = 1_000_000
-# The smallest grant that holds a summary: every engine's frame and one whole sentence, in every
-# localized language. The extractive summary's label and four headings alone take 26-67 of its
-# tokens (Japanese most); at 64 the Japanese summary lost its last heading and the Korean one every
-# whole sentence, and 1-12 tokens gave a fragment of the label with `status: ok`. An LLM's four
-# headings and one sentence fit well within it.
-MIN_MAX_TOKENS = 96
+# contract.options.STYLES, as a type (tests/test_upload_options.py keeps the two equal).
+Style = Literal["brief", "standard", "detailed"]
 # Partial summaries are joined under this heading before a reduce step; engines that read their own
 # output back (extractive) recognise it with `is_part_heading`.
 PART_HEADING = "## Part "
-# A language name or code ("de", "pt-BR", "German", "Brazilian Portuguese", "Español"), or a real
-# locale tag: BCP 47 (`es-419`, `zh-Hant-TW`, `de-CH-1996`) or POSIX (`zh_CN`, `en_US.UTF-8`). Only
-# its language reaches the model's instructions (`languages.resolve`); no newlines, headings or
-# other punctuation pass.
-_LANGUAGE = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+)*")
-_LOCALE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})+(?:\.[A-Za-z0-9-]{1,16})?", re.ASCII)
 
 
 def part_heading(number: int) -> str:
@@ -55,8 +52,11 @@ class SummaryOptions(BaseModel):
 
     # Strict: JSON `true` is not the integer 1.
     max_tokens: StrictInt | None = Field(default=None, le=MAX_TOKENS_LIMIT)
-    style: Literal["brief", "standard", "detailed"] = "standard"
-    language: str | None = Field(default=None, min_length=2, max_length=32)
+    style: Style = "standard"  # contract.options.DEFAULT_STYLE
+    language: str | None = Field(default=None, min_length=2, max_length=LANGUAGE_MAX_CHARS)
+    # A built-in profile (contract/profiles.py) or the user's, whose definition is the job input's
+    # `profile`.
+    profile: str = Field(default=DEFAULT_PROFILE, max_length=40)
     # Strict: a number, not the string "0.5" (an int such as 1 is still a number).
     temperature: float = Field(default=0.2, ge=0.0, le=2.0, allow_inf_nan=False, strict=True)
     # The transcript's format; None = detected from the content and the object key's extension.
@@ -66,11 +66,13 @@ class SummaryOptions(BaseModel):
     @classmethod
     def _room_for_a_summary(cls, value: int | None) -> int | None:
         if value is not None and value < MIN_MAX_TOKENS:
-            raise ValueError(
-                f"must be at least {MIN_MAX_TOKENS}: a smaller grant cannot hold a summary's headings "
-                "and one whole sentence"
-            )
+            check_max_tokens(value)  # the contract's message: the bounds and why
         return value
+
+    @field_validator("profile")
+    @classmethod
+    def _profile_name(cls, value: str) -> str:
+        return check_profile_name(value)
 
     @field_validator("temperature", mode="before")
     @classmethod
@@ -87,12 +89,7 @@ class SummaryOptions(BaseModel):
     @field_validator("language")
     @classmethod
     def _language_name_or_code(cls, value: str | None) -> str | None:
-        if value is not None and not (_LANGUAGE.fullmatch(value) or _LOCALE_TAG.fullmatch(value)):
-            raise ValueError(
-                "must be a language name or code (letters, single spaces or hyphens) or a locale tag "
-                '(e.g. "de", "German", "pt-BR", "es-419", "zh_CN")'
-            )
-        return value
+        return value if value is None else check_language(value)
 
 
 @dataclass(frozen=True)
@@ -107,6 +104,8 @@ class SummaryTask:
     content: str
     max_tokens: int
     options: SummaryOptions = field(default_factory=SummaryOptions)
+    # The summary's sections and what the model writes in each (contract/profiles.py).
+    profile: Profile = DEFAULT
     part: int = 1
     parts: int = 1
     # Tokens of the whole transcript this task serves (a reduce step sees only partial summaries):

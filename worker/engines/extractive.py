@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
+from contract.profiles import DEFAULT, Profile
 from worker.engines.base import Completion, SummaryTask, is_part_heading
 from worker.engines.decisions import LABELLED, RECAP_OPENER, recap_members
 from worker.meeting import (
@@ -57,6 +58,9 @@ from worker.meeting import (
     utterances,
 )
 
+# What a section only a language model can write says in an extractive summary (in English: the
+# language records hold the four standard sections' words only).
+UNFILLED = "Not available from the extractive engine: this section needs a language model."
 EXTRACTIVE_LABEL = ENGLISH.label
 EXTRACTIVE_HEADINGS = ENGLISH.headings
 STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
@@ -155,18 +159,47 @@ class Sections:
             for s in part
         ]
 
-    def render(self) -> str:
+    def render(self, profile: Profile = DEFAULT) -> str:
+        """The summary in `profile`'s sections (contract/profiles.py), each filled by its kind;
+        picks of a kind the profile has no section for join its first `points` section, and a
+        section only a language model can write (`notes`, or a kind's second section) says so."""
         lang = self.language
-        overview = " ".join(s.text for s in self.overview) or lang.none
-        parts = [lang.label, f"{lang.overview}\n{overview}"]
-        for heading, items in (
-            (lang.key_points, self.key_points),
-            (lang.decisions, self.decisions),
-            (lang.action_items, self.action_items),
-        ):
-            lines = [s.render() for s in items] or [lang.none]
-            parts.append(heading + "\n" + "\n".join(f"- {line}" for line in lines))
+        by_kind = {"overview": self.overview, "points": self.key_points}
+        by_kind |= {"decisions": self.decisions, "actions": self.action_items}
+        kinds = {section.kind for section in profile.sections}
+        for kind in ("decisions", "actions"):
+            if kind not in kinds:
+                by_kind["points"] = sorted(by_kind["points"] + by_kind[kind], key=lambda s: s.index)
+        if "points" not in kinds and "overview" in kinds:
+            by_kind["overview"] = by_kind["overview"] + by_kind["points"]
+        parts = [lang.label]
+        for section, fills in zip(profile.sections, fillable(profile), strict=True):
+            heading = lang.heading(section.key, section.heading(lang.code))
+            items = by_kind[section.kind] if fills else []
+            if not fills:
+                parts.append(f"{heading}\n{UNFILLED}")
+            elif section.kind == "overview":
+                parts.append(f"{heading}\n{' '.join(s.text for s in items) or lang.none}")
+            else:
+                lines = [s.render() for s in items] or [lang.none]
+                parts.append(heading + "\n" + "\n".join(f"- {line}" for line in lines))
         return "\n\n".join(parts)
+
+
+def fillable(profile: Profile) -> list[bool]:
+    """Per section of `profile`, whether the extractive engine can write it: the first section of
+    each kind but `notes` (which only a language model writes)."""
+    seen: set[str] = set()
+    out = []
+    for section in profile.sections:
+        out.append(section.kind != "notes" and section.kind not in seen)
+        seen.add(section.kind)
+    return out
+
+
+def unfilled_sections(profile: Profile) -> list[str]:
+    """The keys of `profile`'s sections the extractive engine cannot write (it says so in them)."""
+    return [s.key for s, fills in zip(profile.sections, fillable(profile), strict=True) if not fills]
 
 
 class ExtractiveEngine:
@@ -199,6 +232,7 @@ class ExtractiveEngine:
             task.options.style,
             task.options.language,
             task.source_tokens,
+            task.profile,
         )
         return Completion(
             text=text,
@@ -228,11 +262,11 @@ class ExtractiveEngine:
         style: str = "standard",
         language: str | None = None,
         source_tokens: int = 0,
+        profile: Profile = DEFAULT,
     ) -> str:
         # Never more than granted, even when the label and headings alone do not fit a tiny budget.
-        return truncate(
-            self.sections(content, max_tokens, style, language, source_tokens).render(), max_tokens
-        )
+        picks = self.sections(content, max_tokens, style, language, source_tokens, profile)
+        return truncate(picks.render(profile), max_tokens)
 
     def sections(
         self,
@@ -241,14 +275,17 @@ class ExtractiveEngine:
         style: str = "standard",
         language: str | None = None,
         source_tokens: int = 0,
+        profile: Profile = DEFAULT,
     ) -> Sections:
         """Pick the summary's sentences within `max_tokens`, label and headings included."""
         items = self._sentences(content)
-        lang = language_for(
-            resolve_language(language) or detect_language(" ".join(s.text for s in items[:2000]))
-        )
-        signals = DecisionSignals(lang.code, spoken_languages([s.text for s in items]))
-        overhead = extractive_frame_tokens(lang)
+        # The cues are the meeting's own language's (detected); `language` chooses only the
+        # language the summary is written in (a German meeting summarised in English keeps its
+        # German decisions).
+        spoken = detect_language(" ".join(s.text for s in items[:2000]))
+        lang = language_for(resolve_language(language) or spoken)
+        signals = DecisionSignals(spoken, spoken_languages([s.text for s in items]))
+        overhead = extractive_frame_tokens(lang, profile)
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
         # The input is the whole transcript, not the partial summaries a reduce step reads.
         source = max(sum(s.tokens for s in items), source_tokens)
@@ -504,16 +541,19 @@ def _is_action_item(s: _Sentence, signals: DecisionSignals) -> bool:
     return not signals.is_deliberation(s.text) or bool(due_date(s.text) and addressed_owner(s.text))
 
 
-def extractive_frame_tokens(lang: Language = ENGLISH) -> int:
-    """Tokens of a summary's fixed frame in `lang`: the label, the four headings, four "None"s."""
+def extractive_frame_tokens(lang: Language = ENGLISH, profile: Profile = DEFAULT) -> int:
+    """Tokens of a summary's fixed frame in `lang`: the label, the profile's headings, a "None" or
+    the unfilled note under each."""
+    unfilled = len(unfilled_sections(profile))
     return (
         count_word_tokens(lang.label)
-        + sum(count_word_tokens(h) for h in lang.headings)
-        + 4 * count_word_tokens(lang.none)
+        + sum(count_word_tokens(lang.heading(s.key, s.heading(lang.code))) for s in profile.sections)
+        + (len(profile.sections) - unfilled) * count_word_tokens(lang.none)
+        + unfilled * count_word_tokens(UNFILLED)
     )
 
 
-_OWN_LINES = all_labels() | all_headings() | all_nones()
+_OWN_LINES = all_labels() | all_headings() | all_nones() | {UNFILLED}
 
 
 def _words(text: str) -> list[str]:

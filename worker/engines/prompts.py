@@ -8,9 +8,10 @@ messages through their own template. Both say the same thing, in three variants:
 - `map`: part i of n → notes on that part only, in the same structure, so the merge keeps it;
 - `reduce`: notes on consecutive parts (or partial summaries) → one summary of the whole.
 
-The summary's structure: Overview, Key points, Decisions, Action items (owner, task, due date when
-the transcript names them). It is written in `task.options.language` when given, else in the transcript's
-own language, headings included. Styles (`SummaryOptions.style`):
+The summary's structure is the task's profile (contract/profiles.py): its sections in order, each
+with what goes in it; the default `meeting` profile has Overview, Key points, Decisions, Action items
+(owner, task, due date when the transcript names them). It is written in `task.options.language`
+when given, else in the transcript's own language, headings included. Styles (`SummaryOptions.style`):
 
 - `brief`: an overview of two or three sentences and at most five key points;
 - `standard`: every main topic, every decision and action item, concisely;
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import re
 
+from contract.profiles import DEFAULT, STANDARD_KEYS, TIMES, Profile
 from worker.engines.base import SummaryTask
 from worker.meeting import LANGUAGES, language_name, resolve_language
 
@@ -46,17 +48,16 @@ STYLES = {
     ),
 }
 
-STRUCTURE = """Use exactly these four sections, in this order:
-Overview: two to four sentences on the purpose and outcome of the conversation.
-Key points: a bulleted list of the main topics, facts and arguments.
-Decisions: a bulleted list of the decisions the participants made, one per bullet, each stated as
-settled ("The hotfix ships on its own"); not questions, proposals or what is still to be decided
-("None" if nothing was decided).
-Action items: a bulleted list of "Owner: task (due date)", each task once; the owner is the person
-who will do it, by the name the transcript uses (not whoever read the list out), "Unassigned"
-when nobody is named; the due date is a day or date the transcript gives, left out when none is.
-Where the transcript's lines start with a time such as [00:01:02], end each key point, decision and
-action item with the time of the line it comes from, in the same form, e.g. [00:01:02]."""
+NUMBERS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+def structure(profile: Profile) -> str:
+    """The profile's sections, in order, each with what goes in it (contract/profiles.py)."""
+    count = NUMBERS[len(profile.sections) - 2] if len(profile.sections) > 1 else "one"
+    lines = [f"Use exactly these {count} section{'s' if len(profile.sections) > 1 else ''}, in this order:"]
+    lines += [f"{section.title}: {section.instructions}".rstrip() for section in profile.sections]
+    return "\n".join([*lines, TIMES])
+
 
 SYSTEM = (
     "You summarise meeting, lecture and call transcripts accurately. You never invent names, "
@@ -64,17 +65,21 @@ SYSTEM = (
 )
 
 
-def language_rule(language: str | None) -> str:
+def language_rule(language: str | None, profile: Profile = DEFAULT) -> str:
     code = resolve_language(language)
     if code in LANGUAGES and code != "en":
-        # The exact headings, so that worker/meeting/structure.py can read the answer back.
-        headings = ", ".join(LANGUAGES[code].headings)
-        return f"Write the summary in {language_name(code)}, with these section headings: {headings}."
+        # The exact headings, so that worker/meeting/structure.py can read the answer back; a
+        # profile's own section without a heading in this language keeps its title as written.
+        lang = LANGUAGES[code]
+        headings = ", ".join(lang.heading(s.key, s.heading(code)) for s in profile.sections)
+        return f"Write the summary in {language_name(code)}, with exactly these section headings: {headings}."
+    own = [s.title for s in profile.sections if s.key not in STANDARD_KEYS]
+    keep = f" (keep {', '.join(own)} exactly as written)" if own else ""
     if language:
-        return f"Write the summary in {language_name(code or language)}, section headings included."
+        return f"Write the summary in {language_name(code or language)}, section headings included{keep}."
     return (
         "Write the summary in the same language as the transcript, section headings included "
-        "(translate the section names above if the transcript is not in English)."
+        f"(translate the section names above if the transcript is not in English){keep}."
     )
 
 
@@ -95,7 +100,11 @@ def instructions(task: SummaryTask) -> str:
         )
     else:
         what = "Below is a transcript. Summarise it."
-    return "\n\n".join([what, STRUCTURE, style, language_rule(task.options.language)])
+    profile = task.profile
+    parts = [what, structure(profile), style, language_rule(task.options.language, profile)]
+    if profile.instructions:
+        parts.insert(1, profile.instructions)
+    return "\n\n".join(parts)
 
 
 def _label(task: SummaryTask) -> str:

@@ -99,6 +99,13 @@ class Language:
     def headings(self) -> tuple[str, str, str, str]:
         return (self.overview, self.key_points, self.decisions, self.action_items)
 
+    def heading(self, key: str, fallback: str) -> str:
+        """A summary section's heading: this language's for the four standard sections (by key:
+        `overview`, `key_points`, `decisions`, `action_items`), else `fallback` (a summary
+        profile's own section title, which the records have no word for)."""
+        standard = ("overview", "key_points", "decisions", "action_items")
+        return self.headings[standard.index(key)] if key in standard else fallback
+
     @property
     def person(self) -> str:
         """A name opening a sentence, as a regular expression."""

@@ -88,18 +88,27 @@ _TASK = re.compile(alternation(word for lang in LANGUAGES.values() for word in l
 
 
 def parse_structure(
-    text: str, turns: Sequence[Utterance] = (), starts: Collection[int] | None = None
+    text: str,
+    turns: Sequence[Utterance] = (),
+    starts: Collection[int] | None = None,
+    own_sections: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """`starts`: the transcript's whole-second turn starts, when the caller has them instead of `turns`."""
+    """`starts`: the transcript's whole-second turn starts, when the caller has them instead of `turns`.
+    `own_sections`: (key, heading) of a summary profile's sections beyond the four standard ones
+    (contract/profiles.py); their items come back under `sections`, by key."""
+    own = {heading.strip().lower(): key for key, heading in own_sections}
     if starts is None:
         starts = {int(t.start) for t in turns if t.start is not None}
     answer = _json_answer(text)
     if answer is not None:
         try:
-            return _from_json(answer, starts)
+            read = _from_json(answer, starts)
+            if own:
+                read["sections"] = {k: _strings(answer.get(k)) for k in own.values()}
+            return read
         except RecursionError:
             pass  # values nested too deep to render: read as text (issue 21)
-    sections: dict[str, list[str]] = {name: [] for name in _SECTIONS}
+    sections: dict[str, list[str]] = {name: [] for name in (*_SECTIONS, *own.values())}
     current: str | None = None
     found = 0
     # The lines the body has: every separator a `\n`, and no other split (issue 21).
@@ -107,7 +116,7 @@ def parse_structure(
         stripped = line.strip()
         if not stripped:
             continue
-        found_heading = _heading(stripped)
+        found_heading = _heading(stripped, own)
         if found_heading is not None:
             current, rest = found_heading
             found += 1
@@ -116,6 +125,10 @@ def parse_structure(
             continue
         if current is not None:
             sections[current].append(stripped)
+    extra = {
+        key: [_tidy(_TIME_REF.sub("", _clean(line))) for line in sections[key] if not _is_none(line)]
+        for key in own.values()
+    }
     if found < 2:
         return {
             "overview": "",
@@ -124,9 +137,9 @@ def parse_structure(
             "action_items": [],
             "parsed": False,
             "raw": text,
-        }
+        } | ({"sections": {key: [] for key in own.values()}} if own else {})
     overview = " ".join(_clean(line) for line in sections["overview"] if not _is_none(line))
-    return {
+    return ({"sections": extra} if own else {}) | {
         "overview": _tidy(_TIME_REF.sub("", overview)),
         "key_points": [_item(line, starts) for line in _rows(sections["key_points"]) if not _is_none(line)],
         "decisions": [_item(line, starts) for line in _rows(sections["decisions"]) if not _is_none(line)],
@@ -176,6 +189,10 @@ def _from_json(data: dict[str, Any], starts: Collection[int]) -> dict[str, Any]:
         "action_items": _actions(lines(data.get("action_items")), starts),
         "parsed": True,
     }
+
+
+def _strings(value: Any) -> list[str]:
+    return [v.strip() for v in value if isinstance(v, str) and v.strip()] if isinstance(value, list) else []
 
 
 def _cells(line: str) -> list[str]:
@@ -234,11 +251,12 @@ def _column(header: str) -> str:
     return ""
 
 
-def _heading(line: str) -> tuple[str, str] | None:
+def _heading(line: str, own: dict[str, str]) -> tuple[str, str] | None:
     match = _HEADING_LINE.match(line)
     if not match or _BULLET.match(line):
         return None
-    section = _HEADINGS.get(match.group("name").strip().lower())
+    name = match.group("name").strip().lower()
+    section = own.get(name) or _HEADINGS.get(name)
     if section is None:
         return None
     return section, (match.group("rest") or "").strip().strip("*_").strip()

@@ -10,91 +10,19 @@ work as on AWS, and a tampered or expired URL ends as a clear error in the job's
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from devstack.cloud import REGION, free_port, terminate
-from dispatcher.presign import SUMMARY_CONTENT_TYPE, Presigner, make_s3_client
+from dispatcher.presign import SUMMARY_CONTENT_TYPE, Presigner
 from tests.support.jobs import pull_job, run_job
+from tests.support.nanio import BUCKET
 
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "sigv4-test-key", "AWS_SECRET_ACCESS_KEY": "sigv4-test-secret-0123456789"}
-BUCKET = "transcripts"
 MEETING = b"""Alice: The scanners arrive on the third of May, so the inventory update must land by April.
 Bob: If the update is late we run both systems in parallel for two weeks.
 Alice: Agreed. Bob, please send the staffing plan for the parallel period by Friday.
 """
-
-
-@pytest.fixture(scope="session")
-def signing_s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """nanio on 127.0.0.1, stopped at the end of the session whatever the tests did."""
-    port = free_port()
-    data = tmp_path_factory.mktemp("nanio-data")
-    log = (data.parent / "nanio.log").open("wb")
-    env = {
-        **os.environ,
-        "NANIO_ACCESS_KEY": CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "NANIO_SECRET_KEY": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    }
-    nanio = Path(sys.executable).with_name("nanio")
-    process = subprocess.Popen(
-        [
-            str(nanio),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data),
-            "--region",
-            REGION,
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        _wait_listening(endpoint, process)
-        yield endpoint
-    finally:
-        terminate(process)
-        log.close()
-
-
-def _wait_listening(endpoint: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"nanio exited with {process.returncode}"
-        try:
-            urllib.request.urlopen(endpoint, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return  # it answers (403 without a signature): it is up
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nanio did not listen on {endpoint}")
-
-
-@pytest.fixture(scope="session")
-def signing_s3(signing_s3_endpoint: str) -> Any:
-    client = make_s3_client(REGION, signing_s3_endpoint, CREDENTIALS)
-    client.create_bucket(Bucket=BUCKET)
-    return client
 
 
 def _metadata(s3: Any, key: str) -> dict[str, Any]:

@@ -14,28 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode_str
 
 from dispatcher import secrets
 from dispatcher import settings as dispatcher_settings
 from dispatcher.settings import Settings
 from tests.support.paths import ROOT
+from tests.support.template import TEMPLATE, template
 
-TEMPLATE = ROOT / "template.yaml"
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 needs_sam = pytest.mark.skipif(
     not SAM.exists(), reason="aws-sam-cli venv not built (make check-deploy builds it)"
 )
 
 
-def _template() -> dict[str, Any]:
-    document, errors = decode_str(TEMPLATE.read_text())
-    assert not errors
-    return json.loads(json.dumps(document))  # plain dicts, intrinsics as {"Ref": …}
-
-
 def _function() -> dict[str, Any]:
-    return _template()["Resources"]["DispatcherFunction"]["Properties"]  # type: ignore[no-any-return]
+    return template()["Resources"]["DispatcherFunction"]["Properties"]  # type: ignore[no-any-return]
 
 
 def _run(*command: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -73,7 +66,7 @@ def test_sam_validate_passes_in_us_east_1() -> None:
 
 
 def test_parameter_defaults_are_the_dispatchers_defaults() -> None:
-    params = _template()["Parameters"]
+    params = template()["Parameters"]
     assert params["OutputPrefix"]["Default"] == Settings.output_prefix
     assert int(params["JobTtlSeconds"]["Default"]) == Settings.job_ttl_s
     assert int(params["JobExecutionTimeoutSeconds"]["Default"]) == Settings.job_execution_timeout_s
@@ -97,7 +90,7 @@ def test_handler_runtime_and_package() -> None:
 
 
 def test_upload_trigger_filters_every_input_suffix_under_the_input_prefix() -> None:
-    bucket = _template()["Resources"]["TranscriptsBucket"]
+    bucket = template()["Resources"]["TranscriptsBucket"]
     configs = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
     assert len(configs) == len(Settings.input_suffixes)
     for config, suffix in zip(configs, Settings.input_suffixes, strict=True):
@@ -114,7 +107,7 @@ def test_upload_trigger_filters_every_input_suffix_under_the_input_prefix() -> N
 
 def _existing_bucket_pattern(input_prefix: str) -> dict[str, Any]:
     """ExistingBucketRule's EventPattern with the stack's InputPrefix substituted, as deployed."""
-    pattern = _template()["Resources"]["ExistingBucketRule"]["Properties"]["EventPattern"]
+    pattern = template()["Resources"]["ExistingBucketRule"]["Properties"]["EventPattern"]
     text = json.dumps(pattern)
     for sub in re.findall(r'\{"Fn::Sub": "([^"]*)"\}', text):
         text = text.replace(
@@ -148,7 +141,7 @@ def test_existing_bucket_rule_matches_the_input_suffixes_under_the_input_prefix_
     assert not matches(f"{input_prefix}notes.txt", bucket="another")
     if input_prefix:
         assert not matches("elsewhere/notes.txt")
-    keys = _template()["Resources"]["ExistingBucketRule"]["Properties"]["EventPattern"]["detail"]["object"]
+    keys = template()["Resources"]["ExistingBucketRule"]["Properties"]["EventPattern"]["detail"]["object"]
     assert len(keys["key"]) == len(Settings.input_suffixes)
 
 
@@ -239,8 +232,8 @@ def test_failed_events_go_to_an_on_failure_destination_after_retries() -> None:
 
 
 def test_api_key_source_is_exactly_one_of_secrets_manager_or_ssm() -> None:
-    template = _template()
-    assert set(template["Rules"]) == {"ExactlyOneApiKeySource"}
+    document = template()
+    assert set(document["Rules"]) == {"ExactlyOneApiKeySource"}
     sids = {s["Sid"]: s for s in _statements()}
     assert sids["ReadRunPodKeySecret"]["Resource"] == {"Ref": "RunPodApiKeySecretArn"}
     assert _actions(sids["ReadRunPodKeyParameter"]) == {"ssm:GetParameter"}
@@ -248,7 +241,7 @@ def test_api_key_source_is_exactly_one_of_secrets_manager_or_ssm() -> None:
 
 def test_the_ledger_is_the_only_dedupe_and_the_dispatcher_needs_no_layer() -> None:
     # The ledger's claim dedupes deliveries; the Powertools idempotency table and layer are retired.
-    resources = _template()["Resources"]
+    resources = template()["Resources"]
     tables = {name for name, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
     assert tables == {"LedgerTable"}
     assert "Layers" not in _function()
