@@ -1,30 +1,31 @@
 """The extractive engine: a real summariser with no model weights, for CPUs and local runs.
 
-It ranks the transcript's own sentences and returns them verbatim in the four sections every
-summary has: Overview (the most central picks), Key points, Decisions and Action items. Decisions
-and action items are found by detection over the whole transcript (`DecisionSignals`: cue words
-of the transcript's language and English, dates, addressed owners), not only among the central
-sentences, so a call that ends in a recap keeps its decisions. A recap (`decisions.recap_members`:
-the rest of a closing "to recap" turn, the answer to "so what have we decided?") and labelled
-decisions ("Decision three: ...") are taken first, one item per sentence; then the most central
-talk about deciding (in each language a mixed meeting speaks) and action item, the rest by the
-same MMR as the other picks, and the central picks never repeat them. Only a decision stated as
-made is listed under Decisions (`DecisionSignals.is_decision`: "we decided", "let's go with", not "we have
-to decide", "if we go with", "we haven't decided" or a question); talk about deciding that is no
-decision closes the Key points. A sentence that talks about deciding is a decision or a key point
-unless it gives a named person a dated task; of two action items with the same owner and due date
-(a commitment and its read-back) the later is kept. A meeting too short for anything but decisions and
-action items gets its most central one as the overview. Every item names its speaker and, where
-the input has times, starts with its turn's start time (`[00:01:02] Speaker: text`, the shape
-`worker.meeting.utterances` reads back, so a reduce step keeps both). Headings and the label are in the
-transcript's language (`options.language` when given). It is labelled as extractive in the
-summary's first line and in the metadata, so nobody mistakes it for the LLM. Method: TF-IDF
-centroid similarity (how typical a sentence is of the meeting), a length prior (one-word turns
-carry little), a small bonus for decision/action cues, then maximal marginal relevance so the
-picks do not repeat each other (a near-copy of a pick is never taken).
-Scoring is linear in the number of sentences; MMR then works on the 2,000 best only, so its cost
-is bounded by that pool times the number picked and a 1M-token transcript takes seconds. On the
-QMSum validation meetings it beats sumy's TextRank and LexRank (docs/EVAL.md).
+It ranks the transcript's own sentences and returns them verbatim in the four sections every summary
+has: Overview (the most central picks), Key points, Decisions and Action items. Decisions and action
+items are found by detection over the whole transcript (`DecisionSignals`: cue words of the
+transcript's language and English, dates, addressed owners), not only among the central sentences,
+so a call that ends in a recap keeps its decisions. A recap (`decisions.recap_members`: the rest of
+a closing "to recap" turn, the answer to "so what have we decided?") and labelled decisions
+("Decision three: ...") are taken first, one item per sentence; then the most central talk about
+deciding (in each language a mixed meeting speaks) and action item, the rest by the same MMR as the
+other picks, and the central picks never repeat them. Only a decision stated as made is listed under
+Decisions (`DecisionSignals.is_decision`: "we decided", "let's go with", not "we have to decide",
+"if we go with", "we haven't decided" or a question); talk about deciding that is no decision closes
+the Key points, as does a decision said in passing outside a recap, too short to say what was
+decided ("We decided, 'cause it's not on our list."). A sentence that talks about deciding is a
+decision or a key point unless it gives a named person a dated task; of two action items with the
+same owner and due date (a commitment and its read-back) the later is kept. A meeting too short for
+anything but decisions and action items gets its most central one as the overview. Every item names
+its speaker and, where the input has times, starts with its turn's start time (`[00:01:02] Speaker:
+text`, the shape `worker.meeting.utterances` reads back, so a reduce step keeps both). Headings and
+the label are in the transcript's language (`options.language` when given). It is labelled as
+extractive in the summary's first line and in the metadata, so nobody mistakes it for the LLM.
+Method: TF-IDF centroid similarity (how typical a sentence is of the meeting), a length prior
+(one-word turns carry little), a small bonus for decision/action cues, then maximal marginal
+relevance so the picks do not repeat each other (a near-copy of a pick is never taken). Scoring is
+linear in the number of sentences; MMR then works on the 2,000 best only, so its cost is bounded by
+that pool times the number picked and a 1M-token transcript takes seconds. On the QMSum validation
+meetings it beats sumy's TextRank and LexRank (docs/EVAL.md).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ _FLOOR = 0.1
 # Sentences with fewer content words ("Bye, everyone.", "Please don't.") are never picked, however
 # roomy the budget, nor detected as decisions or action items.
 _MIN_WORDS = 3
+# A decision outside a recap needs this many content words to say what was decided.
+_DECISION_WORDS = 5
 
 # Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer, Chinese with
 # its radicals and the ideographs beyond the BMP, Japanese kana full- and half-width, Bopomofo, Yi)
@@ -305,7 +308,11 @@ class ExtractiveEngine:
         actions = [s for s in detected if _is_action_item(s, signals)]
         # Stated as made; the rest of what was detected is talk about deciding: a key point.
         decisions = [
-            s for s in detected if s not in actions and (s.index in answers or signals.is_decision(s.text))
+            s
+            for s in detected
+            if s not in actions
+            and (s.index in answers or signals.is_decision(s.text))
+            and not _too_short_a_decision(s, recited | answers)
         ]
         talk = [s for s in detected if s not in actions and s not in decisions]
         return Sections(
@@ -526,6 +533,12 @@ def _once(picked: list[_Sentence], signals: DecisionSignals) -> list[_Sentence]:
         if position in keep
         or not (due_date(s.text) and (addressed_owner(s.text) or s.speaker) and _is_action_item(s, signals))
     ]
+
+
+def _too_short_a_decision(s: _Sentence, recaps: set[int]) -> bool:
+    """A decision said in passing with too few words to say what was decided ("We decided, 'cause
+    it's not on our list.", "the two buttons we agreed on"): outside a recap it is talk about deciding."""
+    return s.index not in recaps and not LABELLED.search(s.text) and _content_words(s) < _DECISION_WORDS
 
 
 def _content_words(s: _Sentence) -> int:
