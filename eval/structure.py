@@ -1,7 +1,7 @@
 """Are a summary's Decisions and Action items right? (`make eval`; `python -m eval.rouge --structure-only`)
 
 ROUGE of the whole summary cannot see whether the Decisions list states what was decided. This
-scores each engine's structure (the summary read back by `worker.structure.parse`, as the worker
+scores each engine's structure (the summary read back by `worker.meeting.parse_structure`, as the worker
 stores it) against the human answers to QMSum's questions about those meetings
 (`queries.jsonl`), side by side with baselines that list the same number of items.
 
@@ -140,12 +140,12 @@ def references(folder: Path, ids: Iterable[str]) -> dict[str, References]:
     return {i: References(tuple(v["decisions"]), tuple(v["action_items"])) for i, v in found.items()}
 
 
-# A structure system maps a transcript to its parsed structure (`worker.structure.parse`'s dict).
+# A structure system maps a transcript to its parsed structure (`worker.meeting.parse_structure`'s dict).
 StructureSystem = Callable[[Meeting], dict[str, Any]]
 
 
 def engine_structure(system: EngineSystem) -> StructureSystem:
-    """The structure the worker stores: the engine's summary read back by `worker.structure.parse`."""
+    """The structure the worker stores: the engine's summary read back by `worker.meeting.parse_structure`."""
     from worker.meeting import iter_utterances, parse_structure
 
     def run(meeting: Meeting) -> dict[str, Any]:
@@ -309,7 +309,7 @@ def render(results: list[StructureScore], refs: Mapping[str, References], comman
         f" shares ≥ {MIN_SHARED} content words (stemmed, stop words removed) covering ≥ {RECALL:.0%} of"
         " the sentence's. Baselines list, meeting by meeting, as many items as the engine did. The"
         " engines are scored on their summary as the worker stores it (read back by"
-        " `worker.structure.parse`); the extractive engine at the worker's default budget (1,024 tokens).",
+        " `worker.meeting.parse_structure`); the extractive engine at the worker's default budget (1,024 tokens).",
         "",
         f"Decision references: {total['decisions']} sentences in {judged['decisions']} meetings; action"
         f" references: {total['action_items']} sentences in {judged['action_items']} meetings.",
