@@ -309,7 +309,8 @@ def render(results: list[StructureScore], refs: Mapping[str, References], comman
         f" shares ≥ {MIN_SHARED} content words (stemmed, stop words removed) covering ≥ {RECALL:.0%} of"
         " the sentence's. Baselines list, meeting by meeting, as many items as the engine did. The"
         " engines are scored on their summary as the worker stores it (read back by"
-        " `worker.meeting.parse_structure`); the extractive engine at the worker's default budget (1,024 tokens).",
+        " `worker.meeting.parse_structure`); the extractive engine at the worker's default budget"
+        " (1,024 tokens).",
         "",
         f"Decision references: {total['decisions']} sentences in {judged['decisions']} meetings; action"
         f" references: {total['action_items']} sentences in {judged['action_items']} meetings.",
