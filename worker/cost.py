@@ -11,11 +11,10 @@ job runs; a worker's start and idle time belong to no job and are not counted he
 from __future__ import annotations
 
 import functools
-import shutil
-import subprocess
 from dataclasses import dataclass
 
 from contract.metadata import Cost
+from worker.engines import nvidia_smi
 
 # RunPod serverless flex prices, USD per second (runpod docs "serverless pricing").
 PRICE_SOURCE = "runpod docs serverless pricing, checked 2026-12-04"
@@ -62,18 +61,5 @@ def pricing(gpu: str | None = None, price_per_s: float | None = None) -> Pricing
 @functools.cache
 def gpu_name() -> str | None:
     """GPU 0's name as `nvidia-smi` reports it (`NVIDIA H200`), or None without one."""
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return None
-    try:
-        out = subprocess.run(  # noqa: S603 (fixed arguments)
-            [smi, "--query-gpu=name", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    names = [line.strip() for line in out.splitlines() if line.strip()]
+    names = nvidia_smi("name")
     return names[0] if names else None

@@ -31,7 +31,15 @@ from worker.engines.extractive import (
 )
 from worker.engines.factory import build_engine, check_memory, resolve_preset, server_spec
 from worker.engines.fixed import FIXED_LABEL, FixedLatencyEngine
-from worker.engines.memory import GIB, KIB, MemoryPlan, ModelShape, detect_gpu_memory_gib, kv_bytes_per_token
+from worker.engines.memory import (
+    GIB,
+    KIB,
+    MemoryPlan,
+    ModelShape,
+    detect_gpu_memory_gib,
+    kv_bytes_per_token,
+    nvidia_smi,
+)
 from worker.engines.openai_compat import BYTE_BOUND_SLACK, OpenAICompatEngine
 from worker.engines.presets import (
     LLAMA2_YARN,
@@ -95,6 +103,7 @@ __all__ = [
     "is_part_heading",
     "kv_bytes_per_token",
     "local_preset",
+    "nvidia_smi",
     "part_heading",
     "resolve_preset",
     "server_spec",

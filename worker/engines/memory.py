@@ -133,20 +133,28 @@ class MemoryPlan:
         return f"{name} does not fit: {self.describe()}. To fit, set one of: " + "; ".join(self.suggestions())
 
 
-def detect_gpu_memory_gib() -> float | None:
-    """The smallest GPU's total memory as `nvidia-smi` reports it, or None without NVIDIA GPUs."""
+def nvidia_smi(field: str, units: bool = True) -> list[str]:
+    """One `nvidia-smi --query-gpu` field, a line per GPU; empty without NVIDIA GPUs or an answer."""
     smi = shutil.which("nvidia-smi")
     if smi is None:
-        return None
+        return []
+    fmt = "csv,noheader" if units else "csv,noheader,nounits"
     try:
         out = subprocess.run(  # noqa: S603 (fixed arguments)
-            [smi, "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+            [smi, f"--query-gpu={field}", f"--format={fmt}"],
             capture_output=True,
             text=True,
             timeout=30,
             check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
-        return None
-    sizes = [float(line) for line in out.split() if line.strip().replace(".", "", 1).isdigit()]
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def detect_gpu_memory_gib() -> float | None:
+    """The smallest GPU's total memory as `nvidia-smi` reports it, or None without NVIDIA GPUs."""
+    sizes = [
+        float(line) for line in nvidia_smi("memory.total", units=False) if line.replace(".", "", 1).isdigit()
+    ]
     return min(sizes) / 1024 if sizes else None

@@ -15,6 +15,7 @@ import pytest
 
 from bench.transcripts import transcript
 from devstack.cloud import free_port, wait_http
+from tests.support.bench import run_module, write_meetings
 from tests.support.paths import ROOT
 from worker.engines import FIXED_LABEL as LABEL
 from worker.engines import FixedLatencyEngine, SummaryTask, build_engine
@@ -23,29 +24,14 @@ from worker.errors import ConfigError
 from worker.settings import WorkerSettings
 
 
-def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
 @pytest.fixture
 def meetings(tmp_path: Path) -> Path:
-    """Two tiny meetings with references, named like QMSum's (one AMI, one ICSI)."""
-    folder = tmp_path / "meetings"
-    folder.mkdir()
-    for n, meeting_id in enumerate(("ES2006a", "Bed002")):
-        (folder / f"{meeting_id}.txt").write_text(transcript(800, seed=n))
-        (folder / f"{meeting_id}.summary.txt").write_text(
-            "The team discussed the remote control design, its price and the battery. "
-            "They agreed to research fashion trends before the next meeting."
-        )
-    return folder
+    return write_meetings(tmp_path / "meetings")
 
 
 def test_eval_scores_every_system_per_domain_and_writes_the_report(meetings: Path, tmp_path: Path) -> None:
     out = tmp_path / "EVAL.md"
-    done = _run("eval.rouge", "--data", str(meetings), "--out", str(out))
+    done = run_module("eval.rouge", "--data", str(meetings), "--out", str(out))
     assert done.returncode == 0, done.stderr
     report = out.read_text()
     for system in ("LEAD", "LexRank", "TextRank", "extractive engine (ours)"):
@@ -57,7 +43,7 @@ def test_eval_scores_every_system_per_domain_and_writes_the_report(meetings: Pat
 
 def test_eval_without_data_says_where_to_put_transcripts_and_references(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
-    done = _run("eval.rouge", "--data", str(missing), "--out", str(tmp_path / "EVAL.md"))
+    done = run_module("eval.rouge", "--data", str(missing), "--out", str(tmp_path / "EVAL.md"))
     assert done.returncode == 2
     assert f"{missing}/ES2006a.txt" in done.stderr
     assert f"{missing}/ES2006a.summary.txt" in done.stderr
@@ -69,7 +55,7 @@ def test_bench_without_the_vllm_venv_reports_section_4_as_not_measured(
 ) -> None:
     monkeypatch.setenv("VLLM_TEST_PYTHON", str(tmp_path / "no-such-python"))
     out = tmp_path / "BENCHMARKS.md"
-    done = _run("bench.run", "--quick", "--only", "4", "--out", str(out))
+    done = run_module("bench.run", "--quick", "--only", "4", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "**Not measured on this run**: the vLLM CPU venv is missing" in out.read_text()
 
@@ -116,7 +102,7 @@ def test_eval_runs_an_openai_compatible_engine_through_the_same_harness(
     meetings: Path, tmp_path: Path, openai_server: str
 ) -> None:
     out = tmp_path / "EVAL-llm.md"
-    done = _run(
+    done = run_module(
         "eval.rouge", "--data", str(meetings), "--systems", "lead", "--engine", "openai",
         "--url", openai_server, "--out", str(out),
     )  # fmt: skip
