@@ -40,7 +40,6 @@ from functools import partial
 
 from contract.profiles import DEFAULT, Profile
 from worker.engines.base import Completion, SummaryTask, is_part_heading
-from worker.engines.decisions import LABELLED, RECAP_OPENER, recap_members
 from worker.meeting import (
     ENGLISH,
     DecisionSignals,
@@ -58,6 +57,7 @@ from worker.meeting import (
     spoken_languages,
     utterances,
 )
+from worker.meeting.recaps import LABELLED, RECAP_OPENER, recap_members
 
 # What a section only a language model can write says in an extractive summary (in English: the
 # language records hold the four standard sections' words only).
