@@ -16,7 +16,14 @@ from tests.support.paths import ROOT
 
 def test_make_bench_floor_runs_the_module_with_the_chosen_interpreter() -> None:
     done = subprocess.run(
-        ["make", "-n", "bench-floor", "FLOOR_PYTHON=/opt/torch/bin/python", "ARGS=--presets x"],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "bench-floor",
+            "FLOOR_PYTHON=/opt/torch/bin/python",
+            "ARGS=--presets x",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -60,11 +60,13 @@ def test_an_upload_whose_status_keeps_failing_is_closed_with_metadata_after_the_
     stack: Stack, how: str
 ) -> None:
     broken, _ = broken_first(stack, how, others=1)
+    # The retry's job lives long enough to be still queued at the third pass (with 1 s, a slow
+    # machine saw it expire again and retried it: not what this test looks at).
     for n in range(1, 3):
-        tally = stack.reconciler(clock=later(), RECONCILE_MAX_FAILURES="3").run()
+        tally = stack.reconciler(clock=later(), RECONCILE_MAX_FAILURES="3", JOB_TTL_S="600").run()
         assert tally.get("failed") == 1 and stack.entry(broken.key).failures == n, tally
     # The other upload was retried in the first pass: its new job is not due yet.
-    last = stack.reconciler(clock=later(), RECONCILE_MAX_FAILURES="3").run()
+    last = stack.reconciler(clock=later(), RECONCILE_MAX_FAILURES="3", JOB_TTL_S="600").run()
     assert last == {"error:reconcile_failed": 1, "open": 1}, last
     closed = stack.entry(broken.key)
     assert closed.state == "error" and closed.code == "reconcile_failed"
