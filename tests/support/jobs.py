@@ -186,3 +186,13 @@ def summarise(
     if meta["status"] == "ok":
         summary = s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read().decode()
     return result, meta, summary
+
+
+def run_engine_job(
+    engine: Engine, s3: Any, bucket: str, presigner: Presigner, raw: dict[str, Any], settings: WorkerSettings
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`raw` run once on `engine` (closed afterwards), its metadata written to META_KEY."""
+    result = run_job(
+        with_meta(presigner, bucket, raw), engine=engine, settings=settings, attempts=1, close_engine=True
+    )
+    return result, metadata(s3, bucket)

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from dispatcher.presign import Presigner
-from tests.support.jobs import META_KEY, metadata, run_job
+from tests.support.jobs import run_engine_job, run_job
 from worker.engines import ExtractiveEngine
-from worker.job import METADATA_CONTENT_TYPE
 from worker.meeting import resolve_language
 from worker.settings import WorkerSettings
 
@@ -20,15 +19,6 @@ MEETING = "".join(
     f"{'Alice' if i % 2 else 'Bob'}: Item {i}: we decided to ship the export on day {i} after the review.\n"
     for i in range(12)
 )
-
-
-def run(
-    engine: Any, s3: Any, bucket: str, presigner: Presigner, raw: dict[str, Any], settings: WorkerSettings
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    raw = {**raw, "metadata_put_url": presigner.put(bucket, META_KEY, METADATA_CONTENT_TYPE)}
-
-    result = run_job(raw, engine=engine, settings=settings, attempts=1, close_engine=True)
-    return result, metadata(s3, bucket)
 
 
 LOCALES = {
@@ -52,7 +42,7 @@ def test_real_locale_tags_are_accepted_and_resolved_to_their_language(
     code, localized = LOCALES[tag]
     assert resolve_language(tag) == code
     raw = {"text": MEETING, "options": {"language": tag}}
-    result, meta = run(
+    result, meta = run_engine_job(
         ExtractiveEngine(), s3, bucket, presigner, raw, WorkerSettings(allow_loopback_urls=True)
     )
     assert result["status"] == "ok", result

@@ -18,11 +18,10 @@ from dispatcher.settings import MIN_MAX_TOKENS as DISPATCHER_MIN_MAX_TOKENS
 from dispatcher.settings import Settings, SettingsError
 from tests.support.fake_openai_server import FakeOpenAIServer, serve
 from tests.support.fakes import FakeEngine
-from tests.support.jobs import META_KEY, assert_reported, metadata, run_job
+from tests.support.jobs import assert_reported, run_engine_job
 from tests.support.settings import DISPATCHER_BASE
 from worker.engines import MIN_MAX_TOKENS, ExtractiveEngine, OpenAICompatEngine, SummaryOptions, SummaryTask
 from worker.errors import ConfigError, EngineError
-from worker.job import METADATA_CONTENT_TYPE
 from worker.meeting import LANGUAGES
 from worker.settings import WorkerSettings
 from worker.summarize import Summarizer, output_ceiling
@@ -41,15 +40,6 @@ def fake() -> Iterator[tuple[FakeOpenAIServer, OpenAICompatEngine]]:
         engine = OpenAICompatEngine(server.url, attempts=1)
         engine.connect(timeout_s=5)
         yield state, engine
-
-
-def run(
-    engine: Any, s3: Any, bucket: str, presigner: Presigner, raw: dict[str, Any], settings: WorkerSettings
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    raw = {**raw, "metadata_put_url": presigner.put(bucket, META_KEY, METADATA_CONTENT_TYPE)}
-
-    result = run_job(raw, engine=engine, settings=settings, attempts=1, close_engine=True)
-    return result, metadata(s3, bucket)
 
 
 # Each was accepted, sent the whole transcript through map and reduce levels that could never end in
@@ -77,7 +67,7 @@ def test_a_grant_larger_than_the_context_allows_is_capped_before_any_request(
     options, env = OVER_THE_CONTEXT[name]
     text = MEETING if length == "short" else MEETING * 20
     settings = WorkerSettings.from_env({"WORKER_ALLOW_LOOPBACK_URLS": "true", **env})
-    result, meta = run(engine, s3, bucket, presigner, {"text": text, "options": options}, settings)
+    result, meta = run_engine_job(engine, s3, bucket, presigner, {"text": text, "options": options}, settings)
     assert result["status"] == "ok", result
     assert meta["schema"] == 1
     assert meta["options"]["max_tokens_granted"] == output_ceiling(CONTEXT) == CONTEXT // 2
@@ -104,7 +94,7 @@ def test_a_grant_too_small_for_a_summary_is_refused_naming_the_minimum(
 ) -> None:
     """1 to 12 tokens gave `status: ok` with a fragment of the extractive label."""
     raw = {"text": MEETING, "options": {"max_tokens": max_tokens}}
-    result, meta = run(
+    result, meta = run_engine_job(
         ExtractiveEngine(), s3, bucket, presigner, raw, WorkerSettings(allow_loopback_urls=True)
     )
     assert_reported(result, meta, f"options.max_tokens: must be at least {MIN_MAX_TOKENS}", "invalid_input")
