@@ -15,6 +15,7 @@ import pytest
 
 from devstack.cloud import FAKE_CREDENTIALS, REGION
 from devstack.faults import RawServer
+from devstack.httpserver import POLL_S
 from dispatcher.app import Dispatcher
 from dispatcher.errors import (
     DispatchError,
@@ -59,7 +60,7 @@ class Scripted:
             do_GET = do_POST = _answer  # noqa: N815 (stdlib naming)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_S,), daemon=True)
         self._thread.start()
 
     @property
