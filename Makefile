@@ -21,7 +21,7 @@ help:
 	@echo "                              smoke run (~40 s), written to a temporary folder"
 	@echo "make bench-gpu [VLLM_PYTHON=…]  on a CUDA machine: presets at real shape, dummy weights → docs/GPU.md"
 	@echo "make bench-floor [FLOOR_PYTHON=…]  torch only, on a GPU: each preset's real shape, random weights:"
-	@echo "                              prefill 8K/32K/128K, decode at 128K, batched decode, peak memory"
+	@echo "                              prefill 8K/16K/32K/128K, decode at 16K/128K, batched decode, peak memory"
 	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval)"
 	@echo "make image / push              build / push the worker image (IMAGE=registry/name, MODEL_ID= to bake)"
 	@echo "make deploy-worker             create or update the RunPod template + endpoint (ARGS=--dry-run)"

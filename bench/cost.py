@@ -1,15 +1,17 @@
 """Seconds and dollars per summary, per preset and GPU: the README's cost table, computed here.
 
-The only measured figures are the real-shape floor of one H200 in `../shared/DESIGN.md` §9 (random
-bf16 weights, plain torch, SDPA flash, CUDA graphs; measured 2026-12-04 on a lent H200), quoted
-below as they are; `make bench-floor` measures the same on any GPU at hand. Everything else is
-derived, and the README says which:
+The measured figures are this project's own `make bench-floor` run on one H200
+(`docs/GPU-floor.json`: random bf16 weights, plain torch, SDPA flash, CUDA graphs; docs/GPU-floor.md),
+and, where that run has no figure (16K prefill and decode: the benchmark measures them since), the
+reference floor of `../shared/DESIGN.md` §9, measured the same way on an H200, quoted as it is. A
+later `make bench-floor ARGS="--out docs/GPU-floor.json"` replaces the quotes it covers. Everything else
+is derived, and the README says which:
 
 - a summary is one pass: the transcript's prefill, then 1,024 decode steps at its context;
 - four at once: four prefills one after another (compute-bound, nothing shared), and 1,024
   decode steps of a batch of four; at 16K the batched step measured at 32K is used (an upper
   bound: less KV to read); at 128K the batched step is the single step plus three more sequences'
-  KV cache read at the measured copy bandwidth (4.12 TB/s), an estimate;
+  KV cache read at the measured copy bandwidth (4.12 TB/s, DESIGN.md §9), an estimate;
 - H100 and A100 80GB are scaled from the H200: prefill by dense bf16 FLOP/s, decode by HBM
   bandwidth (NVIDIA datasheets, SXM parts), estimates;
 - whether it fits is the worker's own memory planner (`worker.engines.memory`), bf16 KV;
@@ -18,7 +20,9 @@ derived, and the README says which:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from worker.engines import PRESETS, MemoryPlan, kv_bytes_per_token
 
@@ -44,22 +48,43 @@ GPUS = (
 MEASURED = GPUS[0]
 
 
+MEASURED_FLOOR = Path(__file__).resolve().parent.parent / "docs" / "GPU-floor.json"
+
+
 @dataclass(frozen=True)
 class H200Floor:
-    """DESIGN.md §9, one H200: prefill seconds by tokens, decode ms per step by context and batch."""
+    """One H200: prefill seconds by tokens, decode ms per step by context, a step of four at 32K."""
 
     prefill_s: dict[int, float]
     decode_ms: dict[int, float]  # one sequence
     batched_ms_at_32k: float | None = None  # a step of four sequences at 32K
 
 
-FLOORS = {
+# DESIGN.md §9's reference run, for what docs/GPU-floor.json does not measure.
+QUOTED = {
     "qwen2.5-14b-instruct-1m": H200Floor({SHORT: 1.12, LONG: 22.5}, {SHORT: 11.9, LONG: 17.1}, 17.9),
     "qwen2.5-7b-instruct-1m": H200Floor({SHORT: 0.54, LONG: 9.8}, {SHORT: 6.4, LONG: 7.9}, 8.1),
     "llama-3.1-8b-instruct": H200Floor({LONG: 12.0}, {LONG: 10.3}),
     "qwen3-8b-yarn-128k": H200Floor({LONG: 12.9}, {LONG: 11.0}),
     "yarn-mistral-7b-128k": H200Floor({LONG: 12.1}, {LONG: 10.1}),
 }
+
+
+def measured_floors(path: Path = MEASURED_FLOOR) -> dict[str, H200Floor]:
+    """The quotes, each figure replaced by this project's own H200 run where it measured one."""
+    run = json.loads(path.read_text()) if path.is_file() else {"floors": []}
+    own = {f["preset"]: f for f in run["floors"]} if "H200" in str(run.get("device")) else {}
+    out = {}
+    for name, quoted in QUOTED.items():
+        mine = own.get(name, {})
+        prefill = {**quoted.prefill_s, **{int(k): v for k, v in mine.get("prefill_s", {}).items()}}
+        decode = {**quoted.decode_ms, **{int(k): v for k, v in mine.get("decode_ms", {}).items()}}
+        batched = mine.get("batched_ms", {}).get("4", quoted.batched_ms_at_32k)
+        out[name] = H200Floor(prefill, decode, batched)
+    return out
+
+
+FLOORS = measured_floors()
 
 
 def _fits(preset_name: str, gpu: Gpu, tokens: int) -> bool:

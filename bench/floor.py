@@ -3,8 +3,8 @@ floor a serving engine approaches on this GPU.
 
 Needs only torch (vLLM cannot be installed on the lent GPU machines; torch is there). For each
 preset: every layer's weights at its real shape (bf16, random), a KV cache preallocated for the
-longest context, then the timings: prefill of 8K, 32K and 128K tokens in one pass (causal SDPA,
-GQA, RMSNorm, SwiGLU MLP), one decode step at 128K, batched decode steps at 32K (1, 4, 8, 16
+longest context, then the timings: prefill of 8K, 16K, 32K and 128K tokens in one pass (causal SDPA,
+GQA, RMSNorm, SwiGLU MLP), one decode step at 16K and at 128K, batched decode steps at 32K (1, 4, 8, 16
 sequences), and peak memory. Decode steps are captured in a CUDA graph when CUDA is there (eager
 steps on a GPU cost 2-3x more, launch-bound). No scheduler, no sampling, no paged cache, no
 quantised kernels: so a floor, not a serving figure. `--toy` runs a tiny shape at tiny contexts
@@ -27,8 +27,8 @@ from typing import Any
 
 from bench.shapes import CONFIGS
 
-PREFILLS = (8_192, 32_768, 131_072)
-DECODE_AT = 131_072
+PREFILLS = (8_192, 16_384, 32_768, 131_072)
+DECODE_AT = (16_384, 131_072)
 BATCHED_AT = 32_768
 BATCHES = (1, 4, 8, 16)
 TOY = {
@@ -40,7 +40,7 @@ TOY = {
     "vocab_size": 2048,
 }
 TOY_PREFILLS = (64, 128, 256)
-TOY_DECODE_AT = 256
+TOY_DECODE_AT = (128, 256)
 TOY_BATCHED_AT = 128
 
 
@@ -168,12 +168,13 @@ def measure(name: str, device: str, toy: bool) -> Floor:
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     with torch.inference_mode():
-        model = Decoder(shape, max(*prefills, decode_at), 1, device)
+        model = Decoder(shape, max(*prefills, *decode_at), 1, device)
         for length in prefills:
             ids = torch.zeros((1, length), dtype=torch.long, device=device)
             floor.prefill_s[length] = timed(torch, device, lambda ids=ids, m=model: m.forward(ids, 0))
-        seconds, floor.cuda_graphs = decode_step(torch, device, model, 1, decode_at)
-        floor.decode_ms[decode_at] = seconds * 1000
+        for context in decode_at:
+            seconds, floor.cuda_graphs = decode_step(torch, device, model, 1, context)
+            floor.decode_ms[context] = seconds * 1000
         if device.startswith("cuda"):
             floor.peak_gib = torch.cuda.max_memory_allocated() / 2**30
         del model
@@ -192,10 +193,9 @@ def tokens(n: int) -> str:
 
 def render(floors: list[Floor]) -> str:
     first = floors[0]
-    decode_at = next(iter(first.decode_ms))
     lines = [
         f"| preset | prefill {' / '.join(tokens(t) for t in first.prefill_s)} (s) "
-        f"| decode step at {tokens(decode_at)} (ms) "
+        f"| decode step at {' / '.join(tokens(t) for t in first.decode_ms)} (ms) "
         f"| decode steps at {tokens(first.batched_at)}, ms (batch) | peak GiB |",
         "|---|---|---|---|---|",
     ]
@@ -203,7 +203,8 @@ def render(floors: list[Floor]) -> str:
         prefill = " / ".join(f"{s:.3g}" for s in f.prefill_s.values())
         batched = ", ".join(f"{ms:.3g} ({b})" for b, ms in f.batched_ms.items())
         peak = f"{f.peak_gib:.1f}" if f.peak_gib is not None else "—"
-        lines.append(f"| {f.preset} | {prefill} | {f.decode_ms[decode_at]:.3g} | {batched} | {peak} |")
+        decode = " / ".join(f"{ms:.3g}" for ms in f.decode_ms.values())
+        lines.append(f"| {f.preset} | {prefill} | {decode} | {batched} | {peak} |")
     return "\n".join(lines)
 
 

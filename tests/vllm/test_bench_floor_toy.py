@@ -33,6 +33,7 @@ def test_the_floor_benchmark_runs_at_a_toy_shape_on_a_cpu(tmp_path: Path) -> Non
     assert "toy shape: not results" in done.stdout
     (result,) = json.loads(out.read_text())["floors"]
     assert list(result["prefill_s"]) == ["64", "128", "256"]
+    assert list(result["decode_ms"]) == ["128", "256"]
     assert list(result["batched_ms"]) == ["1", "4", "8", "16"]
     assert all(v > 0 for v in [*result["prefill_s"].values(), *result["decode_ms"].values()])
     real = subprocess.run(

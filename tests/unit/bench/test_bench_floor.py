@@ -5,7 +5,9 @@ a GPU; the toy run is in tests/vllm/test_bench_floor_toy.py.
 
 from __future__ import annotations
 
+import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -45,15 +47,31 @@ def test_the_readmes_cost_table_is_the_one_bench_cost_computes() -> None:
 
     readme = (ROOT / "README.md").read_text()
     assert cost.render() in readme
-    assert "make bench-floor" in readme and "DESIGN.md` §9" in readme
+    assert "make bench-floor" in readme and "DESIGN.md` §9" in readme and "docs/GPU-floor.json" in readme
 
 
-def test_a_summary_of_128k_on_the_h200_costs_what_the_reference_run_says() -> None:
-    """DESIGN.md §9: 40 s (≈ $0.062) for the 14B-1M, 18 s (≈ $0.028) for the 7B-1M."""
+def test_a_summary_of_128k_on_the_h200_costs_what_our_own_floor_run_measured() -> None:
+    """docs/GPU-floor.json (one H200, 2026-12-04): 14B-1M prefill 18.6 s + 1,024 steps of 15.0 ms = 34.0 s;
+    7B-1M 8.18 s + 1,024 x 6.6 ms = 14.9 s."""
     from bench import cost
 
     assert cost.seconds("qwen2.5-14b-instruct-1m", cost.MEASURED, cost.LONG, 1) == pytest.approx(
-        40.0, abs=0.1
+        34.0, abs=0.1
     )
-    assert cost.seconds("qwen2.5-7b-instruct-1m", cost.MEASURED, cost.LONG, 1) == pytest.approx(17.9, abs=0.1)
+    assert cost.seconds("qwen2.5-7b-instruct-1m", cost.MEASURED, cost.LONG, 1) == pytest.approx(14.9, abs=0.1)
     assert cost.cell("qwen2.5-14b-instruct-1m", cost.GPUS[1], cost.LONG, 4) == "does not fit"
+
+
+def test_a_figure_the_floor_run_did_not_measure_is_the_quoted_reference(tmp_path: Path) -> None:
+    from bench import cost
+
+    run = {
+        "device": "NVIDIA H200",
+        "floors": [{"preset": "yarn-mistral-7b-128k", "prefill_s": {"131072": 5.0}}],
+    }
+    (tmp_path / "floor.json").write_text(json.dumps(run))
+    floors = cost.measured_floors(tmp_path / "floor.json")
+    assert floors["yarn-mistral-7b-128k"].prefill_s[cost.LONG] == 5.0
+    assert floors["yarn-mistral-7b-128k"].decode_ms == cost.QUOTED["yarn-mistral-7b-128k"].decode_ms
+    assert floors["qwen2.5-14b-instruct-1m"] == cost.QUOTED["qwen2.5-14b-instruct-1m"]
+    assert cost.measured_floors(tmp_path / "absent.json") == cost.QUOTED
