@@ -57,7 +57,7 @@ from worker.meeting import (
     spoken_languages,
     utterances,
 )
-from worker.meeting.recaps import LABELLED, RECAP_OPENER, recap_members
+from worker.meeting.recaps import LABELLED, RECAP_OPENER, RECAP_POINTER, recap_members
 
 # What a section only a language model can write says in an extractive summary (in English: the
 # language records hold the four standard sections' words only).
@@ -351,6 +351,7 @@ class ExtractiveEngine:
             and relevance[s.index] >= floor * top
             and _content_words(s) >= _MIN_WORDS
             and not RECAP_OPENER.search(s.text)
+            and (s.index in answers or not RECAP_POINTER.search(s.text))
             and (
                 s.index in answers
                 or signals.is_deliberation(s.text)

@@ -4,7 +4,8 @@ Most decisions are stated twice: once while deciding, once in a recap ("So, to r
 "Let me read back the action items", the answer to "So what have we decided?"). The recap is the
 settled version, so the extractive engine favours it: `recap_members` finds the sentences of a
 recap (the rest of the turn after an opener, or the next speaker's turn after a recap question),
-each sentence one item, so a numbered recap gives one item per number.
+each sentence one item, so a numbered recap gives one item per number. "So this is what we decided."
+points at the statements that follow it the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +21,18 @@ RECAP_OPENER = re.compile(
     r"en résumé|pour résumer|je récapitule|récapitul\w*|en resumen|para resumir|resumiendo|riassumendo|"
     r"ricapitol\w*|em resumo|resumindo|recapitulando|samengevat|samenvattend|om samen te vatten)\b"
     r"|总结一下|总结来说|まとめると|まとめます|정리하면|정리하자면",
+    re.IGNORECASE,
+)
+# A sentence that points at the decisions it is followed by: "So this is what we decided.", "Here's
+# what we agreed on:" (the cue ends it: "What we decided is X" states X itself). After a colon the
+# rest of the sentence is the first statement ("Here's what we agreed: rubber.").
+RECAP_POINTER = re.compile(
+    r"\b(?:what we(?:'ve| have)?|was wir|ce que (?:nous avons|l'on a|on a)|ce qu'on a|lo que (?:hemos)?|"
+    r"quello che abbiamo|o que|wat we)\s+(?:(?:\w+\s+){0,3}?)"
+    r"(?:decided|agreed(?: on)?|settled on|beschlossen(?: haben)?|vereinbart(?: haben)?|"
+    r"entschieden(?: haben)?|décidé|convenu|decidido|decidimos|acordado|acordamos|deciso|concordato|"
+    r"besloten(?: hebben)?|"
+    r"afgesproken(?: hebben)?)(?:,?\s+(?:then|today|so far|now))?(?:[^\w:：]*$|\s*[:：]\s*(?P<stated>\S))",
     re.IGNORECASE,
 )
 # A question whose answer is a recap: "So what have we decided?", "Was haben wir beschlossen?".
@@ -55,14 +68,19 @@ class _Unit(Protocol):
 
 
 def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
-    """Indices of the sentences that state a recap's items (not the opener or the question): those
-    after an opener (items when they carry a cue), those answering a recap question (items as they
-    stand: "The hotfix ships alone.")."""
+    """Indices of the sentences that state a recap's items (not the opener, the pointer or the
+    question): those after an opener (items when they carry a cue), and those after a pointer ("This
+    is what we decided.", the rest of its speaker's turn) or answering a recap question (the next
+    speaker's turn): items as they stand ("The hotfix ships alone.")."""
     recited: set[int] = set()
     answers: set[int] = set()
     for position, unit in enumerate(items):
         opener = bool(RECAP_OPENER.search(unit.text))
-        if not opener and not RECAP_QUESTION.search(unit.text):
+        pointed = None if opener else RECAP_POINTER.search(unit.text)
+        pointer = pointed is not None
+        if pointed is not None and pointed.group("stated"):
+            answers.add(unit.index)
+        if not opener and not pointer and not RECAP_QUESTION.search(unit.text):
             continue
         # "Quick recap" of where things stand opens a meeting; the recap of its outcome ends it
         # (or names what it recaps: "let me read back the action items").
@@ -72,17 +90,18 @@ def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
         # An opener's recap is the rest of its speaker's turn; a question's, the next speaker's.
         speaker = (
             unit.speaker
-            if opener
+            if opener or pointer
             else next((u.speaker for u in following if u.speaker != unit.speaker), None)
         )
         taken = 0
         for later in following:
             if later.speaker != speaker:
-                if taken or opener:
+                if taken or opener or pointer:
                     break
                 continue
             if later.text.rstrip().endswith(("?", "？")):
                 break
+            # A pointer's statements are items as they stand, like a recap question's answer.
             (recited if opener else answers).add(later.index)
             taken += 1
             if taken >= RECAP_SENTENCES:

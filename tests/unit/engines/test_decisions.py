@@ -220,6 +220,62 @@ def test_an_opening_recap_of_the_situation_is_no_decision() -> None:
     assert not [d for d in decisions if "crashes" in d]
 
 
+DISCUSSION = """\
+Alice: Let's look at the case material first.
+Bob: Plastic is cheaper but rubber feels better in the hand.
+Carol: Rubber also survives being dropped, which the survey says happens a lot.
+Bob: Yellow tested well with the younger users in the survey.
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("de", "Ich weiß nicht mehr genau, was wir beschlossen haben, das steht im Protokoll."),
+        ("fr", "Je relis les notes de la dernière réunion, ce que nous avons décidé la dernière fois."),
+        ("es", "Miramos las notas de la reunión anterior, lo que hemos decidido entonces."),
+        ("nl", "We kijken naar de notulen van de vorige vergadering, wat we besloten hebben."),
+    ],
+)
+def test_a_localised_mention_of_what_was_decided_is_no_decision(code: str, sentence: str) -> None:
+    assert not Signals(code).is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    "pointer",
+    [
+        "Okay. So this is what we decided.",
+        "Right, here's what we agreed on:",
+        "That's what we've decided, then.",
+        "Also, um, what we decided:",
+    ],
+)
+def test_the_statements_after_this_is_what_we_decided_are_the_decisions(pointer: str) -> None:
+    text = DISCUSSION + (
+        f"Alice: {pointer} The case is rubber with a plastic frame inside. "
+        "The colour is yellow for the first batch.\nBob: Great.\n"
+    )
+    decisions = _sections(text)["decisions"]
+    # Verbatim sentences: after a colon the pointer and the first statement are one sentence.
+    assert [d for d in decisions if d.endswith("The case is rubber with a plastic frame inside.")]
+    assert "The colour is yellow for the first batch." in decisions
+    assert all("rubber" in d or "yellow" in d for d in decisions), decisions
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I'm sort of remembering a little bit about what we decided, because we had this discussion twice.",
+        "We'll just have a look at the notes from the previous meeting, what we thought we had decided.",
+        "I have no idea what we agreed on the budget for the second prototype of the remote.",
+    ],
+)
+def test_a_mention_of_what_was_decided_is_no_decision(sentence: str) -> None:
+    assert not Signals("en").is_decision(sentence)
+    assert Signals("en").is_deliberation(sentence)  # still talk about deciding: a key point
+    assert not _sections(DISCUSSION + f"Alice: {sentence}\n")["decisions"]
+
+
 @pytest.mark.parametrize(
     ("name", "decision"),
     [
