@@ -129,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for engine in engines.values():
             engine.close()
-    table = structure.render(shapes, refs, command.strip())
+    table = structure.render(shapes, refs, command.strip()) + structure.render_reach(
+        structure.reach(meetings, refs)
+    )
     print(structure.headline(shapes))
     if args.structure_only:
         print("\n".join(table))

@@ -338,6 +338,71 @@ def render(results: list[StructureScore], refs: Mapping[str, References], comman
     return out + after_table
 
 
+@dataclass
+class Reach:
+    """What sentences can score at all under the matching rule: the transcript's own sentences (at
+    least `MIN_CONTENT` content words) of the meetings with decision references, and the references
+    some sentence matches."""
+
+    sentences: dict[str, list[int]] = field(default_factory=dict)  # kind of sentence -> [n, matching]
+    references: int = 0
+    reachable: int = 0
+
+
+def reach(meetings: list[Meeting], refs: Mapping[str, References]) -> Reach:
+    """How precise a decision list of whole sentences can be under this rule, whatever picks them:
+    every sentence, those the engine's signals call a decision stated as made, those that talk about
+    deciding; and how many references any one sentence matches (the coverage no sentence list beats)."""
+    from worker.meeting import DecisionSignals, detect_language
+
+    out = Reach(
+        {"every sentence": [0, 0], "stated as made (`is_decision`)": [0, 0], "talk about deciding": [0, 0]}
+    )
+    for meeting in meetings:
+        wanted = [content(r) for r in getattr(refs.get(meeting.id), "decisions", ())]
+        if not wanted:
+            continue
+        signals = DecisionSignals(detect_language(meeting.transcript[:20_000]))
+        bags = [(s, content(s)) for s in units(meeting.transcript)]
+        bags = [(s, b) for s, b in bags if len(b) >= MIN_CONTENT]
+        for text, bag in bags:
+            hit = any(matches(bag, r) for r in wanted)
+            for kind, flagged in zip(
+                out.sentences,
+                (True, signals.is_decision(text), signals.is_deliberation(text)),
+                strict=True,
+            ):
+                if flagged:
+                    out.sentences[kind][0] += 1
+                    out.sentences[kind][1] += hit
+        out.references += len(wanted)
+        out.reachable += sum(any(matches(b, r) for _, b in bags) for r in wanted)
+    return out
+
+
+def render_reach(found: Reach) -> list[str]:
+    lines = [
+        "",
+        "### What the rule lets a list of sentences reach",
+        "",
+        "Over the transcript sentences (≥ 3 content words) of the meetings with decision references: the"
+        " share of each kind that matches a reference, which is the precision a list of such sentences"
+        " gets whatever picks them (`eval.structure.reach`).",
+        "",
+        "| sentences | count | matching a decision reference | % |",
+        "|---|---|---|---|",
+    ]
+    for kind, (n, hit) in found.sentences.items():
+        lines.append(f"| {kind} | {n} | {hit} | {100 * hit / n if n else 0:.1f} |")
+    lines += [
+        "",
+        f"References some single sentence matches: {found.reachable} of {found.references}"
+        f" ({100 * found.reachable / found.references if found.references else 0:.0f} %): the most any"
+        " list of transcript sentences can cover.",
+    ]
+    return lines
+
+
 def headline(results: list[StructureScore]) -> str:
     return " | ".join(
         f"{r.system}: decisions coverage {r.kinds['decisions'].coverage:.1f}%, "

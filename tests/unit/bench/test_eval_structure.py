@@ -115,6 +115,22 @@ def test_baselines_list_as_many_items_as_the_engine(folder: Path) -> None:
     assert "| **extractive** |" in table and "Decision references: 3 sentences in 1 meetings" in table
 
 
+def test_reach_counts_what_sentences_of_each_kind_can_match(folder: Path) -> None:
+    transcript = (
+        "A: Okay so we drop the LCD screen, it is over the budget.\n"
+        "B: The rubber buttons feel nice under the thumb.\n"
+        "C: We decided to keep the rubber buttons on the remote.\n"
+        "A: Lunch is at noon in the big room today.\n"
+    )
+    meetings = [Meeting("TS3010c", "product(AMI)", transcript, "unused")]
+    found = structure.reach(meetings, structure.references(folder, ["TS3010c"]))
+    assert found.references == 3  # drop the LCD screen, kept the rubber buttons, a plastic case
+    assert found.reachable == 2  # no sentence says plastic
+    assert found.sentences["every sentence"] == [4, 3]
+    assert found.sentences["stated as made (`is_decision`)"] == [1, 1]
+    assert "References some single sentence matches: 2 of 3" in "\n".join(structure.render_reach(found))
+
+
 def test_structure_only_prints_the_table_and_writes_nothing(folder: Path, tmp_path: Path) -> None:
     (folder / "TS3010c.txt").write_text(SAMPLE)
     (folder / "TS3010c.summary.txt").write_text("The team discussed the launch.")
