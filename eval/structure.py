@@ -23,7 +23,8 @@ meeting, as many items as the engine listed, from the same sentences (`eval.syst
 least 3 content words): LEAD (the first k), TextRank (sumy's top k), cue words (k sentences with an
 English decision or commitment cue, evenly spread over the meeting) and random (k, seeds 0-4,
 averaged). Owners: an action item's owner must never be a filler or pronoun, a title that is not
-a speaker's label ("Chair", "Professor"), or a date ("In May"). Duplicates: two items of the
+a speaker's label ("Chair", "Professor"), a date ("In May"), or words the meeting writes in lower
+case somewhere ("Please", "Only": capitalised only where they open a turn). Duplicates: two items of the
 structure (key points, decisions, action items) with the same content words.
 """
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,12 +251,18 @@ def score_items(score: KindScore, items: list[str], refs: tuple[str, ...], weigh
     score.covered += weight * sum(any(matches(b, r) for b in bags) for r in ref_bags)
 
 
-def bad_owner(owner: str, speakers: set[str]) -> bool:
-    """A filler or pronoun, a title that is not a speaker's label, or a date is never an owner."""
+def bad_owner(owner: str, speakers: set[str], common: Collection[str] = ()) -> bool:
+    """A filler or pronoun, a title that is not a speaker's label, a date, or words the meeting
+    writes in lower case (`common`: "Please", "Only") are never an owner."""
     words = re.findall(r"[^\W_]+", owner.lower())
     if not words or owner.strip().lower() in speakers:
         return False
-    return words[0] in FILLERS or all(w in TITLES for w in words) or bool(DATE_WORDS.search(owner))
+    return (
+        words[0] in FILLERS
+        or all(w in TITLES for w in words)
+        or bool(DATE_WORDS.search(owner))
+        or all(w in common for w in words)
+    )
 
 
 def duplicates(structure: Mapping[str, Any]) -> list[str]:
@@ -291,7 +298,8 @@ def evaluate(
                         score_items(base[label].kinds[kind], picked, wanted, 1 / len(runs))
             owners = [str(a["owner"]) for a in structure.get("action_items", []) if a.get("owner")]
             ours.owners += len(owners)
-            ours.bad_owners += [f"{meeting.id}: {o}" for o in owners if bad_owner(o, speakers)]
+            common = set(re.findall(r"(?<![\w'])[a-z][a-z'-]*", meeting.transcript))
+            ours.bad_owners += [f"{meeting.id}: {o}" for o in owners if bad_owner(o, speakers, common)]
             ours.duplicates += [f"{meeting.id}: {d}" for d in duplicates(structure)]
         out += [ours, *base.values()]
     return out

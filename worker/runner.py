@@ -29,6 +29,7 @@ from worker.isolation import EngineSeats
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE, JobInput
 from worker.meeting import (
     Transcript,
+    common_words,
     decode,
     detect_language,
     parse_structure,
@@ -112,7 +113,10 @@ class JobRunner:
                 if s.key not in STANDARD_KEYS
                 for heading in s.headings()
             ]
-            structure = parse_structure(summary.text, starts=transcript.starts, own_sections=own)
+            common = common_words(t.text for t in transcript.utterances())
+            structure = parse_structure(
+                summary.text, starts=transcript.starts, own_sections=own, common=common
+            )
             del transcript
             report.summary(summary, structure)
         with report.timed("upload_s"):

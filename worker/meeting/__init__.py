@@ -26,6 +26,7 @@ from worker.meeting.languages import (
 from worker.meeting.signals import (
     DecisionSignals,
     addressed_owner,
+    common_words,
     detect_language,
     due_date,
     spoken_languages,
@@ -62,6 +63,7 @@ __all__ = [
     "all_labels",
     "all_nones",
     "clock",
+    "common_words",
     "decode",
     "detect_format",
     "detect_language",

@@ -22,7 +22,7 @@ of them adds its cues, so a German meeting's French half still has its decisions
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from worker.meeting.languages import LANGUAGES, NAMES, Language, alternation
@@ -168,10 +168,16 @@ _NOT_NAMES = frozenset(w for lang in LANGUAGES.values() for w in lang.fillers)
 _NOT_OWNERS = _NOT_NAMES | frozenset(w for lang in LANGUAGES.values() for w in lang.not_owners)
 
 
-def _is_name(name: str) -> bool:
-    """A name, not a filler, a pronoun ("I'll"), a title or a date ("In May")."""
+def _is_name(name: str, common: Collection[str] = ()) -> bool:
+    """A name, not a filler, a pronoun ("I'll"), a title, a date ("In May") or words the meeting
+    writes in lower case."""
     words = [re.sub(r"['’].*$", "", w).lower() for w in name.split()]
-    return bool(words) and not any(w in _NOT_OWNERS for w in words) and next(_dates(name), None) is None
+    return (
+        bool(words)
+        and not any(w in _NOT_OWNERS for w in words)
+        and not all(w in common for w in words)
+        and next(_dates(name), None) is None
+    )
 
 
 def _unsettled(codes: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
@@ -253,9 +259,19 @@ def due_date(text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def addressed_owner(text: str) -> str | None:
+def common_words(texts: Iterable[str]) -> frozenset[str]:
+    """The words a meeting writes in lower case somewhere: capitalised at a turn's start ("Only
+    buttons we need ...", "Please, next slide."), one of them is no name."""
+    return frozenset(w for text in texts for w in _LOWER_WORD.findall(text))
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zà-ÿ][a-zà-ÿ'’-]*")
+
+
+def addressed_owner(text: str, common: Collection[str] = ()) -> str | None:
     """The person a sentence gives a task to, if it names one: addressed ("Dave, please ...",
-    "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责...")."""
+    "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责..."). `common`:
+    the meeting's lower-case words (`common_words`); a name made only of them is none."""
     text = text.strip()
     for _ in range(3):  # "And so, Dana, ..." : conjunctions and fillers before the name
         first = re.match(r"([^\W\d_]+)[,，]?\s+", text)
@@ -263,11 +279,11 @@ def addressed_owner(text: str) -> str | None:
             break
         text = text[first.end() :]
     match = OWNER.search(text)
-    if match and (match.group("handle") or _is_name(match.group("name"))):
+    if match and (match.group("handle") or _is_name(match.group("name"), common)):
         return match.group("handle") or match.group("name")
     assigned = ASSIGNED.match(text)
     if assigned:
         name = next(n for n in assigned.groups() if n)
-        if _is_name(name):
+        if _is_name(name, common):
             return name
     return None

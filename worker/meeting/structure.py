@@ -29,7 +29,7 @@ from typing import Any
 
 from worker.meeting.decoding import unify_breaks
 from worker.meeting.languages import LANGUAGES, alternation
-from worker.meeting.signals import addressed_owner, due_date
+from worker.meeting.signals import addressed_owner, common_words, due_date
 from worker.meeting.turns import Utterance, lines, seconds, split_speaker
 
 _SECTIONS = ("overview", "key_points", "decisions", "action_items")
@@ -92,17 +92,22 @@ def parse_structure(
     turns: Sequence[Utterance] = (),
     starts: Collection[int] | None = None,
     own_sections: Sequence[tuple[str, str]] = (),
+    common: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """`starts`: the transcript's whole-second turn starts, when the caller has them instead of `turns`.
+    `common`: the words the transcript writes in lower case (`common_words`), likewise; never an owner.
     `own_sections`: (key, heading) of a summary profile's sections beyond the four standard ones
     (contract/profiles.py); their items come back under `sections`, by key."""
     own = {heading.strip().lower(): key for key, heading in own_sections}
     if starts is None:
         starts = {int(t.start) for t in turns if t.start is not None}
+    # An owner is never a word the meeting writes in lower case ("Please, next slide.").
+    if common is None:
+        common = common_words(t.text for t in turns)
     answer = _json_answer(text)
     if answer is not None:
         try:
-            read = _from_json(answer, starts)
+            read = _from_json(answer, starts, common)
             if own:
                 read["sections"] = {k: _strings(answer.get(k)) for k in own.values()}
             return read
@@ -143,7 +148,7 @@ def parse_structure(
         "overview": _tidy(_TIME_REF.sub("", overview)),
         "key_points": [_item(line, starts) for line in _rows(sections["key_points"]) if not _is_none(line)],
         "decisions": [_item(line, starts) for line in _rows(sections["decisions"]) if not _is_none(line)],
-        "action_items": _actions(sections["action_items"], starts),
+        "action_items": _actions(sections["action_items"], starts, common),
         "parsed": True,
     }
 
@@ -162,7 +167,7 @@ def _json_answer(text: str) -> dict[str, Any] | None:
     return data
 
 
-def _from_json(data: dict[str, Any], starts: Collection[int]) -> dict[str, Any]:
+def _from_json(data: dict[str, Any], starts: Collection[int], common: Collection[str]) -> dict[str, Any]:
     def lines(value: Any) -> list[str]:
         items = value if isinstance(value, list) else [value] if value else []
         out = []
@@ -186,7 +191,7 @@ def _from_json(data: dict[str, Any], starts: Collection[int]) -> dict[str, Any]:
         "overview": _tidy(_TIME_REF.sub("", " ".join(lines(overview)))),
         "key_points": [_item(line, starts) for line in lines(data.get("key_points")) if not _is_none(line)],
         "decisions": [_item(line, starts) for line in lines(data.get("decisions")) if not _is_none(line)],
-        "action_items": _actions(lines(data.get("action_items")), starts),
+        "action_items": _actions(lines(data.get("action_items")), starts, common),
         "parsed": True,
     }
 
@@ -221,14 +226,14 @@ def _rows(lines: list[str]) -> list[str]:
     ]
 
 
-def _actions(lines: list[str], starts: Collection[int]) -> list[dict[str, Any]]:
+def _actions(lines: list[str], starts: Collection[int], common: Collection[str]) -> list[dict[str, Any]]:
     """Action items from bullets, or from a table whose header names its owner / task / due columns
     (without a header: owner, task, due by position)."""
     out = []
     for line, header in _table(lines):
         if header is None:
             if not _is_none(line):
-                out.append(_action(line, starts))
+                out.append(_action(line, starts, common))
             continue
         cells = _cells(line)
         columns = [_column(cell) for cell in header] if any(_column(c) for c in header) else []
@@ -236,7 +241,7 @@ def _actions(lines: list[str], starts: Collection[int]) -> list[dict[str, Any]]:
         row = dict(zip(columns, cells, strict=False))
         task = row.get("task") or " ".join(c for c, k in zip(cells, columns, strict=False) if not k)
         fields = "".join(f"; {k}: {row[k]}" for k in ("owner", "due") if row.get(k))
-        out.append(_action(f"{task}{fields}", starts))
+        out.append(_action(f"{task}{fields}", starts, common))
     return out
 
 
@@ -306,7 +311,7 @@ def _item(line: str, starts: Collection[int]) -> dict[str, Any]:
     return item
 
 
-def _action(line: str, starts: Collection[int]) -> dict[str, Any]:
+def _action(line: str, starts: Collection[int], common: Collection[str]) -> dict[str, Any]:
     body, start = _timed(line, starts)
     # Fields a model spells out: "Send the notes (Owner: Bob, Due: Thursday)", "...; owner: Bob".
     fields: dict[str, str] = {}
@@ -326,7 +331,7 @@ def _action(line: str, starts: Collection[int]) -> dict[str, Any]:
     if match and (match.group("label") or due_date(match.group("due"))):
         when = match.group("due").strip() if match.group("label") else due_date(match.group("due"))
         task = task[: match.start()].strip()
-    owner = fields.get("owner") or addressed_owner(task) or label
+    owner = fields.get("owner") or addressed_owner(task, common) or label
     if owner and owner.lower() in _UNASSIGNED:
         owner = None
     item: dict[str, Any] = {"owner": owner, "task": task, "due": when or due_date(task)}

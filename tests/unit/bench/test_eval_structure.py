@@ -82,6 +82,13 @@ def test_a_filler_a_title_or_a_date_is_a_bad_owner(owner: str) -> None:
     assert structure.bad_owner(owner, {"maya", "chair person"})
 
 
+@pytest.mark.parametrize("owner", ["Please", "Only", "Not Just"])
+def test_a_word_the_meeting_writes_in_lower_case_is_a_bad_owner(owner: str) -> None:
+    common = {"please", "only", "not", "just", "maya"}
+    assert structure.bad_owner(owner, {"project manager"}, common)
+    assert not structure.bad_owner("Dana", {"project manager"}, common)
+
+
 @pytest.mark.parametrize("owner", ["Maya", "Project Manager", "Dana Scully", "Chair Person"])
 def test_a_name_or_a_speakers_label_is_a_good_owner(owner: str) -> None:
     assert not structure.bad_owner(owner, {"maya", "project manager", "chair person"})

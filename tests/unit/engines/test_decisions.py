@@ -146,6 +146,40 @@ def test_the_owner_is_the_person_the_sentence_assigns(sentence: str, owner: str)
     assert addressed_owner(sentence) == owner
 
 
+# Real shapes from the QMSum meetings (AMI IS1006b/IS1006d, ICSI Bed015, a Welsh committee): a
+# capitalised word at the start of a turn is no name when the meeting writes it in lower case.
+COMMON_WORDS_FIRST = """\
+Industrial Designer: Only buttons we need is on off, volume and channels.
+Project Manager: Please, next slide.
+Grad F: Just, uh, as a sort of a mental bridge, I'm skipping the fourth of July.
+Chair: Not just on the work we've done in the past, I'll send the note by Friday.
+Marketing: We only need the buttons people use, please, and just the volume. That is not all.
+Project Manager: Dana, can you send the cost sheet by Friday?
+Dana: Sure, I will.
+"""
+
+
+def test_a_word_the_meeting_writes_in_lower_case_is_no_owner() -> None:
+    from worker.meeting import iter_utterances
+
+    lines = [line for line in COMMON_WORDS_FIRST.splitlines() if line.split(": ", 1)[1][:4] != "Sure"]
+    answer = (
+        "Overview\nPlanning.\n\nAction items\n"
+        + "\n".join(f"- {line}" for line in lines[:4] + lines[5:6])
+        + "\n"
+    )
+    items = parse_structure(answer, list(iter_utterances(COMMON_WORDS_FIRST)))["action_items"]
+    owners = [a["owner"] for a in items]
+    assert owners == ["Industrial Designer", "Project Manager", "Grad F", "Chair", "Dana"], owners
+
+
+@pytest.mark.parametrize(
+    "sentence", ["Please, next slide.", "Just, uh, a mental bridge.", "Bitte, die nächste Folie."]
+)
+def test_a_word_that_is_never_a_name_is_no_owner_without_the_meeting(sentence: str) -> None:
+    assert addressed_owner(sentence) is None
+
+
 def test_an_item_read_back_by_the_chair_is_owned_by_the_person_it_names() -> None:
     answer = (
         "Overview\nPlanning.\n\nDecisions\nNone\n\nAction items\n"
