@@ -34,8 +34,8 @@ NAMES = {
 
 # The fields that are regular expressions, one alternative an item.
 PATTERNS = (
-    "decision_cues", "deliberation_cues", "unsettled", "unsettled_after", "requests", "action_cues", "dates",
-    "assigning",
+    "decision_cues", "deliberation_cues", "unsettled", "unsettled_after", "requests", "action_cues",
+    "in_meeting", "asking", "agenda", "dates", "assigning",
 )  # fmt: skip
 
 
@@ -72,6 +72,9 @@ class Language:
     unsettled_after: tuple[str, ...]  # the same after the cue, for languages that put them there
     requests: tuple[str, ...]  # a question that asks someone to act ("can you", "kannst du")
     action_cues: tuple[str, ...]
+    in_meeting: tuple[str, ...]  # an act of the meeting itself ("I'll show you", "next slide"): no task
+    asking: tuple[str, ...]  # a request to say something ("can you tell us"): a question, no task
+    agenda: tuple[str, ...]  # the meeting's order of business ("the presentations", "Item 2:"): no decision
     dates: tuple[str, ...]  # weekdays, months, relative days ("tomorrow", "next week")
     script: str  # how a name is written: a key of NAMES
     assigning: tuple[str, ...]  # what follows a name to give them the task ("will", "soll", "负责")

@@ -222,15 +222,21 @@ class DecisionSignals:
         object.__setattr__(self, "_unsettled", _unsettled((self.code, *self.also)))
         object.__setattr__(self, "_request", _cues("requests", self.code, self.also))
         object.__setattr__(self, "_action", _cues("action_cues", self.code, self.also))
+        object.__setattr__(self, "_in_meeting", _cues("in_meeting", self.code, self.also))
+        object.__setattr__(self, "_asking", _cues("asking", self.code, self.also))
+        object.__setattr__(self, "_agenda", _cues("agenda", self.code, self.also))
 
     def is_decision(self, text: str) -> bool:
         """A decision stated as made: "we decided", not "we have to decide", "if we go with",
-        "we haven't decided" or a question."""
+        "we haven't decided", a question, or, undated, the meeting's order of business ("let's go
+        for the presentations")."""
+        if not due_date(text) and self._agenda.search(text):  # type: ignore[attr-defined]
+            return False
         return _settled(self._decision, self._unsettled, text)  # type: ignore[attr-defined]
 
     def is_decision_in(self, code: str, text: str) -> bool:
         """A decision stated as made in `code`'s own words (which language of a mixed meeting decided)."""
-        if code not in LANGUAGES:
+        if code not in LANGUAGES or (not due_date(text) and _cues("agenda", code).search(text)):
             return False
         return _settled(_cues("decision_cues", code), _unsettled((code,)), text)
 
@@ -245,8 +251,16 @@ class DecisionSignals:
 
     def is_action(self, text: str) -> bool:
         # A question is an action item only as a request ("Can you ...?", "Pieter, ...?").
-        asks = self._request.search(text) or addressed_owner(text)  # type: ignore[attr-defined]
+        request = self._request.search(text)  # type: ignore[attr-defined]
+        asks = request or addressed_owner(text)
         if text.rstrip().endswith(("?", "？")) and not asks:
+            return False
+        # Undated, an act of the meeting itself ("I'll show you the tools", "Please, next slide") or
+        # a request to say something ("Can you tell us ...") is no task to do after it.
+        if not due_date(text) and (
+            self._in_meeting.search(text)  # type: ignore[attr-defined]
+            or (request and self._asking.search(text, request.end()))  # type: ignore[attr-defined]
+        ):
             return False
         if self._action.search(text):  # type: ignore[attr-defined]
             return True

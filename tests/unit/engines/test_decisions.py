@@ -39,6 +39,43 @@ def test_a_decision_stated_as_made_is_a_decision(code: str, sentence: str) -> No
     assert Signals(code).is_decision(sentence)
 
 
+# Agenda lines: the meeting deciding what it does next, not what the meeting decided (AMI IS1006b's
+# "So um let's go for the three presentations" was listed as a decision).
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "So um let's go for the three presentations, so first um Marketing Expert."),
+        ("en", "Okay, let's go with the agenda then."),
+        ("en", "Let's go for the next item on the list."),
+        ("en", "Item 2: agreed budget review."),
+        (
+            "de",
+            "Gut, weiter mit der Tagesordnung, wir haben beschlossen, mit den Präsentationen anzufangen.",
+        ),
+        ("fr", "Bon, on part sur l'ordre du jour."),
+        ("es", "Bueno, hemos acordado seguir el orden del día."),
+    ],
+)
+def test_an_agenda_line_is_no_decision(code: str, sentence: str) -> None:
+    assert not Signals(code).is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "We use a decision tree to classify the intentions."),
+        ("en", "The decision trees were trained on the old data, not the new one."),
+        ("en", "It is a decision support system for the doctors in the ward."),
+        ("fr", "On utilise un arbre de décision pour classer les intentions."),
+        ("es", "Usamos un árbol de decisión para clasificar las intenciones."),
+        ("pt", "Usamos uma árvore de decisão para classificar as intenções."),
+    ],
+)
+def test_a_decision_tree_is_no_talk_about_deciding(code: str, sentence: str) -> None:
+    signals = Signals(code)
+    assert not signals.is_decision(sentence) and not signals.is_deliberation(sentence)
+
+
 @pytest.mark.parametrize(
     ("code", "sentence"),
     [
@@ -348,6 +385,61 @@ def test_the_parser_keeps_owners_and_dates_from_the_usual_answer_shapes(
     (item,) = parse_structure(answer)["action_items"]
     assert (item["owner"], item["due"]) == (owner, due), item
     assert "Owner" not in item["task"] and "Due" not in item["task"]
+
+
+# Real shapes from QMSum's AMI meetings and Welsh committee hearings, and their localised kin.
+@pytest.mark.parametrize(
+    ("code", "sentence", "action"),
+    [
+        (
+            "en",
+            "Okay, so uh I'll start again with a brief introduction to the insides of a remote control.",
+            False,
+        ),
+        ("en", "I'll I'll show you the the tools we have here, so that we can all use them.", False),
+        ("en", "Please, next slide.", False),
+        ("en", "If you take a note of them, and then I'll put them in in a minute.", False),
+        (
+            "en",
+            "Um then we need to briefly discuss the new project requirements that were sent to us.",
+            False,
+        ),
+        ("en", "I think technologically I'll give it an seven.", False),
+        ("en", "But I'll send that link to everyone after the meeting.", True),
+        ("en", "I'll show the prototype to the board by Friday.", True),
+        ("de", "Ich zeige euch kurz die Zahlen, nächste Folie bitte.", False),
+        ("fr", "Je vais vous montrer la maquette, diapositive suivante.", False),
+        ("es", "Voy a compartir mi pantalla y mostrarles el plan.", False),
+        ("ja", "次のスライドをお願いします。", False),
+    ],
+)
+def test_an_act_of_the_meeting_itself_is_no_action_item(code: str, sentence: str, action: bool) -> None:
+    assert Signals(code).is_action(sentence) is action
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence", "action"),
+    [
+        ("en", "Can you set out the impact the coronavirus emergency has had on the care system?", False),
+        ("en", "Could you tell us a bit about what was in it, and what the recommendations are?", False),
+        (
+            "en",
+            "Uh, can you give an indication in the cost difference between the chip with LCD or without?",
+            False,
+        ),
+        ("en", "Could you say why there isn't more investment in degree apprenticeships?", False),
+        ("en", "Can you send the committee the figures by the end of the month?", True),
+        ("en", "Could you tell the supplier by Friday that we need fifty more?", True),
+        ("de", "Können Sie uns erklären, warum die Kosten gestiegen sind?", False),
+        ("fr", "Pourriez-vous nous expliquer pourquoi le budget a changé ?", False),
+        ("es", "¿Podría usted explicar por qué subieron los costes?", False),
+        ("nl", "Kunt u toelichten waarom de planning is verschoven?", False),
+    ],
+)
+def test_a_request_to_say_something_is_a_question_not_an_action_item(
+    code: str, sentence: str, action: bool
+) -> None:
+    assert Signals(code).is_action(sentence) is action
 
 
 @pytest.mark.parametrize(
