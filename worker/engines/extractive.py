@@ -67,7 +67,7 @@ EXTRACTIVE_HEADINGS = ENGLISH.headings
 STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
 # Overview sentences per style; decisions and action items may take this share of the budget.
 OVERVIEW = {"brief": 1, "standard": 2, "detailed": 3}
-DETECTED_SHARE = 0.35
+DETECTED_SHARE = 0.25
 CUE_BONUS = 1.15
 EXPLICIT_SHARE = 0.5
 MIN_BUDGET = 150

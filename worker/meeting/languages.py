@@ -3,7 +3,8 @@
 The records are `languages.toml` beside this module, one table a language, read once at import
 (package data, like py3langid's model): its headings and the synonyms models write for them, the
 extractive label, its words for "none" and "unassigned", the names of owner and due fields and
-table columns, decision and action-item cues, weekdays, months and relative days, the words that
+table columns, decision and action-item cues and what cancels them (acts of the meeting itself,
+requests to say something, agenda lines), weekdays, months and relative days, the words that
 give a named person a task, relative pronouns and sentence fillers (which open a sentence without
 being a name), the script its names are written in, and what the language is called. Every
 pattern the worker matches (`worker.meeting.signals`, `worker.meeting.structure`) is compiled from
