@@ -25,7 +25,6 @@ from worker.engines.extractive import (
     EXTRACTIVE_HEADINGS,
     EXTRACTIVE_LABEL,
     ExtractiveEngine,
-    count_word_tokens,
     extractive_frame_tokens,
     unfilled_sections,
 )
@@ -94,7 +93,6 @@ __all__ = [
     "chat_messages",
     "check_memory",
     "completion_prompt",
-    "count_word_tokens",
     "detect_gpu_memory_gib",
     "extractive_frame_tokens",
     "find_cached_model",

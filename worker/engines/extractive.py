@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -41,7 +40,9 @@ from functools import partial
 from contract.profiles import DEFAULT, Profile
 from worker.engines.base import Completion, SummaryTask, is_part_heading
 from worker.meeting import (
+    DENSE_RUN,
     ENGLISH,
+    STOP_WORDS,
     DecisionSignals,
     Language,
     addressed_owner,
@@ -49,12 +50,15 @@ from worker.meeting import (
     all_labels,
     all_nones,
     clock,
+    count_word_tokens,
     detect_language,
     due_date,
     language_for,
     resolve_language,
     sentences,
     spoken_languages,
+    terms,
+    truncate,
     utterances,
 )
 from worker.meeting.recaps import LABELLED, RECAP_OPENER, RECAP_POINTER, recap_members
@@ -83,47 +87,6 @@ _FLOOR = 0.1
 _MIN_WORDS = 3
 # A decision outside a recap needs this many content words to say what was decided.
 _DECISION_WORDS = 5
-
-# Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer, Chinese with
-# its radicals and the ideographs beyond the BMP, Japanese kana full- and half-width, Bopomofo, Yi)
-# and Hangul: one character is about one model token, so each counts as one here. Counted as
-# runs, 200K characters of Khmer were 20K "tokens" and a 512-token summary held 2,700 characters.
-_DENSE = (
-    "\u0e00-\u0fff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u2e80-\u2fdf\u3040-\u30ff"
-    "\u3100-\u318f\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7af\uf900-\ufaff"
-    "\uff66-\uff9f\U00020000-\U0003134f"
-)
-_TOKEN = re.compile(rf"[{_DENSE}]|[^\W{_DENSE}]+|[^\w\s]")
-_WORD = re.compile(rf"[{_DENSE}]+|[^\W\d_{_DENSE}]+")
-_DENSE_RUN = re.compile(rf"[{_DENSE}]+")
-_STOP = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its
-    itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves
-    um uh umm uhm mm mmm hmm yeah yes okay ok oh ah like well right really actually just gonna
-    wanna kind sort thing things think know mean guess get got go going one also maybe something
-    stuff lot bit alright yep nope""".split()  # noqa: SIM905 (a word list reads better as prose)
-)
-
-
-def count_word_tokens(text: str) -> int:
-    """Words, punctuation marks and CJK/Thai characters: the extractive engine's token."""
-    return sum(1 for _ in _TOKEN.finditer(text))
-
-
-def truncate(text: str, max_tokens: int) -> str:
-    """The longest prefix of `text` with at most `max_tokens` tokens."""
-    if max_tokens <= 0:
-        return ""
-    for n, match in enumerate(_TOKEN.finditer(text), 1):
-        if n == max_tokens:
-            return text[: match.end()]
-    return text
-
 
 # Sentences without content words share one empty weight map (never mutated).
 _NO_WEIGHTS: dict[str, float] = {}
@@ -416,7 +379,7 @@ class ExtractiveEngine:
         bags: list[dict[str, float]] = []
         df: Counter[str] = Counter()
         for _, text in raw:
-            bag = Counter(vocab.setdefault(w, w) for w in _words(text) if w not in _STOP)
+            bag = Counter(vocab.setdefault(w, w) for w in terms(text) if w not in STOP_WORDS)
             if bag:
                 df.update(bag.keys())
                 bags.append(bag)  # type: ignore[arg-type]
@@ -544,7 +507,7 @@ def _too_short_a_decision(s: _Sentence, recaps: set[int]) -> bool:
 
 def _content_words(s: _Sentence) -> int:
     """Content words of two letters or more (the "s" of "that's" is none)."""
-    return sum(1 for w in s.weights if len(w) > 1 or _DENSE_RUN.fullmatch(w))
+    return sum(1 for w in s.weights if len(w) > 1 or DENSE_RUN.fullmatch(w))
 
 
 def _is_action_item(s: _Sentence, signals: DecisionSignals) -> bool:
@@ -568,18 +531,6 @@ def extractive_frame_tokens(lang: Language = ENGLISH, profile: Profile = DEFAULT
 
 
 _OWN_LINES = all_labels() | all_headings() | all_nones() | {UNFILLED}
-
-
-def _words(text: str) -> list[str]:
-    """Content terms: lower-cased words, and character bigrams of a run without spaces (CJK, Thai),
-    the usual unit for ranking those scripts."""
-    out: list[str] = []
-    for w in _WORD.findall(text):
-        if _DENSE_RUN.fullmatch(w) and len(w) > 1:
-            out.extend(w[i : i + 2] for i in range(len(w) - 1))
-        else:
-            out.append(w.lower())
-    return out
 
 
 def _cosine(a: _Sentence, b: _Sentence) -> float:

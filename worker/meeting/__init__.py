@@ -3,8 +3,9 @@
 Pure string work, no I/O and no model: decoding (`decoding`), the transcript formats' one table
 (`formats`) and their readers (`readers`), speaker turns and sentences (`turns`), each language's
 words, one record each (`languages`), the signals compiled from them (`signals`: language,
-decisions, action items, dates, owners), and the structure read back from any engine's summary
-(`structure`). It imports nothing from the worker but `worker.errors`, so the engines (which may
+decisions, action items, dates, owners), the structure read back from any engine's summary
+(`structure`), and a token count that needs no model with the content terms a ranking compares
+(`words`). It imports nothing from the worker but `worker.errors`, so the engines (which may
 import only this layer and the errors) and the job runner share one reading of a meeting.
 """
 
@@ -46,11 +47,14 @@ from worker.meeting.turns import (
     utterances,
 )
 from worker.meeting.warm import warm
+from worker.meeting.words import DENSE_RUN, STOP_WORDS, count_word_tokens, terms, truncate
 
 __all__ = [
+    "DENSE_RUN",
     "ENGLISH",
     "FORMATS",
     "LANGUAGES",
+    "STOP_WORDS",
     "DecisionSignals",
     "Decoded",
     "Language",
@@ -64,6 +68,7 @@ __all__ = [
     "all_nones",
     "clock",
     "common_words",
+    "count_word_tokens",
     "decode",
     "detect_format",
     "detect_language",
@@ -82,6 +87,8 @@ __all__ = [
     "sentences",
     "split_speaker",
     "spoken_languages",
+    "terms",
+    "truncate",
     "utterances",
     "warm",
 ]

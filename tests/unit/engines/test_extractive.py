@@ -14,9 +14,7 @@ from worker.engines import (
     ExtractiveEngine,
     SummaryTask,
 )
-from worker.engines import (
-    count_word_tokens as count_tokens,
-)
+from worker.meeting import count_word_tokens
 
 MEETING = """\
 Alice: Good morning everyone, let's start the budget review for the mobile app project.
@@ -55,12 +53,12 @@ def test_rank_keeps_transcript_order_and_speaker_labels() -> None:
 def test_rank_stays_within_the_token_budget() -> None:
     for budget in (20, 60, 150):
         picked = ExtractiveEngine().rank(MEETING, budget)
-        assert sum(count_tokens(f"- {line}") for line in picked) <= budget
+        assert sum(count_word_tokens(f"- {line}") for line in picked) <= budget
 
 
 def test_summary_stays_within_max_tokens() -> None:
     for budget in (80, 200):
-        assert count_tokens(ExtractiveEngine().summarise(MEETING, budget)) <= budget
+        assert count_word_tokens(ExtractiveEngine().summarise(MEETING, budget)) <= budget
 
 
 def test_filler_turns_are_not_picked() -> None:
@@ -106,8 +104,8 @@ def test_complete_reports_token_counts_of_prompt_and_answer() -> None:
     engine = ExtractiveEngine()
     task = SummaryTask(kind="single", content=MEETING, max_tokens=150)
     result = asyncio.run(engine.complete(task))
-    assert result.prompt_tokens == asyncio.run(engine.prompt_tokens(task)) == count_tokens(MEETING)
-    assert result.completion_tokens == count_tokens(result.text) <= 150
+    assert result.prompt_tokens == asyncio.run(engine.prompt_tokens(task)) == count_word_tokens(MEETING)
+    assert result.completion_tokens == count_word_tokens(result.text) <= 150
 
 
 def test_a_long_transcript_is_summarised_within_budget() -> None:
@@ -116,7 +114,7 @@ def test_a_long_transcript_is_summarised_within_budget() -> None:
     )
     summary = ExtractiveEngine().summarise(long, 500)
     assert summary.startswith(LABEL)
-    assert count_tokens(summary) <= 500
+    assert count_word_tokens(summary) <= 500
 
 
 def test_small_talk_never_fills_a_roomy_budget() -> None:
