@@ -18,8 +18,6 @@ from worker.engines.base import (
     Engine,
     SummaryOptions,
     SummaryTask,
-    is_part_heading,
-    part_heading,
 )
 from worker.engines.extractive import (
     EXTRACTIVE_HEADINGS,
@@ -98,11 +96,9 @@ __all__ = [
     "find_cached_model",
     "find_preset",
     "instructions",
-    "is_part_heading",
     "kv_bytes_per_token",
     "local_preset",
     "nvidia_smi",
-    "part_heading",
     "resolve_preset",
     "server_spec",
     "strip_thinking",

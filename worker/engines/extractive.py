@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from contract.profiles import DEFAULT, Profile
-from worker.engines.base import Completion, SummaryTask, is_part_heading
+from worker.engines.base import Completion, SummaryTask
 from worker.meeting import (
     DENSE_RUN,
     ENGLISH,
@@ -46,9 +46,6 @@ from worker.meeting import (
     DecisionSignals,
     Language,
     addressed_owner,
-    all_headings,
-    all_labels,
-    all_nones,
     clock,
     count_word_tokens,
     detect_language,
@@ -57,6 +54,7 @@ from worker.meeting import (
     resolve_language,
     sentences,
     spoken_languages,
+    strip_frame,
     terms,
     truncate,
     utterances,
@@ -368,7 +366,7 @@ class ExtractiveEngine:
     def _sentences(self, content: str) -> list[_Sentence]:
         raw: list[tuple[str | None, str]] = []
         starts: list[float | None] = []
-        for turn in utterances(_strip_own_format(content)):
+        for turn in utterances(strip_frame(content, (UNFILLED,))):
             for sentence in sentences(turn.text):
                 raw.append((turn.speaker, sentence))
                 starts.append(turn.start)
@@ -530,24 +528,9 @@ def extractive_frame_tokens(lang: Language = ENGLISH, profile: Profile = DEFAULT
     )
 
 
-_OWN_LINES = all_labels() | all_headings() | all_nones() | {UNFILLED}
-
-
 def _cosine(a: _Sentence, b: _Sentence) -> float:
     if not a.norm or not b.norm:
         return 0.0
     small, large = (a, b) if len(a.weights) < len(b.weights) else (b, a)
     dot = sum(v * large.weights.get(w, 0.0) for w, v in small.weights.items())
     return dot / (a.norm * b.norm)
-
-
-def _strip_own_format(content: str) -> str:
-    """Reduce steps feed our own summaries back in: drop the label, headings and "None", keep the lines."""
-    lines = []
-    skip = _OWN_LINES
-    for line in content.split("\n"):
-        stripped = line.strip()
-        if stripped in skip or is_part_heading(stripped) or stripped.removeprefix("- ") in skip:
-            continue
-        lines.append(stripped.removeprefix("- "))
-    return "\n".join(lines)
