@@ -20,8 +20,6 @@ from worker.engines.base import (
     SummaryTask,
 )
 from worker.engines.extractive import (
-    EXTRACTIVE_HEADINGS,
-    EXTRACTIVE_LABEL,
     ExtractiveEngine,
     extractive_frame_tokens,
     unfilled_sections,
@@ -57,8 +55,6 @@ __all__ = [
     "BYTE_BOUND_SLACK",
     "COMPLETION_STOP",
     "ENGINES",
-    "EXTRACTIVE_HEADINGS",
-    "EXTRACTIVE_LABEL",
     "FIXED_LABEL",
     "GIB",
     "KIB",

@@ -64,8 +64,6 @@ from worker.meeting.recaps import LABELLED, RECAP_OPENER, RECAP_POINTER, recap_m
 # What a section only a language model can write says in an extractive summary (in English: the
 # language records hold the four standard sections' words only).
 UNFILLED = "Not available from the extractive engine: this section needs a language model."
-EXTRACTIVE_LABEL = ENGLISH.label
-EXTRACTIVE_HEADINGS = ENGLISH.headings
 STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
 # Overview sentences per style; decisions and action items may take this share of the budget.
 OVERVIEW = {"brief": 1, "standard": 2, "detailed": 3}

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from worker.engines import (
-    EXTRACTIVE_HEADINGS as HEADINGS,
-)
-from worker.engines import (
-    EXTRACTIVE_LABEL as LABEL,
-)
-from worker.engines import (
-    ExtractiveEngine,
-    SummaryTask,
-)
-from worker.meeting import count_word_tokens
+from worker.engines import ExtractiveEngine, SummaryTask
+from worker.meeting import ENGLISH, count_word_tokens
 
 MEETING = """\
 Alice: Good morning everyone, let's start the budget review for the mobile app project.
@@ -34,8 +25,8 @@ Dave: The survey also found that price matters less than battery use for our use
 
 def test_summary_is_labelled_as_extractive_with_headings() -> None:
     summary = ExtractiveEngine().summarise(MEETING, 400)
-    assert summary.splitlines()[0] == LABEL
-    assert any(heading in summary for heading in HEADINGS)
+    assert summary.splitlines()[0] == ENGLISH.label
+    assert any(heading in summary for heading in ENGLISH.headings)
 
 
 def test_every_picked_sentence_is_verbatim_from_the_transcript() -> None:
@@ -96,7 +87,7 @@ def test_reduce_input_loses_our_own_label_and_headings() -> None:
     engine = ExtractiveEngine()
     partial = engine.summarise(MEETING, 300)
     merged = engine.summarise(f"## Part 1\n{partial}\n\n## Part 2\n{partial}", 300)
-    assert merged.count(LABEL) == 1
+    assert merged.count(ENGLISH.label) == 1
     assert "## Part" not in merged
 
 
@@ -113,7 +104,7 @@ def test_a_long_transcript_is_summarised_within_budget() -> None:
         f"Speaker {i % 7}: Topic {i % 97} needs item {i} reviewed by the group." for i in range(20_000)
     )
     summary = ExtractiveEngine().summarise(long, 500)
-    assert summary.startswith(LABEL)
+    assert summary.startswith(ENGLISH.label)
     assert count_word_tokens(summary) <= 500
 
 
