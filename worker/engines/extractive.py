@@ -45,8 +45,8 @@ from worker.meeting import (
     STOP_WORDS,
     DecisionSignals,
     Language,
+    Utterance,
     addressed_owner,
-    clock,
     count_word_tokens,
     detect_language,
     due_date,
@@ -99,8 +99,7 @@ class _Sentence:
     start: float | None = None
 
     def render(self) -> str:
-        head = f"[{clock(self.start)}] " if self.start is not None else ""
-        return f"{head}{self.speaker}: {self.text}" if self.speaker else f"{head}{self.text}"
+        return Utterance(self.speaker, self.text, self.start).render()
 
 
 @dataclass(frozen=True)
