@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 
 from worker.engines.base import Completion, SummaryTask
-from worker.meeting import count_word_tokens, truncate
+from worker.meeting import count_word_tokens
 
 FIXED_LABEL = "[Test engine: fixed latency, no model; this is not a summary.]"
 # A typical instruction prompt's wrapping around the content, so budgets are not exact fits.
@@ -41,9 +41,12 @@ class FixedLatencyEngine:
         self.requests += 1
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)
-        # Half the budget, so every level shrinks: the request's first words up to that count.
+        # Half the budget, so every level shrinks; words until the count is reached.
         budget = max(task.max_tokens // 2 - count_word_tokens(FIXED_LABEL), 1)
-        text = FIXED_LABEL + "\n" + truncate(" ".join(task.content.split()), budget)
+        words = task.content.split()[:budget]
+        while words and count_word_tokens(" ".join(words)) > budget:
+            words = words[: min(len(words) * 3 // 4, len(words) - 1)]
+        text = FIXED_LABEL + "\n" + " ".join(words)
         return Completion(
             text=text,
             prompt_tokens=await self.prompt_tokens(task),
