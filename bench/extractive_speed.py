@@ -36,7 +36,7 @@ def _system(name: str) -> Any:
 def joined(data: Path, tokens: int = JOINED_TOKENS) -> tuple[str, int, int]:
     """Meetings in name order, joined until `tokens`; returns text, tokens, meetings used."""
     from eval.data import load
-    from worker.engines import count_word_tokens
+    from worker.meeting import count_word_tokens
 
     parts, total = [], 0
     for meeting in load(data):

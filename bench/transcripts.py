@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from worker.engines import count_word_tokens
+from worker.meeting import count_word_tokens
 
 SPEAKERS = ("Project Manager", "Marketing", "User Interface", "Industrial Designer", "Grad A", "Professor B")
 WORDS = """the a we i you it that this so and but if then because about remote control design

@@ -28,8 +28,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from worker.engines import Engine, ExtractiveEngine, count_word_tokens, extractive_frame_tokens
-from worker.meeting import normalise, sentences, utterances
+from worker.engines import Engine, ExtractiveEngine, extractive_frame_tokens
+from worker.meeting import count_word_tokens, normalise, sentences, utterances
 from worker.settings import WorkerSettings
 from worker.summarize import Summarizer
 

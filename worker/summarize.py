@@ -24,9 +24,17 @@ from itertools import islice
 
 from contract.profiles import DEFAULT, Profile
 from worker.chunking import balance_counts, pack_counts, split_words
-from worker.engines import Completion, Engine, SummaryOptions, SummaryTask, part_heading
+from worker.engines import Completion, Engine, SummaryOptions, SummaryTask
 from worker.errors import EngineError, TranscriptError
-from worker.meeting import Transcript, Utterance, iter_utterances, lines, render_turns, sentences
+from worker.meeting import (
+    Transcript,
+    Utterance,
+    iter_utterances,
+    lines,
+    part_heading,
+    render_turns,
+    sentences,
+)
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.cloud import CloudConfig, LocalCloud
-from worker.engines import EXTRACTIVE_LABEL as LABEL
+from worker.meeting import ENGLISH
 
 # Drives real worker processes or the whole local cloud: `make test-fast` leaves this tier out.
 pytestmark = pytest.mark.e2e
@@ -48,7 +48,7 @@ def test_three_uploads_become_summaries_at_the_exact_keys(cloud: LocalCloud) -> 
         assert meta["source"]["etag"]
         assert meta["engine"] == "extractive"
         summary = cloud.read(summary_key).decode()
-        assert summary.startswith(LABEL)
+        assert summary.startswith(ENGLISH.label)
         bullets = [line[2:] for line in summary.splitlines() if line.startswith("- ")]
         assert bullets and all(b.split(": ", 1)[1] in MEETING for b in bullets)
 

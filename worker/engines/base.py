@@ -32,17 +32,6 @@ from worker.meeting.formats import FormatName, format_name
 TaskKind = Literal["single", "map", "reduce"]
 # contract.options.STYLES, as a type (tests/test_upload_options.py keeps the two equal).
 Style = Literal["brief", "standard", "detailed"]
-# Partial summaries are joined under this heading before a reduce step; engines that read their own
-# output back (extractive) recognise it with `is_part_heading`.
-PART_HEADING = "## Part "
-
-
-def part_heading(number: int) -> str:
-    return f"{PART_HEADING}{number}"
-
-
-def is_part_heading(line: str) -> bool:
-    return line.strip().startswith(PART_HEADING)
 
 
 class SummaryOptions(BaseModel):

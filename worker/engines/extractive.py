@@ -32,29 +32,31 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
 from contract.profiles import DEFAULT, Profile
-from worker.engines.base import Completion, SummaryTask, is_part_heading
+from worker.engines.base import Completion, SummaryTask
 from worker.meeting import (
+    DENSE_RUN,
     ENGLISH,
+    STOP_WORDS,
     DecisionSignals,
     Language,
+    Utterance,
     addressed_owner,
-    all_headings,
-    all_labels,
-    all_nones,
-    clock,
+    count_word_tokens,
     detect_language,
     due_date,
     language_for,
     resolve_language,
     sentences,
     spoken_languages,
+    strip_frame,
+    terms,
+    truncate,
     utterances,
 )
 from worker.meeting.recaps import LABELLED, RECAP_OPENER, RECAP_POINTER, recap_members
@@ -62,8 +64,6 @@ from worker.meeting.recaps import LABELLED, RECAP_OPENER, RECAP_POINTER, recap_m
 # What a section only a language model can write says in an extractive summary (in English: the
 # language records hold the four standard sections' words only).
 UNFILLED = "Not available from the extractive engine: this section needs a language model."
-EXTRACTIVE_LABEL = ENGLISH.label
-EXTRACTIVE_HEADINGS = ENGLISH.headings
 STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
 # Overview sentences per style; decisions and action items may take this share of the budget.
 OVERVIEW = {"brief": 1, "standard": 2, "detailed": 3}
@@ -84,47 +84,6 @@ _MIN_WORDS = 3
 # A decision outside a recap needs this many content words to say what was decided.
 _DECISION_WORDS = 5
 
-# Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer, Chinese with
-# its radicals and the ideographs beyond the BMP, Japanese kana full- and half-width, Bopomofo, Yi)
-# and Hangul: one character is about one model token, so each counts as one here. Counted as
-# runs, 200K characters of Khmer were 20K "tokens" and a 512-token summary held 2,700 characters.
-_DENSE = (
-    "\u0e00-\u0fff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u2e80-\u2fdf\u3040-\u30ff"
-    "\u3100-\u318f\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7af\uf900-\ufaff"
-    "\uff66-\uff9f\U00020000-\U0003134f"
-)
-_TOKEN = re.compile(rf"[{_DENSE}]|[^\W{_DENSE}]+|[^\w\s]")
-_WORD = re.compile(rf"[{_DENSE}]+|[^\W\d_{_DENSE}]+")
-_DENSE_RUN = re.compile(rf"[{_DENSE}]+")
-_STOP = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its
-    itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves
-    um uh umm uhm mm mmm hmm yeah yes okay ok oh ah like well right really actually just gonna
-    wanna kind sort thing things think know mean guess get got go going one also maybe something
-    stuff lot bit alright yep nope""".split()  # noqa: SIM905 (a word list reads better as prose)
-)
-
-
-def count_word_tokens(text: str) -> int:
-    """Words, punctuation marks and CJK/Thai characters: the extractive engine's token."""
-    return sum(1 for _ in _TOKEN.finditer(text))
-
-
-def truncate(text: str, max_tokens: int) -> str:
-    """The longest prefix of `text` with at most `max_tokens` tokens."""
-    if max_tokens <= 0:
-        return ""
-    for n, match in enumerate(_TOKEN.finditer(text), 1):
-        if n == max_tokens:
-            return text[: match.end()]
-    return text
-
-
 # Sentences without content words share one empty weight map (never mutated).
 _NO_WEIGHTS: dict[str, float] = {}
 
@@ -140,8 +99,7 @@ class _Sentence:
     start: float | None = None
 
     def render(self) -> str:
-        head = f"[{clock(self.start)}] " if self.start is not None else ""
-        return f"{head}{self.speaker}: {self.text}" if self.speaker else f"{head}{self.text}"
+        return Utterance(self.speaker, self.text, self.start).render()
 
 
 @dataclass(frozen=True)
@@ -405,7 +363,7 @@ class ExtractiveEngine:
     def _sentences(self, content: str) -> list[_Sentence]:
         raw: list[tuple[str | None, str]] = []
         starts: list[float | None] = []
-        for turn in utterances(_strip_own_format(content)):
+        for turn in utterances(strip_frame(content, (UNFILLED,))):
             for sentence in sentences(turn.text):
                 raw.append((turn.speaker, sentence))
                 starts.append(turn.start)
@@ -416,7 +374,7 @@ class ExtractiveEngine:
         bags: list[dict[str, float]] = []
         df: Counter[str] = Counter()
         for _, text in raw:
-            bag = Counter(vocab.setdefault(w, w) for w in _words(text) if w not in _STOP)
+            bag = Counter(vocab.setdefault(w, w) for w in terms(text) if w not in STOP_WORDS)
             if bag:
                 df.update(bag.keys())
                 bags.append(bag)  # type: ignore[arg-type]
@@ -544,7 +502,7 @@ def _too_short_a_decision(s: _Sentence, recaps: set[int]) -> bool:
 
 def _content_words(s: _Sentence) -> int:
     """Content words of two letters or more (the "s" of "that's" is none)."""
-    return sum(1 for w in s.weights if len(w) > 1 or _DENSE_RUN.fullmatch(w))
+    return sum(1 for w in s.weights if len(w) > 1 or DENSE_RUN.fullmatch(w))
 
 
 def _is_action_item(s: _Sentence, signals: DecisionSignals) -> bool:
@@ -567,36 +525,9 @@ def extractive_frame_tokens(lang: Language = ENGLISH, profile: Profile = DEFAULT
     )
 
 
-_OWN_LINES = all_labels() | all_headings() | all_nones() | {UNFILLED}
-
-
-def _words(text: str) -> list[str]:
-    """Content terms: lower-cased words, and character bigrams of a run without spaces (CJK, Thai),
-    the usual unit for ranking those scripts."""
-    out: list[str] = []
-    for w in _WORD.findall(text):
-        if _DENSE_RUN.fullmatch(w) and len(w) > 1:
-            out.extend(w[i : i + 2] for i in range(len(w) - 1))
-        else:
-            out.append(w.lower())
-    return out
-
-
 def _cosine(a: _Sentence, b: _Sentence) -> float:
     if not a.norm or not b.norm:
         return 0.0
     small, large = (a, b) if len(a.weights) < len(b.weights) else (b, a)
     dot = sum(v * large.weights.get(w, 0.0) for w, v in small.weights.items())
     return dot / (a.norm * b.norm)
-
-
-def _strip_own_format(content: str) -> str:
-    """Reduce steps feed our own summaries back in: drop the label, headings and "None", keep the lines."""
-    lines = []
-    skip = _OWN_LINES
-    for line in content.split("\n"):
-        stripped = line.strip()
-        if stripped in skip or is_part_heading(stripped) or stripped.removeprefix("- ") in skip:
-            continue
-        lines.append(stripped.removeprefix("- "))
-    return "\n".join(lines)

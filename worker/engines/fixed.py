@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 
 from worker.engines.base import Completion, SummaryTask
-from worker.engines.extractive import count_word_tokens
+from worker.meeting import count_word_tokens
 
 FIXED_LABEL = "[Test engine: fixed latency, no model; this is not a summary.]"
 # A typical instruction prompt's wrapping around the content, so budgets are not exact fits.

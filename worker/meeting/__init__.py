@@ -3,8 +3,10 @@
 Pure string work, no I/O and no model: decoding (`decoding`), the transcript formats' one table
 (`formats`) and their readers (`readers`), speaker turns and sentences (`turns`), each language's
 words, one record each (`languages`), the signals compiled from them (`signals`: language,
-decisions, action items, dates, owners), and the structure read back from any engine's summary
-(`structure`). It imports nothing from the worker but `worker.errors`, so the engines (which may
+decisions, action items, dates, owners), the structure read back from any engine's summary
+(`structure`), the frame of our own summaries read back as input (`frame`: part headings,
+labels, headings, "None"), and a token count that needs no model with the content terms a ranking compares
+(`words`). It imports nothing from the worker but `worker.errors`, so the engines (which may
 import only this layer and the errors) and the job runner share one reading of a meeting.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from worker.meeting.decoding import Decoded, decode, normalise
 from worker.meeting.formats import FORMATS, Parsed, TranscriptFormat, detect_format, parse_transcript
+from worker.meeting.frame import part_heading, strip_frame
 from worker.meeting.languages import (
     ENGLISH,
     LANGUAGES,
@@ -46,11 +49,14 @@ from worker.meeting.turns import (
     utterances,
 )
 from worker.meeting.warm import warm
+from worker.meeting.words import DENSE_RUN, STOP_WORDS, count_word_tokens, terms, truncate
 
 __all__ = [
+    "DENSE_RUN",
     "ENGLISH",
     "FORMATS",
     "LANGUAGES",
+    "STOP_WORDS",
     "DecisionSignals",
     "Decoded",
     "Language",
@@ -64,6 +70,7 @@ __all__ = [
     "all_nones",
     "clock",
     "common_words",
+    "count_word_tokens",
     "decode",
     "detect_format",
     "detect_language",
@@ -76,12 +83,16 @@ __all__ = [
     "normalise",
     "parse_structure",
     "parse_transcript",
+    "part_heading",
     "render_turns",
     "resolve_language",
     "seconds",
     "sentences",
     "split_speaker",
     "spoken_languages",
+    "strip_frame",
+    "terms",
+    "truncate",
     "utterances",
     "warm",
 ]

@@ -19,8 +19,8 @@ from tests.support.bench import run_module, write_meetings
 from tests.support.paths import ROOT
 from worker.engines import FIXED_LABEL as LABEL
 from worker.engines import FixedLatencyEngine, SummaryTask, build_engine
-from worker.engines import count_word_tokens as count_tokens
 from worker.errors import ConfigError
+from worker.meeting import count_word_tokens
 from worker.settings import WorkerSettings
 
 
@@ -79,7 +79,7 @@ def test_fixed_engine_answers_are_labelled_and_within_budget() -> None:
     engine = FixedLatencyEngine()
     result = asyncio.run(engine.complete(SummaryTask(kind="map", content=transcript(2000), max_tokens=100)))
     assert result.text.startswith(LABEL)
-    assert result.completion_tokens == count_tokens(result.text) <= 100
+    assert result.completion_tokens == count_word_tokens(result.text) <= 100
 
 
 @pytest.fixture

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from worker.engines import (
-    EXTRACTIVE_HEADINGS as HEADINGS,
-)
-from worker.engines import (
-    EXTRACTIVE_LABEL as LABEL,
-)
-from worker.engines import (
-    ExtractiveEngine,
-    SummaryTask,
-)
-from worker.engines import (
-    count_word_tokens as count_tokens,
-)
+from worker.engines import ExtractiveEngine, SummaryTask
+from worker.meeting import ENGLISH, count_word_tokens
 
 MEETING = """\
 Alice: Good morning everyone, let's start the budget review for the mobile app project.
@@ -36,8 +25,8 @@ Dave: The survey also found that price matters less than battery use for our use
 
 def test_summary_is_labelled_as_extractive_with_headings() -> None:
     summary = ExtractiveEngine().summarise(MEETING, 400)
-    assert summary.splitlines()[0] == LABEL
-    assert any(heading in summary for heading in HEADINGS)
+    assert summary.splitlines()[0] == ENGLISH.label
+    assert any(heading in summary for heading in ENGLISH.headings)
 
 
 def test_every_picked_sentence_is_verbatim_from_the_transcript() -> None:
@@ -55,12 +44,12 @@ def test_rank_keeps_transcript_order_and_speaker_labels() -> None:
 def test_rank_stays_within_the_token_budget() -> None:
     for budget in (20, 60, 150):
         picked = ExtractiveEngine().rank(MEETING, budget)
-        assert sum(count_tokens(f"- {line}") for line in picked) <= budget
+        assert sum(count_word_tokens(f"- {line}") for line in picked) <= budget
 
 
 def test_summary_stays_within_max_tokens() -> None:
     for budget in (80, 200):
-        assert count_tokens(ExtractiveEngine().summarise(MEETING, budget)) <= budget
+        assert count_word_tokens(ExtractiveEngine().summarise(MEETING, budget)) <= budget
 
 
 def test_filler_turns_are_not_picked() -> None:
@@ -98,7 +87,7 @@ def test_reduce_input_loses_our_own_label_and_headings() -> None:
     engine = ExtractiveEngine()
     partial = engine.summarise(MEETING, 300)
     merged = engine.summarise(f"## Part 1\n{partial}\n\n## Part 2\n{partial}", 300)
-    assert merged.count(LABEL) == 1
+    assert merged.count(ENGLISH.label) == 1
     assert "## Part" not in merged
 
 
@@ -106,8 +95,8 @@ def test_complete_reports_token_counts_of_prompt_and_answer() -> None:
     engine = ExtractiveEngine()
     task = SummaryTask(kind="single", content=MEETING, max_tokens=150)
     result = asyncio.run(engine.complete(task))
-    assert result.prompt_tokens == asyncio.run(engine.prompt_tokens(task)) == count_tokens(MEETING)
-    assert result.completion_tokens == count_tokens(result.text) <= 150
+    assert result.prompt_tokens == asyncio.run(engine.prompt_tokens(task)) == count_word_tokens(MEETING)
+    assert result.completion_tokens == count_word_tokens(result.text) <= 150
 
 
 def test_a_long_transcript_is_summarised_within_budget() -> None:
@@ -115,8 +104,8 @@ def test_a_long_transcript_is_summarised_within_budget() -> None:
         f"Speaker {i % 7}: Topic {i % 97} needs item {i} reviewed by the group." for i in range(20_000)
     )
     summary = ExtractiveEngine().summarise(long, 500)
-    assert summary.startswith(LABEL)
-    assert count_tokens(summary) <= 500
+    assert summary.startswith(ENGLISH.label)
+    assert count_word_tokens(summary) <= 500
 
 
 def test_small_talk_never_fills_a_roomy_budget() -> None:

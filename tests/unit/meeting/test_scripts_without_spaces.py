@@ -17,8 +17,7 @@ from tests.support.fakes import FakeEngine
 from tests.support.jobs import run_job
 from tests.support.procs import scaled
 from worker.chunking import split_words
-from worker.engines import count_word_tokens
-from worker.meeting import parse_transcript, sentences
+from worker.meeting import count_word_tokens, parse_transcript, sentences
 from worker.summarize import Summarizer
 
 SCRIPTS = {

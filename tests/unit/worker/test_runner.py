@@ -11,8 +11,8 @@ from dispatcher.presign import METADATA_CONTENT_TYPE as DISPATCH_METADATA_TYPE
 from dispatcher.presign import SUMMARY_CONTENT_TYPE as DISPATCH_SUMMARY_TYPE
 from dispatcher.presign import Presigner
 from tests.support.jobs import metadata, pull_job, run_job
-from worker.engines import EXTRACTIVE_LABEL as LABEL
 from worker.job import METADATA_CONTENT_TYPE, SUMMARY_CONTENT_TYPE
+from worker.meeting import ENGLISH
 from worker.settings import WorkerSettings
 
 MEETING = "\n".join(
@@ -33,7 +33,7 @@ def test_pull_mode_writes_summary_and_metadata_and_returns_a_small_result(
     result = run_job(pull_job(s3, bucket, presigner, MEETING.encode(), max_tokens=120))
     assert result["status"] == "ok" and "summary" not in result
     summary = s3.get_object(Bucket=bucket, Key="summaries/m_summary.txt")["Body"].read().decode()
-    assert summary.startswith(LABEL)
+    assert summary.startswith(ENGLISH.label)
     assert "payment screen" in summary
     meta = metadata(s3, bucket)
     assert meta["status"] == "ok" and meta["error"] is None
@@ -47,7 +47,7 @@ def test_pull_mode_writes_summary_and_metadata_and_returns_a_small_result(
 
 def test_push_mode_returns_the_summary() -> None:
     result = run_job({"text": MEETING})
-    assert result["summary"].startswith(LABEL)
+    assert result["summary"].startswith(ENGLISH.label)
 
 
 def test_requested_max_tokens_is_capped_by_the_worker() -> None:

@@ -1,0 +1,65 @@
+"""Words without a model: a token count that needs no tokenizer, and a sentence's content terms.
+
+`count_word_tokens` counts words, punctuation marks and, in scripts written without spaces, single
+characters: the token of the engines that have no model (extractive, fixed) and of the benchmarks'
+and evaluation's budgets; `truncate` cuts a text at the same count. `terms` is what a ranking
+compares sentences by: lower-cased words, and character bigrams of a run without spaces (CJK,
+Thai); `STOP_WORDS` (English function words and a meeting's fillers) are the terms it leaves out.
+Nothing here knows a model's tokenizer: an engine with a model counts with its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer, Chinese with
+# its radicals and the ideographs beyond the BMP, Japanese kana full- and half-width, Bopomofo, Yi)
+# and Hangul: one character is about one model token, so each counts as one here. Counted as
+# runs, 200K characters of Khmer were 20K "tokens" and a 512-token summary held 2,700 characters.
+_DENSE = (
+    "\u0e00-\u0fff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u2e80-\u2fdf\u3040-\u30ff"
+    "\u3100-\u318f\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7af\uf900-\ufaff"
+    "\uff66-\uff9f\U00020000-\U0003134f"
+)
+_TOKEN = re.compile(rf"[{_DENSE}]|[^\W{_DENSE}]+|[^\w\s]")
+_WORD = re.compile(rf"[{_DENSE}]+|[^\W\d_{_DENSE}]+")
+DENSE_RUN = re.compile(rf"[{_DENSE}]+")
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    um uh umm uhm mm mmm hmm yeah yes okay ok oh ah like well right really actually just gonna
+    wanna kind sort thing things think know mean guess get got go going one also maybe something
+    stuff lot bit alright yep nope""".split()  # noqa: SIM905 (a word list reads better as prose)
+)
+
+
+def count_word_tokens(text: str) -> int:
+    """Words, punctuation marks and CJK/Thai characters: the extractive engine's token."""
+    return sum(1 for _ in _TOKEN.finditer(text))
+
+
+def truncate(text: str, max_tokens: int) -> str:
+    """The longest prefix of `text` with at most `max_tokens` tokens."""
+    if max_tokens <= 0:
+        return ""
+    for n, match in enumerate(_TOKEN.finditer(text), 1):
+        if n == max_tokens:
+            return text[: match.end()]
+    return text
+
+
+def terms(text: str) -> list[str]:
+    """Content terms: lower-cased words, and character bigrams of a run without spaces (CJK, Thai),
+    the usual unit for ranking those scripts."""
+    out: list[str] = []
+    for w in _WORD.findall(text):
+        if DENSE_RUN.fullmatch(w) and len(w) > 1:
+            out.extend(w[i : i + 2] for i in range(len(w) - 1))
+        else:
+            out.append(w.lower())
+    return out
