@@ -116,8 +116,9 @@ def test_baselines_list_as_many_items_as_the_engine(folder: Path) -> None:
     assert {b.system for b in baselines} == {f"{name}, k as extractive" for name in structure.BASELINES}
     for b in baselines:
         if not b.system.startswith("cue words"):  # it may find fewer cue sentences than k
-            assert b.kinds["decisions"].items == ours.kinds["decisions"].items
-            assert b.kinds["action_items"].items == ours.kinds["action_items"].items
+            # The random baseline is the mean of five seeds (weights of 1/5): equal up to rounding.
+            assert b.kinds["decisions"].items == pytest.approx(ours.kinds["decisions"].items)
+            assert b.kinds["action_items"].items == pytest.approx(ours.kinds["action_items"].items)
     table = "\n".join(structure.render(results, refs, "python -m eval.rouge"))
     assert "| **extractive** |" in table and "Decision references: 3 sentences in 1 meetings" in table
 
