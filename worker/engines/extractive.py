@@ -4,28 +4,25 @@ It ranks the transcript's own sentences and returns them verbatim in the four se
 has: Overview (the most central picks), Key points, Decisions and Action items. Decisions and action
 items are found by detection over the whole transcript (`DecisionSignals`: cue words of the
 transcript's language and English, dates, addressed owners), not only among the central sentences,
-so a call that ends in a recap keeps its decisions. A recap (`decisions.recap_members`: the rest of
-a closing "to recap" turn, the answer to "so what have we decided?") and labelled decisions
-("Decision three: ...") are taken first, one item per sentence; then the most central talk about
-deciding (in each language a mixed meeting speaks) and action item, the rest by the same MMR as the
-other picks, and the central picks never repeat them. Only a decision stated as made is listed under
-Decisions (`DecisionSignals.is_decision`: "we decided", "let's go with", not "we have to decide",
-"if we go with", "we haven't decided" or a question); talk about deciding that is no decision closes
-the Key points, as does a decision said in passing outside a recap, too short to say what was
-decided ("We decided, 'cause it's not on our list."). A sentence that talks about deciding is a
-decision or a key point unless it gives a named person a dated task; of two action items with the
-same owner and due date (a commitment and its read-back) the later is kept. A meeting too short for
-anything but decisions and action items gets its most central one as the overview. Every item names
-its speaker and, where the input has times, starts with its turn's start time (`[00:01:02] Speaker:
-text`, the shape `worker.meeting.utterances` reads back, so a reduce step keeps both). Headings and
-the label are in the transcript's language (`options.language` when given). It is labelled as
-extractive in the summary's first line and in the metadata, so nobody mistakes it for the LLM.
-Method: TF-IDF centroid similarity (how typical a sentence is of the meeting), a length prior
-(one-word turns carry little), a small bonus for decision/action cues, then maximal marginal
-relevance so the picks do not repeat each other (a near-copy of a pick is never taken). Scoring is
-linear in the number of sentences; MMR then works on the 2,000 best only, so its cost is bounded by
-that pool times the number picked and a 1M-token transcript takes seconds. On the QMSum validation
-meetings it beats sumy's TextRank and LexRank (docs/EVAL.md).
+so a call that ends in a recap keeps its decisions. A recap (`worker.meeting.recaps`: the rest of a
+closing "to recap" turn, the statements after "this is what we decided", the answer to "so what have
+we decided?") and labelled decisions ("Decision three: ...") are taken first, one item per sentence;
+then the most central talk about deciding (in each language a mixed meeting speaks) and action item,
+the rest by the same MMR as the other picks, and the central picks never repeat them. What counts as
+a decision stated as made, as talk about deciding (a key point) and as an action item, and one item
+per commitment, is `worker.meeting.signals`'s; a decision said in passing outside a recap, too short
+to say what was decided ("We decided, 'cause it's not on our list."), is talk about deciding too. A
+meeting too short for anything but decisions and action items gets its most central one as the
+overview. Every item names its speaker and, where the input has times, starts with its turn's start
+time (`[00:01:02] Speaker: text`, the shape `worker.meeting.utterances` reads back, so a reduce step
+keeps both). Headings and the label are in the transcript's language (`options.language` when
+given). It is labelled as extractive in the summary's first line and in the metadata, so nobody
+mistakes it for the LLM. Method: TF-IDF centroid similarity (how typical a sentence is of the
+meeting), a length prior (one-word turns carry little), a small bonus for decision/action cues, then
+maximal marginal relevance so the picks do not repeat each other (a near-copy of a pick is never
+taken). Scoring is linear in the number of sentences; MMR then works on the 2,000 best only, so its
+cost is bounded by that pool times the number picked and a 1M-token transcript takes seconds. On the
+QMSum validation meetings it beats sumy's TextRank and LexRank (docs/EVAL.md).
 """
 
 from __future__ import annotations
@@ -51,6 +48,7 @@ from worker.meeting import (
     detect_language,
     due_date,
     language_for,
+    one_per_commitment,
     resolve_language,
     sentences,
     spoken_languages,
@@ -263,7 +261,7 @@ class ExtractiveEngine:
         picked = self._select(rest, budget - used, relevance, floor, seen=detected)
         central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
-        actions = [s for s in detected if _is_action_item(s, signals)]
+        actions = [s for s in detected if signals.is_action_item(s.text)]
         # Stated as made; the rest of what was detected is talk about deciding: a key point.
         decisions = [
             s
@@ -358,7 +356,7 @@ class ExtractiveEngine:
         ]
         used = sum(s.tokens for s in picked)
         more = self._mmr(explicit, int(budget * EXPLICIT_SHARE) - used, budget - used, relevance, picked)
-        return _once(sorted(picked + more, key=lambda s: s.index), signals)
+        return one_per_commitment(sorted(picked + more, key=lambda s: s.index), signals)
 
     def _sentences(self, content: str) -> list[_Sentence]:
         raw: list[tuple[str | None, str]] = []
@@ -476,24 +474,6 @@ class ExtractiveEngine:
         return sorted(picked, key=lambda s: s.index)
 
 
-def _once(picked: list[_Sentence], signals: DecisionSignals) -> list[_Sentence]:
-    """One item per commitment: of two action items with the same owner and due date ("Tom: I'll
-    have it done by Friday", then the read-back "Tom adds the crash alert by Friday"), the later."""
-    seen: dict[tuple[str, str], int] = {}
-    for position, s in enumerate(picked):
-        when = due_date(s.text)
-        owner = addressed_owner(s.text) or s.speaker
-        if when and owner and _is_action_item(s, signals):
-            seen[(owner.lower(), when.lower())] = position
-    keep = set(seen.values())
-    return [
-        s
-        for position, s in enumerate(picked)
-        if position in keep
-        or not (due_date(s.text) and (addressed_owner(s.text) or s.speaker) and _is_action_item(s, signals))
-    ]
-
-
 def _too_short_a_decision(s: _Sentence, recaps: set[int]) -> bool:
     """A decision said in passing with too few words to say what was decided ("We decided, 'cause
     it's not on our list.", "the two buttons we agreed on"): outside a recap it is talk about deciding."""
@@ -503,14 +483,6 @@ def _too_short_a_decision(s: _Sentence, recaps: set[int]) -> bool:
 def _content_words(s: _Sentence) -> int:
     """Content words of two letters or more (the "s" of "that's" is none)."""
     return sum(1 for w in s.weights if len(w) > 1 or DENSE_RUN.fullmatch(w))
-
-
-def _is_action_item(s: _Sentence, signals: DecisionSignals) -> bool:
-    """An action item, not a decision: "We decided to move the launch to June" is a decision even
-    though it names a date; "We agreed Dana sends the deck by Friday" gives a person a task."""
-    if not signals.is_action(s.text):
-        return False
-    return not signals.is_deliberation(s.text) or bool(due_date(s.text) and addressed_owner(s.text))
 
 
 def extractive_frame_tokens(lang: Language = ENGLISH, profile: Profile = DEFAULT) -> int:

@@ -32,6 +32,7 @@ from worker.meeting.signals import (
     common_words,
     detect_language,
     due_date,
+    one_per_commitment,
     spoken_languages,
 )
 from worker.meeting.structure import parse_structure
@@ -81,6 +82,7 @@ __all__ = [
     "language_name",
     "lines",
     "normalise",
+    "one_per_commitment",
     "parse_structure",
     "parse_transcript",
     "part_heading",

@@ -15,6 +15,13 @@ an owner. Months that are also names or verbs (May, March, April, June, August) 
 beside a day, a year or a word like "by", and a name followed by a relative clause ("May, who is
 joining us") is no owner. Every pattern here is compiled from the records.
 
+A decision is listed only when stated as made (`DecisionSignals.is_decision`: "we decided", "let's
+go with", not "we have to decide", "if we go with", "we haven't decided", a question, a mention of
+what was decided or an agenda line); other talk about deciding is a key point. A sentence that talks
+about deciding is no action item unless it gives a named person a dated task
+(`DecisionSignals.is_action_item`), and of two action items with the same owner and due date (a
+commitment and its read-back) the later is kept (`one_per_commitment`).
+
 A mixed meeting is read in pieces (`spoken_languages`): each localized language spoken in a fifth
 of them adds its cues, so a German meeting's French half still has its decisions found.
 """
@@ -22,8 +29,9 @@ of them adds its cues, so a German meeting's French half still has its decisions
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from worker.meeting.languages import LANGUAGES, NAMES, Language, alternation
 
@@ -266,6 +274,13 @@ class DecisionSignals:
             return True
         return bool(due_date(text) and addressed_owner(text))
 
+    def is_action_item(self, text: str) -> bool:
+        """An action item, not a decision: "We decided to move the launch to June" is a decision even
+        though it names a date; "Dana sends the deck by Friday, as we agreed" gives a person a task."""
+        if not self.is_action(text):
+            return False
+        return not self.is_deliberation(text) or bool(due_date(text) and addressed_owner(text))
+
 
 def due_date(text: str) -> str | None:
     """The first date or time named in `text`, as written."""
@@ -301,3 +316,28 @@ def addressed_owner(text: str, common: Collection[str] = ()) -> str | None:
         if _is_name(name, common):
             return name
     return None
+
+
+class _Said(Protocol):
+    @property
+    def speaker(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+
+
+Said = TypeVar("Said", bound=_Said)
+
+
+def one_per_commitment(items: Sequence[Said], signals: DecisionSignals) -> list[Said]:
+    """One item per commitment: of two action items with the same owner and due date ("Tom: I'll
+    have it done by Friday", then the read-back "Tom adds the crash alert by Friday"), the later."""
+
+    def commitment(item: Said) -> tuple[str, str] | None:
+        when, owner = due_date(item.text), addressed_owner(item.text) or item.speaker
+        if when and owner and signals.is_action_item(item.text):
+            return owner.lower(), when.lower()
+        return None
+
+    last = {key: position for position, item in enumerate(items) if (key := commitment(item))}
+    keep = set(last.values())
+    return [item for position, item in enumerate(items) if position in keep or commitment(item) is None]

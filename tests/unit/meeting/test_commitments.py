@@ -1,0 +1,39 @@
+"""One item per commitment (`worker.meeting.one_per_commitment`): of a commitment and its read-back
+(same owner, same due date) the later is kept; anything else passes untouched, in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from worker.meeting import DecisionSignals, one_per_commitment
+
+
+@dataclass(frozen=True)
+class Said:
+    speaker: str | None
+    text: str
+
+
+def test_a_commitment_and_its_read_back_are_one_item_the_later() -> None:
+    items = [
+        Said("Tom", "I'll have the crash alert done by Friday."),
+        Said("Maya", "We decided to ship the hotfix alone."),
+        Said("Maya", "Tom adds the crash alert by Friday."),
+    ]
+    assert one_per_commitment(items, DecisionSignals("en")) == items[1:]
+
+
+def test_commitments_with_another_owner_or_date_all_stay() -> None:
+    items = [
+        Said("Tom", "I'll have the crash alert done by Friday."),
+        Said("Lena", "I'll write the pricing brief by Friday."),
+        Said("Tom", "I'll send the release notes by Monday."),
+        Said(None, "Marie s'occupe de prévenir les clients d'ici vendredi."),
+    ]
+    assert one_per_commitment(items, DecisionSignals("fr", ("en",))) == items
+
+
+def test_a_decision_naming_a_date_is_no_action_item_but_a_dated_task_for_a_person_is() -> None:
+    signals = DecisionSignals("en")
+    assert not signals.is_action_item("We decided to move the launch to June, I'll tell marketing.")
+    assert signals.is_action_item("Dana sends the deck by Friday, as we agreed.")
