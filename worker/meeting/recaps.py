@@ -28,7 +28,7 @@ RECAP_OPENER = re.compile(
 # rest of the sentence is the first statement ("Here's what we agreed: rubber.").
 RECAP_POINTER = re.compile(
     r"\b(?:what we(?:'ve| have)?|was wir|ce que (?:nous avons|l'on a|on a)|ce qu'on a|lo que (?:hemos)?|"
-    r"quello che abbiamo|o que|wat we)\s+(?:(?:\w+\s+){0,3}?)"
+    r"quello che abbiamo|o que|wat we)\s+(?:(?:\w+\s+){0,5}?)"
     r"(?:decided|agreed(?: on)?|settled on|beschlossen(?: haben)?|vereinbart(?: haben)?|"
     r"entschieden(?: haben)?|décidé|convenu|decidido|decidimos|acordado|acordamos|deciso|concordato|"
     r"besloten(?: hebben)?|"
