@@ -338,8 +338,9 @@ def test_the_statements_after_this_is_what_we_decided_are_the_decisions(pointer:
     [
         "I'm sort of remembering a little bit about what we decided, because we had this discussion twice.",
         "We'll just have a look at the notes from the previous meeting, what we thought we had decided.",
-        "Well um in we'll uh just have a look at the at the notes from the previous meeting, what we uh thought"
-        " we had dec decided.",  # AMI TS3009b, as transcribed
+        # AMI TS3009b, as transcribed
+        "Well um in we'll uh just have a look at the at the notes from the previous meeting, what we uh"
+        " thought we had dec decided.",
         "I have no idea what we agreed on the budget for the second prototype of the remote.",
     ],
 )
