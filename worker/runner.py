@@ -113,7 +113,7 @@ class JobRunner:
                 if s.key not in STANDARD_KEYS
                 for heading in s.headings()
             ]
-            common = common_words(t.text for t in transcript.utterances())
+            common = common_words(transcript.body)
             structure = parse_structure(
                 summary.text, starts=transcript.starts, own_sections=own, common=common
             )

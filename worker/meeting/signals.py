@@ -29,7 +29,7 @@ of them adds its cues, so a German meeting's French half still has its decisions
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -176,7 +176,7 @@ _NOT_NAMES = frozenset(w for lang in LANGUAGES.values() for w in lang.fillers)
 _NOT_OWNERS = _NOT_NAMES | frozenset(w for lang in LANGUAGES.values() for w in lang.not_owners)
 
 
-def _is_name(name: str, common: Collection[str] = ()) -> bool:
+def _is_name(name: str, common: Container[str] = ()) -> bool:
     """A name, not a filler, a pronoun ("I'll"), a title, a date ("In May") or words the meeting
     writes in lower case."""
     words = [re.sub(r"['’].*$", "", w).lower() for w in name.split()]
@@ -288,16 +288,31 @@ def due_date(text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def common_words(texts: Iterable[str]) -> frozenset[str]:
-    """The words a meeting writes in lower case somewhere: capitalised at a turn's start ("Only
-    buttons we need ...", "Please, next slide."), one of them is no name."""
-    return frozenset(w for text in texts for w in _LOWER_WORD.findall(text))
+class LowerCaseWords:
+    """The words a meeting writes in lower case somewhere, asked one at a time: capitalised at a
+    turn's start ("Only buttons we need ...", "Please, next slide."), one of them is no name. A
+    lookup searches the text once per word asked (a few owner candidates), so no set of every word
+    of a huge transcript is ever built."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._known: dict[str, bool] = {}
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str) or not word.islower():
+            return False
+        if word not in self._known:
+            pattern = rf"(?<![\w'’-]){re.escape(word)}(?![\w'’-])"
+            self._known[word] = re.search(pattern, self._text) is not None
+        return self._known[word]
 
 
-_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zà-ÿ][a-zà-ÿ'’-]*")
+def common_words(text: str) -> LowerCaseWords:
+    """`text`'s lower-case words, as a container `addressed_owner` asks."""
+    return LowerCaseWords(text)
 
 
-def addressed_owner(text: str, common: Collection[str] = ()) -> str | None:
+def addressed_owner(text: str, common: Container[str] = ()) -> str | None:
     """The person a sentence gives a task to, if it names one: addressed ("Dave, please ...",
     "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责..."). `common`:
     the meeting's lower-case words (`common_words`); a name made only of them is none."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Container, Iterator, Sequence
 from typing import Any
 
 from worker.meeting.decoding import unify_breaks
@@ -92,7 +92,7 @@ def parse_structure(
     turns: Sequence[Utterance] = (),
     starts: Collection[int] | None = None,
     own_sections: Sequence[tuple[str, str]] = (),
-    common: Collection[str] | None = None,
+    common: Container[str] | None = None,
 ) -> dict[str, Any]:
     """`starts`: the transcript's whole-second turn starts, when the caller has them instead of `turns`.
     `common`: the words the transcript writes in lower case (`common_words`), likewise; never an owner.
@@ -103,7 +103,7 @@ def parse_structure(
         starts = {int(t.start) for t in turns if t.start is not None}
     # An owner is never a word the meeting writes in lower case ("Please, next slide.").
     if common is None:
-        common = common_words(t.text for t in turns)
+        common = common_words("\n".join(t.text for t in turns))
     answer = _json_answer(text)
     if answer is not None:
         try:
@@ -167,7 +167,7 @@ def _json_answer(text: str) -> dict[str, Any] | None:
     return data
 
 
-def _from_json(data: dict[str, Any], starts: Collection[int], common: Collection[str]) -> dict[str, Any]:
+def _from_json(data: dict[str, Any], starts: Collection[int], common: Container[str]) -> dict[str, Any]:
     def lines(value: Any) -> list[str]:
         items = value if isinstance(value, list) else [value] if value else []
         out = []
@@ -226,7 +226,7 @@ def _rows(lines: list[str]) -> list[str]:
     ]
 
 
-def _actions(lines: list[str], starts: Collection[int], common: Collection[str]) -> list[dict[str, Any]]:
+def _actions(lines: list[str], starts: Collection[int], common: Container[str]) -> list[dict[str, Any]]:
     """Action items from bullets, or from a table whose header names its owner / task / due columns
     (without a header: owner, task, due by position)."""
     out = []
@@ -311,7 +311,7 @@ def _item(line: str, starts: Collection[int]) -> dict[str, Any]:
     return item
 
 
-def _action(line: str, starts: Collection[int], common: Collection[str]) -> dict[str, Any]:
+def _action(line: str, starts: Collection[int], common: Container[str]) -> dict[str, Any]:
     body, start = _timed(line, starts)
     # Fields a model spells out: "Send the notes (Owner: Bob, Due: Thursday)", "...; owner: Bob".
     fields: dict[str, str] = {}
