@@ -122,7 +122,7 @@ def dispatch(stack: Stack, seen: Seen, key: str) -> Entry:
         return stack.entry(key)
     if seen is not Seen.NEVER_CONFIRMED:
         return stack.dispatch(key)
-    stack.emulator.faults.run_delay_s = 1.5  # over RUNPOD_TIMEOUT_S: the /run answer never comes
+    stack.emulator.faults.run_delay_s = stack.past_timeout_s  # the /run answer never comes
     try:
         return stack.dispatch(key)
     finally:

@@ -85,7 +85,7 @@ def test_an_outage_of_runpod_counts_against_no_upload_however_many_passes(stack:
     faults = stack.emulator.faults
     for _ in range(3):
         if fault == "hang":
-            faults.status_delay_s = faults.health_delay_s = 2.5  # over RUNPOD_TIMEOUT_S
+            faults.status_delay_s = faults.health_delay_s = stack.past_timeout_s + 1
         else:
             faults.status_statuses.extend([fault] * 10)
             faults.health_statuses.extend([fault] * 10)

@@ -21,6 +21,7 @@ from dispatcher.events import output_keys
 from dispatcher.reconciler import Reconciler
 from dispatcher.upload import Upload
 from tests.support.dispatch import deliver_at_once
+from tests.support.procs import scaled
 from tests.support.reconcile_stack import MEETING, Stack, later
 
 
@@ -174,7 +175,7 @@ def test_status_erroring_or_hanging_leaves_the_entry_open_without_using_an_attem
     faults = stack.emulator.faults
     # RunPod down: /health fails too (one job's failing /status is test_reconcile_failures.py).
     if fault == "hang":
-        faults.status_delay_s = faults.health_delay_s = 2.5  # over RUNPOD_TIMEOUT_S
+        faults.status_delay_s = faults.health_delay_s = stack.past_timeout_s + 1
     else:
         faults.status_statuses.extend([int(fault)] * 10)
         faults.health_statuses.extend([int(fault)] * 10)
@@ -189,7 +190,7 @@ def test_status_erroring_or_hanging_leaves_the_entry_open_without_using_an_attem
         faults.health_statuses.clear()
     assert tally == {"failed": 1, "waiting": 2}, tally
     assert stack.emulator.status_requests - asked <= 2  # RunPod was not asked about every entry
-    assert took < 30
+    assert took < scaled(30)
     assert all(stack.entry(e.key).attempts == 1 and stack.entry(e.key).state == "dispatched" for e in entries)
     # RunPod is back: the next pass ends them all (attempts were not used up while it was down).
     assert stack.reconciler(clock=later(), JOB_MAX_ATTEMPTS="1").run() == {"error:job_expired": 3}
@@ -355,7 +356,7 @@ def test_an_earlier_runs_error_metadata_neither_closes_nor_retries_an_unconfirme
     def worker_writes() -> None:
         stack.s3.put_object(Bucket=stack.bucket, Key=metadata_key, Body=json.dumps(meta).encode())
 
-    stack.emulator.faults.run_delay_s = 1.5  # the retry's /run answer never comes (RUNPOD_TIMEOUT_S=1)
+    stack.emulator.faults.run_delay_s = stack.past_timeout_s  # the retry's /run answer never comes
     try:
         if code == "engine_unavailable":
             worker_writes()
