@@ -14,7 +14,8 @@ References (rules fixed before any engine change, stated in docs/EVAL.md):
 - action references: the same for plans and next steps (`ACTION_QUERY`: plan, future, next step,
   action item, to-do, follow-up, going to; `ACTION_SENTENCE`: will, going to, plan(s/ned) to, next
   meeting/step, task, assigned).
-Matching: content words are `rouge-score`'s stemmed tokens without sumy's English stop words;
+Matching: content words are `rouge-score`'s stemmed tokens without sumy's English stop words, after
+AMI's spelled-out letters are joined ("L_C_D_" is the "LCD" of the human answers; for every system);
 an item matches a reference sentence when it shares at least `MIN_SHARED` of them with it and
 covers at least `RECALL` of the sentence's (ROUGE-1 recall of the reference sentence by the item).
 Coverage: the share of reference sentences some listed item matches. Item precision: the share of
@@ -59,6 +60,8 @@ ACTION_CUE = re.compile(
     r"action item|homework|task)\b",
     re.I,
 )
+# AMI transcripts spell letters out ("L_C_D_", "T_V_"); the human answers write "LCD", "TV".
+SPELLED = re.compile(r"\b(?:[A-Za-z]_){2,}")
 RECALL = 0.3
 MIN_SHARED = 2
 MIN_CONTENT = 3
@@ -97,6 +100,7 @@ def content(text: str) -> frozenset[str]:
     global _TOKENIZER, _STOP
     if _TOKENIZER is None:
         _TOKENIZER, _STOP = DefaultTokenizer(use_stemmer=True), frozenset(get_stop_words("english"))
+    text = SPELLED.sub(lambda m: m.group(0).replace("_", ""), text)
     return frozenset(w for w in _TOKENIZER.tokenize(text) if w not in _STOP and len(w) > 1)
 
 

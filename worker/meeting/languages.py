@@ -91,6 +91,8 @@ class Language:
     # A day and month in digits without a year ("4.12.") is a date only after one of these ("bis").
     before_numeric_dates: tuple[str, ...] = ()
     spaced: bool = True  # words are separated by spaces (cue words are matched as whole words)
+    # Every noun is capitalised (German): a capital letter before a decision cue marks no name.
+    nouns_capitalised: bool = False
 
     # Languages that write relative clauses before the noun and fillers glued to the next word
     # (Chinese, Japanese, Korean) have none to list; a table column may be named by the field alone.

@@ -199,16 +199,32 @@ def _unsettled(codes: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]
 _CLAUSE = re.compile(r"[^,;:.!?，、。；：]{0,60}$")
 
 
+# A name right before a decision cue, inside the sentence ("uh Chuck Fillmore agreed to record",
+# "Jerry also agreed"): one person's consent, reported, not the meeting's decision.
+_NAMED_SUBJECT = re.compile(rf"(?<=[\w,]\s)(?P<name>{NAMES['latin']})(?:\s+[a-z']+)?\s+$")
+
+
+def _one_persons(before: str) -> bool:
+    named = _NAMED_SUBJECT.search(before)
+    return named is not None and _is_name(named["name"])
+
+
 def _settled(
-    cues: re.Pattern[str], unsettled: tuple[re.Pattern[str], re.Pattern[str] | None], text: str
+    cues: re.Pattern[str],
+    unsettled: tuple[re.Pattern[str], re.Pattern[str] | None],
+    text: str,
+    names: bool = True,
 ) -> bool:
-    """A cue that no negation, condition or intention qualifies, in a sentence that is no question."""
+    """A cue that no negation, condition, intention or single person (`names`: where a capital
+    letter marks a name) qualifies, in a sentence that is no question."""
     if text.rstrip().endswith(("?", "？")):
         return False
     before, after = unsettled
     for match in cues.finditer(text):
         clause = _CLAUSE.search(text[: match.start()])
         if clause and before.search(clause.group(0)):
+            continue
+        if names and _one_persons(text[: match.start()]):
             continue
         if after is not None and after.search(text[match.end() : match.end() + 12]):
             continue
@@ -240,13 +256,16 @@ class DecisionSignals:
         for the presentations")."""
         if not due_date(text) and self._agenda.search(text):  # type: ignore[attr-defined]
             return False
-        return _settled(self._decision, self._unsettled, text)  # type: ignore[attr-defined]
+        names = not LANGUAGES[self.code].nouns_capitalised if self.code in LANGUAGES else True
+        return _settled(self._decision, self._unsettled, text, names)  # type: ignore[attr-defined]
 
     def is_decision_in(self, code: str, text: str) -> bool:
         """A decision stated as made in `code`'s own words (which language of a mixed meeting decided)."""
         if code not in LANGUAGES or (not due_date(text) and _cues("agenda", code).search(text)):
             return False
-        return _settled(_cues("decision_cues", code), _unsettled((code,)), text)
+        return _settled(
+            _cues("decision_cues", code), _unsettled((code,)), text, not LANGUAGES[code].nouns_capitalised
+        )
 
     def is_deliberation(self, text: str) -> bool:
         """Talk about deciding, settled or not: a key point when it is no decision."""

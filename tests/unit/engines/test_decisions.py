@@ -107,6 +107,43 @@ def test_questions_intentions_open_conditional_and_negated_mentions_are_no_decis
     assert not Signals(code).is_decision(sentence)
 
 
+# One person's consent or choice, reported, is not the meeting's decision (QMSum Bmr012: "Chuck
+# Fillmore agreed to record meetings", "Jerry also agreed"; Bmr005: "a group here who's agreed to
+# have their meetings recorded"), nor is checking that everyone agrees (Bed015).
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "Good news, uh, Chuck Fillmore agreed to record meetings."),
+        ("en", "and uh Jerry also agreed so we're starting on it"),
+        ("en", "There's a network services group here who's agreed to have their meetings recorded."),
+        ("en", "Well, she decided to leave the project in May."),
+        ("en", "He has agreed to chair the session."),
+        ("en", "No, just to make sure that everybody's agreed that it has nothing to do with form."),
+        ("de", "Gute Nachricht, er hat beschlossen, mitzumachen."),
+        ("es", "Bueno, ella ha decidido dejar el proyecto."),
+        ("nl", "Goed nieuws, hij heeft besloten mee te doen."),
+    ],
+)
+def test_a_persons_consent_reported_is_no_decision_of_the_meeting(code: str, sentence: str) -> None:
+    assert not Signals(code).is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "Okay, we all agreed on the rubber case."),
+        ("en", "Everyone agreed to move the launch to June."),
+        ("en", "So the committee agreed to write to the Minister."),
+        ("en", "It was agreed that the pilot runs until March."),
+        ("en", "Right, so Marketing and I decided on a yellow case."),
+        ("de", "Also, das Team hat beschlossen, den Umzug im Juni zu machen."),  # nouns are capitalised
+        ("fr", "Il a été décidé de repousser le lancement."),
+    ],
+)
+def test_the_meeting_or_its_members_together_decide(code: str, sentence: str) -> None:
+    assert Signals(code).is_decision(sentence)
+
+
 @pytest.mark.parametrize(
     ("code", "sentence"),
     [
