@@ -49,6 +49,7 @@ from worker.meeting import (
     due_date,
     language_for,
     one_per_commitment,
+    person_asked,
     resolve_language,
     sentences,
     spoken_languages,
@@ -95,9 +96,17 @@ class _Sentence:
     weights: dict[str, float]
     norm: float
     start: float | None = None
+    # A request ("Can you send me ...?"): owned by the person asked (`person_asked`), None when
+    # nobody took it on; an action item says so ("(Owner: Priya)", "(Owner: Unassigned)").
+    asked: bool = False
+    owner: str | None = None
 
-    def render(self) -> str:
-        return Utterance(self.speaker, self.text, self.start).render()
+    def render(self, lang: Language | None = None) -> str:
+        """`[00:01:02] Speaker: text`; with `lang`, a request's owner after it in `lang`'s words."""
+        line = Utterance(self.speaker, self.text, self.start).render()
+        if lang is None or not self.asked:
+            return line
+        return f"{line} ({lang.owner_fields[0].capitalize()}: {self.owner or lang.unassigned})"
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,8 @@ class Sections:
             elif section.kind == "overview":
                 parts.append(f"{heading}\n{' '.join(s.text for s in items) or lang.none}")
             else:
-                lines = [s.render() for s in items] or [lang.none]
+                owned = lang if section.kind == "actions" else None
+                lines = [s.render(owned) for s in items] or [lang.none]
                 parts.append(heading + "\n" + "\n".join(f"- {line}" for line in lines))
         return "\n\n".join(parts)
 
@@ -244,6 +254,7 @@ class ExtractiveEngine:
         spoken = detect_language(" ".join(s.text for s in items[:2000]))
         lang = language_for(resolve_language(language) or spoken)
         signals = DecisionSignals(spoken, spoken_languages([s.text for s in items]))
+        items = _owned(items, signals, lang)
         overhead = extractive_frame_tokens(lang, profile)
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
         # The input is the whole transcript, not the partial summaries a reduce step reads.
@@ -472,6 +483,17 @@ class ExtractiveEngine:
             for s in candidates:
                 redundancy[s.index] = max(redundancy[s.index], _cosine(s, best))
         return sorted(picked, key=lambda s: s.index)
+
+
+def _owned(items: list[_Sentence], signals: DecisionSignals, lang: Language) -> list[_Sentence]:
+    """`items` with each request's owner, the person asked, and its tokens as an action item renders
+    them (the owner after it)."""
+    out = list(items)
+    for position, s in enumerate(items):
+        if signals.asks(s.text):
+            asked = replace(s, asked=True, owner=person_asked(items, position, signals))
+            out[position] = replace(asked, tokens=count_word_tokens(asked.render(lang)) + 1)
+    return out
 
 
 def _too_short_a_decision(s: _Sentence, recaps: set[int]) -> bool:

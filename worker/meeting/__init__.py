@@ -33,6 +33,7 @@ from worker.meeting.signals import (
     detect_language,
     due_date,
     one_per_commitment,
+    person_asked,
     spoken_languages,
 )
 from worker.meeting.structure import parse_structure
@@ -86,6 +87,7 @@ __all__ = [
     "parse_structure",
     "parse_transcript",
     "part_heading",
+    "person_asked",
     "render_turns",
     "resolve_language",
     "seconds",

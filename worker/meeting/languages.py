@@ -6,10 +6,10 @@ extractive label, its words for "none" and "unassigned", the names of owner and 
 table columns, decision and action-item cues and what cancels them (acts of the meeting itself,
 requests to say something, agenda lines), weekdays, months and relative days, the words that
 give a named person a task, relative pronouns and sentence fillers (which open a sentence without
-being a name), the script its names are written in, and what the language is called. Every
-pattern the worker matches (`worker.meeting.signals`, `worker.meeting.structure`) is compiled from
-these records, so a new language is one table in that file; `tests/unit/meeting/test_languages.py` checks that
-every record is complete.
+being a name), the replies that take a request on, the script its names are written in, and what
+the language is called. Every pattern the worker matches (`worker.meeting.signals`,
+`worker.meeting.structure`) is compiled from these records, so a new language is one table in that
+file; `tests/unit/meeting/test_languages.py` checks that every record is complete.
 
 Localized: en, de, fr, es, it, pt, nl, zh, ja, ko; any other language gets English headings and a
 label that names the language, so a reader knows why.
@@ -81,6 +81,7 @@ class Language:
     assigning: tuple[str, ...]  # what follows a name to give them the task ("will", "soll", "负责")
     relative: tuple[str, ...]  # "May, who is joining us": a relative clause after a name, no owner
     fillers: tuple[str, ...]  # sentence openers that are not names ("okay", "and", "we")
+    assent: tuple[str, ...]  # a reply that takes a request on ("yeah", "will do", "mach ich")
     # Months that are also names or verbs ("May", "march"): a date only beside a day, a year or one
     # of `before_dates` ("by May").
     ambiguous_months: tuple[str, ...] = ()

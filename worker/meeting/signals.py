@@ -20,7 +20,9 @@ go with", not "we have to decide", "if we go with", "we haven't decided", a ques
 what was decided or an agenda line); other talk about deciding is a key point. A sentence that talks
 about deciding is no action item unless it gives a named person a dated task
 (`DecisionSignals.is_action_item`), and of two action items with the same owner and due date (a
-commitment and its read-back) the later is kept (`one_per_commitment`).
+commitment and its read-back) the later is kept (`one_per_commitment`). A request ("Can you send
+me the estimate?", "Please give us a heads-up") is owned by the person asked, never the person asking
+(`person_asked`): the one it or its turn addresses, else the next speaker who takes it on.
 
 A mixed meeting is read in pieces (`spoken_languages`): each localized language spoken in a fifth
 of them adds its cues, so a German meeting's French half still has its decisions found.
@@ -293,6 +295,11 @@ class DecisionSignals:
             return True
         return bool(due_date(text) and addressed_owner(text))
 
+    def asks(self, text: str) -> bool:
+        """A request to someone else ("Can you ...", "Please ...", "Kannst du ..."): its owner is
+        the person asked (`person_asked`), not the speaker."""
+        return bool(self._request.search(text))  # type: ignore[attr-defined]
+
     def is_action_item(self, text: str) -> bool:
         """An action item, not a decision: "We decided to move the launch to June" is a decision even
         though it names a date; "Dana sends the deck by Friday, as we agreed" gives a person a task."""
@@ -331,19 +338,32 @@ def common_words(text: str) -> LowerCaseWords:
     return LowerCaseWords(text)
 
 
-def addressed_owner(text: str, common: Container[str] = ()) -> str | None:
-    """The person a sentence gives a task to, if it names one: addressed ("Dave, please ...",
-    "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责..."). `common`:
-    the meeting's lower-case words (`common_words`); a name made only of them is none."""
+def _unfilled(text: str) -> str:
     text = text.strip()
     for _ in range(3):  # "And so, Dana, ..." : conjunctions and fillers before the name
         first = re.match(r"([^\W\d_]+)[,，]?\s+", text)
         if not first or first.group(1).lower() not in _NOT_NAMES:
             break
         text = text[first.end() :]
-    match = OWNER.search(text)
+    return text
+
+
+def addressed(text: str, common: Container[str] = ()) -> str | None:
+    """The person a sentence speaks to, if it names one: "Dave, ...", "@dana"."""
+    match = OWNER.search(_unfilled(text))
     if match and (match.group("handle") or _is_name(match.group("name"), common)):
         return match.group("handle") or match.group("name")
+    return None
+
+
+def addressed_owner(text: str, common: Container[str] = ()) -> str | None:
+    """The person a sentence gives a task to, if it names one: addressed ("Dave, please ...",
+    "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责..."). `common`:
+    the meeting's lower-case words (`common_words`); a name made only of them is none."""
+    text = _unfilled(text)
+    vocative = addressed(text, common)
+    if vocative:
+        return vocative
     assigned = ASSIGNED.match(text)
     if assigned:
         name = next(n for n in assigned.groups() if n)
@@ -362,12 +382,57 @@ class _Said(Protocol):
 Said = TypeVar("Said", bound=_Said)
 
 
+# A reply that takes a request on: "Yeah, I'll do that.", "Of course.", "Ja, mach ich.", "好的".
+_ASSENT = re.compile(
+    rf"^[\W_]*(?:{alternation(w for lang in LANGUAGES.values() for w in lang.assent)})(?![\w'’-])",
+    re.IGNORECASE,
+)
+# How far a request's turn may go on before the reply that takes it on (sentences).
+_REPLY_WITHIN = 6
+
+
+def person_asked(
+    items: Sequence[Said], position: int, signals: DecisionSignals, common: Container[str] = ()
+) -> str | None:
+    """Who owns the request `items[position]` (`signals.asks`): the person it names ("Tom, can you
+    ..."), else the one its turn addressed before it ("Priya, check with Darren. Let me know by
+    tomorrow."), else the next speaker when their reply takes it on ("Yeah, I'll do that.", or a
+    commitment of their own); None when nobody did. Never the person asking."""
+    request = items[position]
+    named = addressed_owner(request.text, common)
+    if named:
+        return named
+    speaker = request.speaker
+    back = position - 1
+    while back >= max(0, position - _REPLY_WITHIN) and items[back].speaker == speaker:
+        named = addressed(items[back].text, common)
+        if named:
+            return named
+        back -= 1
+    if speaker is None:
+        return None
+    for reply in items[position + 1 : position + 1 + _REPLY_WITHIN]:
+        if reply.speaker == speaker:
+            continue
+        takes_it = _ASSENT.search(reply.text) or (
+            signals.is_action(reply.text) and not signals.asks(reply.text)
+        )
+        return reply.speaker if takes_it and reply.speaker else None
+    return None
+
+
 def one_per_commitment(items: Sequence[Said], signals: DecisionSignals) -> list[Said]:
     """One item per commitment: of two action items with the same owner and due date ("Tom: I'll
-    have it done by Friday", then the read-back "Tom adds the crash alert by Friday"), the later."""
+    have it done by Friday", then the read-back "Tom adds the crash alert by Friday"), the later.
+    A request (an item whose `asked` is true) is its `owner`'s: the person asked, None when nobody
+    took it on."""
 
     def commitment(item: Said) -> tuple[str, str] | None:
-        when, owner = due_date(item.text), addressed_owner(item.text) or item.speaker
+        if getattr(item, "asked", False):
+            owner = getattr(item, "owner", None)
+        else:
+            owner = addressed_owner(item.text) or item.speaker
+        when = due_date(item.text)
         if when and owner and signals.is_action_item(item.text):
             return owner.lower(), when.lower()
         return None

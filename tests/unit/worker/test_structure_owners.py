@@ -33,4 +33,5 @@ def test_the_metadata_never_names_a_lower_case_word_of_the_meeting_as_an_owner(
     owners = {a["owner"] for a in meta["structure"]["action_items"]}
     assert owners, meta["structure"]
     assert not owners & {"Only", "Please", "Just"}, owners
-    assert owners <= {"Project Manager", "Industrial Designer", "Marketing", "Dana"}, owners
+    # Unassigned (None) is no word: "... and please make a click" asks whoever answers, and nobody did.
+    assert owners - {None} <= {"Project Manager", "Industrial Designer", "Marketing", "Dana"}, owners
