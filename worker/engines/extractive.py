@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -44,6 +44,7 @@ from worker.meeting import (
     Language,
     Utterance,
     addressed_owner,
+    common_words,
     count_word_tokens,
     detect_language,
     due_date,
@@ -254,7 +255,7 @@ class ExtractiveEngine:
         spoken = detect_language(" ".join(s.text for s in items[:2000]))
         lang = language_for(resolve_language(language) or spoken)
         signals = DecisionSignals(spoken, spoken_languages([s.text for s in items]))
-        items = _owned(items, signals, lang)
+        items = _owned(items, signals, lang, common_words(content))
         overhead = extractive_frame_tokens(lang, profile)
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
         # The input is the whole transcript, not the partial summaries a reduce step reads.
@@ -485,13 +486,15 @@ class ExtractiveEngine:
         return sorted(picked, key=lambda s: s.index)
 
 
-def _owned(items: list[_Sentence], signals: DecisionSignals, lang: Language) -> list[_Sentence]:
-    """`items` with each request's owner, the person asked, and its tokens as an action item renders
-    them (the owner after it)."""
+def _owned(
+    items: list[_Sentence], signals: DecisionSignals, lang: Language, common: Container[str]
+) -> list[_Sentence]:
+    """`items` with each request's owner, the person asked (never a word the meeting writes in lower
+    case: `common`), and its tokens as an action item renders them (the owner after it)."""
     out = list(items)
     for position, s in enumerate(items):
         if signals.asks(s.text):
-            asked = replace(s, asked=True, owner=person_asked(items, position, signals))
+            asked = replace(s, asked=True, owner=person_asked(items, position, signals, common))
             out[position] = replace(asked, tokens=count_word_tokens(asked.render(lang)) + 1)
     return out
 

@@ -197,6 +197,8 @@ def _unsettled(codes: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]
     return before, (re.compile("|".join(after)) if after else None)
 
 
+# How far after a cue `unsettled_after` looks ("决定了吗", "we decided that already and").
+_AFTER_CHARS = 24
 # How far before a cue a negation, condition or intention still qualifies it: its clause.
 _CLAUSE = re.compile(r"[^,;:.!?，、。；：]{0,60}$")
 
@@ -228,7 +230,7 @@ def _settled(
             continue
         if names and _one_persons(text[: match.start()]):
             continue
-        if after is not None and after.search(text[match.end() : match.end() + 12]):
+        if after is not None and after.search(text[match.end() : match.end() + _AFTER_CHARS]):
             continue
         return True
     return False

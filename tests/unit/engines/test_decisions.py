@@ -128,6 +128,34 @@ def test_a_persons_consent_reported_is_no_decision_of_the_meeting(code: str, sen
     assert not Signals(code).is_decision(sentence)
 
 
+# A decision pointed back at without saying it (QMSum ES2009a: "right, we decided that already and it
+# may be functioning for other things"; Bmr012: "... and also present what we've chosen as ours"):
+# what was decided is said elsewhere.
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "right, we decided that already and it may be functioning for other things",
+        "Yeah, we agreed on that.",
+        "Okay, we decided this before, so let's move on",
+        "and he'll present what we've chosen as ours and discuss that kind of thing.",
+    ],
+)
+def test_a_decision_pointed_back_at_is_no_decision(sentence: str) -> None:
+    assert not Signals("en").is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "We decided that the case is rubber.",
+        "As we agreed, we don't use a speaker or a sensor.",
+        "We agreed on that price, 12.50 euros.",
+    ],
+)
+def test_a_decision_that_says_what_it_is_stays_one(sentence: str) -> None:
+    assert Signals("en").is_decision(sentence)
+
+
 @pytest.mark.parametrize(
     ("code", "sentence"),
     [

@@ -116,3 +116,18 @@ def test_a_need_stated_is_no_task(sentence: str, task: bool) -> None:
     from worker.meeting import DecisionSignals
 
     assert DecisionSignals("en").is_action_item(sentence) is task
+
+
+@pytest.mark.parametrize(
+    "meeting",
+    [
+        # A Canadian committee (QMSum covid_2): an honorific is no owner.
+        "The Chair: Thank you. Honourable members, please note too that the House has been recalled.\n"
+        "Hon. Bill Morneau: Mr. Chair, we think the best thing to do is to invest in Canadians.\n",
+        # A word the meeting writes in lower case is no owner ("Budget first.", then "the budget").
+        "Maya: Budget first, please send me the sheet by Friday.\nTom: The budget is fine as it is.\n",
+    ],
+)
+def test_a_title_or_a_common_word_never_owns_a_request(meeting: str) -> None:
+    owners = [a["owner"] for a in _actions(meeting)]
+    assert owners and not {"Honourable", "Budget"} & set(owners), owners
