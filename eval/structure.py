@@ -26,7 +26,9 @@ English decision or commitment cue, evenly spread over the meeting) and random (
 averaged). Owners: an action item's owner must never be a filler or pronoun, a title that is not
 a speaker's label ("Chair", "Professor"), a date ("In May"), or words the meeting writes in lower
 case somewhere ("Please", "Only": capitalised only where they open a turn). Duplicates: two items of the
-structure (key points, decisions, action items) with the same content words.
+structure (key points, decisions, action items) with the same content words. Beside the references,
+`decision_audit.toml` holds a hand verdict on each decision the extractive engine lists (does it state
+a decision that was made?); `audit` counts them and names the listed items it has none for.
 """
 
 from __future__ import annotations
@@ -241,6 +243,7 @@ class StructureScore:
     bad_owners: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     engine: bool = False
+    decisions: list[tuple[str, str]] = field(default_factory=list)  # (meeting, item) as listed
 
 
 def score_items(score: KindScore, items: list[str], refs: tuple[str, ...], weight: float = 1.0) -> None:
@@ -305,6 +308,7 @@ def evaluate(
             common = set(re.findall(r"(?<![\w'])[a-z][a-z'-]*", meeting.transcript))
             ours.bad_owners += [f"{meeting.id}: {o}" for o in owners if bad_owner(o, speakers, common)]
             ours.duplicates += [f"{meeting.id}: {d}" for d in duplicates(structure)]
+            ours.decisions += [(meeting.id, text) for text in item_texts(structure, "decisions")]
         out += [ours, *base.values()]
     return out
 
@@ -341,6 +345,9 @@ def render(results: list[StructureScore], refs: Mapping[str, References], comman
             f"{a.coverage:.1f} | {a.precision:.1f} | {tail} |"
         )
     for r in results:
+        if r.engine:
+            out += ["", *render_audit(r)]
+    for r in results:
         if r.engine and (r.bad_owners or r.duplicates):
             shown = [
                 *(f"bad owner {o}" for o in r.bad_owners[:8]),
@@ -348,6 +355,45 @@ def render(results: list[StructureScore], refs: Mapping[str, References], comman
             ]
             out += ["", f"{r.system}: " + "; ".join(f"`{s[:90]}`" for s in shown)]
     return out + after_table
+
+
+AUDIT = Path(__file__).with_name("decision_audit.toml")
+
+
+@dataclass(frozen=True)
+class Audit:
+    made: int
+    judged: int
+    unjudged: list[str]
+
+
+def audit(listed: Iterable[tuple[str, str]], path: Path = AUDIT) -> Audit:
+    """The hand verdicts (`decision_audit.toml`) on the decisions listed now: how many of those
+    judged state a decision that was made, and the items no verdict covers yet."""
+    import tomllib
+
+    verdicts = tomllib.loads(path.read_text("utf-8")).get("item", []) if path.is_file() else []
+    made = judged = 0
+    unjudged = []
+    for meeting, text in listed:
+        found = next((v for v in verdicts if v["meeting"] == meeting and text.startswith(v["starts"])), None)
+        if found is None:
+            unjudged.append(f"{meeting}: {text}")
+            continue
+        judged += 1
+        made += bool(found["made"])
+    return Audit(made, judged, unjudged)
+
+
+def render_audit(score: StructureScore) -> list[str]:
+    found = audit(score.decisions)
+    share = f" ({100 * found.made / found.judged:.0f} %)" if found.judged else ""
+    lines = [
+        f"{score.system}, judged by hand (`eval/decision_audit.toml`, every meeting): {found.made} of"
+        f" the {found.judged} judged decisions it lists state a decision that was made{share};"
+        f" {len(found.unjudged)} listed items have no verdict yet."
+    ]
+    return lines + [f"- no verdict: `{item[:100]}`" for item in found.unjudged[:10]]
 
 
 @dataclass

@@ -150,3 +150,29 @@ def test_structure_only_prints_the_table_and_writes_nothing(folder: Path, tmp_pa
     assert done.returncode == 0, done.stderr[-3000:]
     assert "## Decisions and action items (structure)" in done.stdout
     assert not out.exists()
+
+
+def test_the_hand_audit_counts_its_verdicts_and_names_the_items_it_has_none_for(tmp_path: Path) -> None:
+    verdicts = tmp_path / "audit.toml"
+    verdicts.write_text(
+        '[[item]]\nmeeting = "m1"\nstarts = "We decided to drop"\nmade = true\nwhy = "x"\n\n'
+        '[[item]]\nmeeting = "m1"\nstarts = "Then we decided that"\nmade = false\nwhy = "a finding"\n'
+    )
+    listed = [
+        ("m1", "We decided to drop the LCD screen."),
+        ("m1", "Then we decided that it does not work."),
+        ("m2", "We decided to drop the LCD screen."),  # the same words in another meeting: no verdict
+    ]
+    found = structure.audit(listed, verdicts)
+    assert (found.made, found.judged) == (1, 2)
+    assert found.unjudged == ["m2: We decided to drop the LCD screen."]
+
+
+def test_every_hand_verdict_says_which_item_what_and_why() -> None:
+    import tomllib
+
+    items = tomllib.loads(structure.AUDIT.read_text("utf-8"))["item"]
+    assert items
+    for item in items:
+        assert set(item) == {"meeting", "starts", "made", "why"}, item
+        assert isinstance(item["made"], bool) and len(item["starts"]) >= 20 and item["why"], item
