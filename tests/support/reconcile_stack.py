@@ -55,7 +55,8 @@ class Stack:
         self.events = Events()
         # A RunPod answer slower than this never comes (RUNPOD_TIMEOUT_S): the fault delays go past it.
         self.timeout_s = float(env["RUNPOD_TIMEOUT_S"])
-        self.past_timeout_s = self.timeout_s + 0.5
+        # Well past it: a starved client thread that wakes after the answer came would read it.
+        self.past_timeout_s = 2 * self.timeout_s + 1
 
     @classmethod
     def create(

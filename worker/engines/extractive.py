@@ -59,7 +59,7 @@ from worker.meeting import (
     truncate,
     utterances,
 )
-from worker.meeting.recaps import LABELLED, RECAP_OPENER, RECAP_POINTER, recap_members
+from worker.meeting.recaps import LABELLED, RECAP_OPENER, RECAP_POINTER, recap_members, split_enumeration
 
 # What a section only a language model can write says in an extractive summary (in English: the
 # language records hold the four standard sections' words only).
@@ -68,6 +68,8 @@ STYLE_SHARE = {"brief": 0.1, "standard": 0.2, "detailed": 0.35}
 # Overview sentences per style; decisions and action items may take this share of the budget.
 OVERVIEW = {"brief": 1, "standard": 2, "detailed": 3}
 DETECTED_SHARE = 0.25
+# A recap's items (the settled version of what was decided) may take this share of the budget.
+RECAP_SHARE = 0.5
 CUE_BONUS = 1.15
 EXPLICIT_SHARE = 0.5
 MIN_BUDGET = 150
@@ -81,8 +83,9 @@ _FLOOR = 0.1
 # Sentences with fewer content words ("Bye, everyone.", "Please don't.") are never picked, however
 # roomy the budget, nor detected as decisions or action items.
 _MIN_WORDS = 3
-# A decision outside a recap needs this many content words to say what was decided.
-_DECISION_WORDS = 5
+# A decision stated as made needs this many content words (its cue and what was decided: "Let's
+# go with plastic."); a recap's item as it stands, one ("Blue case.", "Two, Dana leads.").
+_DECISION_WORDS = 2
 
 # Sentences without content words share one empty weight map (never mutated).
 _NO_WEIGHTS: dict[str, float] = {}
@@ -276,11 +279,7 @@ class ExtractiveEngine:
         actions = [s for s in detected if signals.is_action_item(s.text)]
         # Stated as made; the rest of what was detected is talk about deciding: a key point.
         decisions = [
-            s
-            for s in detected
-            if s not in actions
-            and (s.index in answers or signals.is_decision(s.text))
-            and not _too_short_a_decision(s, recited | answers)
+            s for s in detected if s not in actions and (s.index in answers or signals.is_decision(s.text))
         ]
         talk = [s for s in detected if s not in actions and s not in decisions]
         return Sections(
@@ -312,12 +311,21 @@ class ExtractiveEngine:
         crosses it is still taken when the whole budget has room for it."""
         top = max(relevance, default=0.0)
         recited, answers = recaps
+
+        def substantial(s: _Sentence) -> bool:
+            """Enough said to be an item: a recap's item as it stands (no floor: "Blue case."),
+            else central enough and long enough (a decision needs fewer words than the rest)."""
+            if s.index in answers:
+                return relevance[s.index] > 0 and _content_words(s) >= _DECISION_WORDS
+            if relevance[s.index] <= 0 or relevance[s.index] < floor * top:
+                return False
+            words = _content_words(s)
+            return words >= _MIN_WORDS or (words >= _DECISION_WORDS and signals.is_decision(s.text))
+
         flagged = [
             s
             for s in items
-            if relevance[s.index] > 0
-            and relevance[s.index] >= floor * top
-            and _content_words(s) >= _MIN_WORDS
+            if substantial(s)
             and not RECAP_OPENER.search(s.text)
             and (s.index in answers or not RECAP_POINTER.search(s.text))
             and (
@@ -334,7 +342,7 @@ class ExtractiveEngine:
         )
         first: list[_Sentence] = []
         for s in recapped:
-            if sum(x.tokens for x in first) + s.tokens > int(budget * DETECTED_SHARE):
+            if sum(x.tokens for x in first) + s.tokens > int(budget * RECAP_SHARE):
                 break
             first.append(s)
         flagged = [s for s in flagged if s not in first]
@@ -374,9 +382,10 @@ class ExtractiveEngine:
         raw: list[tuple[str | None, str]] = []
         starts: list[float | None] = []
         for turn in utterances(strip_frame(content, (UNFILLED,))):
-            for sentence in sentences(turn.text):
-                raw.append((turn.speaker, sentence))
-                starts.append(turn.start)
+            for whole in sentences(turn.text):
+                for sentence in split_enumeration(whole):  # a numbered recap: one unit per number
+                    raw.append((turn.speaker, sentence))
+                    starts.append(turn.start)
         # Memory is linear in the transcript with a small constant (200K one-word turns are 200K
         # sentences): one word string per distinct word, one dict per sentence with content
         # (its term counts, turned into weights in place), none for a sentence without.
@@ -442,8 +451,11 @@ class ExtractiveEngine:
         ]
         picked = self._mmr(candidates, max_tokens, max_tokens, relevance, seen or [])
         if not picked:
-            # Budget smaller than any sentence: the start of the most central one.
-            top = max(items, key=lambda s: relevance[s.index])
+            if not candidates and seen:
+                return []  # only fillers left ("Um, yeah."): what was detected speaks for the meeting
+            # Budget smaller than any sentence: the start of the most central one (with content,
+            # where one has it).
+            top = max(items, key=lambda s: (relevance[s.index], _content_words(s)))
             # "- " costs a token when rendered; a script without spaces has no words to cut at.
             start = truncate(top.render(), max(max_tokens // 2, 1))
             return [_Sentence(top.index, None, start, count_word_tokens(start) + 1, _NO_WEIGHTS, 0.0)]
@@ -499,15 +511,13 @@ def _owned(
     return out
 
 
-def _too_short_a_decision(s: _Sentence, recaps: set[int]) -> bool:
-    """A decision said in passing with too few words to say what was decided ("We decided, 'cause
-    it's not on our list.", "the two buttons we agreed on"): outside a recap it is talk about deciding."""
-    return s.index not in recaps and not LABELLED.search(s.text) and _content_words(s) < _DECISION_WORDS
+# What a contraction leaves behind: the "ll" of "We'll" is no content word.
+_CONTRACTED = frozenset({"ll", "ve", "re"})
 
 
 def _content_words(s: _Sentence) -> int:
-    """Content words of two letters or more (the "s" of "that's" is none)."""
-    return sum(1 for w in s.weights if len(w) > 1 or DENSE_RUN.fullmatch(w))
+    """Content words of two letters or more (the "s" of "that's", the "ll" of "we'll" are none)."""
+    return sum(1 for w in s.weights if (len(w) > 1 and w not in _CONTRACTED) or DENSE_RUN.fullmatch(w))
 
 
 def extractive_frame_tokens(lang: Language = ENGLISH, profile: Profile = DEFAULT) -> int:

@@ -4,14 +4,16 @@ Most decisions are stated twice: once while deciding, once in a recap ("So, to r
 "Let me read back the action items", the answer to "So what have we decided?"). The recap is the
 settled version, so the extractive engine favours it: `recap_members` finds the sentences of a
 recap (the rest of the turn after an opener, or the next speaker's turn after a recap question),
-each sentence one item, so a numbered recap gives one item per number. "So this is what we decided."
-points at the statements that follow it the same way.
+each sentence one item, so a numbered recap gives one item per number, also when it is said in one
+sentence (`split_enumeration`: "To sum up: first, X; second, Y; and third, Z."). "So this is what we
+decided." points at the statements that follow it the same way.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Protocol
 
 # A sentence that opens a recap (it is no item itself).
@@ -54,8 +56,45 @@ LABELLED = re.compile(
     r"(?:\s+\w+)?\s*[:：]|(?:决定|決定|결정)\s*[:：]",
     re.IGNORECASE,
 )
+# A pointer has at most this many words before its "what we decided" ("So uh this is").
+_POINTER_LEAD = 6
 # A recap is this many sentences at most (a read-back of a long meeting's items).
 RECAP_SENTENCES = 12
+# An item of a numbered list: "1)", "2.", "(3)", "One, ...", "Two: ...", "First(ly), ...", "Erstens",
+# "Premièrement", "第一", "첫째" (a number word only with its comma: "One client called" is none).
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eins|zwei|drei|vier|fünf|un|deux|trois|quatre|"
+    "cinq|uno|dos|tres|cuatro|cinco|due|tre|quattro|dois|três|quatro|een|twee|drie"
+)
+_ORDINALS = (
+    "first(?:ly)?|second(?:ly)?|third(?:ly)?|fourth(?:ly)?|fifth(?:ly)?|lastly|erstens|zweitens|"
+    "drittens|viertens|fünftens|premièrement|deuxièmement|troisièmement|quatrièmement|primero|segundo|"
+    "tercero|cuarto|primo|secondo|terzo|quarto|primeiro|terceiro|ten eerste|ten tweede|ten derde"
+)
+_MARK = (
+    rf"(?:\(?\d{{1,2}}[.):](?!\d)|(?:number\s+)?(?:{_NUMBER_WORDS})[,:]|(?:{_ORDINALS})\b,?|"
+    r"第[一二三四五六七八九十]|首先|其次|最后|[一二三四五]つ目|첫째|둘째|셋째|넷째)"
+)
+_AND = r"(?:(?:and|und|et|y|e|en)\s+)?"
+ENUMERATED = re.compile(rf"^[\W_]*{_AND}{_MARK}", re.IGNORECASE)
+# Where a sentence's next numbered item starts: after a colon, semicolon or comma ("...: first, X;
+# second, Y; and third, Z", "... decisions: 1) X, 2) Y, 3) Z").
+_NEXT_ITEM = re.compile(rf"(?<=[:;,：；，])\s*(?={_AND}{_MARK})", re.IGNORECASE)
+
+
+def split_enumeration(sentence: str) -> list[str]:
+    """A recap's numbered items said in one sentence, one piece each ("To sum up what we decided:
+    first, X; second, Y; and third, Z." → the opener, then X, Y and Z with their numbers); any
+    other sentence as it is. Only a sentence that opens a recap or names its outcome ("decided",
+    "decisions") is split, and only at two numbers or more."""
+    if not (RECAP_OPENER.search(sentence) or _OUTCOME.search(sentence)):
+        return [sentence]
+    cuts = [m.start() for m in _NEXT_ITEM.finditer(sentence)]
+    if len(cuts) < 2:
+        return [sentence]
+    bounds = [0, *cuts, len(sentence)]
+    pieces = (sentence[a:b].strip().rstrip(",;，；").strip() for a, b in pairwise(bounds))
+    return [p for p in pieces if p]
 
 
 class _Unit(Protocol):
@@ -77,14 +116,25 @@ def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
     for position, unit in enumerate(items):
         opener = bool(RECAP_OPENER.search(unit.text))
         pointed = None if opener else RECAP_POINTER.search(unit.text)
+        # A pointer is said as one ("So this is what we decided."), not at the end of a long
+        # sentence about something else ("a look at the notes ..., what we thought we had decided").
+        if pointed is not None and len(unit.text[: pointed.start()].split()) > _POINTER_LEAD:
+            pointed = None
         pointer = pointed is not None
         if pointed is not None and pointed.group("stated"):
             answers.add(unit.index)
         if not opener and not pointer and not RECAP_QUESTION.search(unit.text):
             continue
         # "Quick recap" of where things stand opens a meeting; the recap of its outcome ends it
-        # (or names what it recaps: "let me read back the action items").
-        if opener and position < 0.75 * len(items) and not _OUTCOME.search(unit.text):
+        # (or names what it recaps: "let me read back the action items", or numbers its items
+        # past the meeting's first quarter: "So, to recap. One, ... Two, ...").
+        numbered = position + 1 < len(items) and bool(ENUMERATED.match(items[position + 1].text))
+        if (
+            opener
+            and position < 0.75 * len(items)
+            and not _OUTCOME.search(unit.text)
+            and not (numbered and position >= 0.25 * len(items))
+        ):
             continue
         following = items[position + 1 : position + 1 + 2 * RECAP_SENTENCES]
         # An opener's recap is the rest of its speaker's turn; a question's, the next speaker's.
@@ -101,8 +151,9 @@ def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
                 continue
             if later.text.rstrip().endswith(("?", "？")):
                 break
-            # A pointer's statements are items as they stand, like a recap question's answer.
-            (recited if opener else answers).add(later.index)
+            # A pointer's statements are items as they stand, like a recap question's answer and
+            # a recap's numbered items ("Two, Dana leads the pilot.").
+            (recited if opener and not ENUMERATED.match(later.text) else answers).add(later.index)
             taken += 1
             if taken >= RECAP_SENTENCES:
                 break

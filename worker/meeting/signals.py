@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from worker.meeting.languages import LANGUAGES, NAMES, Language, alternation
+from worker.meeting.recaps import ENUMERATED
 
 # Below this many letters, detection chooses among the localized languages only.
 _SHORT = 120
@@ -184,6 +185,7 @@ def _is_name(name: str, common: Container[str] = ()) -> bool:
     words = [re.sub(r"['’].*$", "", w).lower() for w in name.split()]
     return (
         bool(words)
+        and not ENUMERATED.match(f"{name},")  # "Three, hiring is frozen": a numbered item
         and not any(w in _NOT_OWNERS for w in words)
         and not all(w in common for w in words)
         and next(_dates(name), None) is None

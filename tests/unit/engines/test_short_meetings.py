@@ -1,0 +1,106 @@
+"""Short meetings and terse recaps (issue 22's noise: "a short meeting gets 'None' under Key points
+while its decisions are missed", fillers among the picks, the answer to "so what have we decided?").
+A meeting of a few lines still has its decisions listed as decisions, its overview is never a filler,
+and a terse recap gives one decision per item it names."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.engines import ExtractiveEngine
+from worker.meeting import iter_utterances, parse_structure
+
+
+def _structure(text: str) -> dict[str, object]:
+    structure: dict[str, object] = parse_structure(
+        ExtractiveEngine().summarise(text, 1024), list(iter_utterances(text))
+    )
+    return structure
+
+
+def _texts(structure: dict[str, object], key: str) -> list[str]:
+    items = structure[key]
+    assert isinstance(items, list)
+    return [str(i.get("text") or i.get("task")) for i in items]
+
+
+FILLERS = ("Um, yeah.", "Okay.", "Mm-hmm.", "Right, so, uh.")
+
+
+@pytest.mark.parametrize(
+    ("meeting", "decision"),
+    [
+        (
+            "Anna: Um, yeah.\nBen: So we decided to use the rubber case.\nAnna: Okay.\n"
+            "Ben: Carol will order samples by Friday.\n",
+            "So we decided to use the rubber case.",
+        ),
+        (
+            "Anna: Um, yeah, okay.\nBen: Right, so, uh.\nAnna: The supplier raised prices again.\n"
+            "Ben: We agreed to switch suppliers.\nAnna: Mm-hmm.\nCarol: I'll call the new one tomorrow.\n",
+            "We agreed to switch suppliers.",
+        ),
+        (
+            "Lena: Plastic or metal for the case?\nTom: Metal is heavy.\nLena: Let's go with plastic.\n"
+            "Tom: Fine.\n",
+            "Let's go with plastic.",
+        ),
+    ],
+)
+def test_a_short_meetings_decision_is_listed_as_a_decision_and_no_filler_is_picked(
+    meeting: str, decision: str
+) -> None:
+    structure = _structure(meeting)
+    assert decision in _texts(structure, "decisions"), structure
+    picked = [str(structure["overview"]), *_texts(structure, "key_points")]
+    assert not any(filler in text for text in picked for filler in FILLERS), picked
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "We decided, 'cause it's not on our list.",  # what was decided is not said
+        "Those are the two buttons we agreed on.",
+        "Agreed.",
+    ],
+)
+def test_a_decision_that_does_not_say_what_is_not_listed_as_one(sentence: str) -> None:
+    meeting = (
+        "Anna: The remote needs a case that survives a drop from the sofa.\n"
+        f"Ben: {sentence}\nAnna: The supplier sends samples next month.\n"
+    )
+    assert _texts(_structure(meeting), "decisions") == []
+
+
+def test_the_terse_answer_to_what_have_we_decided_gives_one_decision_per_item() -> None:
+    meeting = (
+        "Anna: We talked about the colours and the battery for the remote.\n"
+        "Ben: The yellow one looks cheap and the solar cell is too expensive.\n"
+        "Anna: So what have we decided?\nBen: Blue case. Kinetic battery. Launch in June.\nAnna: Great.\n"
+    )
+    decisions = _texts(_structure(meeting), "decisions")
+    assert decisions == ["Blue case.", "Kinetic battery.", "Launch in June."], decisions
+
+
+@pytest.mark.parametrize(
+    "recap",
+    [
+        "To sum up what we decided: first, the pilot runs in March; second, the vendor contract is"
+        " renewed; and third, hiring is frozen until June.",
+        "So, to recap. One, the pilot runs in March. Two, the vendor contract is renewed. Three, hiring"
+        " is frozen until June.",
+        "Let me recap the decisions: 1) the pilot runs in March, 2) the vendor contract is renewed, 3)"
+        " hiring is frozen until June.",
+    ],
+)
+def test_a_numbered_recap_in_one_turn_gives_one_decision_per_number(recap: str) -> None:
+    meeting = (
+        "Chair: The pilot could start in March or in May, depending on the vendor.\n"
+        "Dana: The vendor contract ends this month and their price went up.\n"
+        "Chair: And hiring, we cannot afford new people before the summer.\n"
+        f"Chair: {recap}\nDana: Thanks, that's clear.\n"
+    )
+    decisions = _texts(_structure(meeting), "decisions")
+    assert len(decisions) == 3, decisions
+    for words in ("March", "vendor contract", "hiring"):
+        assert sum(words in d for d in decisions) == 1, decisions
