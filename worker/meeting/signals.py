@@ -425,22 +425,36 @@ def person_asked(
     return None
 
 
-def one_per_commitment(items: Sequence[Said], signals: DecisionSignals) -> list[Said]:
-    """One item per commitment: of two action items with the same owner and due date ("Tom: I'll
-    have it done by Friday", then the read-back "Tom adds the crash alert by Friday"), the later.
-    A request (an item whose `asked` is true) is its `owner`'s: the person asked, None when nobody
-    took it on."""
+def _deadline(text: str) -> str | None:
+    """The date a task is due: the first one said as a deadline ("by Wednesday", "bis Freitag"),
+    else the first one ("Tom emails them today and has an answer by Wednesday": Wednesday)."""
+    first = None
+    for match in _dates(text):
+        if _BEFORE_A_NUMERIC_DATE.search(text[: match.start()]):
+            return match.group(0)
+        first = first or match.group(0)
+    return first
 
-    def commitment(item: Said) -> tuple[str, str] | None:
+
+def one_per_commitment(items: Sequence[Said], signals: DecisionSignals) -> list[Said]:
+    """One item per commitment: of two action items with the same owner and the same due date,
+    as its first date or its deadline ("Tom: I'll email them today", "Tom: I'll have an answer by
+    Wednesday", then the read-back "Tom emails them today and has an answer by Wednesday"), the
+    later. A request (an item whose `asked` is true) is its `owner`'s: the person asked, None when
+    nobody took it on."""
+
+    def commitment(item: Said) -> set[tuple[str, str]]:
         if getattr(item, "asked", False):
             owner = getattr(item, "owner", None)
         else:
             owner = addressed_owner(item.text) or item.speaker
-        when = due_date(item.text)
-        if when and owner and signals.is_action_item(item.text):
-            return owner.lower(), when.lower()
-        return None
+        if not owner or not signals.is_action_item(item.text):
+            return set()
+        return {(owner.lower(), when.lower()) for when in (due_date(item.text), _deadline(item.text)) if when}
 
-    last = {key: position for position, item in enumerate(items) if (key := commitment(item))}
-    keep = set(last.values())
-    return [item for position, item in enumerate(items) if position in keep or commitment(item) is None]
+    keys = [commitment(item) for item in items]
+    return [
+        item
+        for position, item in enumerate(items)
+        if not any(keys[position] & later for later in keys[position + 1 :])
+    ]

@@ -37,3 +37,13 @@ def test_a_decision_naming_a_date_is_no_action_item_but_a_dated_task_for_a_perso
     signals = DecisionSignals("en")
     assert not signals.is_action_item("We decided to move the launch to June, I'll tell marketing.")
     assert signals.is_action_item("Dana sends the deck by Friday, as we agreed.")
+
+
+def test_a_read_back_that_names_more_dates_is_still_one_item_with_the_commitment() -> None:
+    # The sample meeting: Tom's "by Wednesday", read back with "today" said first.
+    items = [
+        Said("Tom", "I'll have something, even if it's \"they won't commit,\" by Wednesday."),
+        Said("Maya", "Tom emails Keystone today and has an answer for me by Wednesday."),
+        Said("Maya", "Lena writes the pricing experiment brief by Friday."),
+    ]
+    assert one_per_commitment(items, DecisionSignals("en")) == items[1:]
