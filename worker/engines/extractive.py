@@ -272,7 +272,8 @@ class ExtractiveEngine:
         detected = self._detect(items, relevance, signals, budget, floor, (recited, answers))
         chosen = {s.index for s in detected}
         used = sum(s.tokens for s in detected)
-        rest = [s for s in items if s.index not in chosen]
+        # A recap's opener says nothing by itself ("To sum up what we decided:"): no key point.
+        rest = [s for s in items if s.index not in chosen and not _bare_opener(s)]
         picked = self._select(rest, budget - used, relevance, floor, seen=detected)
         central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
@@ -509,6 +510,10 @@ def _owned(
             asked = replace(s, asked=True, owner=person_asked(items, position, signals, common))
             out[position] = replace(asked, tokens=count_word_tokens(asked.render(lang)) + 1)
     return out
+
+
+def _bare_opener(s: _Sentence) -> bool:
+    return s.text.rstrip().endswith((":", "：")) and bool(RECAP_OPENER.search(s.text))
 
 
 # What a contraction leaves behind: the "ll" of "We'll" is no content word.

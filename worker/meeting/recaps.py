@@ -115,7 +115,8 @@ def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
     answers: set[int] = set()
     for position, unit in enumerate(items):
         opener = bool(RECAP_OPENER.search(unit.text))
-        pointed = None if opener else RECAP_POINTER.search(unit.text)
+        asked = unit.text.rstrip().endswith(("?", "？"))  # "qu'est-ce qu'on a décidé ?" asks
+        pointed = None if opener or asked else RECAP_POINTER.search(unit.text)
         # A pointer is said as one ("So this is what we decided."), not at the end of a long
         # sentence about something else ("a look at the notes ..., what we thought we had decided").
         if pointed is not None and len(unit.text[: pointed.start()].split()) > _POINTER_LEAD:

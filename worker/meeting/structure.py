@@ -28,7 +28,7 @@ from collections.abc import Collection, Container, Iterator, Sequence
 from typing import Any
 
 from worker.meeting.decoding import unify_breaks
-from worker.meeting.languages import LANGUAGES, alternation
+from worker.meeting.languages import LANGUAGES, all_labels, alternation
 from worker.meeting.signals import addressed_owner, common_words, due_date
 from worker.meeting.turns import Utterance, lines, seconds, split_speaker
 
@@ -70,6 +70,9 @@ _FIELD = re.compile(
 )
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
 _UNASSIGNED = {lang.unassigned.lower() for lang in LANGUAGES.values()}
+# The extractive engine's first line, in every language (a language without a record extends the
+# English one: "... The transcript is in Swedish (sv).]").
+_OUR_LABELS = tuple(label.removesuffix("]") for label in all_labels())
 _HEADING_LINE = re.compile(
     r"^\s*#{0,6}\s*[*_]{0,2}(?P<name>[^:：*_#\n]{1,40})[*_]{0,2}\s*(?:[:：]\s*[*_]{0,2}\s*(?P<rest>.*))?$"
 )
@@ -116,13 +119,16 @@ def parse_structure(
     sections: dict[str, list[str]] = {name: [] for name in (*_SECTIONS, *own.values())}
     current: str | None = None
     found = 0
+    # Our extractive frame (its label first) puts every heading on a line of its own: there, a
+    # sentence such as "Decision: we keep the office." is the overview's, not a heading.
+    ours = text.lstrip().startswith(_OUR_LABELS)
     # The lines the body has: every separator a `\n`, and no other split (issue 21).
     for line in lines(unify_breaks(text)):
         stripped = line.strip()
         if not stripped:
             continue
         found_heading = _heading(stripped, own)
-        if found_heading is not None:
+        if found_heading is not None and not (ours and found_heading[1]):
             current, rest = found_heading
             found += 1
             if rest:

@@ -72,14 +72,35 @@ def test_a_decision_that_does_not_say_what_is_not_listed_as_one(sentence: str) -
     assert _texts(_structure(meeting), "decisions") == []
 
 
-def test_the_terse_answer_to_what_have_we_decided_gives_one_decision_per_item() -> None:
-    meeting = (
-        "Anna: We talked about the colours and the battery for the remote.\n"
-        "Ben: The yellow one looks cheap and the solar cell is too expensive.\n"
-        "Anna: So what have we decided?\nBen: Blue case. Kinetic battery. Launch in June.\nAnna: Great.\n"
-    )
+@pytest.mark.parametrize(
+    ("meeting", "items"),
+    [
+        (
+            "Anna: We talked about the colours and the battery for the remote.\n"
+            "Ben: The yellow one looks cheap and the solar cell is too expensive.\n"
+            "Anna: So what have we decided?\nBen: Blue case. Kinetic battery. Launch in June.\n"
+            "Anna: Great.\n",
+            ["Blue case.", "Kinetic battery.", "Launch in June."],
+        ),
+        (
+            "Claire: On a parlé des couleurs et de la batterie.\nPaul: Le jaune fait bon marché.\n"
+            "Claire: Alors, qu'est-ce qu'on a décidé ?\nPaul: Boîtier bleu. Batterie cinétique."
+            " Lancement en juin.\nClaire: Parfait.\n",
+            ["Boîtier bleu.", "Batterie cinétique.", "Lancement en juin."],
+        ),
+        (
+            "Anna: Wir haben über die Farben und den Akku gesprochen.\nBen: Das Gelb wirkt billig.\n"
+            "Anna: Was haben wir also beschlossen?\nBen: Blaues Gehäuse. Kinetischer Akku. Start im Juni.\n"
+            "Anna: Gut.\n",
+            ["Blaues Gehäuse.", "Kinetischer Akku.", "Start im Juni."],
+        ),
+    ],
+)
+def test_the_terse_answer_to_what_have_we_decided_gives_one_decision_per_item(
+    meeting: str, items: list[str]
+) -> None:
     decisions = _texts(_structure(meeting), "decisions")
-    assert decisions == ["Blue case.", "Kinetic battery.", "Launch in June."], decisions
+    assert decisions == items, decisions
 
 
 @pytest.mark.parametrize(
@@ -100,7 +121,25 @@ def test_a_numbered_recap_in_one_turn_gives_one_decision_per_number(recap: str) 
         "Chair: And hiring, we cannot afford new people before the summer.\n"
         f"Chair: {recap}\nDana: Thanks, that's clear.\n"
     )
-    decisions = _texts(_structure(meeting), "decisions")
+    structure = _structure(meeting)
+    decisions = _texts(structure, "decisions")
     assert len(decisions) == 3, decisions
     for words in ("March", "vendor contract", "hiring"):
         assert sum(words in d for d in decisions) == 1, decisions
+    # The opener ("To sum up what we decided:") says nothing by itself: no key point.
+    assert not any(k.rstrip().endswith(":") for k in _texts(structure, "key_points")), structure
+
+
+@pytest.mark.parametrize(
+    "meeting",
+    [
+        "Chair: Decision: we keep the office in Leeds.\nBob: Fine by me.\n",
+        "Chair: Next steps: Bob sends the lease to legal by Friday.\nBob: Will do.\n",
+    ],
+)
+def test_an_overview_sentence_that_opens_like_a_heading_stays_in_the_overview(meeting: str) -> None:
+    structure = _structure(meeting)
+    said = meeting.split("\n")[0].removeprefix("Chair: ")
+    assert structure["overview"] == said, structure
+    items = [*_texts(structure, "decisions"), *_texts(structure, "action_items")]
+    assert len(items) == len(set(items)) == 1, items
