@@ -50,6 +50,7 @@ from worker.meeting import (
     due_date,
     language_for,
     one_per_commitment,
+    participant_tasked,
     person_asked,
     resolve_language,
     sentences,
@@ -100,15 +101,18 @@ class _Sentence:
     weights: dict[str, float]
     norm: float
     start: float | None = None
-    # A request ("Can you send me ...?"): owned by the person asked (`person_asked`), None when
-    # nobody took it on; an action item says so ("(Owner: Priya)", "(Owner: Unassigned)").
-    asked: bool = False
+    # An owner the engine found: a request's, the person asked (`person_asked`; None when nobody
+    # took it on), or the participant a sentence gives a task ("the Industrial Designer will ...").
+    # `owned`: an action item says it ("(Owner: Priya)", "(Owner: Unassigned)"), where the
+    # structure would not read it from the sentence itself.
+    owned: bool = False
     owner: str | None = None
 
     def render(self, lang: Language | None = None) -> str:
-        """`[00:01:02] Speaker: text`; with `lang`, a request's owner after it in `lang`'s words."""
+        """`[00:01:02] Speaker: text`; with `lang`, the owner the engine found after it in `lang`'s
+        words."""
         line = Utterance(self.speaker, self.text, self.start).render()
-        if lang is None or not self.asked:
+        if lang is None or not self.owned:
             return line
         return f"{line} ({lang.owner_fields[0].capitalize()}: {self.owner or lang.unassigned})"
 
@@ -277,7 +281,7 @@ class ExtractiveEngine:
         picked = self._select(rest, budget - used, relevance, floor, seen=detected)
         central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
-        actions = [s for s in detected if signals.is_action_item(s.text)]
+        actions = [s for s in detected if signals.is_action_item(s.text) or _tasked(s, signals)]
         # Stated as made; the rest of what was detected is talk about deciding: a key point.
         decisions = [
             s for s in detected if s not in actions and (s.index in answers or signals.is_decision(s.text))
@@ -334,6 +338,7 @@ class ExtractiveEngine:
                 or signals.is_deliberation(s.text)
                 or signals.is_decision(s.text)
                 or signals.is_action(s.text)
+                or _tasked(s, signals)
             )
         ]
         # Recaps first, each of their sentences one item: the settled version of what was decided.
@@ -502,14 +507,31 @@ class ExtractiveEngine:
 def _owned(
     items: list[_Sentence], signals: DecisionSignals, lang: Language, common: Container[str]
 ) -> list[_Sentence]:
-    """`items` with each request's owner, the person asked (never a word the meeting writes in lower
-    case: `common`), and its tokens as an action item renders them (the owner after it)."""
+    """`items` with the owners the engine finds, and their tokens as an action item renders them (the
+    owner after it): a request's, the person asked (never a word the meeting writes in lower case:
+    `common`), and a sentence's that gives a participant a task by the name they speak under."""
+    tasked = participant_tasked({s.speaker for s in items if s.speaker})
     out = list(items)
     for position, s in enumerate(items):
         if signals.asks(s.text):
-            asked = replace(s, asked=True, owner=person_asked(items, position, signals, common))
-            out[position] = replace(asked, tokens=count_word_tokens(asked.render(lang)) + 1)
+            found = replace(s, owned=True, owner=person_asked(items, position, signals, common))
+        else:
+            owner = tasked(s.text) if tasked else None
+            if owner is None:
+                continue
+            # The owner is said after the sentence only where the parser would not read it there
+            # ("So the Industrial Designer will ..." reads as is; "We think the Marketing expert
+            # should ..." does not).
+            named = addressed_owner(s.text, common)
+            found = replace(s, owned=named is None, owner=named or owner)
+        out[position] = replace(found, tokens=count_word_tokens(found.render(lang)) + 1)
     return out
+
+
+def _tasked(s: _Sentence, signals: DecisionSignals) -> bool:
+    """A sentence that gives a participant a task ("the Industrial Designer will work on ..."), not
+    a request nor a decision."""
+    return s.owner is not None and not signals.asks(s.text) and not signals.is_decision(s.text)
 
 
 def _bare_opener(s: _Sentence) -> bool:

@@ -33,6 +33,7 @@ from worker.meeting.signals import (
     detect_language,
     due_date,
     one_per_commitment,
+    participant_tasked,
     person_asked,
     spoken_languages,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "parse_structure",
     "parse_transcript",
     "part_heading",
+    "participant_tasked",
     "person_asked",
     "render_turns",
     "resolve_language",

@@ -31,7 +31,7 @@ of them adds its cues, so a German meeting's French half still has its decisions
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -436,15 +436,35 @@ def _deadline(text: str) -> str | None:
     return first
 
 
+def participant_tasked(speakers: Iterable[str]) -> Callable[[str], str | None] | None:
+    """Who of the meeting's `speakers` a sentence gives a task by the name they speak under ("So the
+    Industrial Designer will work on the components", "Marketing should look at the trends", "Markus
+    soll ..."), as their label; None for a meeting without names of three letters or more."""
+    labels = {s.lower(): s for s in speakers if len(s) >= 3}
+    if not labels:
+        return None
+    verbs = dict.fromkeys(v for lang in _SPACED for v in lang.assigning if "[" not in v and v != "to")
+    pattern = re.compile(
+        rf"\b(?P<who>{alternation(sorted(labels, key=len, reverse=True))})\s+(?:{'|'.join(verbs)})\b",
+        re.IGNORECASE,
+    )
+
+    def tasked(text: str) -> str | None:
+        found = pattern.search(text)
+        return labels[found["who"].lower()] if found else None
+
+    return tasked
+
+
 def one_per_commitment(items: Sequence[Said], signals: DecisionSignals) -> list[Said]:
     """One item per commitment: of two action items with the same owner and the same due date,
     as its first date or its deadline ("Tom: I'll email them today", "Tom: I'll have an answer by
     Wednesday", then the read-back "Tom emails them today and has an answer by Wednesday"), the
-    later. A request (an item whose `asked` is true) is its `owner`'s: the person asked, None when
-    nobody took it on."""
+    later. An item whose owner was found (`owned`: a request's, the person asked, None when nobody
+    took it on) is that `owner`'s."""
 
     def commitment(item: Said) -> set[tuple[str, str]]:
-        if getattr(item, "asked", False):
+        if getattr(item, "owned", False):
             owner = getattr(item, "owner", None)
         else:
             owner = addressed_owner(item.text) or item.speaker

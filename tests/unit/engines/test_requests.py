@@ -131,3 +131,24 @@ def test_a_need_stated_is_no_task(sentence: str, task: bool) -> None:
 def test_a_title_or_a_common_word_never_owns_a_request(meeting: str) -> None:
     owners = [a["owner"] for a in _actions(meeting)]
     assert owners and not {"Honourable", "Budget"} & set(owners), owners
+
+
+# AMI's chairs hand out work by role ("So the Industrial Designer will work on the components"): the
+# participant a sentence names, by the label they speak under, owns the task.
+@pytest.mark.parametrize(
+    ("sentence", "owner"),
+    [
+        (
+            "So the Industrial Designer will work on the components for the next meeting.",
+            "Industrial Designer",
+        ),
+        ("And I think Marketing should look at the trends in the youth market.", "Marketing"),
+        ("Okay, so Dana is going to check the vendor's numbers again.", "Dana"),
+    ],
+)
+def test_the_participant_a_sentence_gives_a_task_owns_it(sentence: str, owner: str) -> None:
+    meeting = (
+        f"Project Manager: The components and the trends came up again today.\nProject Manager: {sentence}\n"
+        "Industrial Designer: Okay.\nMarketing: Fine.\nDana: Sure.\n"
+    )
+    assert _owner_of(meeting, sentence.split()[-3]) == owner
