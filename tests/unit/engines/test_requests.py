@@ -81,6 +81,12 @@ def test_the_sample_meetings_requests_are_owned_by_the_people_asked() -> None:
             "Paul",
         ),
         (
+            "王芳: 外壳用塑料还是金属？\n王芳: 你能在周五之前把报价发给我吗？\n李娜: 好的，我来。\n"
+            "张伟: 金属太重了。\n",
+            "报价",
+            "李娜",
+        ),
+        (
             "Lucía: ¿Puedes enviar el presupuesto al cliente el viernes?\nMarta: Sí, claro.\n"
             "Pedro: El cliente llamó esta mañana.\n",
             "presupuesto",
