@@ -74,6 +74,21 @@ class Profile:
     sections: tuple[Section, ...]
     max_tokens: int | None = None  # the summary's length, when the upload does not say
 
+    def fillable(self) -> tuple[bool, ...]:
+        """Per section, whether an engine without a model (the extractive one) can write it: the
+        first section of each kind but `notes`."""
+        seen: set[str] = set()
+        out = []
+        for section in self.sections:
+            out.append(section.kind != "notes" and section.kind not in seen)
+            seen.add(section.kind)
+        return tuple(out)
+
+    def model_only(self) -> list[str]:
+        """The keys of the sections only a language model can write (the extractive engine says so in
+        them)."""
+        return [s.key for s, fills in zip(self.sections, self.fillable(), strict=True) if not fills]
+
     def as_dict(self) -> dict[str, Any]:
         """The definition as the job input and the user's document write it."""
         out: dict[str, Any] = {

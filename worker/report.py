@@ -25,7 +25,7 @@ from contract.metadata import (
 from contract.options import OptionSource
 from contract.profiles import DEFAULT, Profile
 from worker.cost import Pricing
-from worker.engines import Engine, unfilled_sections
+from worker.engines import Engine
 from worker.errors import EngineUnavailableError
 from worker.isolation import Seat
 from worker.job import JobInput
@@ -127,7 +127,7 @@ class Report:
         # worker/structure.py builds the Structure record as a plain dict; the schema test checks it.
         structure["profile"] = self.profile.name
         if self._extractive:  # it says so in the sections it cannot write (contract/profiles.py)
-            structure["unfilled"] = unfilled_sections(self.profile)
+            structure["unfilled"] = self.profile.model_only()
             for key in structure["unfilled"]:
                 if key in structure.get("sections", {}):
                     structure["sections"][key] = []  # its note is no item

@@ -22,7 +22,6 @@ from worker.engines.base import (
 from worker.engines.extractive import (
     ExtractiveEngine,
     extractive_frame_tokens,
-    unfilled_sections,
 )
 from worker.engines.factory import build_engine, check_memory, resolve_preset, server_spec
 from worker.engines.fixed import FIXED_LABEL, FixedLatencyEngine
@@ -99,5 +98,4 @@ __all__ = [
     "server_spec",
     "strip_thinking",
     "trim_completion",
-    "unfilled_sections",
 ]

@@ -1,35 +1,25 @@
 """The extractive engine: a real summariser with no model weights, for CPUs and local runs.
 
-It ranks the transcript's own sentences and returns them verbatim in the four sections every summary
-has: Overview (the most central picks), Key points, Decisions and Action items. Decisions and action
-items are found by detection over the whole transcript (`DecisionSignals`: cue words of the
-transcript's language and English, dates, addressed owners), not only among the central sentences,
-so a call that ends in a recap keeps its decisions. A recap (`worker.meeting.recaps`: the rest of a
-closing "to recap" turn, the statements after "this is what we decided", the answer to "so what have
-we decided?") and labelled decisions ("Decision three: ...") are taken first, one item per sentence;
-then the most central talk about deciding (in each language a mixed meeting speaks) and action item,
-the rest by the same MMR as the other picks, and the central picks never repeat them. What counts as
-a decision stated as made, as talk about deciding (a key point) and as an action item, and one item
-per commitment, is `worker.meeting.signals`'s; a decision said in passing outside a recap, too short
-to say what was decided ("We decided, 'cause it's not on our list."), is talk about deciding too. A
-meeting too short for anything but decisions and action items gets its most central one as the
-overview. Every item names its speaker and, where the input has times, starts with its turn's start
-time (`[00:01:02] Speaker: text`, the shape `worker.meeting.utterances` reads back, so a reduce step
-keeps both). Headings and the label are in the transcript's language (`options.language` when
-given). It is labelled as extractive in the summary's first line and in the metadata, so nobody
-mistakes it for the LLM. Method: TF-IDF centroid similarity (how typical a sentence is of the
-meeting), a length prior (one-word turns carry little), a small bonus for decision/action cues, then
-maximal marginal relevance so the picks do not repeat each other (a near-copy of a pick is never
-taken). Scoring is linear in the number of sentences; MMR then works on the 2,000 best only, so its
-cost is bounded by that pool times the number picked and a 1M-token transcript takes seconds. On the
-QMSum validation meetings it beats sumy's TextRank and LexRank (docs/EVAL.md).
+It ranks the transcript's own sentences and returns them verbatim in the summary's sections
+(Overview, Key points, Decisions, Action items by default). Decisions and action items are detected
+over the whole transcript, not only among the central sentences (`worker.meeting` says what counts
+as a decision stated as made, as talk about deciding and as an action item, who owns it, one item
+per commitment, and where a meeting recaps). Recaps and labelled decisions go first, one item per
+sentence or number; then the most central talk about deciding (in each language a mixed meeting
+speaks) and action item, the rest by the same MMR as the other picks, which never repeat them. A
+meeting too short for anything else gets its most central item as the overview. Every item names its
+speaker and, where the input has times, starts with its turn's time (`[00:01:02] Speaker: text`,
+which a reduce step reads back); an owner the sentence does not name follows it ("(Owner: Priya)").
+The label and headings are in the summary's language. Method: TF-IDF centroid similarity, a length
+prior, a small bonus for cues, then maximal marginal relevance over the 2,000 best sentences, so a
+1M-token transcript takes seconds. On the QMSum validation meetings it beats sumy's TextRank and
+LexRank (docs/EVAL.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections import Counter
 from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
 from functools import partial
@@ -37,30 +27,36 @@ from functools import partial
 from contract.profiles import DEFAULT, Profile
 from worker.engines.base import Completion, SummaryTask
 from worker.meeting import (
-    DENSE_RUN,
     ENGLISH,
-    STOP_WORDS,
+    NO_WEIGHTS,
     DecisionSignals,
     Language,
     Utterance,
     addressed_owner,
     common_words,
+    content_count,
     count_word_tokens,
     detect_language,
     due_date,
+    found_owners,
     language_for,
     one_per_commitment,
-    participant_tasked,
-    person_asked,
     resolve_language,
     sentences,
     spoken_languages,
     strip_frame,
-    terms,
+    term_weights,
     truncate,
     utterances,
 )
-from worker.meeting.recaps import LABELLED, RECAP_OPENER, RECAP_POINTER, recap_members, split_enumeration
+from worker.meeting.recaps import (
+    LABELLED,
+    RECAP_OPENER,
+    RECAP_POINTER,
+    bare_opener,
+    recap_members,
+    split_enumeration,
+)
 
 # What a section only a language model can write says in an extractive summary (in English: the
 # language records hold the four standard sections' words only).
@@ -87,9 +83,6 @@ _MIN_WORDS = 3
 # A decision stated as made needs this many content words (its cue and what was decided: "Let's
 # go with plastic."); a recap's item as it stands, one ("Blue case.", "Two, Dana leads.").
 _DECISION_WORDS = 2
-
-# Sentences without content words share one empty weight map (never mutated).
-_NO_WEIGHTS: dict[str, float] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +142,7 @@ class Sections:
         if "points" not in kinds and "overview" in kinds:
             by_kind["overview"] = by_kind["overview"] + by_kind["points"]
         parts = [lang.label]
-        for section, fills in zip(profile.sections, fillable(profile), strict=True):
+        for section, fills in zip(profile.sections, profile.fillable(), strict=True):
             heading = lang.heading(section.key, section.heading(lang.code))
             items = by_kind[section.kind] if fills else []
             if not fills:
@@ -161,22 +154,6 @@ class Sections:
                 lines = [s.render(owned) for s in items] or [lang.none]
                 parts.append(heading + "\n" + "\n".join(f"- {line}" for line in lines))
         return "\n\n".join(parts)
-
-
-def fillable(profile: Profile) -> list[bool]:
-    """Per section of `profile`, whether the extractive engine can write it: the first section of
-    each kind but `notes` (which only a language model writes)."""
-    seen: set[str] = set()
-    out = []
-    for section in profile.sections:
-        out.append(section.kind != "notes" and section.kind not in seen)
-        seen.add(section.kind)
-    return out
-
-
-def unfilled_sections(profile: Profile) -> list[str]:
-    """The keys of `profile`'s sections the extractive engine cannot write (it says so in them)."""
-    return [s.key for s, fills in zip(profile.sections, fillable(profile), strict=True) if not fills]
 
 
 class ExtractiveEngine:
@@ -277,11 +254,12 @@ class ExtractiveEngine:
         chosen = {s.index for s in detected}
         used = sum(s.tokens for s in detected)
         # A recap's opener says nothing by itself ("To sum up what we decided:"): no key point.
-        rest = [s for s in items if s.index not in chosen and not _bare_opener(s)]
+        rest = [s for s in items if s.index not in chosen and not bare_opener(s.text)]
         picked = self._select(rest, budget - used, relevance, floor, seen=detected)
         central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
-        actions = [s for s in detected if signals.is_action_item(s.text) or _tasked(s, signals)]
+        # A task given to a participant ("the Industrial Designer will ...") is one too.
+        actions = [s for s in detected if signals.is_action_item(s.text) or _given(s, signals)]
         # Stated as made; the rest of what was detected is talk about deciding: a key point.
         decisions = [
             s for s in detected if s not in actions and (s.index in answers or signals.is_decision(s.text))
@@ -338,7 +316,7 @@ class ExtractiveEngine:
                 or signals.is_deliberation(s.text)
                 or signals.is_decision(s.text)
                 or signals.is_action(s.text)
-                or _tasked(s, signals)
+                or _given(s, signals)
             )
         ]
         # Recaps first, each of their sentences one item: the settled version of what was decided.
@@ -392,26 +370,9 @@ class ExtractiveEngine:
                 for sentence in split_enumeration(whole):  # a numbered recap: one unit per number
                     raw.append((turn.speaker, sentence))
                     starts.append(turn.start)
-        # Memory is linear in the transcript with a small constant (200K one-word turns are 200K
-        # sentences): one word string per distinct word, one dict per sentence with content
-        # (its term counts, turned into weights in place), none for a sentence without.
-        vocab: dict[str, str] = {}
-        bags: list[dict[str, float]] = []
-        df: Counter[str] = Counter()
-        for _, text in raw:
-            bag = Counter(vocab.setdefault(w, w) for w in terms(text) if w not in STOP_WORDS)
-            if bag:
-                df.update(bag.keys())
-                bags.append(bag)  # type: ignore[arg-type]
-            else:
-                bags.append(_NO_WEIGHTS)
-        n = max(len(bags), 1)
-        idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
-        del df, vocab
         out = []
-        for i, ((speaker, text), weights) in enumerate(zip(raw, bags, strict=True)):
-            for w, c in weights.items():
-                weights[w] = (1 + math.log(c)) * idf[w]
+        weighed = term_weights([text for _, text in raw])
+        for i, ((speaker, text), weights) in enumerate(zip(raw, weighed, strict=True)):
             norm = math.sqrt(sum(v * v for v in weights.values()))
             unit = _Sentence(i, speaker, text, 0, weights, norm, starts[i])
             # Tokens as rendered in the summary: "- [00:01:02] Speaker: text".
@@ -464,7 +425,7 @@ class ExtractiveEngine:
             top = max(items, key=lambda s: (relevance[s.index], _content_words(s)))
             # "- " costs a token when rendered; a script without spaces has no words to cut at.
             start = truncate(top.render(), max(max_tokens // 2, 1))
-            return [_Sentence(top.index, None, start, count_word_tokens(start) + 1, _NO_WEIGHTS, 0.0)]
+            return [_Sentence(top.index, None, start, count_word_tokens(start) + 1, NO_WEIGHTS, 0.0)]
         return picked
 
     def _mmr(
@@ -507,50 +468,26 @@ class ExtractiveEngine:
 def _owned(
     items: list[_Sentence], signals: DecisionSignals, lang: Language, common: Container[str]
 ) -> list[_Sentence]:
-    """`items` with the owners the engine finds, and their tokens as an action item renders them (the
-    owner after it): a request's, the person asked (never a word the meeting writes in lower case:
-    `common`), and a sentence's that gives a participant a task by the name they speak under."""
-    tasked = participant_tasked({s.speaker for s in items if s.speaker})
+    """`items` with the owners `found_owners` finds, and their tokens as an action item renders them."""
     out = list(items)
-    for position, s in enumerate(items):
-        if signals.asks(s.text):
-            found = replace(s, owned=True, owner=person_asked(items, position, signals, common))
-        else:
-            owner = tasked(s.text) if tasked else None
-            if owner is None:
-                continue
-            # The owner is said after the sentence only where the parser would not read it there
-            # ("So the Industrial Designer will ..." reads as is; "We think the Marketing expert
-            # should ..." does not).
-            named = addressed_owner(s.text, common)
-            found = replace(s, owned=named is None, owner=named or owner)
+    for position, owner, shown in found_owners(items, signals, common):
+        found = replace(items[position], owned=shown, owner=owner)
         out[position] = replace(found, tokens=count_word_tokens(found.render(lang)) + 1)
     return out
 
 
-def _tasked(s: _Sentence, signals: DecisionSignals) -> bool:
-    """A sentence that gives a participant a task ("the Industrial Designer will work on ..."), not
-    a request nor a decision."""
-    return s.owner is not None and not signals.asks(s.text) and not signals.is_decision(s.text)
-
-
-def _bare_opener(s: _Sentence) -> bool:
-    return s.text.rstrip().endswith((":", "：")) and bool(RECAP_OPENER.search(s.text))
-
-
-# What a contraction leaves behind: the "ll" of "We'll" is no content word.
-_CONTRACTED = frozenset({"ll", "ve", "re"})
+def _given(s: _Sentence, signals: DecisionSignals) -> bool:
+    return s.owner is not None and not signals.asks(s.text)  # a task `found_owners` gave, no request
 
 
 def _content_words(s: _Sentence) -> int:
-    """Content words of two letters or more (the "s" of "that's", the "ll" of "we'll" are none)."""
-    return sum(1 for w in s.weights if (len(w) > 1 and w not in _CONTRACTED) or DENSE_RUN.fullmatch(w))
+    return content_count(s.weights)
 
 
 def extractive_frame_tokens(lang: Language = ENGLISH, profile: Profile = DEFAULT) -> int:
     """Tokens of a summary's fixed frame in `lang`: the label, the profile's headings, a "None" or
     the unfilled note under each."""
-    unfilled = len(unfilled_sections(profile))
+    unfilled = len(profile.model_only())
     return (
         count_word_tokens(lang.label)
         + sum(count_word_tokens(lang.heading(s.key, s.heading(lang.code))) for s in profile.sections)

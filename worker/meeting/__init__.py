@@ -32,9 +32,8 @@ from worker.meeting.signals import (
     common_words,
     detect_language,
     due_date,
+    found_owners,
     one_per_commitment,
-    participant_tasked,
-    person_asked,
     spoken_languages,
 )
 from worker.meeting.structure import parse_structure
@@ -52,13 +51,23 @@ from worker.meeting.turns import (
     utterances,
 )
 from worker.meeting.warm import warm
-from worker.meeting.words import DENSE_RUN, STOP_WORDS, count_word_tokens, terms, truncate
+from worker.meeting.words import (
+    DENSE_RUN,
+    NO_WEIGHTS,
+    STOP_WORDS,
+    content_count,
+    count_word_tokens,
+    term_weights,
+    terms,
+    truncate,
+)
 
 __all__ = [
     "DENSE_RUN",
     "ENGLISH",
     "FORMATS",
     "LANGUAGES",
+    "NO_WEIGHTS",
     "STOP_WORDS",
     "DecisionSignals",
     "Decoded",
@@ -73,11 +82,13 @@ __all__ = [
     "all_nones",
     "clock",
     "common_words",
+    "content_count",
     "count_word_tokens",
     "decode",
     "detect_format",
     "detect_language",
     "due_date",
+    "found_owners",
     "iter_sentences",
     "iter_utterances",
     "language_for",
@@ -88,8 +99,6 @@ __all__ = [
     "parse_structure",
     "parse_transcript",
     "part_heading",
-    "participant_tasked",
-    "person_asked",
     "render_turns",
     "resolve_language",
     "seconds",
@@ -97,6 +106,7 @@ __all__ = [
     "split_speaker",
     "spoken_languages",
     "strip_frame",
+    "term_weights",
     "terms",
     "truncate",
     "utterances",

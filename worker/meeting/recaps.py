@@ -82,6 +82,11 @@ ENUMERATED = re.compile(rf"^[\W_]*{_AND}{_MARK}", re.IGNORECASE)
 _NEXT_ITEM = re.compile(rf"(?<=[:;,：；，])\s*(?={_AND}{_MARK})", re.IGNORECASE)
 
 
+def bare_opener(sentence: str) -> bool:
+    """A recap's opener that says nothing by itself ("To sum up what we decided:")."""
+    return sentence.rstrip().endswith((":", "：")) and bool(RECAP_OPENER.search(sentence))
+
+
 def split_enumeration(sentence: str) -> list[str]:
     """A recap's numbered items said in one sentence, one piece each ("To sum up what we decided:
     first, X; second, Y; and third, Z." → the opener, then X, Y and Z with their numbers); any

@@ -456,6 +456,22 @@ def participant_tasked(speakers: Iterable[str]) -> Callable[[str], str | None] |
     return tasked
 
 
+def found_owners(
+    items: Sequence[Said], signals: DecisionSignals, common: Container[str] = ()
+) -> Iterator[tuple[int, str | None, bool]]:
+    """(position, owner, shown) of each sentence whose owner the structure cannot read from it
+    alone: a request's, the person asked (`person_asked`, None when nobody took it on), and a task
+    given to a participant by the label they speak under (`participant_tasked`). `shown`: said
+    after the sentence, which a task that names its owner where the parser reads it needs not."""
+    tasked = participant_tasked({s.speaker for s in items if s.speaker})
+    for position, item in enumerate(items):
+        if signals.asks(item.text):
+            yield position, person_asked(items, position, signals, common), True
+        elif tasked and (owner := tasked(item.text)) and not signals.is_decision(item.text):
+            named = addressed_owner(item.text, common)
+            yield position, named or owner, named is None
+
+
 def one_per_commitment(items: Sequence[Said], signals: DecisionSignals) -> list[Said]:
     """One item per commitment: of two action items with the same owner and the same due date,
     as its first date or its deadline ("Tom: I'll email them today", "Tom: I'll have an answer by

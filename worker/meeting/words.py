@@ -4,13 +4,18 @@
 characters: the token of the engines that have no model (extractive, fixed) and of the benchmarks'
 and evaluation's budgets; `truncate` cuts a text at the same count. `terms` is what a ranking
 compares sentences by: lower-cased words, and character bigrams of a run without spaces (CJK,
-Thai); `STOP_WORDS` (English function words and a meeting's fillers) are the terms it leaves out.
+Thai); `STOP_WORDS` (English function words and a meeting's fillers) are the terms it leaves out;
+`term_weights` weighs each sentence's terms by TF-IDF over the meeting, and `content_count` counts
+a sentence's content words.
 Nothing here knows a model's tokenizer: an engine with a model counts with its own.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 # Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer, Chinese with
 # its radicals and the ideographs beyond the BMP, Japanese kana full- and half-width, Bopomofo, Yi)
@@ -63,3 +68,39 @@ def terms(text: str) -> list[str]:
         else:
             out.append(w.lower())
     return out
+
+
+# Texts without content terms share one empty weight map (never mutated).
+NO_WEIGHTS: dict[str, float] = {}
+# What a contraction leaves behind: the "ll" of "we'll" is no content word.
+_CONTRACTED = frozenset({"ll", "ve", "re"})
+
+
+def term_weights(texts: Sequence[str]) -> list[dict[str, float]]:
+    """Each text's content terms (`terms` less `STOP_WORDS`) weighed (1 + log tf) × idf over
+    `texts`. Memory is linear in the texts with a small constant (200K one-word turns are 200K
+    texts): one string per distinct word, one dict per text with content (its counts, turned into
+    weights in place), `NO_WEIGHTS` for a text without."""
+    vocab: dict[str, str] = {}
+    bags: list[dict[str, float]] = []
+    df: Counter[str] = Counter()
+    for text in texts:
+        bag = Counter(vocab.setdefault(w, w) for w in terms(text) if w not in STOP_WORDS)
+        if bag:
+            df.update(bag.keys())
+            bags.append(bag)  # type: ignore[arg-type]
+        else:
+            bags.append(NO_WEIGHTS)
+    n = max(len(bags), 1)
+    idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
+    del df, vocab
+    for weights in bags:
+        for w, c in weights.items():
+            weights[w] = (1 + math.log(c)) * idf[w]
+    return bags
+
+
+def content_count(weighed: Iterable[str]) -> int:
+    """Content words of two letters or more among a sentence's weighed terms (the "s" of "that's",
+    the "ll" of "we'll" are none; a CJK bigram is one)."""
+    return sum(1 for w in weighed if (len(w) > 1 and w not in _CONTRACTED) or DENSE_RUN.fullmatch(w))

@@ -15,7 +15,7 @@ from dispatcher.errors import SettingsError
 from tests.support.dispatch import DispatcherEnv
 from tests.support.paths import ROOT
 from tests.support.profiles import RETRO
-from worker.engines import ExtractiveEngine, SummaryOptions, SummaryTask, instructions, unfilled_sections
+from worker.engines import ExtractiveEngine, SummaryOptions, SummaryTask, instructions
 from worker.job import JobInput
 from worker.meeting import LANGUAGES, parse_structure
 from worker.runner import JobRunner
@@ -113,7 +113,7 @@ def test_the_extractive_engine_fills_what_it_can_and_says_which_it_cannot() -> N
     assert headings == ["Overview", "Key points", "Blockers", "Action items"]
     blockers = text.split("Blockers\n", 1)[1].split("\n\n", 1)[0]
     assert "needs a language model" in blockers
-    assert unfilled_sections(profile) == ["blockers"]
+    assert profile.model_only() == ["blockers"]
     # The meeting's decisions have no section here: they are kept among the key points.
     plain = ExtractiveEngine().sections(MEETING, 600)
     for decision in plain.decisions:
