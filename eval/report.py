@@ -157,7 +157,7 @@ def render(
         " picture. Short meetings and terse recaps were the other half of this pass (a decision needs 2"
         ' content words, not 5; the answer to "so what have we decided?" and a numbered recap, also'
         " one said in a single sentence, give one decision per item; one item per commitment by first"
-        " date or deadline): R-1 of the structured summary 24.83 → 25.12.",
+        " date or deadline): R-1 of the structured summary 24.83 → 25.14.",
         "",
         "## Overall",
         "",
