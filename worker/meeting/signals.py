@@ -22,7 +22,9 @@ about deciding is no action item unless it gives a named person a dated task
 (`DecisionSignals.is_action_item`), and of two action items with the same owner and due date (a
 commitment and its read-back) the later is kept (`one_per_commitment`). A request ("Can you send
 me the estimate?", "Please give us a heads-up") is owned by the person asked, never the person asking
-(`person_asked`): the one it or its turn addresses, else the next speaker who takes it on.
+(`person_asked`): the one it or its turn addresses, else the next speaker who takes it on; a task
+given to a participant by the label they speak under ("So the Industrial Designer will ...") is
+theirs (`participant_tasked`); `found_owners` gives both to the extractive engine.
 
 A mixed meeting is read in pieces (`spoken_languages`): each localized language spoken in a fifth
 of them adds its cues, so a German meeting's French half still has its decisions found.
