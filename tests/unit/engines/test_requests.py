@@ -158,3 +158,23 @@ def test_the_participant_a_sentence_gives_a_task_owns_it(sentence: str, owner: s
         "Industrial Designer: Okay.\nMarketing: Fine.\nDana: Sure.\n"
     )
     assert _owner_of(meeting, sentence.split()[-3]) == owner
+
+
+# A chair's read-back of the tasks ("Priya sends me the estimate by Thursday") is owned by the person
+# it names, in the present tense of the languages whose records give it ("Markus schickt", "Anna
+# stuurt"; French, Spanish, Italian and Portuguese read-backs name no verb ending yet).
+@pytest.mark.parametrize(
+    ("code", "sentence", "owner"),
+    [
+        ("en", "Priya sends me the revised estimate by Thursday.", "Priya"),
+        ("de", "Markus schickt den Bericht bis Freitag.", "Markus"),
+        ("nl", "Anna stuurt de offerte voor vrijdag.", "Anna"),
+        ("fr", "Paul s'occupe du devis d'ici vendredi.", "Paul"),
+        ("es", "Carlos se encarga del informe antes del viernes.", "Carlos"),
+    ],
+)
+def test_a_read_back_task_is_owned_by_the_person_it_names(code: str, sentence: str, owner: str) -> None:
+    from worker.meeting import DecisionSignals, addressed_owner
+
+    assert addressed_owner(sentence) == owner
+    assert DecisionSignals(code).is_action_item(sentence)
