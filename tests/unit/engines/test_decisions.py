@@ -33,6 +33,14 @@ SAMPLE = (ROOT / "samples" / "product_planning_meeting.txt").read_text()
         ("zh", "我们决定把发布日期推迟到下个月。"),
         ("ja", "発売日を来月に延期することに決定しました。"),
         ("ko", "출시일을 다음 달로 연기하기로 결정했습니다."),
+        ("en", "It's settled: the office stays in Berlin."),
+        ("fr", "Nous sommes convenus de reporter le lancement."),
+        ("fr", "Les deux maquettes ont été validées."),
+        ("es", "Se decidió mantener la oficina."),
+        ("es", "Acordaron contratar a dos personas."),
+        ("pt", "Concordamos em contratar duas pessoas."),
+        ("zh", "我们商定三月发布。"),
+        ("zh", "最后敲定了三月发布。"),
     ],
 )
 def test_a_decision_stated_as_made_is_a_decision(code: str, sentence: str) -> None:
@@ -99,6 +107,17 @@ def test_a_decision_tree_is_no_talk_about_deciding(code: str, sentence: str) -> 
         ("zh", "我们需要决定发布日期。"),
         ("ja", "発売日はまだ決定していません。"),
         ("ko", "출시일은 아직 결정하지 않았습니다."),
+        # Nobody decided, nothing was decided, and a decision still to come ("once", "sobald").
+        ("en", "Once we've decided on the colour, we order the cases."),
+        ("en", "None of us agreed on the price."),
+        ("de", "Wir haben nichts beschlossen."),
+        ("de", "Sobald wir uns geeinigt haben, bestellen wir."),
+        ("fr", "Dès qu'on aura décidé la couleur, on commande."),
+        ("es", "Nadie ha decidido nada."),
+        ("it", "Nessuno ha deciso il colore."),
+        ("pt", "Ninguém decidiu a cor."),
+        ("nl", "Er is niets besloten."),
+        ("nl", "Niemand heeft besloten."),
     ],
 )
 def test_questions_intentions_open_conditional_and_negated_mentions_are_no_decisions(
@@ -194,6 +213,7 @@ def test_cues_match_whole_words(code: str, sentence: str) -> None:
         "Since 4.11 went out, crashes doubled.",
         "Android 8.1. is the oldest we support.",
         "We won 3/4 of the deals.",
+        "Am Ende haben wir gewonnen.",  # "Ende" without a month or a week
     ],
 )
 def test_a_version_or_a_number_is_no_due_date(sentence: str) -> None:
@@ -209,6 +229,15 @@ def test_a_version_or_a_number_is_no_due_date(sentence: str) -> None:
         ("I'll have drafts by tomorrow end of day.", "tomorrow"),
         ("Lena writes the message today.", "today"),
         ("Close the books by the end of the month.", "end of the month"),
+        ("The survey is due on 15 March.", "15 March"),
+        ("We ship it next Tuesday.", "next Tuesday"),
+        ("Schick es bis Ende des Monats.", "Ende des Monats"),
+        ("Das Budget steht bis zum Monatsende.", "Monatsende"),
+        ("Envoie-le avant la fin du mois.", "la fin du mois"),
+        ("Mándalo para el fin de mes.", "el fin de mes"),
+        ("Mandalo entro la fine del mese.", "la fine del mese"),
+        ("Manda até o fim do mês.", "o fim do mês"),
+        ("Stuur het voor het eind van de maand.", "het eind van de maand"),
     ],
 )
 def test_a_due_date_is_a_date(sentence: str, when: str) -> None:

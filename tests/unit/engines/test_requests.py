@@ -161,8 +161,9 @@ def test_the_participant_a_sentence_gives_a_task_owns_it(sentence: str, owner: s
 
 
 # A chair's read-back of the tasks ("Priya sends me the estimate by Thursday") is owned by the person
-# it names, in the present tense of the languages whose records give it ("Markus schickt", "Anna
-# stuurt"; French, Spanish, Italian and Portuguese read-backs name no verb ending yet).
+# it names: in the present tense of the languages whose records give it ("Markus schickt", "Anna
+# stuurt"), and in the future tense of the Romance ones ("Marie enverra", "Giulia manderà"; their
+# plain present is not read as a task yet).
 @pytest.mark.parametrize(
     ("code", "sentence", "owner"),
     [
@@ -171,6 +172,12 @@ def test_the_participant_a_sentence_gives_a_task_owns_it(sentence: str, owner: s
         ("nl", "Anna stuurt de offerte voor vrijdag.", "Anna"),
         ("fr", "Paul s'occupe du devis d'ici vendredi.", "Paul"),
         ("es", "Carlos se encarga del informe antes del viernes.", "Carlos"),
+        ("fr", "Marie enverra le devis avant vendredi.", "Marie"),
+        ("fr", "Paul s'en occupe d'ici vendredi.", "Paul"),
+        ("es", "Carlos enviará el presupuesto antes del viernes.", "Carlos"),
+        ("it", "Giulia manderà il preventivo entro venerdì.", "Giulia"),
+        ("pt", "João enviará o orçamento até sexta.", "João"),
+        ("pt", "João fica responsável pelo orçamento até sexta.", "João"),
     ],
 )
 def test_a_read_back_task_is_owned_by_the_person_it_names(code: str, sentence: str, owner: str) -> None:
@@ -178,3 +185,39 @@ def test_a_read_back_task_is_owned_by_the_person_it_names(code: str, sentence: s
 
     assert addressed_owner(sentence) == owner
     assert DecisionSignals(code).is_action_item(sentence)
+
+
+# A word that opens a sentence as its subject but names nobody ("Tout", "Todo", "Alles") owns nothing,
+# whatever tense follows it.
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Tout sera prêt vendredi.",
+        "Cela dit, on verra vendredi.",
+        "Todo estará listo el viernes.",
+        "Tutto sarà pronto venerdì.",
+        "Tudo estará pronto na sexta.",
+        "Alles wird bis Freitag fertig.",
+        "Alles gaat vrijdag de deur uit.",
+    ],
+)
+def test_a_pronoun_opening_a_sentence_owns_nothing(sentence: str) -> None:
+    from worker.meeting import addressed_owner
+
+    assert addressed_owner(sentence) is None
+
+
+# A deadline word is a deadline only before a date: "antes del viernes" commits, "antes del verano"
+# (QMSum-style "we can't hire before the summer") says when something cannot happen.
+@pytest.mark.parametrize(
+    ("code", "sentence", "action"),
+    [
+        ("es", "Y no podemos contratar antes del verano.", False),
+        ("es", "Envía el informe antes del viernes, por favor.", True),
+        ("es", "Carlos termina el informe antes del fin de mes.", True),
+    ],
+)
+def test_a_deadline_cue_commits_only_before_a_date(code: str, sentence: str, action: bool) -> None:
+    from worker.meeting import DecisionSignals
+
+    assert DecisionSignals(code).is_action(sentence) is action
