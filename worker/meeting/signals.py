@@ -181,7 +181,7 @@ _NOT_NAMES = frozenset(w for lang in LANGUAGES.values() for w in lang.fillers)
 _NOT_OWNERS = _NOT_NAMES | frozenset(w for lang in LANGUAGES.values() for w in lang.not_owners)
 
 
-def _is_name(name: str, common: Container[str] = ()) -> bool:
+def is_name(name: str, common: Container[str] = ()) -> bool:
     """A name, not a filler, a pronoun ("I'll"), a title, a date ("In May") or words the meeting
     writes in lower case."""
     words = [re.sub(r"['’].*$", "", w).lower() for w in name.split()]
@@ -214,7 +214,7 @@ _NAMED_SUBJECT = re.compile(rf"(?<=[\w,]\s)(?P<name>{NAMES['latin']})(?:\s+[a-z'
 
 def _one_persons(before: str) -> bool:
     named = _NAMED_SUBJECT.search(before)
-    return named is not None and _is_name(named["name"])
+    return named is not None and is_name(named["name"])
 
 
 def _settled(
@@ -357,7 +357,7 @@ def _unfilled(text: str) -> str:
 def addressed(text: str, common: Container[str] = ()) -> str | None:
     """The person a sentence speaks to, if it names one: "Dave, ...", "@dana"."""
     match = OWNER.search(_unfilled(text))
-    if match and (match.group("handle") or _is_name(match.group("name"), common)):
+    if match and (match.group("handle") or is_name(match.group("name"), common)):
         return match.group("handle") or match.group("name")
     return None
 
@@ -373,7 +373,7 @@ def addressed_owner(text: str, common: Container[str] = ()) -> str | None:
     assigned = ASSIGNED.match(text)
     if assigned:
         name = next(n for n in assigned.groups() if n)
-        if _is_name(name, common):
+        if is_name(name, common):
             return name
     return None
 

@@ -10,9 +10,11 @@ Headings are recognised in every language `worker.meeting.languages` knows, with
 each ("Summary", "Next steps", "Zusammenfassung", "Prochaines étapes", "Acuerdos", ...), with or
 without Markdown (`##`, `**`, a trailing colon, content on the heading's line). Bullets may be `-`,
 `*`, `•` or numbered, with or without a checkbox (`[ ]`) and bold names; action items may also be a
-Markdown table (columns named by its header, else owner / task / due) or spell out "Owner:" and
-"Due:"; an answer that is the structure as JSON (bare or fenced) is read as such. "None" is
-recognised in the ways models say it ("None identified.", "No action items were assigned."). A time reference
+Markdown table (columns named by its header, else owner / task / due), spell out "Owner:" and
+"Due:" (also as sentences or sub-bullets of their own), or put the owner and the date after the
+task (after a dash or an arrow, or in a trailing bracket: "— Bob — Friday", "[Bob, Friday]"); an
+answer that is the structure as JSON (bare or fenced) is read as such. "None" is recognised in the
+ways models say it ("None identified.", "No action items were assigned."). A time reference
 (`[00:01:02]`, `[01:02]`, `(01:02)`) is kept as `start` (seconds) only when it is the start of an
 utterance of the transcript, so a model cannot invent one; either way it is taken out of the text.
 An action item's owner is the person it is addressed to ("Dave, please ..."), else its `Name:`
@@ -29,7 +31,7 @@ from typing import Any
 
 from worker.meeting.decoding import unify_breaks
 from worker.meeting.languages import LANGUAGES, all_labels, alternation
-from worker.meeting.signals import addressed_owner, common_words, due_date
+from worker.meeting.signals import addressed_owner, common_words, due_date, is_name
 from worker.meeting.turns import Utterance, lines, seconds, split_speaker
 
 _SECTIONS = ("overview", "key_points", "decisions", "action_items")
@@ -58,7 +60,14 @@ _NO_ITEMS = re.compile(
 _CHECKBOX = re.compile(r"^\[[ xX✓✔]\]\s*")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 # "Carol — draft the announcement", "Bob - send the notes": a name, a spaced dash, the task.
-_NAME_DASH = re.compile(r"^(?P<name>[^\W\d_][\w.'’-]*(?:\s[^\W\d_][\w.'’-]*){0,2})\s+[—–-]\s+")
+_NAME = r"[^\W\d_][\w.'’-]*(?:\s[^\W\d_][\w.'’-]*){0,2}"
+_NAME_DASH = re.compile(rf"^(?P<name>{_NAME})\s+[—–-]\s+")
+# After the task: "Send the deck — Bob — Friday", "... → Bob", "... [Bob, Friday]", "... (Bob, by Friday)".
+_AFTER_TASK = re.compile(r"\s+(?P<sep>[—–-]|→|->)\s+")
+_TRAILING_GROUP = re.compile(r"\s*[(\[](?P<inner>[^()\[\]]{1,80})[)\]]\s*\.?$")
+_PERSON = re.compile(rf"^(?:@(?P<handle>[\w.-]+)|(?P<name>{_NAME}))$")
+# A date said alone, not a task that names one ("check both vendors by Friday").
+_DATE_WORDS = 4
 _OWNER_KEYS = tuple(dict.fromkeys(word for lang in LANGUAGES.values() for word in lang.owner_fields))
 _DUE_KEYS = alternation(word for lang in LANGUAGES.values() for word in lang.due_fields)
 _TASK_KEYS = tuple(dict.fromkeys(word for lang in LANGUAGES.values() for word in lang.task_columns))
@@ -68,6 +77,14 @@ _FIELD = re.compile(
     r"(?P<value>[^,;()\[\]|]+?)\s*[)\]]?(?=\s[—–-]\s|[,;|]|$)",
     re.IGNORECASE,
 )
+# "Send the deck. Owner: Bob. Due: Friday.": fields said as sentences of their own.
+_FIELD_SENTENCE = re.compile(
+    rf"(?<=[^\W\d_])\.\s+(?=(?:{alternation(_OWNER_KEYS)}|{_DUE_KEYS})\s*[:：])", re.IGNORECASE
+)
+# An owner or a due date on a line of its own ("  - Owner: Bob" under its task): the item above's.
+_FIELD_LINE = re.compile(rf"^(?P<key>{alternation(_OWNER_KEYS)}|{_DUE_KEYS})\s*[:：]", re.IGNORECASE)
+_OWNER_KEY = re.compile(rf"^(?:{alternation(_OWNER_KEYS)}|owned by)\s*[:：]?\s*", re.IGNORECASE)
+_DUE_KEY = re.compile(rf"^(?:{_DUE_KEYS})\s*[:：]?\s*", re.IGNORECASE)
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
 _UNASSIGNED = {lang.unassigned.lower() for lang in LANGUAGES.values()}
 # The extractive engine's first line, in every language (a language without a record extends the
@@ -236,7 +253,7 @@ def _actions(lines: list[str], starts: Collection[int], common: Container[str]) 
     """Action items from bullets, or from a table whose header names its owner / task / due columns
     (without a header: owner, task, due by position)."""
     out = []
-    for line, header in _table(lines):
+    for line, header in _table(_with_fields(lines)):
         if header is None:
             if not _is_none(line):
                 out.append(_action(line, starts, common))
@@ -249,6 +266,82 @@ def _actions(lines: list[str], starts: Collection[int], common: Container[str]) 
         fields = "".join(f"; {k}: {row[k]}" for k in ("owner", "due") if row.get(k))
         out.append(_action(f"{task}{fields}", starts, common))
     return out
+
+
+def _with_fields(lines: list[str]) -> list[str]:
+    """An owner or a due date on a line of its own joins the item above it, unless that one has its own."""
+    out: list[str] = []
+    for line in lines:
+        field = _FIELD_LINE.match(_clean(line))
+        above = out[-1] if out and not out[-1].startswith("|") and not line.startswith("|") else None
+        if field and above is not None and field.group("key").lower() not in above.lower():
+            out[-1] = f"{above}; {_clean(line)}"
+        else:
+            out.append(line)
+    return out
+
+
+def _person(text: str, common: Container[str]) -> str | None:
+    """A name said alone ("Bob", "Bob Stone", "@bob"): capitalised, and no filler, title or date."""
+    match = _PERSON.match(text.strip())
+    if match is None:
+        return None
+    if match.group("handle"):
+        return match.group("handle")
+    name = match.group("name")
+    return name if all(w[:1].isupper() for w in name.split()) and is_name(name, common) else None
+
+
+def _who_when(parts: list[str], common: Container[str]) -> tuple[str | None, str | None, bool] | None:
+    """(owner, due date, whether either was named by its key) when every part is one of them, at
+    most one of each; else None (the parts are more of the task)."""
+    owner = when = None
+    keyed = False
+    for part in (p.strip().rstrip(".").strip() for p in parts):
+        who, due = _OWNER_KEY.match(part), _DUE_KEY.match(part)
+        keyed = keyed or bool(who or due)
+        date = due_date(part) if len(part.split()) <= _DATE_WORDS else None
+        if who and owner is None and (name := _person(part[who.end() :], common)):
+            owner = name
+        elif due and when is None and part[due.end() :]:
+            when = part[due.end() :].strip()
+        elif date and when is None:
+            when = date
+        elif owner is None and (name := _person(part, common)):
+            owner = name
+        else:
+            return None
+    return (owner, when, keyed) if owner or when else None
+
+
+def _trailing_group(text: str, common: Container[str]) -> tuple[str, str | None, str | None]:
+    """The owner and due date in a trailing bracket with a date or a key in it ("[Bob, Friday]",
+    "(assigned to Bob; deadline: Friday)"), taken out of the text; "(Android, iOS)" stays."""
+    group = _TRAILING_GROUP.search(text)
+    found = _who_when(re.split(r"[,;]", group.group("inner")), common) if group else None
+    if group is None or found is None or not (found[1] or found[2]):
+        return text, None, None
+    return text[: group.start()].rstrip(), found[0], found[1]
+
+
+def _after_task(task: str, common: Container[str]) -> tuple[str, str | None, str | None]:
+    """The owner and due date a model writes after the task and a dash, with a date or a handle
+    ("— Bob — Friday", "— @bob, due Friday"), or after an arrow ("→ Bob"), taken out of it; "— Android"
+    stays the task's."""
+    owner = when = None
+    pieces = _AFTER_TASK.split(task)
+    # [task, sep, part, sep, part ...]: the longest tail of up to three parts first
+    for cut in range(max(2, len(pieces) - 5), len(pieces), 2):
+        tail = [p for piece in pieces[cut::2] for p in re.split(r"[,;]", piece)]
+        found = _who_when(tail, common)
+        arrow = pieces[cut - 1] in ("→", "->")
+        if found and (found[1] or found[2] or arrow or any(p.strip().startswith("@") for p in tail)):
+            if (found[0] and owner) or (found[1] and when):
+                break
+            owner, when = owner or found[0], when or found[1]
+            task = " ".join(pieces[: cut - 1]).rstrip()
+            break
+    return task, owner, when
 
 
 def _column(header: str) -> str:
@@ -319,25 +412,38 @@ def _item(line: str, starts: Collection[int]) -> dict[str, Any]:
 
 def _action(line: str, starts: Collection[int], common: Container[str]) -> dict[str, Any]:
     body, start = _timed(line, starts)
+    body = _FIELD_SENTENCE.sub("; ", body)
+    body, *grouped = _trailing_group(body, common)
     # Fields a model spells out: "Send the notes (Owner: Bob, Due: Thursday)", "...; owner: Bob".
     fields: dict[str, str] = {}
     for field in reversed(list(_FIELD.finditer(body))):
         name = field.group("key").lower()
         key = "owner" if name in _OWNER_KEYS else "task" if name in _TASK_KEYS else "due"
-        fields.setdefault(key, field.group("value").strip())
+        fields.setdefault(key, re.sub(r"(?<=[^\W\d_])\.$", "", field.group("value").strip()))
         body = body[: field.start()] + body[field.end() :]
     body = re.sub(r"\s*\(\s*\)|[\s,;|—–-]+$", "", body).strip()
     label, task = split_speaker(body)
     dashed = None if label else _NAME_DASH.match(task)
+    if dashed and not _person(dashed.group("name"), common):
+        dashed = None
     if dashed:
         label, task = dashed.group("name"), task[dashed.end() :]
     task = task or fields.get("task", "")
-    when = fields.get("due")
+    after: list[str | None] = [None, None]
+    if "owner" not in fields and grouped[0] is None:
+        task, *after = _after_task(task, common)
+    when = fields.get("due") or grouped[1] or after[1]
     match = None if when else _DUE.search(task)
     if match and (match.group("label") or due_date(match.group("due"))):
         when = match.group("due").strip() if match.group("label") else due_date(match.group("due"))
         task = task[: match.start()].strip()
-    owner = fields.get("owner") or addressed_owner(task, common) or label
+    owner = (
+        fields.get("owner")
+        or grouped[0]
+        or (None if label else after[0])
+        or addressed_owner(task, common)
+        or label
+    )
     if owner and owner.lower() in _UNASSIGNED:
         owner = None
     item: dict[str, Any] = {"owner": owner, "task": task, "due": when or due_date(task)}
