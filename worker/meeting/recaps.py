@@ -39,8 +39,9 @@ RECAP_POINTER = re.compile(
 )
 # A question whose answer is a recap: "So what have we decided?", "Was haben wir beschlossen?".
 RECAP_QUESTION = re.compile(
-    r"(?:\b(?:decided|agreed|decisions|settled|beschlossen|entschieden|vereinbart|décidé|convenu|"
-    r"decidido|acordado|deciso|concordato|besloten|afgesproken)\b|决定|決ま|決定|결정).{0,40}[?？]\s*$",
+    r"(?:\b(?:decided|agreed|decisions|settled|beschlossen|entschieden|vereinbart|entscheidungen|décidé|"
+    r"convenu|décisions|decidido|acordado|decisiones|deciso|concordato|decisioni|decidimos|combinamos|"
+    r"decisões|besloten|afgesproken|beslissingen)\b|决定|決ま|決定|결정).{0,40}[?？]\s*$",
     re.IGNORECASE,
 )
 # An opener that says it recaps outcomes, wherever it comes.
@@ -133,13 +134,14 @@ def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
             continue
         # "Quick recap" of where things stand opens a meeting; the recap of its outcome ends it
         # (or names what it recaps: "let me read back the action items", or numbers its items
-        # past the meeting's first quarter: "So, to recap. One, ... Two, ...").
+        # past the meeting's first quarter or at its end: "So, to recap. One, ... Two, ...").
         numbered = position + 1 < len(items) and bool(ENUMERATED.match(items[position + 1].text))
+        last = len(items) - position - 1 <= RECAP_SENTENCES
         if (
             opener
             and position < 0.75 * len(items)
             and not _OUTCOME.search(unit.text)
-            and not (numbered and position >= 0.25 * len(items))
+            and not (numbered and (position >= 0.25 * len(items) or last))
         ):
             continue
         following = items[position + 1 : position + 1 + 2 * RECAP_SENTENCES]

@@ -621,3 +621,70 @@ def test_a_decision_said_in_passing_without_saying_what_is_a_key_point_not_a_dec
     assert not [d for d in got["decisions"] if passing in d], got["decisions"]
     assert [d for d in got["decisions"] if "large rubber volume" in d], got["decisions"]
     assert [k for k in got["key_points"] if passing in k], got["key_points"]
+
+
+# A meeting that is little more than its numbered recap lists each item, in every language: the
+# opener is its first sentence, but nothing follows the recap ("a quick recap" of where things
+# stand opens a long meeting instead).
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        (
+            "Dana: Let me recap. One, we keep the office in Berlin. Two, the pilot starts in March. "
+            "Three, the budget stays at forty thousand.\nLee: Sounds right.\n",
+            "One, we keep the office in Berlin.",
+        ),
+        (
+            "Jonas: Kurz zusammengefasst. Erstens, wir behalten das Büro in Berlin. Zweitens, der Pilot "
+            "startet im März. Drittens, das Budget bleibt bei vierzigtausend.\nLea: Passt.\n",
+            "Erstens, wir behalten das Büro in Berlin.",
+        ),
+        (
+            "Marie: Pour résumer. Premièrement, on garde le bureau à Paris. Deuxièmement, le pilote "
+            "démarre en mars. Troisièmement, le budget reste à quarante mille.\nPaul: Parfait.\n",
+            "Premièrement, on garde le bureau à Paris.",
+        ),
+    ],
+)
+def test_a_short_meetings_numbered_recap_gives_one_decision_each(text: str, first: str) -> None:
+    decisions = _sections(text)["decisions"]
+    assert len(decisions) == 3 and decisions[0] == first, decisions
+
+
+# The terse answer to "so what have we decided?" gives one decision per item in each language.
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        (
+            "Ana: Olhamos os dois fornecedores e os preços.\nBeto: A caixa de borracha é mais barata e a de "
+            "plástico quebra.\nAna: Então, o que decidimos?\nBeto: Caixa de borracha. Cor amarela. "
+            "Lançamento em junho.\nAna: Ótimo.\n",
+            ["Caixa de borracha.", "Cor amarela.", "Lançamento em junho."],
+        ),
+        (
+            "Anna: Abbiamo guardato i due fornitori e i prezzi.\nBruno: La custodia in gomma costa meno e "
+            "quella di plastica si rompe.\nAnna: Allora, cosa abbiamo deciso?\nBruno: Custodia in gomma. "
+            "Colore giallo. Lancio a giugno.\nAnna: Bene.\n",
+            ["Custodia in gomma.", "Colore giallo.", "Lancio a giugno."],
+        ),
+        (
+            "Ana: Miramos los dos proveedores y los precios.\nBeto: La carcasa de goma es más barata y la de "
+            "plástico se rompe.\nAna: Entonces, ¿qué decisiones tomamos?\nBeto: Carcasa de goma. Color "
+            "amarillo. Lanzamiento en junio.\nAna: Bien.\n",
+            ["Carcasa de goma.", "Color amarillo.", "Lanzamiento en junio."],
+        ),
+        (
+            "Anna: We hebben de twee leveranciers en de prijzen bekeken.\nBram: De rubberen behuizing is "
+            "goedkoper en de plastic breekt.\nAnna: Dus wat hebben we besloten?\nBram: Rubberen behuizing. "
+            "Gele kleur. Lancering in juni.\nAnna: Goed.\n",
+            ["Rubberen behuizing.", "Gele kleur.", "Lancering in juni."],
+        ),
+        (
+            "李娜：我们看了两家供应商的报价。\n王强：橡胶外壳更便宜，塑料外壳容易坏。\n李娜：那我们决定了什么？\n"
+            "王强：用橡胶外壳。颜色用黄色。六月发布。\n李娜：好的。\n",
+            ["用橡胶外壳。", "颜色用黄色。", "六月发布。"],
+        ),
+    ],
+)
+def test_the_answer_to_a_recap_question_is_one_decision_per_item(text: str, items: list[str]) -> None:
+    assert _sections(text)["decisions"] == items
