@@ -4,9 +4,9 @@
 characters: the token of the engines that have no model (extractive, fixed) and of the benchmarks'
 and evaluation's budgets; `truncate` cuts a text at the same count. `terms` is what a ranking
 compares sentences by: lower-cased words, and character bigrams of a run without spaces (CJK,
-Thai); `STOP_WORDS` (English function words and a meeting's fillers) are the terms it leaves out;
-`term_weights` weighs each sentence's terms by TF-IDF over the meeting, and `content_count` counts
-a sentence's content words.
+Thai); `STOP_WORDS` (English function words, a meeting's fillers, and the backchannels of the
+scripts without spaces) are the terms it leaves out; `term_weights` weighs each sentence's terms by
+TF-IDF over the meeting, and `content_count` counts a sentence's content words.
 Nothing here knows a model's tokenizer: an engine with a model counts with its own.
 """
 
@@ -40,6 +40,12 @@ STOP_WORDS = frozenset(
     um uh umm uhm mm mmm hmm yeah yes okay ok oh ah like well right really actually just gonna
     wanna kind sort thing things think know mean guess get got go going one also maybe something
     stuff lot bit alright yep nope""".split()  # noqa: SIM905 (a word list reads better as prose)
+) | frozenset(
+    # Backchannels and copulas of the scripts without spaces, as their terms (characters and
+    # bigrams): "了解です。", "なるほど。", "아, 그렇군요.", "嗯，好的。" say nothing.
+    """はい ええ えー うん あの 了解 解で です すね ます なる るほ ほど そう うで
+    네 아 음 어 그렇 렇군 군요 렇죠 맞아 아요 알겠 겠습 습니 니다
+    嗯 啊 哦 呃 好的 对对 是的 对的 那个 这个 就是 然后""".split()  # noqa: SIM905
 )
 
 

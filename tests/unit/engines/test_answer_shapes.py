@@ -1,0 +1,53 @@
+"""The tolerant parser keeps an action item's owner and due date from the shapes models write them
+in after the task (issue 22, the LLM path), and leaves in the task what only looks like an owner."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.meeting import parse_structure
+
+
+# More shapes models write an action item in: the owner and the date after the task, after a dash
+# or an arrow, in brackets, as sentences of their own, or as sub-bullets under the task.
+@pytest.mark.parametrize(
+    ("lines", "task", "owner", "due"),
+    [
+        ("- [ ] Send the deck — @bob, due Friday", "Send the deck", "bob", "Friday"),
+        ("1. Send the deck - Bob - Friday", "Send the deck", "Bob", "Friday"),
+        ("- Send the deck. Owner: Bob. Due: Friday.", "Send the deck", "Bob", "Friday"),
+        ("- Send the deck\n  - Owner: Bob\n  - Due: Friday", "Send the deck", "Bob", "Friday"),
+        ("- Task: Send the deck\n- Owner: Bob\n- Due: Friday", "Send the deck", "Bob", "Friday"),
+        ("- Send the deck [Bob, Friday]", "Send the deck", "Bob", "Friday"),
+        ("- Send the deck (Bob, by Friday)", "Send the deck", "Bob", "Friday"),
+        ("- Send the deck → Bob (Friday)", "Send the deck", "Bob", "Friday"),
+        ("- Send the deck (assigned to Bob; deadline: Friday)", "Send the deck", "Bob", "Friday"),
+        ("- Send the deck — Bob Stone, next Tuesday", "Send the deck", "Bob Stone", "next Tuesday"),
+        ("- Envoyer le compte rendu (Marie, d'ici vendredi)", "Envoyer le compte rendu", "Marie", "vendredi"),
+        ("- Planung fertigstellen — Markus — bis Freitag", "Planung fertigstellen", "Markus", "Freitag"),
+        ("- Bob: Send the deck — by Friday", "Send the deck", "Bob", "Friday"),
+        ("- Compare plan A - plan B — Bob — Friday", "Compare plan A - plan B", "Bob", "Friday"),
+    ],
+)
+def test_the_parser_reads_owner_and_date_after_the_task(lines: str, task: str, owner: str, due: str) -> None:
+    answer = f"Overview\nPlanning.\n\nDecisions\nNone\n\nAction items\n{lines}\n"
+    (item,) = parse_structure(answer)["action_items"]
+    assert (item["task"].rstrip("."), item["owner"], item["due"]) == (task, owner, due), item
+
+
+# What only looks like an owner or a date stays the task's: a product, a platform, a team in lower
+# case, words after a dash that are more of the task.
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- Update the app (Android, iOS)",
+        "- Fix the login bug — Android",
+        "- Compare the prices - check both vendors by Friday",
+        "- Review the budget — finance team",
+        "- Send the revised estimate (Android 9 devices)",
+    ],
+)
+def test_the_parser_leaves_what_only_looks_like_an_owner_in_the_task(line: str) -> None:
+    answer = f"Overview\nPlanning.\n\nDecisions\nNone\n\nAction items\n{line}\n"
+    (item,) = parse_structure(answer)["action_items"]
+    assert item["task"] == line.removeprefix("- ") and item["owner"] is None, item

@@ -1,0 +1,110 @@
+"""Recaps and backchannels in the languages the engine localises (issue 22): a short meeting's
+numbered recap and the answer to a recap question give one decision per item; a backchannel is no
+overview and no key point."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.engines import ExtractiveEngine
+from worker.meeting import parse_structure
+
+
+def _decisions(text: str) -> list[str]:
+    return [d["text"] for d in parse_structure(ExtractiveEngine().summarise(text, 1024))["decisions"]]
+
+
+# A meeting that is little more than its numbered recap lists each item, in every language: the
+# opener is its first sentence, but nothing follows the recap ("a quick recap" of where things
+# stand opens a long meeting instead).
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        (
+            "Dana: Let me recap. One, we keep the office in Berlin. Two, the pilot starts in March. "
+            "Three, the budget stays at forty thousand.\nLee: Sounds right.\n",
+            "One, we keep the office in Berlin.",
+        ),
+        (
+            "Jonas: Kurz zusammengefasst. Erstens, wir behalten das Büro in Berlin. Zweitens, der Pilot "
+            "startet im März. Drittens, das Budget bleibt bei vierzigtausend.\nLea: Passt.\n",
+            "Erstens, wir behalten das Büro in Berlin.",
+        ),
+        (
+            "Marie: Pour résumer. Premièrement, on garde le bureau à Paris. Deuxièmement, le pilote "
+            "démarre en mars. Troisièmement, le budget reste à quarante mille.\nPaul: Parfait.\n",
+            "Premièrement, on garde le bureau à Paris.",
+        ),
+    ],
+)
+def test_a_short_meetings_numbered_recap_gives_one_decision_each(text: str, first: str) -> None:
+    decisions = _decisions(text)
+    assert len(decisions) == 3 and decisions[0] == first, decisions
+
+
+# The terse answer to "so what have we decided?" gives one decision per item in each language.
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        (
+            "Ana: Olhamos os dois fornecedores e os preços.\nBeto: A caixa de borracha é mais barata e a de "
+            "plástico quebra.\nAna: Então, o que decidimos?\nBeto: Caixa de borracha. Cor amarela. "
+            "Lançamento em junho.\nAna: Ótimo.\n",
+            ["Caixa de borracha.", "Cor amarela.", "Lançamento em junho."],
+        ),
+        (
+            "Anna: Abbiamo guardato i due fornitori e i prezzi.\nBruno: La custodia in gomma costa meno e "
+            "quella di plastica si rompe.\nAnna: Allora, cosa abbiamo deciso?\nBruno: Custodia in gomma. "
+            "Colore giallo. Lancio a giugno.\nAnna: Bene.\n",
+            ["Custodia in gomma.", "Colore giallo.", "Lancio a giugno."],
+        ),
+        (
+            "Ana: Miramos los dos proveedores y los precios.\nBeto: La carcasa de goma es más barata y la de "
+            "plástico se rompe.\nAna: Entonces, ¿qué decisiones tomamos?\nBeto: Carcasa de goma. Color "
+            "amarillo. Lanzamiento en junio.\nAna: Bien.\n",
+            ["Carcasa de goma.", "Color amarillo.", "Lanzamiento en junio."],
+        ),
+        (
+            "Anna: We hebben de twee leveranciers en de prijzen bekeken.\nBram: De rubberen behuizing is "
+            "goedkoper en de plastic breekt.\nAnna: Dus wat hebben we besloten?\nBram: Rubberen behuizing. "
+            "Gele kleur. Lancering in juni.\nAnna: Goed.\n",
+            ["Rubberen behuizing.", "Gele kleur.", "Lancering in juni."],
+        ),
+        (
+            "李娜：我们看了两家供应商的报价。\n王强：橡胶外壳更便宜，塑料外壳容易坏。\n李娜：那我们决定了什么？\n"
+            "王强：用橡胶外壳。颜色用黄色。六月发布。\n李娜：好的。\n",
+            ["用橡胶外壳。", "颜色用黄色。", "六月发布。"],
+        ),
+    ],
+)
+def test_the_answer_to_a_recap_question_is_one_decision_per_item(text: str, items: list[str]) -> None:
+    assert _decisions(text) == items
+
+
+# A backchannel ("了解です。", "なるほど。", "아, 그렇군요.", "嗯，好的。") is no overview and no key point in
+# the scripts written without spaces either, where every character pair used to count as a word.
+@pytest.mark.parametrize(
+    ("text", "fillers"),
+    [
+        (
+            "田中：了解です。\n佐藤：新しいオフィスの椅子の見積もりを確認しました。\n田中：はい、はい。\n"
+            "佐藤：北欧メーカーの椅子を注文することに決めました。\n田中：なるほど。\n",
+            ["了解です", "はい", "なるほど"],
+        ),
+        (
+            "민수：네, 네.\n지영：새 사무실 의자 견적을 확인했습니다.\n민수：아, 그렇군요.\n"
+            "지영：북유럽 업체의 의자를 주문하기로 결정했습니다.\n민수：네.\n",
+            ["그렇군요", "네, 네"],
+        ),
+        (
+            "李娜：嗯，好的。\n王强：我们看了新办公椅的报价。\n李娜：对对。\n王强：我们决定从北欧公司订购人体工学椅。\n"
+            "李娜：嗯嗯。\n",
+            ["好的", "对对", "嗯嗯"],
+        ),
+    ],
+)
+def test_a_backchannel_is_no_overview_and_no_key_point(text: str, fillers: list[str]) -> None:
+    parsed = parse_structure(ExtractiveEngine().summarise(text, 1024))
+    said = [parsed["overview"], *(k["text"] for k in parsed["key_points"])]
+    assert not [f for f in fillers if any(f in s for s in said)], said
+    assert parsed["overview"] and parsed["decisions"]
