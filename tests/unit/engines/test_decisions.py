@@ -198,12 +198,13 @@ def test_the_meeting_or_its_members_together_decide(code: str, sentence: str) ->
         ("en", "The assignment was graded last week."),  # assign
         ("en", "There are two deadlinesque rules here."),  # deadline
         ("de", "Die Sendung lief gestern Abend."),  # sende
-        # Without spaces a cue is matched inside words: not in 申请, 邀请, 决定性, 负责任, 決定的.
+        # Without spaces a cue is matched inside words: not in 申请, 邀请, 决定性, 负责任, 決定的, 결정적.
         ("zh", "我们申请了一笔新预算。"),  # 请
         ("zh", "我们邀请了三位客户参加。"),  # 请
         ("zh", "这是决定性的一步。"),  # 决定
         ("zh", "他很负责任。"),  # 负责
         ("ja", "決定的な証拠はありません。"),  # 決定
+        ("ko", "이것은 결정적인 증거입니다."),  # 결정
     ],
 )
 def test_cues_match_whole_words(code: str, sentence: str) -> None:
