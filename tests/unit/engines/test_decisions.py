@@ -221,6 +221,7 @@ def test_cues_match_whole_words(code: str, sentence: str) -> None:
         "Android 8.1. is the oldest we support.",
         "We won 3/4 of the deals.",
         "Am Ende haben wir gewonnen.",  # "Ende" without a month or a week
+        "We spent two weeks on it.",  # a duration, not a deadline
     ],
 )
 def test_a_version_or_a_number_is_no_due_date(sentence: str) -> None:
@@ -245,6 +246,10 @@ def test_a_version_or_a_number_is_no_due_date(sentence: str) -> None:
         ("Mandalo entro la fine del mese.", "la fine del mese"),
         ("Manda até o fim do mês.", "o fim do mês"),
         ("Stuur het voor het eind van de maand.", "het eind van de maand"),
+        ("I will send it in two weeks.", "in two weeks"),
+        ("Ich schicke es in zwei Wochen.", "in zwei Wochen"),
+        ("Je l'envoie dans deux semaines.", "dans deux semaines"),
+        ("Ik stuur het over twee weken.", "over twee weken"),
     ],
 )
 def test_a_due_date_is_a_date(sentence: str, when: str) -> None:
