@@ -161,9 +161,8 @@ def test_the_participant_a_sentence_gives_a_task_owns_it(sentence: str, owner: s
 
 
 # A chair's read-back of the tasks ("Priya sends me the estimate by Thursday") is owned by the person
-# it names: in the present tense of the languages whose records give it ("Markus schickt", "Anna
-# stuurt"), and in the future tense of the Romance ones ("Marie enverra", "Giulia manderà"; their
-# plain present is not read as a task yet).
+# it names, in the present ("Markus schickt", "Anna stuurt", "Paul envoie", "João envia") and in the
+# future ("Marie enverra", "Giulia manderà").
 @pytest.mark.parametrize(
     ("code", "sentence", "owner"),
     [
@@ -178,6 +177,10 @@ def test_the_participant_a_sentence_gives_a_task_owns_it(sentence: str, owner: s
         ("it", "Giulia manderà il preventivo entro venerdì.", "Giulia"),
         ("pt", "João enviará o orçamento até sexta.", "João"),
         ("pt", "João fica responsável pelo orçamento até sexta.", "João"),
+        ("fr", "Paul envoie le devis d'ici vendredi.", "Paul"),
+        ("es", "Carlos envía el presupuesto antes del viernes.", "Carlos"),
+        ("it", "Giulia manda il preventivo entro venerdì.", "Giulia"),
+        ("pt", "João envia o orçamento até sexta.", "João"),
     ],
 )
 def test_a_read_back_task_is_owned_by_the_person_it_names(code: str, sentence: str, owner: str) -> None:
