@@ -71,6 +71,7 @@ class Language:
     deliberation_cues: tuple[str, ...]  # talk about deciding, settled or not ("we have to decide")
     unsettled: tuple[str, ...]  # before a decision cue, it is none: negation, condition, intention
     unsettled_after: tuple[str, ...]  # the same after the cue, for languages that put them there
+    conditional: tuple[str, ...]  # before an action cue, a condition: "if we need to", "wenn wir müssen"
     requests: tuple[str, ...]  # a question that asks someone to act ("can you", "kannst du")
     action_cues: tuple[str, ...]
     in_meeting: tuple[str, ...]  # an act of the meeting itself ("I'll show you", "next slide"): no task

@@ -254,6 +254,7 @@ class DecisionSignals:
         object.__setattr__(self, "_unsettled", _unsettled((self.code, *self.also)))
         object.__setattr__(self, "_request", _cues("requests", self.code, self.also))
         object.__setattr__(self, "_action", _cues("action_cues", self.code, self.also))
+        object.__setattr__(self, "_conditional", _cues("conditional", self.code, self.also))
         object.__setattr__(self, "_in_meeting", _cues("in_meeting", self.code, self.also))
         object.__setattr__(self, "_asking", _cues("asking", self.code, self.also))
         object.__setattr__(self, "_agenda", _cues("agenda", self.code, self.also))
@@ -297,8 +298,12 @@ class DecisionSignals:
             or (request and self._asking.search(text, request.end()))  # type: ignore[attr-defined]
         ):
             return False
-        if self._action.search(text):  # type: ignore[attr-defined]
-            return True
+        # A cue in a condition ("So if we need to have a target group, ...") commits nobody; a
+        # request may be put as one ("If you could send it by Friday, please").
+        for match in self._action.finditer(text):  # type: ignore[attr-defined]
+            clause = _CLAUSE.search(text[: match.start()])
+            if request or not (clause and self._conditional.search(clause.group(0))):  # type: ignore[attr-defined]
+                return True
         return bool(due_date(text) and addressed_owner(text))
 
     def asks(self, text: str) -> bool:

@@ -224,3 +224,40 @@ def test_a_deadline_cue_commits_only_before_a_date(code: str, sentence: str, act
     from worker.meeting import DecisionSignals
 
     assert DecisionSignals(code).is_action(sentence) is action
+
+
+# A commitment cue inside a condition commits nobody (QMSum ES2006b: "So if we need to have a target
+# group um then ..."), in each language; a request may still be put as one.
+@pytest.mark.parametrize(
+    ("code", "sentence", "action"),
+    [
+        ("en", "So if we need to have a target group um then uh I think the motto matters.", False),
+        ("en", "Whether we need to redo it is still unclear.", False),
+        ("en", "If you could send it by Friday, please.", True),
+        ("en", "If it breaks, I'll fix it tonight.", True),
+        ("de", "Wenn wir müssen, machen wir das später.", False),
+        ("fr", "S'il faut refaire les tests, on verra.", False),
+        ("es", "Si tenemos que cambiar el diseño, lo vemos luego.", False),
+        ("nl", "Als we moeten, doen we het later.", False),
+        ("zh", "如果我会去的话再说。", False),
+    ],
+)
+def test_a_commitment_cue_in_a_condition_is_no_action_item(code: str, sentence: str, action: bool) -> None:
+    from worker.meeting import DecisionSignals
+
+    assert DecisionSignals(code).is_action(sentence) is action
+
+
+# A disfluent repetition ("you can you can zap") reads "can you" across its words: no request.
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Well you can you can double curve, if you don't have titanium.",
+        "Yeah, but you can z you can zap t you can you can zap to the video channel.",
+        "So you could you could put the logo on the back.",
+    ],
+)
+def test_a_repeated_you_can_is_no_request(sentence: str) -> None:
+    from worker.meeting import DecisionSignals
+
+    assert not DecisionSignals("en").is_action(sentence)
