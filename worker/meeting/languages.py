@@ -87,8 +87,9 @@ class Language:
     # of `before_dates` ("by May").
     ambiguous_months: tuple[str, ...] = ()
     before_dates: tuple[str, ...] = ()
-    # Never an owner though they open a sentence before a comma: titles ("Chair, ..."), prepositions
-    # that open a date ("In May, ..."), days ("Yesterday, ...").
+    # Never an owner though they open a sentence before a comma or a verb: titles ("Chair, ..."),
+    # prepositions that open a date ("In May, ..."), days ("Yesterday, ..."), the verbs that open an
+    # instruction ("Compare prices ...").
     not_owners: tuple[str, ...] = ()
     # A day and month in digits without a year ("4.12.") is a date only after one of these ("bis").
     before_numeric_dates: tuple[str, ...] = ()

@@ -39,6 +39,7 @@ from typing import Protocol, TypeVar
 
 from worker.meeting.languages import LANGUAGES, NAMES, Language, alternation
 from worker.meeting.recaps import ENUMERATED
+from worker.meeting.words import STOP_WORDS
 
 # Below this many letters, detection chooses among the localized languages only.
 _SHORT = 120
@@ -159,12 +160,21 @@ _RELATIVE = alternation(w for lang in LANGUAGES.values() for w in lang.relative)
 OWNER = re.compile(rf"@(?P<handle>[\w.-]+)|^(?P<name>{NAMES['latin']})[,，、](?!\s*(?:{_RELATIVE})\b)")
 
 
+# A word that only ends like a present-tense verb ("Budget was", "Update that", "Review next steps").
+_NOT_VERBS = alternation(
+    sorted(STOP_WORDS | {w for lang in LANGUAGES.values() for w in lang.fillers} | {"next", "last", "best"})
+)
+
+
 def _assigned() -> re.Pattern[str]:
     """A named owner: a name opening the sentence followed by the words that give them the task
-    ("Markus soll ...", "Marie s'occupe de ...", "Carol will draft ...", "张伟负责...", "鈴木さんは...")."""
+    ("Markus soll ...", "Marie s'occupe de ...", "Carol will draft ...", "张伟负责...", "鈴木さんは...").
+    A verb given by its ending ("Priya sends") is no function word."""
     by_person: dict[str, list[str]] = {}
     for lang in _SPACED:
-        by_person.setdefault(lang.person, []).extend(lang.assigning)
+        by_person.setdefault(lang.person, []).extend(
+            rf"(?!(?:{_NOT_VERBS})\b){verb}" if "[" in verb else verb for verb in lang.assigning
+        )
     parts = [
         rf"^(?P<name{i}>{person})\s+(?:{'|'.join(verbs)})\b"
         for i, (person, verbs) in enumerate(by_person.items())

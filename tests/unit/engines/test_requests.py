@@ -261,3 +261,29 @@ def test_a_repeated_you_can_is_no_request(sentence: str) -> None:
     from worker.meeting import DecisionSignals
 
     assert not DecisionSignals("en").is_action(sentence)
+
+
+# An instruction's verb is nobody ("Compare prices ...", "Update docs ..."), nor is a subject whose
+# next word is a function word that happens to end like a present-tense verb ("Budget was ...",
+# "Update that ...", "Review next steps ..."); the person a read-back names still owns it.
+@pytest.mark.parametrize(
+    ("sentence", "owner"),
+    [
+        ("Compare prices with the other vendor by Friday.", None),
+        ("Update docs by Friday.", None),
+        ("Fix bugs before the release on Monday.", None),
+        ("Book flights for the team by Thursday.", None),
+        ("Update that by Friday.", None),
+        ("Review next steps on Monday.", None),
+        ("Check budget numbers by Monday.", None),
+        ("Budget was approved, send it by Friday.", None),
+        ("Priya sends the deck by Friday.", "Priya"),
+        ("Bob must send it by Friday.", "Bob"),
+        ("Mark sends the invoice on Monday.", "Mark"),
+        ("Markus schickt das Angebot bis Freitag.", "Markus"),
+    ],
+)
+def test_an_instruction_verb_or_a_function_word_makes_no_owner(sentence: str, owner: str | None) -> None:
+    from worker.meeting import addressed_owner
+
+    assert addressed_owner(sentence) == owner
