@@ -80,8 +80,9 @@ _FLOOR = 0.1
 # Sentences with fewer content words ("Bye, everyone.", "Please don't.") are never picked, however
 # roomy the budget, nor detected as decisions or action items.
 _MIN_WORDS = 3
-# A decision stated as made needs this many content words (its cue and what was decided: "Let's
-# go with plastic."); a recap's item as it stands, one ("Blue case.", "Two, Dana leads.").
+# A recap's item needs this many content words, as it stands ("Blue case.", "Two, Dana leads.");
+# a decision stated as made elsewhere, one beside its cue, what was decided ("So we'll go with
+# HubSpot.", not "So that's decided.").
 _DECISION_WORDS = 2
 
 
@@ -302,8 +303,10 @@ class ExtractiveEngine:
                 return relevance[s.index] > 0 and _content_words(s) >= _DECISION_WORDS
             if relevance[s.index] <= 0 or relevance[s.index] < floor * top:
                 return False
-            words = _content_words(s)
-            return words >= _MIN_WORDS or (words >= _DECISION_WORDS and signals.is_decision(s.text))
+            if _content_words(s) >= _MIN_WORDS:
+                return True
+            decided = signals.decided(s.text)
+            return bool(decided) and content_count(term_weights([decided])[0]) >= 1
 
         flagged = [
             s
@@ -342,6 +345,8 @@ class ExtractiveEngine:
             if any(kind(s.text) for s in first):
                 continue
             of_kind = [s for s in flagged if kind(s.text) and s not in seeds]
+            # Of the talk about deciding, a decision stated as made ("so we'll go with HubSpot")
+            # before the most central talk ("we haven't decided on the vendor yet").
             best = max(of_kind, key=lambda s: relevance[s.index], default=None)
             if best is not None and sum(s.tokens for s in seeds) + best.tokens <= budget:
                 seeds.append(best)
@@ -354,9 +359,10 @@ class ExtractiveEngine:
             s
             for s in flagged
             if s.index not in chosen
-            and signals.is_action(s.text)
-            and due_date(s.text)
-            and (s.speaker or addressed_owner(s.text))
+            and (
+                signals.is_decision(s.text)
+                or (signals.is_action(s.text) and due_date(s.text) and (s.speaker or addressed_owner(s.text)))
+            )
         ]
         used = sum(s.tokens for s in picked)
         more = self._mmr(explicit, int(budget * EXPLICIT_SHARE) - used, budget - used, relevance, picked)

@@ -227,16 +227,26 @@ def _one_persons(before: str) -> bool:
     return named is not None and is_name(named["name"])
 
 
+def _quoted(before: str) -> bool:
+    """Inside a quotation: someone else's words ('they said " no, we decided we're not
+    interested "'), reported, not the meeting's decision."""
+    return (
+        before.count('"') % 2 == 1
+        or before.count("“") > before.count("”")
+        or before.count("«") > before.count("»")
+    )
+
+
 def _settled(
     cues: re.Pattern[str],
     unsettled: tuple[re.Pattern[str], re.Pattern[str] | None],
     text: str,
     names: bool = True,
-) -> bool:
+) -> re.Match[str] | None:
     """A cue that no negation, condition, intention or single person (`names`: where a capital
     letter marks a name) qualifies, in a sentence that is no question."""
     if text.rstrip().endswith(("?", "？")):
-        return False
+        return None
     before, after = unsettled
     for match in cues.finditer(text):
         clause = _CLAUSE.search(text[: match.start()])
@@ -244,10 +254,12 @@ def _settled(
             continue
         if names and _one_persons(text[: match.start()]):
             continue
+        if _quoted(text[: match.start()]):
+            continue
         if after is not None and after.search(text[match.end() : match.end() + _AFTER_CHARS]):
             continue
-        return True
-    return False
+        return match
+    return None
 
 
 @dataclass(frozen=True)
@@ -273,8 +285,17 @@ class DecisionSignals:
         """A decision stated as made: "we decided", not "we have to decide", "if we go with",
         "we haven't decided", a question, or, undated, the meeting's order of business ("let's go
         for the presentations")."""
+        return self._decision_cue(text) is not None
+
+    def decided(self, text: str) -> str:
+        """What a decision stated as made says beside its cue: "HubSpot" of "So we'll go with
+        HubSpot."; nothing for "So that's decided." or a sentence that is no decision."""
+        cue = self._decision_cue(text)
+        return f"{text[: cue.start()]} {text[cue.end() :]}" if cue else ""
+
+    def _decision_cue(self, text: str) -> re.Match[str] | None:
         if not due_date(text) and self._agenda.search(text):  # type: ignore[attr-defined]
-            return False
+            return None
         names = not LANGUAGES[self.code].nouns_capitalised if self.code in LANGUAGES else True
         return _settled(self._decision, self._unsettled, text, names)  # type: ignore[attr-defined]
 
@@ -282,9 +303,8 @@ class DecisionSignals:
         """A decision stated as made in `code`'s own words (which language of a mixed meeting decided)."""
         if code not in LANGUAGES or (not due_date(text) and _cues("agenda", code).search(text)):
             return False
-        return _settled(
-            _cues("decision_cues", code), _unsettled((code,)), text, not LANGUAGES[code].nouns_capitalised
-        )
+        cues = _cues("decision_cues", code)
+        return _settled(cues, _unsettled((code,)), text, not LANGUAGES[code].nouns_capitalised) is not None
 
     def is_deliberation(self, text: str) -> bool:
         """Talk about deciding, settled or not: a key point when it is no decision."""

@@ -143,3 +143,48 @@ def test_an_overview_sentence_that_opens_like_a_heading_stays_in_the_overview(me
     assert structure["overview"] == said, structure
     items = [*_texts(structure, "decisions"), *_texts(structure, "action_items")]
     assert len(items) == len(set(items)) == 1, items
+
+
+# Every decision a short meeting states as made is listed, before its talk about deciding ("we
+# haven't decided on the training vendor yet" was picked and "so we'll go with HubSpot" was not),
+# however few words it takes beside its cue; a cue alone ("So that's decided.") says nothing.
+@pytest.mark.parametrize(
+    ("meeting", "decisions"),
+    [
+        (
+            "Alice: The main topic is the vendor for the new CRM.\n"
+            "Bob: Salesforce is more expensive but integrates with our billing.\n"
+            "Carol: HubSpot is cheaper and the team already knows it.\nAlice: Do we want to decide today?\n"
+            "Alice: Alright, so we'll go with HubSpot.\nCarol: Agreed.\n"
+            "Alice: Carol, can you draft the migration plan by next Wednesday?\nCarol: Yes, will do.\n"
+            "Alice: Budget was approved yesterday, by the way.\n"
+            "Alice: We haven't decided on the training vendor yet.\n"
+            "Bob: Should we decide about the training next week?\n",
+            ["Alright, so we'll go with HubSpot.", "Budget was approved yesterday, by the way."],
+        ),
+        (
+            "Mia: Which venue for the offsite, Lisbon or Porto?\nJon: Porto is cheaper in March.\n"
+            "Mia: We decided on Porto.\nJon: And we agreed to travel by train.\n"
+            "Mia: We still have to decide who books the hotel.\nJon: I'll send the budget by Friday.\n",
+            ["We decided on Porto.", "And we agreed to travel by train."],
+        ),
+        (
+            "Lea: Welche Farbe nehmen wir für das Logo?\nMax: Blau passt besser zur Marke.\n"
+            "Lea: Wir haben uns für Blau entschieden.\nMax: Und wir haben beschlossen, im Mai zu starten.\n"
+            "Lea: Wer die Agentur anruft, müssen wir noch entscheiden.\n",
+            ["Wir haben uns für Blau entschieden.", "Und wir haben beschlossen, im Mai zu starten."],
+        ),
+    ],
+)
+def test_every_decision_of_a_short_meeting_is_listed(meeting: str, decisions: list[str]) -> None:
+    listed = _texts(_structure(meeting), "decisions")
+    assert all(d in listed for d in decisions), listed
+
+
+def test_a_decision_cue_alone_is_no_decision() -> None:
+    meeting = (
+        "Ana: The launch date keeps moving and the vendor is late again.\nBo: So that's decided.\n"
+        "Ana: Okay, agreed.\nBo: I'll email the vendor by Thursday about the delay.\n"
+    )
+    listed = _texts(_structure(meeting), "decisions")
+    assert not {"So that's decided.", "Okay, agreed."} & set(listed), listed

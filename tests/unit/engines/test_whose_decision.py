@@ -1,0 +1,74 @@
+"""Whose decision a Decisions list holds: the meeting's. Another body's decision, reported ("they
+concluded that ...", "the positions that have already been approved", QMSum's committee meetings),
+is none, in each language the engine localises; the meeting's own, said after "I think" or "so"
+in any of them, still is (issue 22)."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.meeting import DecisionSignals
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        # QMSum education_22 and covid_6, cut: an institute's conclusion, a government's approvals.
+        ("en", "Government got the Institute to study this policy and they concluded that it had no impact."),
+        ("en", "Announce all the positions that have already been approved under the summer jobs program."),
+        ("en", "The items which were approved last year stay on the list."),
+        ("en", "They've decided to close the Leeds office."),
+        ("fr", "Ils ont décidé de fermer le bureau de Lyon."),
+        ("fr", "Les postes qui ont déjà été approuvés restent ouverts."),
+        ("es", "Ellos decidieron cerrar la oficina de Sevilla."),
+        ("es", "Los puestos que ya han sido aprobados siguen abiertos."),
+        ("it", "Loro hanno deciso di chiudere la sede di Torino."),
+        ("pt", "Eles decidiram fechar o escritório do Porto."),
+        ("de", "Die Punkte, die wir beschlossen haben, stehen im Protokoll."),
+        ("de", "Die Punkte, die schon beschlossen sind, stehen im Protokoll."),
+        ("nl", "Ze hebben besloten het kantoor in Gent te sluiten."),
+        # QMSum Bmr005: another group's decision, quoted from their email.
+        ("en", 'But then I got email from them that said " no, we decided we\'re not really interested ".'),
+        ("en", "She wrote “we agreed to cancel the trip” in her reply."),
+        ("fr", "Il a répondu « on a décidé de ne pas venir » hier."),
+    ],
+)
+def test_another_bodys_decision_reported_is_none(code: str, sentence: str) -> None:
+    assert not DecisionSignals(code).is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "I think we agreed to switch suppliers."),
+        ("en", "So we decided to use the rubber case."),
+        # QMSum ES2006c: "that" before a cue that opens with its subject.
+        ("en", "So we've basically worked out that we're going with a simple battery."),
+        ("de", "Gut, das machen wir so."),
+        ("de", "Das machen wir so."),
+        ("fr", "Je pense qu'on a décidé de partir sur Lyon."),
+        ("es", "Así que decidimos usar plástico."),
+        ("it", "Penso che abbiamo deciso di usare la plastica."),
+        ("pt", "Acho que decidimos usar plástico."),
+        ("de", "Wir haben beschlossen, im Mai zu starten."),
+        ("nl", "We hebben besloten om in mei te starten."),
+    ],
+)
+def test_the_meetings_own_decision_after_a_that_is_one(code: str, sentence: str) -> None:
+    assert DecisionSignals(code).is_decision(sentence)
+
+
+# What a decision says beside its cue: a short one still says something, a cue alone nothing.
+@pytest.mark.parametrize(
+    ("sentence", "says"),
+    [
+        ("So we'll go with HubSpot.", "HubSpot"),
+        ("Let's go with plastic.", "plastic"),
+        ("So that's decided.", ""),
+        ("Is that decided?", ""),
+    ],
+)
+def test_what_a_decision_says_beside_its_cue(sentence: str, says: str) -> None:
+    decided = DecisionSignals("en").decided(sentence)
+    words = [w.strip(".") for w in decided.split() if w.strip(".") not in {"", "So"}]
+    assert words == ([says] if says else []), decided
