@@ -290,9 +290,10 @@ class ExtractiveEngine:
         """Decisions and action items anywhere in the transcript, picked by MMR like the rest.
 
         They may take `DETECTED_SHARE` of `budget`, explicit action items (an owner and a due date)
-        up to `EXPLICIT_SHARE`: a short meeting's "I'll send the budget by Friday" is not dropped
-        for a less specific item. A share is where picking stops, not a knapsack: the item that
-        crosses it is still taken when the whole budget has room for it."""
+        and decisions stated as made up to `EXPLICIT_SHARE`: a short meeting's "I'll send the budget
+        by Friday" or "So we'll go with HubSpot" is not dropped for a less specific item. A share is
+        where picking stops, not a knapsack: the item that crosses it is still taken when the whole
+        budget has room for it."""
         top = max(relevance, default=0.0)
         recited, answers = recaps
 
