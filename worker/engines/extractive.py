@@ -80,9 +80,8 @@ _FLOOR = 0.1
 # Sentences with fewer content words ("Bye, everyone.", "Please don't.") are never picked, however
 # roomy the budget, nor detected as decisions or action items.
 _MIN_WORDS = 3
-# A recap's item needs this many content words, as it stands ("Blue case.", "Two, Dana leads.");
-# a decision stated as made elsewhere, one beside its cue, what was decided ("So we'll go with
-# HubSpot.", not "So that's decided.").
+# A recap's item needs this many content words as it stands ("Blue case."); a decision stated as
+# made, one beside its cue ("So we'll go with HubSpot.", not "So that's decided.").
 _DECISION_WORDS = 2
 
 
@@ -304,10 +303,8 @@ class ExtractiveEngine:
                 return relevance[s.index] > 0 and _content_words(s) >= _DECISION_WORDS
             if relevance[s.index] <= 0 or relevance[s.index] < floor * top:
                 return False
-            if _content_words(s) >= _MIN_WORDS:
-                return True
-            decided = signals.decided(s.text)
-            return bool(decided) and content_count(term_weights([decided])[0]) >= 1
+            said = content_count(term_weights([signals.decided(s.text)])[0])  # beside a decision's cue
+            return _content_words(s) >= _MIN_WORDS or said >= 1
 
         flagged = [
             s
@@ -346,8 +343,6 @@ class ExtractiveEngine:
             if any(kind(s.text) for s in first):
                 continue
             of_kind = [s for s in flagged if kind(s.text) and s not in seeds]
-            # Of the talk about deciding, a decision stated as made ("so we'll go with HubSpot")
-            # before the most central talk ("we haven't decided on the vendor yet").
             best = max(of_kind, key=lambda s: relevance[s.index], default=None)
             if best is not None and sum(s.tokens for s in seeds) + best.tokens <= budget:
                 seeds.append(best)
@@ -360,10 +355,7 @@ class ExtractiveEngine:
             s
             for s in flagged
             if s.index not in chosen
-            and (
-                signals.is_decision(s.text)
-                or (signals.is_action(s.text) and due_date(s.text) and (s.speaker or addressed_owner(s.text)))
-            )
+            and (signals.is_decision(s.text) or (signals.is_action(s.text) and _owned_and_dated(s)))
         ]
         used = sum(s.tokens for s in picked)
         more = self._mmr(explicit, int(budget * EXPLICIT_SHARE) - used, budget - used, relevance, picked)
@@ -481,6 +473,10 @@ def _owned(
         found = replace(items[position], owned=shown, owner=owner)
         out[position] = replace(found, tokens=count_word_tokens(found.render(lang)) + 1)
     return out
+
+
+def _owned_and_dated(s: _Sentence) -> bool:
+    return bool(due_date(s.text) and (s.speaker or addressed_owner(s.text)))  # an explicit action item
 
 
 def _given(s: _Sentence, signals: DecisionSignals) -> bool:
