@@ -277,6 +277,11 @@ def test_a_repeated_you_can_is_no_request(sentence: str) -> None:
         ("Review next steps on Monday.", None),
         ("Check budget numbers by Monday.", None),
         ("Budget was approved, send it by Friday.", None),
+        # An article is nobody, before a noun that ends like another language's verb ("sujet").
+        ("Le sujet principal, c'est le salon de Lyon en mars.", None),
+        ("La fecha, el viernes.", None),
+        ("O projeto começa em março.", None),
+        ("Il progetto parte a marzo.", None),
         ("Priya sends the deck by Friday.", "Priya"),
         ("Bob must send it by Friday.", "Bob"),
         ("Mark sends the invoice on Monday.", "Mark"),
