@@ -82,6 +82,7 @@ class Language:
     assigning: tuple[str, ...]  # what follows a name to give them the task ("will", "soll", "负责")
     relative: tuple[str, ...]  # "May, who is joining us": a relative clause after a name, no owner
     fillers: tuple[str, ...]  # sentence openers that are not names ("okay", "and", "we")
+    articles: tuple[str, ...]  # the word after one is a noun, not a name ("The Board will ...")
     assent: tuple[str, ...]  # a reply that takes a request on ("yeah", "will do", "mach ich")
     # Months that are also names or verbs ("May", "march"): a date only beside a day, a year or one
     # of `before_dates` ("by May").
@@ -100,7 +101,16 @@ class Language:
     # Languages that write relative clauses before the noun and fillers glued to the next word
     # (Chinese, Japanese, Korean) have none to list; a table column may be named by the field alone.
     MAY_BE_EMPTY = frozenset(
-        {"who", "when", "relative", "fillers", "ambiguous_months", "before_dates", "unsettled_after"}
+        {
+            "who",
+            "when",
+            "relative",
+            "fillers",
+            "articles",
+            "ambiguous_months",
+            "before_dates",
+            "unsettled_after",
+        }
         | {"not_owners", "before_numeric_dates"}
     )
 

@@ -187,6 +187,7 @@ ASSIGNED = _assigned()
 # Sentence openers that look like a vocative name but are not one; conjunctions among them are
 # skipped before a name ("Et Paul, tu peux ...", "And Dana, please ...").
 _NOT_NAMES = frozenset(w for lang in LANGUAGES.values() for w in lang.fillers)
+_ARTICLES = frozenset(w for lang in LANGUAGES.values() for w in lang.articles)
 # Never an owner: the fillers, titles ("Chair, ..."), prepositions that open a date ("In May, ...").
 _NOT_OWNERS = _NOT_NAMES | frozenset(w for lang in LANGUAGES.values() for w in lang.not_owners)
 
@@ -383,8 +384,8 @@ def _unfilled(text: str) -> str:
     text = text.strip()
     for _ in range(3):  # "And so, Dana, ..." : conjunctions and fillers before the name
         first = re.match(r"([^\W\d_]+)[,，]?\s+", text)
-        if not first or first.group(1).lower() not in _NOT_NAMES:
-            break
+        if not first or first.group(1).lower() not in _NOT_NAMES or first.group(1).lower() in _ARTICLES:
+            break  # an article stays: the noun after it is no name
         text = text[first.end() :]
     return text
 

@@ -282,6 +282,11 @@ def test_a_repeated_you_can_is_no_request(sentence: str) -> None:
         ("La fecha, el viernes.", None),
         ("O projeto começa em março.", None),
         ("Il progetto parte a marzo.", None),
+        # The word after an article is a noun ("The Board will", "Den Bericht schickt Markus").
+        ("The Board will decide by Friday.", None),
+        ("Den Bericht schickt Markus bis Freitag.", None),
+        ("Die Firma schickt das Angebot bis Freitag.", None),
+        ("And so, Dana, please send it by Friday.", "Dana"),
         ("Priya sends the deck by Friday.", "Priya"),
         ("Bob must send it by Friday.", "Bob"),
         ("Mark sends the invoice on Monday.", "Mark"),
