@@ -180,7 +180,8 @@ def render(
         " in meetings with references; the new ones are real but no answer names them: ES2009b's touch"
         " screen), hand audit 12 of 15 → 14 of 18, R-1 / R-2 25.34 / 3.04 → 25.33 / 3.14. Listing a"
         " stated decision before the most central talk about deciding was also tried and not kept: R-1"
-        ' 25.04. An instruction\'s verb owns nothing ("Compare prices by Friday", "Update docs").',
+        ' 25.04. An instruction\'s verb owns nothing ("Compare prices by Friday", "Update docs"), nor'
+        ' does the noun after an article ("The Board will decide"): no owner changed on these meetings.',
         "",
         "## Overall",
         "",
