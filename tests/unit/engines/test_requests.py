@@ -297,3 +297,23 @@ def test_an_instruction_verb_or_a_function_word_makes_no_owner(sentence: str, ow
     from worker.meeting import addressed_owner
 
     assert addressed_owner(sentence) == owner
+
+
+# An owner still to be chosen is no task ("担当者が決まっていません": the person responsible is not
+# decided yet); the person who takes it on still owns one.
+@pytest.mark.parametrize(
+    ("code", "sentence", "action"),
+    [
+        ("ja", "担当者が決まっていません。", False),
+        ("ja", "担当はまだ決まっていない。", False),
+        ("ja", "担当は未定です。", False),
+        ("ja", "田中さんが担当します。", True),
+        ("ko", "담당자가 아직 정해지지 않았습니다.", False),
+        ("ko", "담당은 미정입니다.", False),
+        ("ko", "민수 씨가 보고서를 담당합니다.", True),
+    ],
+)
+def test_an_owner_still_to_be_chosen_is_no_task(code: str, sentence: str, action: bool) -> None:
+    from worker.meeting import DecisionSignals
+
+    assert DecisionSignals(code).is_action(sentence) is action
