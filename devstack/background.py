@@ -44,7 +44,7 @@ DEFAULT_RECONCILE_EVERY_S = 30.0
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0
 # What each recorded pid must be running, checked before any signal is sent to it.
-_MARKS = {"pid": "devstack.background", "moto_pid": "moto.server", "worker_pid": "handler.py"}
+_MARKS = {"pid": "devstack.background", "moto_pid": "devstack.moto_server", "worker_pid": "handler.py"}
 
 
 def cloud_config(

@@ -178,7 +178,7 @@ class LocalCloud:
         self.s3_endpoint = f"http://127.0.0.1:{port}"
         log_file = self._open_log("moto.log")
         self._moto = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "devstack.moto_server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env={**os.environ, **FAKE_CREDENTIALS},
