@@ -162,7 +162,11 @@ OWNER = re.compile(rf"@(?P<handle>[\w.-]+)|^(?P<name>{NAMES['latin']})[,，、](
 
 # A word that only ends like a present-tense verb ("Budget was", "Update that", "Review next steps").
 _NOT_VERBS = alternation(
-    sorted(STOP_WORDS | {w for lang in LANGUAGES.values() for w in lang.fillers} | {"next", "last", "best"})
+    sorted(
+        STOP_WORDS
+        | {w for lang in LANGUAGES.values() for w in (*lang.fillers, *lang.articles)}
+        | {"next", "last", "best"}
+    )
 )
 
 
@@ -186,8 +190,8 @@ def _assigned() -> re.Pattern[str]:
 ASSIGNED = _assigned()
 # Sentence openers that look like a vocative name but are not one; conjunctions among them are
 # skipped before a name ("Et Paul, tu peux ...", "And Dana, please ...").
-_NOT_NAMES = frozenset(w for lang in LANGUAGES.values() for w in lang.fillers)
 _ARTICLES = frozenset(w for lang in LANGUAGES.values() for w in lang.articles)
+_NOT_NAMES = frozenset(w for lang in LANGUAGES.values() for w in lang.fillers) | _ARTICLES
 # Never an owner: the fillers, titles ("Chair, ..."), prepositions that open a date ("In May, ...").
 _NOT_OWNERS = _NOT_NAMES | frozenset(w for lang in LANGUAGES.values() for w in lang.not_owners)
 
