@@ -13,9 +13,20 @@ from worker.meeting import DecisionSignals
 @pytest.mark.parametrize(
     ("code", "sentence"),
     [
-        # QMSum education_22 and covid_6, cut: an institute's conclusion, a government's approvals.
-        ("en", "Government got the Institute to study this policy and they concluded that it had no impact."),
-        ("en", "Announce all the positions that have already been approved under the summer jobs program."),
+        # QMSum education_22 (the sentence up to its first comma after "children") and covid_6, as
+        # the transcripts say them: an institute's conclusion, a government's approvals.
+        (
+            "en",
+            "Minister, you got, or Welsh Government, really, got the Public Policy Institute for Wales to"
+            " study this proposed policy and they concluded that it would have no substantial impacts on"
+            " net income, poverty or work behaviour for families with children.",
+        ),
+        (
+            "en",
+            "I implore this government, which is unaware of the damage it is causing, to immediately"
+            " announce all the positions that have already been approved under the Canada summer jobs"
+            " program.",
+        ),
         ("en", "The items which were approved last year stay on the list."),
         ("en", "They've decided to close the Leeds office."),
         ("fr", "Ils ont décidé de fermer le bureau de Lyon."),
@@ -27,8 +38,12 @@ from worker.meeting import DecisionSignals
         ("de", "Die Punkte, die wir beschlossen haben, stehen im Protokoll."),
         ("de", "Die Punkte, die schon beschlossen sind, stehen im Protokoll."),
         ("nl", "Ze hebben besloten het kantoor in Gent te sluiten."),
-        # QMSum Bmr005: another group's decision, quoted from their email.
-        ("en", 'But then I got email from them that said " no, we decided we\'re not really interested ".'),
+        # QMSum Bmr005, as the transcript says it: another group's decision, quoted from their email.
+        (
+            "en",
+            "but then I got email from them that said \" no, we decided we're not really interested and we"
+            " don't wanna come down and hold meetings.",
+        ),
         ("en", "She wrote “we agreed to cancel the trip” in her reply."),
         ("fr", "Il a répondu « on a décidé de ne pas venir » hier."),
     ],
@@ -43,7 +58,7 @@ def test_another_bodys_decision_reported_is_none(code: str, sentence: str) -> No
         ("en", "I think we agreed to switch suppliers."),
         ("en", "So we decided to use the rubber case."),
         # QMSum ES2006c: "that" before a cue that opens with its subject.
-        ("en", "So we've basically worked out that we're going with a simple battery."),
+        ("en", "So we've basically worked out that we're going with a simple battery, the advanced chip"),
         ("de", "Gut, das machen wir so."),
         ("de", "Das machen wir so."),
         ("fr", "Je pense qu'on a décidé de partir sur Lyon."),
