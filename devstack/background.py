@@ -12,7 +12,7 @@ ending in an input suffix are summarised; the ledger is reconciled every `RECONC
 default 30 s, as the template's ReconcileSchedule does), restarts the worker if it exits, and on
 SIGTERM stops the worker and moto in order and removes the state file. `down` sends that SIGTERM,
 waits, then SIGKILLs by recorded pid and process group whatever is left (each checked against its
-command line first, so a reused pid is never hit).
+command line first, so a reused pid is never hit) and returns once none of it is left.
 
 The printed environment (also in `.local-cloud/env`, for `source`) is what the client command and
 the AWS CLI read, as on AWS, plus the endpoint URLs.
@@ -177,7 +177,9 @@ def down(directory: Path = STATE_DIR, quiet: bool = False) -> int:
 
 
 def _stop(pid: object, name: str) -> bool:
-    """SIGTERM `pid` if it still runs what `name` says, wait, then SIGKILL its process group."""
+    """SIGTERM `pid` if it still runs what `name` says and wait for it; then SIGKILL its process
+    group (each was started as its own session leader, so the group is what it started: the
+    runpod SDK's heartbeat outlives a worker that exits) and wait until none of it is left."""
     if not _is(pid, _MARKS[name]):
         return False
     assert isinstance(pid, int)
@@ -186,10 +188,24 @@ def _stop(pid: object, name: str) -> bool:
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while time.monotonic() < deadline and _is(pid, _MARKS[name]):
         time.sleep(0.1)
-    if _is(pid, _MARKS[name]):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)  # each was started as its own session leader
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+        while time.monotonic() < deadline and _group_alive(pid):
+            time.sleep(0.05)
     return True
+
+
+def _group_alive(group: int) -> bool:
+    """Whether any live process (not a zombie) is in process group `group`."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group:
+            return True
+    return False
 
 
 def _is(pid: object, mark: str) -> bool:
@@ -209,10 +225,13 @@ def serve(directory: Path, detach: bool = False) -> int:
     import logging
 
     if detach:
-        if os.fork() > 0:
+        child = os.fork()
+        if child > 0:  # the launcher names the server before it returns: `up` reads the name next
+            _write_pid(directory, child)
             os._exit(0)  # the launcher returns; the server goes on as nobody's child
         os.setsid()
-    (directory / "serve.pid").write_text(f"{os.getpid()}\n", encoding="utf-8")
+    else:
+        _write_pid(directory, os.getpid())
 
     from devstack.cloud import LocalCloud
 
@@ -238,6 +257,12 @@ def serve(directory: Path, detach: bool = False) -> int:
                     (directory / name).unlink()
     print("local cloud stopped", flush=True)
     return 0
+
+
+def _write_pid(directory: Path, pid: int) -> None:
+    partial = directory / "serve.pid.tmp"
+    partial.write_text(f"{pid}\n", encoding="utf-8")
+    partial.replace(directory / "serve.pid")  # readers never see half a file
 
 
 def _write_state(directory: Path, cloud: Any) -> None:

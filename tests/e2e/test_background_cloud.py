@@ -25,12 +25,14 @@ Alice: Bob, please send the staffing plan by Friday.
 """
 
 
-def alive(pid: int) -> bool:
+def identity(pid: int) -> tuple[int, str] | None:
+    """A live process (not a zombie) as (pid, start time): a pid reused by another test's process
+    after ours ended has another start time."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return False
-    return state != "Z"
+        return None
+    return None if fields[0] == "Z" else (pid, fields[19])
 
 
 def test_up_serves_the_client_command_and_down_stops_every_process_it_started(tmp_path: Path) -> None:
@@ -39,8 +41,8 @@ def test_up_serves_the_client_command_and_down_stops_every_process_it_started(tm
         assert background.up(state_dir) == 0
         state = background.running(state_dir)
         assert state is not None
-        pids = [state["pid"], state["worker_pid"], state["moto_pid"]]
-        assert all(alive(pid) for pid in pids)
+        started = [identity(state[name]) for name in ("pid", "worker_pid", "moto_pid")]
+        assert None not in started
         env = background.environment(state)
         assert (state_dir / "env").read_text().count("export ") == len(env)
 
@@ -65,7 +67,7 @@ def test_up_serves_the_client_command_and_down_stops_every_process_it_started(tm
         assert f"export RUNPOD_ENDPOINT_URL={env['RUNPOD_ENDPOINT_URL']}" in printed
     finally:
         assert background.down(state_dir) == 0
-    assert not any(alive(pid) for pid in pids)
+    assert not [process for process in started if process and identity(process[0]) == process]
     assert not (state_dir / "state.json").exists()
     assert background.down(state_dir) == 0  # twice is fine
     # The worker's log of the run has no ERROR line either.
