@@ -181,11 +181,14 @@ class Timings(TypedDict, total=False):
 
 
 class Cost(TypedDict):
-    """What the job cost: its seconds on the worker times the price per second of its GPU."""
+    """What the job cost: its seconds on the worker times the worker's price per second (each of
+    its GPUs)."""
 
     seconds: Annotated[float, "the job's wall time on the worker (timings.total_s)"]
-    gpu: Annotated[str, "the GPU's name (nvidia-smi, or WORKER_GPU); cpu for a local run"]
-    price_per_s: Annotated[float, "USD per second; 0 when not priced (see price_source)"]
+    gpu: Annotated[str, "the GPU's name (nvidia-smi, or WORKER_GPU), '2 x NAME' for two; cpu for a local run"]
+    price_per_s: Annotated[
+        float, "USD per second for the worker, all its GPUs; 0 when not priced (see price_source)"
+    ]
     price_source: Annotated[str, "where the price came from, and when it was read"]
     usd: float
 

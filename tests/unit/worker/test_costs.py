@@ -56,6 +56,27 @@ def test_a_setting_overrides_the_price_and_an_unknown_gpu_says_so() -> None:
     assert pricing("cpu").source.startswith("no GPU")
 
 
+def test_a_worker_with_several_gpus_is_priced_for_each_one() -> None:
+    # RunPod bills a worker per GPU it holds ("GPUs per worker"): a 2-GPU tensor-parallel preset
+    # costs twice the price of one. nvidia-smi lists each GPU the worker sees on a line of its own.
+    two = pricing(names=["NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3"])
+    assert two.price_per_s == pytest.approx(2 * 0.00116) and two.gpu == "2 x NVIDIA H100 80GB HBM3"
+    assert two.cost(10.0)["usd"] == pytest.approx(10 * 2 * 0.00116)
+    assert pricing(names=["NVIDIA H200"]).gpu == "NVIDIA H200"
+    # A name given in the settings is priced for as many GPUs as the worker sees.
+    assert pricing("NVIDIA H200", names=["NVIDIA H200"] * 4).price_per_s == pytest.approx(4 * 0.00155)
+    assert pricing("NVIDIA H200", names=[]).price_per_s == 0.00155
+    # A negotiated rate (WORKER_PRICE_PER_S) is the worker's, whatever it holds.
+    assert pricing(price_per_s=0.002, names=["NVIDIA H200"] * 2).price_per_s == 0.002
+
+
+@pytest.mark.parametrize("name", ["NVIDIA GH200 480GB", "NVIDIA A1000", "NVIDIA L40"])
+def test_a_gpu_is_priced_only_by_its_own_model_not_one_whose_name_it_contains(name: str) -> None:
+    # GH200 holds "H200", A1000 "A100", and an L40 is not an L40S: none of them is in the table.
+    found = pricing(name, names=[])
+    assert found.price_per_s == 0.0 and "not in the price table" in found.source
+
+
 def _job(s3: Any, bucket: str, key: str, presigner: Presigner, settings: Settings) -> dict[str, Any]:
     return build_job_input(Upload.of(upload(s3, bucket, key, SAMPLE), settings), presigner, settings)
 
