@@ -282,6 +282,7 @@ class DecisionSignals:
         object.__setattr__(self, "_request", _cues("requests", self.code, self.also))
         object.__setattr__(self, "_action", _cues("action_cues", self.code, self.also))
         object.__setattr__(self, "_conditional", _cues("conditional", self.code, self.also))
+        object.__setattr__(self, "_no_one", _cues("no_one", self.code, self.also))
         object.__setattr__(self, "_in_meeting", _cues("in_meeting", self.code, self.also))
         object.__setattr__(self, "_asking", _cues("asking", self.code, self.also))
         object.__setattr__(self, "_agenda", _cues("agenda", self.code, self.also))
@@ -334,10 +335,14 @@ class DecisionSignals:
         ):
             return False
         # A cue in a condition ("So if we need to have a target group, ...") commits nobody; a
-        # request may be put as one ("If you could send it by Friday, please").
+        # request may be put as one ("If you could send it by Friday, please"). Nor does one whose
+        # clause says nobody acts ("Nobody has been assigned yet", "Niemand wird ... schicken").
         for match in self._action.finditer(text):  # type: ignore[attr-defined]
             clause = _CLAUSE.search(text[: match.start()])
-            if request or not (clause and self._conditional.search(clause.group(0))):  # type: ignore[attr-defined]
+            before = clause.group(0) if clause else ""
+            if self._no_one.search(before):  # type: ignore[attr-defined]
+                continue
+            if request or not self._conditional.search(before):  # type: ignore[attr-defined]
                 return True
         return bool(due_date(text) and addressed_owner(text))
 

@@ -300,7 +300,7 @@ def test_an_instruction_verb_or_a_function_word_makes_no_owner(sentence: str, ow
 
 
 # An owner still to be chosen is no task ("担当者が決まっていません": the person responsible is not
-# decided yet); the person who takes it on still owns one.
+# decided yet; "Nobody has been assigned yet"); the person who takes it on still owns one.
 @pytest.mark.parametrize(
     ("code", "sentence", "action"),
     [
@@ -311,6 +311,23 @@ def test_an_instruction_verb_or_a_function_word_makes_no_owner(sentence: str, ow
         ("ko", "담당자가 아직 정해지지 않았습니다.", False),
         ("ko", "담당은 미정입니다.", False),
         ("ko", "민수 씨가 보고서를 담당합니다.", True),
+        # Nobody as the one who acts: no task, in every language; a commitment beside it still is.
+        ("en", "Nobody has been assigned yet.", False),
+        ("en", "No one will follow up on the invoices, as far as I know.", False),
+        ("en", "Nobody else has time, so I'll send it by Friday.", True),
+        ("en", "I can't promise, but I'll send it by Friday.", True),
+        ("de", "Niemand wird das Protokoll bis Freitag schicken.", False),
+        ("fr", "Personne ne s'occupe du budget pour l'instant.", False),
+        ("fr", "Personne n'enverra le devis d'ici vendredi.", False),
+        ("fr", "La personne responsable doit envoyer le rapport avant vendredi.", True),
+        ("es", "Nadie se encarga del presupuesto todavía, no hay fecha límite.", False),
+        ("it", "Nessuno si occupa del bilancio entro venerdì.", False),
+        ("pt", "Ninguém vai enviar o relatório até sexta-feira.", False),
+        ("nl", "Niemand stuurt het verslag voor vrijdag.", False),
+        ("zh", "还没有人负责这件事。", False),
+        ("zh", "张伟负责这件事。", True),
+        ("ja", "誰も担当していません。", False),
+        ("ko", "아무도 담당하지 않습니다.", False),
     ],
 )
 def test_an_owner_still_to_be_chosen_is_no_task(code: str, sentence: str, action: bool) -> None:
