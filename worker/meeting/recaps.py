@@ -63,7 +63,7 @@ _POINTER_LEAD = 6
 RECAP_SENTENCES = 12
 # An item of a numbered list: "1)", "2.", "(3)", "One, ...", "Two: ...", "First(ly), ...", "Erstens",
 # "Premièrement", "第一", "첫째" (a number word only with its comma: "One client called" is none).
-_NUMBER_WORDS = (
+NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eins|zwei|drei|vier|fünf|un|deux|trois|quatre|"
     "cinq|uno|dos|tres|cuatro|cinco|due|tre|quattro|dois|três|quatro|een|twee|drie"
 )
@@ -73,7 +73,7 @@ _ORDINALS = (
     "tercero|cuarto|primo|secondo|terzo|quarto|primeiro|terceiro|ten eerste|ten tweede|ten derde"
 )
 _MARK = (
-    rf"(?:\(?\d{{1,2}}[.):](?!\d)|(?:number\s+)?(?:{_NUMBER_WORDS})[,:]|(?:{_ORDINALS})\b,?|"
+    rf"(?:\(?\d{{1,2}}[.):](?!\d)|(?:number\s+)?(?:{NUMBER_WORDS})[,:]|(?:{_ORDINALS})\b,?|"
     r"第[一二三四五六七八九十]|首先|其次|最后|[一二三四五]つ目|첫째|둘째|셋째|넷째)"
 )
 _AND = r"(?:(?:and|und|et|y|e|en)\s+)?"

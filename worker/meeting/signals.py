@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from worker.meeting.languages import LANGUAGES, NAMES, Language, alternation
-from worker.meeting.recaps import ENUMERATED
+from worker.meeting.recaps import ENUMERATED, NUMBER_WORDS
 from worker.meeting.words import STOP_WORDS
 
 # Below this many letters, detection chooses among the localized languages only.
@@ -219,6 +219,7 @@ def _unsettled(codes: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]
 # How far after a cue `unsettled_after` looks ("决定了吗", "we decided that already and").
 _AFTER_CHARS = 24
 # How far before a cue a negation, condition or intention still qualifies it: its clause.
+_NUMBER = re.compile(rf"\b(?:\d+(?:[.,]\d+)?|{NUMBER_WORDS})\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^,;:.!?，、。；：]{0,60}$")
 
 
@@ -294,10 +295,12 @@ class DecisionSignals:
         return self._decision_cue(text) is not None
 
     def decided(self, text: str) -> str:
-        """What a decision stated as made says beside its cue: "HubSpot" of "So we'll go with
-        HubSpot."; nothing for "So that's decided." or a sentence that is no decision."""
+        """What a decision stated as made says beside its cue, numbers left out: "HubSpot" of "So
+        we'll go with HubSpot."; nothing for "So that's decided.", for a score ("We'll go for a
+        three.") or for a sentence that is no decision."""
         cue = self._decision_cue(text)
-        return f"{text[: cue.start()]} {text[cue.end() :]}" if cue else ""
+        said = f"{text[: cue.start()]} {text[cue.end() :]}" if cue else ""
+        return _NUMBER.sub(" ", said)  # a score says nothing decided: "We'll go for a three."
 
     def _decision_cue(self, text: str) -> re.Match[str] | None:
         if not due_date(text) and self._agenda.search(text):  # type: ignore[attr-defined]

@@ -87,3 +87,23 @@ def test_what_a_decision_says_beside_its_cue(sentence: str, says: str) -> None:
     decided = DecisionSignals("en").decided(sentence)
     words = [w.strip(".") for w in decided.split() if w.strip(".") not in {"", "So"}]
     assert words == ([says] if says else []), decided
+
+
+# A score is no decision's content: "We'll go for a three." rates a feature in a product evaluation
+# (QMSum TS3010d, verbatim); what is chosen beside a number still is ("20 euros").
+@pytest.mark.parametrize(
+    ("sentence", "says"),
+    [
+        ("I We'll go for a three.", []),
+        ("Let's go for a seven.", []),
+        ("Okay, we'll go with 5.", []),
+        ("So we'll go with 20 euros.", ["euros"]),
+        ("Let's go with two buttons.", ["buttons"]),
+    ],
+)
+def test_a_score_beside_a_decision_cue_says_nothing(sentence: str, says: list[str]) -> None:
+    from worker.meeting.words import STOP_WORDS
+
+    decided = DecisionSignals("en").decided(sentence)
+    words = [w.strip(".,").lower() for w in decided.split()]
+    assert [w for w in words if w and w not in STOP_WORDS and w not in {"okay", "so"}] == says, decided
