@@ -334,3 +334,33 @@ def test_an_owner_still_to_be_chosen_is_no_task(code: str, sentence: str, action
     from worker.meeting import DecisionSignals
 
     assert DecisionSignals(code).is_action(sentence) is action
+
+
+# The meeting's own connection ("Can you hear me?", "Can you see my screen?") asks nothing to be
+# done after it, in every language; a request that names a task still does.
+@pytest.mark.parametrize(
+    ("code", "sentence", "action"),
+    [
+        ("en", "Can you hear me?", False),
+        ("en", "Sorry, can you hear me okay now?", False),
+        ("en", "Can everyone see my screen?", False),
+        ("en", "Could you unmute, please?", False),
+        ("en", "I think you're on mute.", False),
+        ("en", "I'll add a mute button to the remote by Friday.", True),
+        ("en", "Can you send me the screen designs by Friday?", True),
+        ("de", "Könnt ihr mich hören?", False),
+        ("fr", "Vous m'entendez ?", False),
+        ("fr", "Pouvez-vous voir mon écran ?", False),
+        ("es", "¿Me oyes bien?", False),
+        ("it", "Mi sentite?", False),
+        ("pt", "Vocês conseguem me ouvir?", False),
+        ("nl", "Kunnen jullie me horen?", False),
+        ("zh", "你们能听到我吗？", False),
+        ("ja", "聞こえますか？", False),
+        ("ko", "제 목소리 들리세요?", False),
+    ],
+)
+def test_a_question_about_the_meetings_connection_is_no_task(code: str, sentence: str, action: bool) -> None:
+    from worker.meeting import DecisionSignals
+
+    assert DecisionSignals(code).is_action(sentence) is action
