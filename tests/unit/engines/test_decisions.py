@@ -77,6 +77,10 @@ def test_an_agenda_line_is_no_decision(code: str, sentence: str) -> None:
         ("fr", "On utilise un arbre de décision pour classer les intentions."),
         ("es", "Usamos un árbol de decisión para clasificar las intenciones."),
         ("pt", "Usamos uma árvore de decisão para classificar as intenções."),
+        ("ja", "決定木のほうが精度が良い。"),
+        ("ko", "결정 트리가 더 좋습니다."),
+        ("ko", "의사결정나무로 분류합니다."),
+        ("zh", "我们用决定树来分类。"),
     ],
 )
 def test_a_decision_tree_is_no_talk_about_deciding(code: str, sentence: str) -> None:
