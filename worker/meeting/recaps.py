@@ -44,6 +44,15 @@ RECAP_QUESTION = re.compile(
     r"decisões|besloten|afgesproken|beslissingen)\b|决定|決ま|決定|결정).{0,40}[?？]\s*$",
     re.IGNORECASE,
 )
+# An answer to a recap question that says nothing is decided yet ("Not yet, we still need to
+# compare the offers.", "Noch nicht", "Pas encore", "还没有"): it recaps nothing.
+_NOTHING_YET = re.compile(
+    r"^[\W_]*(?:(?:um|uh|well|so|hm+|ähm?|euh|bueno|beh|bem|nou|ja|oui|sí)\W+)*"
+    r"(?:(?:no|nope|nah|not yet|nothing|none|nein|nicht|noch nicht|nichts|keine?|non|pas encore|rien|"
+    r"aucune?|todavía no|aún no|nada|ningun[oa]?|non ancora|niente|nulla|nessun[oa]?|não|ainda não|"
+    r"nenhum[a]?|nee|nog niet|niets|geen)\b|还没|没有|いいえ|まだ|何も|아직|아니|아무것도)",
+    re.IGNORECASE,
+)
 # An opener that says it recaps outcomes, wherever it comes.
 _OUTCOME = re.compile(
     r"\b(?:read back|decided|agreed|decisions|action items?|next steps|beschlossen|entschieden|aufgaben|"
@@ -159,6 +168,8 @@ def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
                 continue
             if later.text.rstrip().endswith(("?", "？")):
                 break
+            if not (taken or opener or pointer) and _NOTHING_YET.match(later.text):
+                break  # "Have we decided on the vendor?" "Not yet, ..."
             # A pointer's statements are items as they stand, like a recap question's answer and
             # a recap's numbered items ("Two, Dana leads the pilot.").
             (recited if opener and not ENUMERATED.match(later.text) else answers).add(later.index)

@@ -103,6 +103,49 @@ def test_the_terse_answer_to_what_have_we_decided_gives_one_decision_per_item(
     assert decisions == items, decisions
 
 
+# "Have we decided on the vendor?" answered "Not yet, ..." recaps nothing: the answer says no
+# decision was made, in each language; the decision said later in the meeting is still listed.
+@pytest.mark.parametrize(
+    ("question", "answer", "decision"),
+    [
+        (
+            "Have we decided on the vendor?",
+            "Not yet, we still need to compare the two offers.",
+            "We agreed to cap the budget at forty thousand euros.",
+        ),
+        (
+            "So what have we agreed?",
+            "Nothing so far, we need the two offers first.",
+            "We agreed to cap the budget at forty thousand euros.",
+        ),
+        (
+            "Haben wir uns für einen Anbieter entschieden?",
+            "Nein, noch nicht, wir müssen die Angebote vergleichen.",
+            "Wir haben beschlossen, das Budget auf vierzigtausend Euro zu begrenzen.",
+        ),
+        (
+            "On a décidé pour le fournisseur ?",
+            "Pas encore, il faut comparer les deux offres.",
+            "Nous avons décidé de plafonner le budget à quarante mille euros.",
+        ),
+        (
+            "¿Hemos decidido el proveedor?",
+            "Todavía no, hay que comparar las dos ofertas.",
+            "Hemos decidido limitar el presupuesto a cuarenta mil euros.",
+        ),
+    ],
+)
+def test_an_answer_that_nothing_is_decided_yet_is_no_decision(
+    question: str, answer: str, decision: str
+) -> None:
+    meeting = (
+        f"Chair: First item, the website relaunch and its vendor.\nChair: {question}\nEli: {answer}\n"
+        f"Chair: Fine, the budget then.\nEli: {decision}\nChair: Thanks everyone.\n"
+    )
+    decisions = _texts(_structure(meeting), "decisions")
+    assert answer not in decisions and decision in decisions, decisions
+
+
 @pytest.mark.parametrize(
     "recap",
     [
