@@ -182,6 +182,15 @@ def render(
         " stated decision before the most central talk about deciding was also tried and not kept: R-1"
         ' 25.04. An instruction\'s verb owns nothing ("Compare prices by Friday", "Update docs"), nor'
         ' does the noun after an article ("The Board will decide"): no owner changed on these meetings.',
+        "- A seventh pass (2026-12-06, later). A score is no decision's content: numbers beside a"
+        " decision cue say nothing decided (TS3010d's \"I We'll go for a three.\" rates a feature),"
+        ' while "20 euros" or "two buttons" still do. The answer to a recap question that says nothing'
+        ' is decided yet ("Have we decided on the vendor?" "Not yet, ...") recaps nothing. A cue whose'
+        ' clause says nobody acts ("Nobody has been assigned yet"), a question about the meeting\'s'
+        ' connection ("Can you hear me?") and a decision tree in Japanese, Korean or Chinese are no'
+        " items, in every language record. Decisions listed 18 → 17, reference precision 12.5 → 13.3 %"
+        " (2 of 15), hand audit 14 of 17, action items unchanged (103), R-1 / R-2 25.33 / 3.14 →"
+        " 25.35 / 3.14.",
         "",
         "## Overall",
         "",
