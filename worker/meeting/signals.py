@@ -410,19 +410,30 @@ def addressed(text: str, common: Container[str] = ()) -> str | None:
     return None
 
 
+# A decision that goes on to name who does it: "We decided that Carol will ...", "agreed Bob will".
+_DECIDED_THAT = re.compile(
+    r"\b(?:decided|agreed|concluded|beschlossen|vereinbart|décidé|convenu|decidido|acordado|decidimos|"
+    r"acordamos|deciso|concordato|combinamos|besloten|afgesproken),?(?:\s+(?:that|dass|que|che|dat))?\s+",
+    re.IGNORECASE,
+)
+
+
 def addressed_owner(text: str, common: Container[str] = ()) -> str | None:
     """The person a sentence gives a task to, if it names one: addressed ("Dave, please ...",
-    "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责..."). `common`:
-    the meeting's lower-case words (`common_words`); a name made only of them is none."""
+    "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责...", also after
+    a decision: "We decided that Carol will ..."). `common`: the meeting's lower-case words
+    (`common_words`); a name made only of them is none."""
     text = _unfilled(text)
     vocative = addressed(text, common)
     if vocative:
         return vocative
-    assigned = ASSIGNED.match(text)
-    if assigned:
-        name = next(n for n in assigned.groups() if n)
-        if is_name(name, common):
-            return name
+    decided = _DECIDED_THAT.search(text)
+    for clause in (text, text[decided.end() :] if decided else ""):
+        assigned = ASSIGNED.match(clause)
+        if assigned:
+            name = next(n for n in assigned.groups() if n)
+            if is_name(name, common):
+                return name
     return None
 
 

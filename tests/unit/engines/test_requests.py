@@ -364,3 +364,41 @@ def test_a_question_about_the_meetings_connection_is_no_task(code: str, sentence
     from worker.meeting import DecisionSignals
 
     assert DecisionSignals(code).is_action(sentence) is action
+
+
+# A decision that gives a named person a task is theirs: "We decided that Carol will send the deck
+# by Friday" is Carol's action item, not a decision with the speaker as owner; with Carol's own
+# read-back it is one item.
+@pytest.mark.parametrize(
+    ("sentence", "owner"),
+    [
+        ("We decided that Carol will send the deck by Friday.", "Carol"),
+        ("So we agreed Bob will book the venue by next Tuesday.", "Bob"),
+        ("On a décidé que Marie s'occupe du budget d'ici vendredi.", "Marie"),
+        ("Hemos acordado que Lucía enviará el informe el viernes.", "Lucía"),
+        ("We decided that the launch moves to June.", None),
+        ("I'll send it so that Bob will have it by Friday.", None),
+    ],
+)
+def test_a_decision_that_names_who_does_it_gives_them_the_task(sentence: str, owner: str | None) -> None:
+    from worker.meeting import addressed_owner
+
+    assert addressed_owner(sentence) == owner
+
+
+def test_a_decided_task_and_its_read_back_are_one_action_item_of_the_person_named() -> None:
+    from worker.engines import ExtractiveEngine
+    from worker.meeting import iter_utterances, parse_structure
+
+    meeting = (
+        "Anna: Let's get started with the launch plan.\n"
+        "Ben: We decided that Carol will send the deck by Friday.\n"
+        "Carol: Yes, I'll send the deck by Friday.\n"
+        "Anna: And we agreed to move the launch to June.\n"
+        "Anna: Great, thanks all.\n"
+    )
+    structure = parse_structure(ExtractiveEngine().summarise(meeting, 1024), list(iter_utterances(meeting)))
+    actions = [(a["owner"], a["due"]) for a in structure["action_items"]]
+    decisions = [d["text"] for d in structure["decisions"]]
+    assert actions == [("Carol", "Friday")], structure["action_items"]
+    assert decisions == ["And we agreed to move the launch to June."], decisions
