@@ -61,6 +61,7 @@ class Language:
     label: str  # the extractive engine's first line
     none: str
     unassigned: str
+    left_open: tuple[str, ...]  # an owner or a due date a model leaves open: "TBD", "Offen", "待定"
     none_words: tuple[str, ...]  # a line opening with one says there is nothing ("Keine Entscheidungen")
     owner_fields: tuple[str, ...]  # "Owner: Bob", "Verantwortlich: Bob"
     due_fields: tuple[str, ...]  # "Due: Friday", "(fällig Freitag)"

@@ -86,7 +86,10 @@ _FIELD_LINE = re.compile(rf"^(?P<key>{alternation(_OWNER_KEYS)}|{_DUE_KEYS})\s*[
 _OWNER_KEY = re.compile(rf"^(?:{alternation(_OWNER_KEYS)}|owned by)\s*[:：]?\s*", re.IGNORECASE)
 _DUE_KEY = re.compile(rf"^(?:{_DUE_KEYS})\s*[:：]?\s*", re.IGNORECASE)
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
-_UNASSIGNED = {lang.unassigned.lower() for lang in LANGUAGES.values()}
+_HEDGE = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]$")
+_UNASSIGNED = {lang.unassigned.lower() for lang in LANGUAGES.values()} | {
+    w for lang in LANGUAGES.values() for w in lang.left_open
+}
 # The extractive engine's first line, in every language (a language without a record extends the
 # English one: "... The transcript is in Swedish (sv).]").
 _OUR_LABELS = tuple(label.removesuffix("]") for label in all_labels())
@@ -272,7 +275,11 @@ def _with_fields(lines: list[str]) -> list[str]:
     """An owner or a due date on a line of its own joins the item above it, unless that one has its own."""
     out: list[str] = []
     for line in lines:
-        field = _FIELD_LINE.match(_clean(line))
+        # A numbered item, or one that names its own task, stands alone ("7. Owner: Carol — Task: ...").
+        alone = re.match(r"\s*\d{1,3}[.)]\s", line) or any(
+            f.group("key").lower() in _TASK_KEYS for f in _FIELD.finditer(_clean(line))
+        )
+        field = None if alone else _FIELD_LINE.match(_clean(line))
         above = out[-1] if out and not out[-1].startswith("|") and not line.startswith("|") else None
         if field and above is not None and field.group("key").lower() not in above.lower():
             out[-1] = f"{above}; {_clean(line)}"
@@ -444,9 +451,14 @@ def _action(line: str, starts: Collection[int], common: Container[str]) -> dict[
         or addressed_owner(task, common)
         or label
     )
+    hedged = _HEDGE.search(owner) if owner else None  # "Anna (TBC)"; a label's "(Guest)" stays
+    if owner and hedged and hedged.group(1).strip().lower() in _UNASSIGNED:
+        owner = owner[: hedged.start()].strip()
     if owner and owner.lower() in _UNASSIGNED:
         owner = None
-    item: dict[str, Any] = {"owner": owner, "task": task, "due": when or due_date(task)}
+    if when and when.strip().rstrip(".").lower() in _UNASSIGNED:
+        when = None
+    item: dict[str, Any] = {"owner": owner or None, "task": task, "due": when or due_date(task)}
     if start is not None:
         item["start"] = start
     return item

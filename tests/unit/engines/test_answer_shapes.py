@@ -51,3 +51,41 @@ def test_the_parser_leaves_what_only_looks_like_an_owner_in_the_task(line: str) 
     answer = f"Overview\nPlanning.\n\nDecisions\nNone\n\nAction items\n{line}\n"
     (item,) = parse_structure(answer)["action_items"]
     assert item["task"] == line.removeprefix("- ") and item["owner"] is None, item
+
+
+# An owner or a date a model leaves open is none: "TBD", "Unknown", "N/A", "Offen", "À définir",
+# "待定"; a name with a hedge after it is the name ("Anna (TBC)").
+@pytest.mark.parametrize(
+    ("line", "task", "owner", "due"),
+    [
+        ("- TBD: write the press release", "write the press release", None, None),
+        ("- Write the FAQ (Owner: TBD, Due: TBD)", "Write the FAQ", None, None),
+        ("- Owner: Unknown — Task: file the taxes", "file the taxes", None, None),
+        ("- N/A: clean the backlog by Friday", "clean the backlog by Friday", None, "Friday"),
+        ("- Anna (TBC): order the samples", "order the samples", "Anna", None),
+        ("- Offen: Pressemitteilung schreiben", "Pressemitteilung schreiben", None, None),
+        ("- N. N.: Wiki aktualisieren", "Wiki aktualisieren", None, None),
+        ("- À définir : rédiger le communiqué", "rédiger le communiqué", None, None),
+        ("- Por definir: enviar el informe", "enviar el informe", None, None),
+        ("- 待定：更新文档", "更新文档", None, None),
+    ],
+)
+def test_an_owner_or_date_left_open_is_none(line: str, task: str, owner: str | None, due: str | None) -> None:
+    answer = f"Overview\nPlanning.\n\nDecisions\nNone\n\nAction items\n{line}\n"
+    (item,) = parse_structure(answer)["action_items"]
+    assert (item["task"].rstrip("."), item["owner"], item["due"]) == (task, owner, due), item
+
+
+# A numbered item, or one that names its own task, is an item of its own, never fields of the one
+# above it: "7. Owner: Unknown — Task: file the taxes" was read as the owner of item 6, and its
+# task was lost.
+def test_an_item_that_names_its_own_task_is_never_joined_to_the_one_above() -> None:
+    answer = (
+        "Overview\nPlanning.\n\nAction items\n6. Team: test the build\n"
+        "7. Owner: Carol — Task: file the taxes\n"
+    )
+    items = parse_structure(answer)["action_items"]
+    assert [(i["task"], i["owner"]) for i in items] == [
+        ("test the build", "Team"),
+        ("file the taxes", "Carol"),
+    ], items
