@@ -127,10 +127,13 @@ def parse_structure(
     # An owner is never a word the meeting writes in lower case ("Please, next slide.").
     if common is None:
         common = common_words("\n".join(t.text for t in turns))
+    # A label before an item is its speaker only when the meeting has one of that name: a model's
+    # "**Budget:** capped at 40k" names a topic.
+    speakers = {t.speaker.lower() for t in turns if t.speaker}
     answer = _json_answer(text)
     if answer is not None:
         try:
-            read = _from_json(answer, starts, common)
+            read = _from_json(answer, starts, common, speakers)
             if own:
                 read["sections"] = {k: _strings(answer.get(k)) for k in own.values()}
             return read
@@ -172,8 +175,12 @@ def parse_structure(
     overview = " ".join(_clean(line) for line in sections["overview"] if not _is_none(line))
     return ({"sections": extra} if own else {}) | {
         "overview": _tidy(_TIME_REF.sub("", overview)),
-        "key_points": [_item(line, starts) for line in _rows(sections["key_points"]) if not _is_none(line)],
-        "decisions": [_item(line, starts) for line in _rows(sections["decisions"]) if not _is_none(line)],
+        "key_points": [
+            _item(line, starts, speakers) for line in _rows(sections["key_points"]) if not _is_none(line)
+        ],
+        "decisions": [
+            _item(line, starts, speakers) for line in _rows(sections["decisions"]) if not _is_none(line)
+        ],
         "action_items": _actions(sections["action_items"], starts, common),
         "parsed": True,
     }
@@ -193,7 +200,9 @@ def _json_answer(text: str) -> dict[str, Any] | None:
     return data
 
 
-def _from_json(data: dict[str, Any], starts: Collection[int], common: Container[str]) -> dict[str, Any]:
+def _from_json(
+    data: dict[str, Any], starts: Collection[int], common: Container[str], speakers: Container[str] = ()
+) -> dict[str, Any]:
     def lines(value: Any) -> list[str]:
         items = value if isinstance(value, list) else [value] if value else []
         out = []
@@ -215,8 +224,12 @@ def _from_json(data: dict[str, Any], starts: Collection[int], common: Container[
     overview = data.get("overview") or data.get("summary") or ""
     return {
         "overview": _tidy(_TIME_REF.sub("", " ".join(lines(overview)))),
-        "key_points": [_item(line, starts) for line in lines(data.get("key_points")) if not _is_none(line)],
-        "decisions": [_item(line, starts) for line in lines(data.get("decisions")) if not _is_none(line)],
+        "key_points": [
+            _item(line, starts, speakers) for line in lines(data.get("key_points")) if not _is_none(line)
+        ],
+        "decisions": [
+            _item(line, starts, speakers) for line in lines(data.get("decisions")) if not _is_none(line)
+        ],
         "action_items": _actions(lines(data.get("action_items")), starts, common),
         "parsed": True,
     }
@@ -408,9 +421,11 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
 
 
-def _item(line: str, starts: Collection[int]) -> dict[str, Any]:
+def _item(line: str, starts: Collection[int], speakers: Container[str] = ()) -> dict[str, Any]:
     body, start = _timed(line, starts)
     speaker, text = split_speaker(body)
+    if speaker and speakers and speaker.lower() not in speakers:
+        speaker, text = None, body  # a topic ("Budget: capped at 40k"), not a speaker
     item: dict[str, Any] = {"text": text, "speaker": speaker}
     if start is not None:
         item["start"] = start

@@ -89,3 +89,23 @@ def test_an_item_that_names_its_own_task_is_never_joined_to_the_one_above() -> N
         ("test the build", "Team"),
         ("file the taxes", "Carol"),
     ], items
+
+
+# A label before a decision or key point is its speaker only when the meeting has a speaker of
+# that name: a model's "**Vendor:** Acme was chosen." names a topic, and keeps it in the text.
+def test_a_topic_label_is_no_speaker_of_a_meeting_that_has_none_of_that_name() -> None:
+    from worker.meeting import iter_utterances
+
+    turns = list(iter_utterances("Anna: We pick Acme.\nBob: Fine, Acme it is.\n"))
+    answer = (
+        "## Overview\nVendor choice.\n\n## Key points\n- **Budget:** capped at 40k\n\n"
+        "## Decisions\n- **Vendor:** Acme was chosen.\n- Anna: we go with Acme.\n"
+    )
+    structure = parse_structure(answer, turns)
+    assert structure["decisions"] == [
+        {"text": "Vendor: Acme was chosen.", "speaker": None},
+        {"text": "we go with Acme.", "speaker": "Anna"},
+    ]
+    assert structure["key_points"] == [{"text": "Budget: capped at 40k", "speaker": None}]
+    # Without the meeting's turns, a label is read as a speaker, as before.
+    assert parse_structure(answer)["decisions"][0] == {"text": "Acme was chosen.", "speaker": "Vendor"}
