@@ -203,7 +203,7 @@ def is_name(name: str, common: Container[str] = ()) -> bool:
     return (
         bool(words)
         and not ENUMERATED.match(f"{name},")  # "Three, hiring is frozen": a numbered item
-        and not any(w in _NOT_OWNERS for w in words)
+        and (not any(w in _NOT_OWNERS for w in words) or _speaks(common, name))
         and not all(w in common for w in words)
         and next(_dates(name), None) is None
     )
@@ -377,6 +377,17 @@ class LowerCaseWords:
     def __init__(self, text: str) -> None:
         self._text = text
         self._known: dict[str, bool] = {}
+        self._speakers: dict[str, bool] = {}
+
+    def speaks(self, name: str) -> bool:
+        """Whether a turn of the text is labelled with `name` ("Ben:", "Ben Stone:"): a speaker's name
+        is a name even where another language has it as a filler ("ben": French "well")."""
+        if name not in self._speakers:
+            # "Ben:", "Ben Stone:", "[00:01:02] Ben:" (a rendered turn: `Utterance.render`)
+            label = rf"{re.escape(name)}(?:[ \t]+[^\W\d_][\w'’.-]*){{0,3}}"
+            pattern = rf"^[ \t]*(?:\[[\d:.]+\][ \t]*)?{label}[ \t]*[:：]"
+            self._speakers[name] = re.search(pattern, self._text, re.MULTILINE) is not None
+        return self._speakers[name]
 
     def __contains__(self, word: object) -> bool:
         if not isinstance(word, str) or not word.islower():
@@ -392,19 +403,25 @@ def common_words(text: str) -> LowerCaseWords:
     return LowerCaseWords(text)
 
 
-def _unfilled(text: str) -> str:
+def _speaks(common: Container[str], name: str) -> bool:
+    return isinstance(common, LowerCaseWords) and common.speaks(name)
+
+
+def _unfilled(text: str, common: Container[str] = ()) -> str:
     text = text.strip()
     for _ in range(3):  # "And so, Dana, ..." : conjunctions and fillers before the name
         first = re.match(r"([^\W\d_]+)[,，]?\s+", text)
         if not first or first.group(1).lower() not in _NOT_NAMES or first.group(1).lower() in _ARTICLES:
             break  # an article stays: the noun after it is no name
+        if first.group(1)[:1].isupper() and _speaks(common, first.group(1)):
+            break  # "Ben, can you ...", said to the meeting's Ben
         text = text[first.end() :]
     return text
 
 
 def addressed(text: str, common: Container[str] = ()) -> str | None:
     """The person a sentence speaks to, if it names one: "Dave, ...", "@dana"."""
-    match = OWNER.search(_unfilled(text))
+    match = OWNER.search(_unfilled(text, common))
     if match and (match.group("handle") or is_name(match.group("name"), common)):
         return match.group("handle") or match.group("name")
     return None
@@ -423,7 +440,7 @@ def addressed_owner(text: str, common: Container[str] = ()) -> str | None:
     "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责...", also after
     a decision: "We decided that Carol will ..."). `common`: the meeting's lower-case words
     (`common_words`); a name made only of them is none."""
-    text = _unfilled(text)
+    text = _unfilled(text, common)
     vocative = addressed(text, common)
     if vocative:
         return vocative

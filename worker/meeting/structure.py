@@ -31,7 +31,7 @@ from typing import Any
 
 from worker.meeting.decoding import unify_breaks
 from worker.meeting.languages import LANGUAGES, all_labels, alternation
-from worker.meeting.signals import addressed_owner, common_words, due_date, is_name
+from worker.meeting.signals import LowerCaseWords, addressed_owner, common_words, due_date, is_name
 from worker.meeting.turns import Utterance, lines, seconds, split_speaker
 
 _SECTIONS = ("overview", "key_points", "decisions", "action_items")
@@ -124,16 +124,18 @@ def parse_structure(
     own = {heading.strip().lower(): key for key, heading in own_sections}
     if starts is None:
         starts = {int(t.start) for t in turns if t.start is not None}
-    # An owner is never a word the meeting writes in lower case ("Please, next slide.").
+    # A label before an item is its speaker only when the meeting has one of that name (a model's
+    # "**Budget:** capped at 40k" names a topic); without the meeting, every label is.
+    known = common is not None or bool(turns)
+    # An owner is never a word the meeting writes in lower case ("Please, next slide."), unless it
+    # is a speaker's name (`LowerCaseWords.speaks`).
     if common is None:
-        common = common_words("\n".join(t.text for t in turns))
-    # A label before an item is its speaker only when the meeting has one of that name: a model's
-    # "**Budget:** capped at 40k" names a topic.
-    speakers = {t.speaker.lower() for t in turns if t.speaker}
+        common = common_words("\n".join(t.render() for t in turns))
+    meeting: Container[str] = common if known else ()
     answer = _json_answer(text)
     if answer is not None:
         try:
-            read = _from_json(answer, starts, common, speakers)
+            read = _from_json(answer, starts, common, meeting)
             if own:
                 read["sections"] = {k: _strings(answer.get(k)) for k in own.values()}
             return read
@@ -176,10 +178,10 @@ def parse_structure(
     return ({"sections": extra} if own else {}) | {
         "overview": _tidy(_TIME_REF.sub("", overview)),
         "key_points": [
-            _item(line, starts, speakers) for line in _rows(sections["key_points"]) if not _is_none(line)
+            _item(line, starts, meeting) for line in _rows(sections["key_points"]) if not _is_none(line)
         ],
         "decisions": [
-            _item(line, starts, speakers) for line in _rows(sections["decisions"]) if not _is_none(line)
+            _item(line, starts, meeting) for line in _rows(sections["decisions"]) if not _is_none(line)
         ],
         "action_items": _actions(sections["action_items"], starts, common),
         "parsed": True,
@@ -201,7 +203,7 @@ def _json_answer(text: str) -> dict[str, Any] | None:
 
 
 def _from_json(
-    data: dict[str, Any], starts: Collection[int], common: Container[str], speakers: Container[str] = ()
+    data: dict[str, Any], starts: Collection[int], common: Container[str], meeting: Container[str] = ()
 ) -> dict[str, Any]:
     def lines(value: Any) -> list[str]:
         items = value if isinstance(value, list) else [value] if value else []
@@ -225,10 +227,10 @@ def _from_json(
     return {
         "overview": _tidy(_TIME_REF.sub("", " ".join(lines(overview)))),
         "key_points": [
-            _item(line, starts, speakers) for line in lines(data.get("key_points")) if not _is_none(line)
+            _item(line, starts, meeting) for line in lines(data.get("key_points")) if not _is_none(line)
         ],
         "decisions": [
-            _item(line, starts, speakers) for line in lines(data.get("decisions")) if not _is_none(line)
+            _item(line, starts, meeting) for line in lines(data.get("decisions")) if not _is_none(line)
         ],
         "action_items": _actions(lines(data.get("action_items")), starts, common),
         "parsed": True,
@@ -421,10 +423,12 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
 
 
-def _item(line: str, starts: Collection[int], speakers: Container[str] = ()) -> dict[str, Any]:
+def _item(line: str, starts: Collection[int], meeting: Container[str] = ()) -> dict[str, Any]:
+    """`meeting`: the meeting's words (`common_words`), which know its speakers; without them, any
+    label is a speaker."""
     body, start = _timed(line, starts)
     speaker, text = split_speaker(body)
-    if speaker and speakers and speaker.lower() not in speakers:
+    if speaker and isinstance(meeting, LowerCaseWords) and not meeting.speaks(speaker):
         speaker, text = None, body  # a topic ("Budget: capped at 40k"), not a speaker
     item: dict[str, Any] = {"text": text, "speaker": speaker}
     if start is not None:

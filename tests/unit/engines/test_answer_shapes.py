@@ -107,5 +107,11 @@ def test_a_topic_label_is_no_speaker_of_a_meeting_that_has_none_of_that_name() -
         {"text": "we go with Acme.", "speaker": "Anna"},
     ]
     assert structure["key_points"] == [{"text": "Budget: capped at 40k", "speaker": None}]
+    # The worker passes the transcript's rendered turns ("[00:00:05] Anna: ...") as `common`.
+    from worker.meeting import common_words
+
+    body = "[00:00:01] Anna: We pick Acme.\n[00:00:05] Bob: Fine, Acme it is.\n"
+    decisions = parse_structure(answer, starts={1, 5}, common=common_words(body))["decisions"]
+    assert [d["speaker"] for d in decisions] == [None, "Anna"], decisions
     # Without the meeting's turns, a label is read as a speaker, as before.
     assert parse_structure(answer)["decisions"][0] == {"text": "Acme was chosen.", "speaker": "Vendor"}

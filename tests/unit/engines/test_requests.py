@@ -402,3 +402,26 @@ def test_a_decided_task_and_its_read_back_are_one_action_item_of_the_person_name
     decisions = [d["text"] for d in structure["decisions"]]
     assert actions == [("Carol", "Friday")], structure["action_items"]
     assert decisions == ["And we agreed to move the launch to June."], decisions
+
+
+# A word that is a filler in one language and a name in another ("ben": French "well", English
+# "Ben") is a name in a meeting with a speaker of that name; in one without, it stays a filler.
+def test_a_speakers_name_that_is_another_languages_filler_owns_what_they_are_asked() -> None:
+    from worker.engines import ExtractiveEngine
+    from worker.meeting import iter_utterances, parse_structure
+
+    def actions(meeting: str) -> list[tuple[str | None, str | None]]:
+        read = parse_structure(ExtractiveEngine().summarise(meeting, 1024), list(iter_utterances(meeting)))
+        return [(a["owner"], a["due"]) for a in read["action_items"]]
+
+    english = (
+        "Anna: Okay, the launch plan is ready.\nAnna: Ben, can you send the deck to the board by Friday?\n"
+        "Carol: The deck is nearly done, the charts are missing.\nBen: Okay.\n"
+    )
+    assert actions(english) == [("Ben", "Friday")]
+    read_back = "Anna: Okay, the plan is ready.\nAnna: Ben will send the deck by Friday.\nBen: Okay.\n"
+    assert actions(read_back) == [("Ben", "Friday")]
+    french = (
+        "Marie: Le plan de lancement est prêt.\nPaul: Ben, je m'en occupe d'ici vendredi.\nMarie: Parfait.\n"
+    )
+    assert actions(french) == [("Paul", "vendredi")]
