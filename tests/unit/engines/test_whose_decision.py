@@ -107,3 +107,24 @@ def test_a_score_beside_a_decision_cue_says_nothing(sentence: str, says: list[st
     decided = DecisionSignals("en").decided(sentence)
     words = [w.strip(".,").lower() for w in decided.split()]
     assert [w for w in words if w and w not in STOP_WORDS and w not in {"okay", "so"}] == says, decided
+
+
+# A decision still to come, left open or declined is none, in each language; one stated as made in
+# a shape the records lacked is one.
+@pytest.mark.parametrize(
+    ("code", "sentence", "made"),
+    [
+        ("en", "The decision is still pending.", False),
+        ("en", "We agreed to disagree.", False),
+        ("zh", "我们下周再决定。", False),
+        ("zh", "这个我们将来决定。", False),
+        ("ko", "다음 주에 결정합시다.", False),
+        ("ko", "나중에 결정하자.", False),
+        ("de", "Gut, dann machen wir es so: Start im Juni.", True),
+        ("fr", "Très bien, on a tranché : lancement en juin.", True),
+        ("zh", "我们决定下周发布。", True),
+        ("ko", "다음 주에 출시하기로 결정했습니다.", True),
+    ],
+)
+def test_a_decision_to_come_is_none_and_one_made_is_one(code: str, sentence: str, made: bool) -> None:
+    assert DecisionSignals(code).is_decision(sentence) is made
