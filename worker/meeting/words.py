@@ -17,6 +17,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from worker.meeting.languages import LANGUAGES
+
 # Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer, Chinese with
 # its radicals and the ideographs beyond the BMP, Japanese kana full- and half-width, Bopomofo, Yi)
 # and Hangul: one character is about one model token, so each counts as one here. Counted as
@@ -29,8 +31,9 @@ _DENSE = (
 _TOKEN = re.compile(rf"[{_DENSE}]|[^\W{_DENSE}]+|[^\w\s]")
 _WORD = re.compile(rf"[{_DENSE}]+|[^\W\d_{_DENSE}]+")
 DENSE_RUN = re.compile(rf"[{_DENSE}]+")
-STOP_WORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
+STOP_WORDS = (
+    frozenset(
+        """a about above after again against all am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further
     had has have having he her here hers herself him himself his how i if in into is it its
     itself just me more most my myself no nor not now of off on once only or other our ours
@@ -40,12 +43,21 @@ STOP_WORDS = frozenset(
     um uh umm uhm mm mmm hmm yeah yes okay ok oh ah like well right really actually just gonna
     wanna kind sort thing things think know mean guess get got go going one also maybe something
     stuff lot bit alright yep nope""".split()  # noqa: SIM905 (a word list reads better as prose)
-) | frozenset(
-    # Backchannels and copulas of the scripts without spaces, as their terms (characters and
-    # bigrams): "了解です。", "なるほど。", "아, 그렇군요.", "嗯，好的。" say nothing.
-    """はい ええ えー うん あの 了解 解で です すね ます なる るほ ほど そう うで
+    )
+    | frozenset(
+        # Backchannels and copulas of the scripts without spaces, as their terms (characters and
+        # bigrams): "了解です。", "なるほど。", "아, 그렇군요.", "嗯，好的。" say nothing.
+        """はい ええ えー うん あの 了解 解で です すね ます なる るほ ほど そう うで
     네 아 음 어 그렇 렇군 군요 렇죠 맞아 아요 알겠 겠습 습니 니다
     嗯 啊 哦 呃 好的 对对 是的 对的 那个 这个 就是 然后""".split()  # noqa: SIM905
+    )
+    | frozenset(
+        # The other languages' fillers, pronouns and articles ("Gut, fangen wir an." says nothing).
+        word
+        for code, lang in LANGUAGES.items()
+        if code != "en"
+        for word in (*lang.fillers, *lang.articles)
+    )
 )
 
 

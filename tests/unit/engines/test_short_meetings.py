@@ -56,6 +56,36 @@ def test_a_short_meetings_decision_is_listed_as_a_decision_and_no_filler_is_pick
     assert not any(filler in text for text in picked for filler in FILLERS), picked
 
 
+# The same in the other languages: their fillers and pronouns are no content ("Gut, fangen wir an."
+# has none), so a short meeting's key points are what it said, not how it opened.
+@pytest.mark.parametrize(
+    ("meeting", "openers"),
+    [
+        (
+            "Anna: Gut, fangen wir an.\nBen: Ja, gut.\nAnna: Der Lieferant hat die Preise wieder erhöht.\n"
+            "Ben: Wir haben beschlossen, den Lieferanten zu wechseln.\nAnna: Gut, danke euch.\n",
+            ["Gut, fangen wir an.", "Ja, gut.", "Gut, danke euch."],
+        ),
+        (
+            "Claire: Bon, alors, on y va.\nPaul: Oui, bon.\n"
+            "Claire: Le fournisseur a encore augmenté ses prix.\n"
+            "Paul: Nous avons décidé de changer de fournisseur.\nClaire: Bon, merci à vous.\n",
+            ["Bon, alors, on y va.", "Oui, bon.", "Bon, merci à vous."],
+        ),
+        (
+            "Lucía: Bueno, pues empezamos.\nCarlos: Sí, vale.\n"
+            "Lucía: El proveedor ha subido los precios otra vez.\n"
+            "Carlos: Hemos decidido cambiar de proveedor.\nLucía: Bueno, gracias a todos.\n",
+            ["Bueno, pues empezamos.", "Sí, vale.", "Bueno, gracias a todos."],
+        ),
+    ],
+)
+def test_a_short_meetings_openers_are_no_key_points_in_any_language(meeting: str, openers: list[str]) -> None:
+    structure = _structure(meeting)
+    picked = [str(structure["overview"]), *_texts(structure, "key_points")]
+    assert not any(opener in text for text in picked for opener in openers), picked
+
+
 @pytest.mark.parametrize(
     "sentence",
     [
