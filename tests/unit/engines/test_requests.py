@@ -425,3 +425,23 @@ def test_a_speakers_name_that_is_another_languages_filler_owns_what_they_are_ask
         "Marie: Le plan de lancement est prêt.\nPaul: Ben, je m'en occupe d'ici vendredi.\nMarie: Parfait.\n"
     )
     assert actions(french) == [("Paul", "vendredi")]
+
+
+# A request put as a plain question with a task verb ("Schickst du mir ...?", "Tu m'envoies ...?")
+# asks someone to act; a question about what they did or saw asks nothing.
+@pytest.mark.parametrize(
+    ("code", "sentence", "action"),
+    [
+        ("de", "Ben, schickst du mir bis Freitag den Entwurf?", True),
+        ("de", "Übernimmst du das Protokoll?", True),
+        ("de", "Kümmerst du dich um die Reservierung?", True),
+        ("de", "Hast du das gesehen?", False),
+        ("de", "Bist du sicher?", False),
+    ],
+)
+def test_a_request_put_as_a_plain_question_with_a_task_verb_is_a_task(
+    code: str, sentence: str, action: bool
+) -> None:
+    from worker.meeting import DecisionSignals
+
+    assert DecisionSignals(code).is_action(sentence) is action
