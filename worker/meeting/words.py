@@ -52,11 +52,13 @@ STOP_WORDS = (
     嗯 啊 哦 呃 好的 对对 是的 对的 那个 这个 就是 然后""".split()  # noqa: SIM905
     )
     | frozenset(
-        # The other languages' fillers, pronouns and articles ("Gut, fangen wir an." says nothing).
+        # The other languages' fillers, pronouns and articles ("Gut, fangen wir an." says nothing); a
+        # single letter ("y", "e", "l") stays a term, as AMI spells acronyms letter by letter ("L_C_D_").
         word
         for code, lang in LANGUAGES.items()
         if code != "en"
         for word in (*lang.fillers, *lang.articles)
+        if len(word) > 1
     )
 )
 
