@@ -34,5 +34,25 @@ def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
 for _name in _WRITES:
     setattr(DynamoDBBackend, _name, _atomic(getattr(DynamoDBBackend, _name)))
 
+
+def _end_with_parent() -> None:
+    """SIGTERM this server when the process that started it dies (Linux `prctl(PR_SET_PDEATHSIG)`):
+    a run stopped while it started moto (bench.run on SIGTERM, a killed test worker) never got the
+    handle to stop it, and the server lived on after it."""
+    import ctypes
+    import os
+    import signal
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: stopped by its handle only, as before
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 if __name__ == "__main__":
+    _end_with_parent()
     main()

@@ -58,3 +58,48 @@ def test_of_writers_claiming_one_revision_at_once_exactly_one_wins(dynamodb: Any
             assert won.count(True) == 1, (rev, won)
     finally:
         dynamodb.delete_table(TableName=table)
+
+
+def test_the_moto_server_ends_when_the_process_that_started_it_dies() -> None:
+    """A run stopped while it started moto (bench.run on SIGTERM, a killed test worker) never holds
+    the handle to stop it: the server ends with the process that started it instead of living on."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.support.paths import ROOT
+    from tests.support.procs import scaled
+
+    # A parent that starts moto in a session of its own (as devstack.cloud does), prints its pid,
+    # then dies without stopping it.
+    parent = (
+        "import subprocess, sys\n"
+        "p = subprocess.Popen([sys.executable, '-m', 'devstack.moto_server', '-H', '127.0.0.1', '-p', '0'],"
+        " start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(p.pid, flush=True)\n"
+        "import time; time.sleep(3)\n"
+        "import os; os._exit(0)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", parent], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    pid = int(out.stdout.split()[0])
+
+    def alive() -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    try:
+        deadline = time.monotonic() + scaled(30)
+        while time.monotonic() < deadline and alive():
+            time.sleep(0.1)
+        assert not alive()
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)  # this test started it (through its parent), by its id
