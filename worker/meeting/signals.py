@@ -233,14 +233,36 @@ def _one_persons(before: str) -> bool:
     return named is not None and is_name(named["name"])
 
 
+# Quotation marks, each opener with the closers it takes: English “…” and ‘…’, German „…“ and ‚…‘,
+# French «…», the CJK 「…」 and 『…』, and the plain '…' and "…" (an apostrophe is none: "it's",
+# "'cause", "the students' results").
+_CLOSERS = {"“": "”", "„": "“”", "‘": "’", "‚": "‘’", "«": "»", "「": "」", "『": "』"}
+# A plain ' before these is an elision, not an opening mark ("'cause", "'til", "'90s").
+_ELIDED = re.compile(r"(?:cause|cos|coz|til|till|em|bout|round|kay|n\b|s\b|\d)", re.IGNORECASE)
+
+
 def _quoted(before: str) -> bool:
     """Inside a quotation: someone else's words ('they said " no, we decided we're not
-    interested "'), reported, not the meeting's decision."""
-    return (
-        before.count('"') % 2 == 1
-        or before.count("“") > before.count("”")
-        or before.count("«") > before.count("»")
-    )
+    interested "', Hansard's "of saying: one—'Let's go with ...'"), reported, not the meeting's
+    decision."""
+    open_marks: list[str] = []
+    for i, char in enumerate(before):
+        top = open_marks[-1] if open_marks else ""
+        if top and char in _CLOSERS.get(top, ""):
+            open_marks.pop()
+        elif char in _CLOSERS:
+            open_marks.append(char)
+        elif char == '"' and top == '"':
+            open_marks.pop()
+        elif char == '"':
+            open_marks.append(char)
+        elif char in "'’":
+            prev, rest = before[i - 1 : i], before[i + 1 :]
+            if top in ("'", "‘") and not rest[:1].isalpha():
+                open_marks.pop()  # closes: "'no', so ..."
+            elif char == "'" and not prev.isalnum() and rest[:1].isalpha() and not _ELIDED.match(rest):
+                open_marks.append(char)  # opens: "of saying: '..."
+    return bool(open_marks)
 
 
 def _settled(

@@ -52,6 +52,47 @@ def test_another_bodys_decision_reported_is_none(code: str, sentence: str) -> No
     assert not DecisionSignals(code).is_decision(sentence)
 
 
+# A quotation in any script's marks, single ones too (Hansard's 'Let's ...'): someone's words, quoted
+# or imagined, not the meeting's decision. QMSum education_22, as the transcript says it (up to the
+# first closing mark), then other shapes.
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        (
+            "en",
+            "For the moment, I think there is an attraction, in terms of the upper limit, of saying:"
+            " one\u2014'Let's try not to add additional complexity, let's go with a scheme that's already"
+            " working its way through the system'.",
+        ),
+        ("en", "He told us, 'we've decided to close the plant', and left."),
+        ("en", "She wrote \u2018we agreed to cancel the trip\u2019 in her reply."),
+        ("de", "Sie schrieb: \u201eWir haben beschlossen, das B\u00fcro zu schlie\u00dfen\u201c, und ging."),
+        ("de", "Er sagte \u201aWir haben beschlossen\u2018 und ging."),
+        ("ja", "部長は「来月に延期することに決定しました」と言いました。"),
+        ("zh", "他说『我们决定把发布推迟』。"),
+    ],
+)
+def test_a_decision_in_quotation_marks_is_none(code: str, sentence: str) -> None:
+    assert not DecisionSignals(code).is_decision(sentence)
+
+
+# An apostrophe is no quotation mark, nor is a closed quotation before the decision.
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "'Cause it's cheaper, we decided to go with rubber."),
+        ("en", "The students' results are in, and we decided to publish them."),
+        ("en", "We talked 'til late and we decided to use the rubber case."),
+        ("en", "He said 'no', so we decided to go with the old vendor."),
+        ("en", "After the \u2018pilot\u2019 we decided to roll it out."),
+        ("de", "Nach dem \u201eNein\u201c haben wir beschlossen, im Mai zu starten."),
+        ("ja", "「試作品」を見て、来月に延期することに決定しました。"),
+    ],
+)
+def test_a_decision_after_an_apostrophe_or_a_closed_quotation_is_one(code: str, sentence: str) -> None:
+    assert DecisionSignals(code).is_decision(sentence)
+
+
 @pytest.mark.parametrize(
     ("code", "sentence"),
     [
