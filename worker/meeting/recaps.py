@@ -6,7 +6,8 @@ settled version, so the extractive engine favours it: `recap_members` finds the 
 recap (the rest of the turn after an opener, or the next speaker's turn after a recap question),
 each sentence one item, so a numbered recap gives one item per number, also when it is said in one
 sentence (`split_enumeration`: "To sum up: first, X; second, Y; and third, Z."). "So this is what we
-decided." points at the statements that follow it the same way.
+decided." points at the statements that follow it the same way, up to one that points back
+again ("It's also copy paste from what we made together.").
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ RECAP_POINTER = re.compile(
     r"entschieden(?: haben)?|décidé|convenu|decidido|decidimos|acordado|acordamos|deciso|concordato|"
     r"besloten(?: hebben)?|"
     r"afgesproken(?: hebben)?)(?:,?\s+(?:then|today|so far|now))?(?:[^\w:：]*$|\s*[:：]\s*(?P<stated>\S))",
+    re.IGNORECASE,
+)
+# A sentence after a pointer that points back again ("It's also copy paste from what we made
+# together.", said over a slide) comments on the statements instead of making one: the pointer's
+# items end there.
+_POINTS_BACK = re.compile(
+    r"\bwhat (?:we|you|i|they)(?:'ve| have| had)?(?: \w+){0,2}? (?:made|did|done|discussed|said|wrote|"
+    r"written|presented|showed|shown|prepared|came up with|talked about|went through)\b|"
+    r"\bwas wir(?: \w+){0,4}? (?:gemacht|besprochen|gesagt|geschrieben|vorgestellt|erarbeitet)\b|"
+    r"\bce qu(?:e nous avons|'on a)(?: \w+){0,2}? (?:fait|discuté|dit|présenté|préparé)\b|"
+    r"\blo que (?:hemos )?(?:hecho|hicimos|discutido|discutimos|dicho|dijimos)\b|"
+    r"\bquello che abbiamo (?:fatto|discusso|detto)\b|\bo que (?:fizemos|discutimos|dissemos)\b|"
+    r"\bwat we (?:hebben )?(?:gedaan|besproken|gezegd)\b",
     re.IGNORECASE,
 )
 # A question whose answer is a recap: "So what have we decided?", "Was haben wir beschlossen?".
@@ -170,6 +184,8 @@ def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
                 break
             if not (taken or opener or pointer) and _NOTHING_YET.match(later.text):
                 break  # "Have we decided on the vendor?" "Not yet, ..."
+            if pointer and _POINTS_BACK.search(later.text):
+                break  # "This is what we decided. It's also copy paste from what we made together."
             # A pointer's statements are items as they stand, like a recap question's answer and
             # a recap's numbered items ("Two, Dana leads the pilot.").
             (recited if opener and not ENUMERATED.match(later.text) else answers).add(later.index)

@@ -108,3 +108,53 @@ def test_a_backchannel_is_no_overview_and_no_key_point(text: str, fillers: list[
     said = [parsed["overview"], *(k["text"] for k in parsed["key_points"])]
     assert not [f for f in fillers if any(f in s for s in said)], said
     assert parsed["overview"] and parsed["decisions"]
+
+
+def _pointed(turn: list[str]) -> set[int]:
+    from types import SimpleNamespace
+
+    from worker.meeting.recaps import recap_members
+
+    items = [SimpleNamespace(index=i, speaker="Lee", text=t) for i, t in enumerate(turn)]
+    items.append(SimpleNamespace(index=len(turn), speaker="Kim", text="Okay."))
+    recited, answers = recap_members(items)
+    return recited | answers
+
+
+# "This is what we decided." points at the statements after it; a sentence that points back again
+# ("copy paste from what we made together", said over a slide) comments on them and states none,
+# nor does anything after it. QMSum TS3009d's turn, verbatim, then other shapes.
+@pytest.mark.parametrize(
+    "turn",
+    [
+        [
+            "So uh This is what we decided.",
+            "It's also copy paste from what we made together.",
+            "So we still know that.",
+        ],
+        ["Here's what we agreed.", "It's the same as what we discussed last week."],
+        ["So this is what we decided.", "Basically what we did in the workshop, all of it."],
+        [
+            "Das ist, was wir beschlossen haben.",
+            "Das ist im Grunde das, was wir letzte Woche besprochen haben.",
+        ],
+        ["Voilà ce qu'on a décidé.", "C'est ce qu'on a fait ensemble la semaine dernière."],
+    ],
+)
+def test_a_pointers_sentence_that_points_back_again_states_no_decision(turn: list[str]) -> None:
+    assert _pointed(turn) == set()
+
+
+@pytest.mark.parametrize(
+    ("turn", "stated"),
+    [
+        (["So this is what we decided.", "The hotfix ships alone.", "The office stays in Berlin."], {1, 2}),
+        (
+            ["So this is what we decided.", "The case is rubber, as we discussed.", "Launch is in June."],
+            {1, 2},
+        ),
+        (["Here's what we agreed.", "Blue case.", "It's also what we discussed with the vendor."], {1}),
+    ],
+)
+def test_a_pointers_statements_are_items_up_to_its_comment(turn: list[str], stated: set[int]) -> None:
+    assert _pointed(turn) == stated
