@@ -1,0 +1,66 @@
+"""Decisions said in a set phrase rather than with "decided" (issue 22): "Yellow it is.", "The
+sample sensor will have to go" (dropping a part), and the everyday sentences that share their words
+("Here it is.", "I have to go.") that decide nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.engines import ExtractiveEngine
+from worker.meeting import DecisionSignals, parse_structure
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Okay, yellow it is.",
+        "Rubber it is then.",
+        "So, the blue one it is!",
+        "Alright, HubSpot it is.",
+        # QMSum ES2006d, verbatim: the meeting drops the most expensive part.
+        "Yeah, the sample sensor will have to go, 'cause that's the most expensive thing on there.",
+        "The speaker has to go.",
+        "Okay, that has to go then.",
+        "The second battery will have to go because of the cost.",
+        "Der Sensor muss raus.",
+        "Die Sprachsteuerung muss weg, die ist zu teuer.",
+    ],
+)
+def test_a_decision_said_in_a_set_phrase_is_a_decision(sentence: str) -> None:
+    code = "de" if sentence.startswith("D") else "en"
+    assert DecisionSignals(code).is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Okay here it is.",
+        "A little later but here it is.",
+        "So that's exactly what it is.",
+        "I think it is.",
+        "Yes it is.",
+        "Of course it is.",
+        "I don't know where it is.",
+        "It's just it is what it is.",
+        "I have to go.",
+        "We have to go through this process first.",
+        "It has to go to twelve, right",
+        "If the speaker has to go, we lose the locator.",
+        "Does the speaker have to go?",
+        "Ich muss weg.",
+    ],
+)
+def test_a_sentence_that_only_shares_the_phrase_is_no_decision(sentence: str) -> None:
+    code = "de" if sentence.startswith("Ich") else "en"
+    assert not DecisionSignals(code).is_decision(sentence)
+
+
+def test_a_set_phrase_decision_is_listed_with_what_it_decides() -> None:
+    text = (
+        "Ana: We compared the yellow case and the grey case for the remote.\n"
+        "Ben: The yellow case tested better with the younger users in the survey.\n"
+        "Ana: Okay, yellow it is.\n"
+        "Ben: Great, I'll tell the designers about the yellow case tomorrow.\n"
+    )
+    decisions = parse_structure(ExtractiveEngine().summarise(text, 1024))["decisions"]
+    assert [d["text"] for d in decisions] == ["Okay, yellow it is."]
