@@ -54,6 +54,7 @@ from worker.meeting.recaps import (
     RECAP_OPENER,
     RECAP_POINTER,
     bare_opener,
+    join_continued,
     recap_members,
     split_enumeration,
 )
@@ -202,10 +203,7 @@ class ExtractiveEngine:
 
     def rank(self, content: str, max_tokens: int, *, with_speakers: bool = True) -> list[str]:
         """The selected sentences in transcript order, within `max_tokens` (used by `make eval`)."""
-        items = self._sentences(content)
-        signals = DecisionSignals(
-            detect_language(" ".join(s.text for s in items[:2000])), spoken_languages([s.text for s in items])
-        )
+        items, signals = self._sentences(content)
         picked = self._select(items, max_tokens, self._relevance(items, signals), _FLOOR)
         return [s.render() if with_speakers else s.text for s in picked]
 
@@ -232,13 +230,9 @@ class ExtractiveEngine:
         profile: Profile = DEFAULT,
     ) -> Sections:
         """Pick the summary's sentences within `max_tokens`, label and headings included."""
-        items = self._sentences(content)
-        # The cues are the meeting's own language's (detected); `language` chooses only the
-        # language the summary is written in (a German meeting summarised in English keeps its
-        # German decisions).
-        spoken = detect_language(" ".join(s.text for s in items[:2000]))
-        lang = language_for(resolve_language(language) or spoken)
-        signals = DecisionSignals(spoken, spoken_languages([s.text for s in items]))
+        items, signals = self._sentences(content)
+        # `language` chooses only the language the summary is written in.
+        lang = language_for(resolve_language(language) or signals.code)
         items = _owned(items, signals, lang, common_words(content))
         overhead = extractive_frame_tokens(lang, profile)
         # A summary is shorter than its source: cap at a share of the input, whatever the budget.
@@ -361,22 +355,25 @@ class ExtractiveEngine:
         more = self._mmr(explicit, int(budget * EXPLICIT_SHARE) - used, budget - used, relevance, picked)
         return one_per_commitment(sorted(picked + more, key=lambda s: s.index), signals)
 
-    def _sentences(self, content: str) -> list[_Sentence]:
-        raw: list[tuple[str | None, str]] = []
-        starts: list[float | None] = []
+    def _sentences(self, content: str) -> tuple[list[_Sentence], DecisionSignals]:
+        """The units ranked, and the meeting's own language's cues (detected: a German meeting
+        summarised in English keeps its German decisions)."""
+        raw: list[tuple[str | None, str, float | None]] = []
         for turn in utterances(strip_frame(content, (UNFILLED,))):
             for whole in sentences(turn.text):
                 for sentence in split_enumeration(whole):  # a numbered recap: one unit per number
-                    raw.append((turn.speaker, sentence))
-                    starts.append(turn.start)
+                    raw.append((turn.speaker, sentence, turn.start))
+        spoken = detect_language(" ".join(u[1] for u in raw[:2000]))
+        signals = DecisionSignals(spoken, spoken_languages([u[1] for u in raw]))
+        raw = join_continued(raw, signals.is_decision)  # a decision said across "Right." is one unit
         out = []
-        weighed = term_weights([text for _, text in raw])
-        for i, ((speaker, text), weights) in enumerate(zip(raw, weighed, strict=True)):
+        weighed = term_weights([u[1] for u in raw])
+        for i, ((speaker, text, start), weights) in enumerate(zip(raw, weighed, strict=True)):
             norm = math.sqrt(sum(v * v for v in weights.values()))
-            unit = _Sentence(i, speaker, text, 0, weights, norm, starts[i])
+            unit = _Sentence(i, speaker, text, 0, weights, norm, start)
             # Tokens as rendered in the summary: "- [00:01:02] Speaker: text".
             out.append(replace(unit, tokens=count_word_tokens(unit.render()) + 1))
-        return out
+        return out, signals
 
     def _relevance(self, items: list[_Sentence], signals: DecisionSignals) -> list[float]:
         """How typical each sentence is of the meeting (centroid cosine × length prior × cue bonus)."""

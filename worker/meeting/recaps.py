@@ -7,15 +7,19 @@ recap (the rest of the turn after an opener, or the next speaker's turn after a 
 each sentence one item, so a numbered recap gives one item per number, also when it is said in one
 sentence (`split_enumeration`: "To sum up: first, X; second, Y; and third, Z."). "So this is what we
 decided." points at the statements that follow it the same way, up to one that points back
-again ("It's also copy paste from what we made together.").
+again ("It's also copy paste from what we made together."). A decision said across turns, the others
+only saying "Right." in between, is one unit (`join_continued`): "we're going with a simple battery" /
+"Right." / "and a curved case made of rubber".
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Protocol
+
+from worker.meeting.words import STOP_WORDS, terms
 
 # A sentence that opens a recap (it is no item itself).
 RECAP_OPENER = re.compile(
@@ -193,3 +197,50 @@ def recap_members(items: Sequence[_Unit]) -> tuple[set[int], set[int]]:
             if taken >= RECAP_SENTENCES:
                 break
     return recited, answers
+
+
+# A sentence left unfinished (no final mark: "we're going with a simple battery, the advanced chip"),
+# and a turn that goes on with one ("and a curved case", "plus the buttons").
+_UNFINISHED = re.compile(r"[^.!?。！？…\s]\s*$")
+_GOES_ON = re.compile(r"^\W*(?:and|or|plus|with|und|oder|sowie|et|ou|y|o|e|en|of)\b", re.IGNORECASE)
+# Between the parts, at most this many sentences of others that say nothing ("Right.", "Yep.").
+_BACKCHANNELS = 3
+# A decision goes on until it is this many times as long as its first part at most.
+_PARTS = 8
+
+
+def _says_nothing(text: str) -> bool:
+    return not any(len(w) > 1 and w not in STOP_WORDS for w in terms(text))
+
+
+def join_continued(
+    units: Sequence[tuple[str | None, str, float | None]], decided: Callable[[str], bool]
+) -> list[tuple[str | None, str, float | None]]:
+    """(speaker, sentence, start) units, each decision its speaker left unfinished and went on with
+    after the others only said "Right." or "Yep." joined with its rest, each rest starting in lower
+    case or with "and": QMSum ES2006c's "So we've basically worked out that we're going with a simple
+    battery, the advanced chip" / "Right." / "and a curved on one side case ..." / "Yep." / "and the
+    buttons are also rubber." is one unit."""
+    out = list(units)
+    gone: set[int] = set()
+    for head, (speaker, text, start) in enumerate(units):
+        if head in gone or speaker is None or not _UNFINISHED.search(text) or not decided(text):
+            continue
+        at, current = head + 1, text
+        while _UNFINISHED.search(current) and len(current) < len(text) * _PARTS:
+            skipped = 0
+            while (
+                at < len(units)
+                and units[at][0] != speaker
+                and skipped < _BACKCHANNELS
+                and _says_nothing(units[at][1])
+            ):
+                at, skipped = at + 1, skipped + 1
+            rest = units[at][1].lstrip() if at < len(units) and units[at][0] == speaker else ""
+            if not (rest[:1].islower() or _GOES_ON.match(rest)):
+                break
+            current = f"{current} {rest}"
+            gone.add(at)
+            at += 1
+        out[head] = (speaker, current, start)
+    return [u for i, u in enumerate(out) if i not in gone]

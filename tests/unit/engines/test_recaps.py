@@ -158,3 +158,66 @@ def test_a_pointers_sentence_that_points_back_again_states_no_decision(turn: lis
 )
 def test_a_pointers_statements_are_items_up_to_its_comment(turn: list[str], stated: set[int]) -> None:
     assert _pointed(turn) == stated
+
+
+# A decision said across turns, the others only saying "Right." or "Yep." in between, is one item: the
+# whole of what was decided, not its first half. QMSum ES2006c's recap, verbatim, then other shapes.
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        (
+            "Industrial Designer: Uh um we we're definitely going in for voice recognition as well as"
+            " L_C_D_s, mm.\nUser Interface: Yeah.\nProject Manager: Yeah. We're on our way. Okay. So we've"
+            " basically worked out that we're going with a simple battery, the advanced chip\nIndustrial"
+            " Designer: Right.\nProject Manager: and a curved on one side case which is folded in on"
+            " itself, um made out of rubber\nIndustrial Designer: Yep.\nProject Manager: and the buttons"
+            " are also rubber. We're having push-buttons on the outside and then on the inside an L_C_D_"
+            " with spinning wheel, and we're incorporating voice recognition.\n",
+            "So we've basically worked out that we're going with a simple battery, the advanced chip and a"
+            " curved on one side case which is folded in on itself, um made out of rubber and the buttons"
+            " are also rubber.",
+        ),
+        (
+            "Dana: We looked at both cases and the prices from the two vendors.\nDana: So we decided to go"
+            " with the blue case\nLee: Mm-hmm.\nDana: and the rubber buttons from the second vendor.\n"
+            "Lee: Good, that works for the budget.\n",
+            "So we decided to go with the blue case and the rubber buttons from the second vendor.",
+        ),
+        (
+            "Dana: We looked at both cases and the prices from the two vendors.\nDana: So we decided to go"
+            " with the blue case,\nLee: Okay.\nKim: Yeah.\nDana: plus the rubber buttons from the second"
+            " vendor.\n",
+            "So we decided to go with the blue case, plus the rubber buttons from the second vendor.",
+        ),
+    ],
+)
+def test_a_decision_said_across_backchannels_is_one_item(text: str, decision: str) -> None:
+    assert decision in _decisions(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        # Someone says something between: the turns are two.
+        (
+            "Dana: We looked at both cases and the prices from the two vendors.\nDana: So we decided to go"
+            " with the blue case\nLee: What about the price of the rubber buttons?\nDana: and the rubber"
+            " buttons from the second vendor.\n",
+            "So we decided to go with the blue case",
+        ),
+        # The decision was said whole: what follows is the next thing.
+        (
+            "Dana: We looked at both cases and the prices from the two vendors.\nDana: So we decided to go"
+            " with the blue case.\nLee: Right.\nDana: and then the budget for the launch event in May.\n",
+            "So we decided to go with the blue case.",
+        ),
+        # A new sentence, not a continuation.
+        (
+            "Dana: We looked at both cases and the prices from the two vendors.\nDana: So we decided to go"
+            " with the blue case\nLee: Right.\nDana: Next point is the budget for the launch event.\n",
+            "So we decided to go with the blue case",
+        ),
+    ],
+)
+def test_a_decision_is_not_joined_to_what_is_no_continuation(text: str, decision: str) -> None:
+    assert decision in _decisions(text)
