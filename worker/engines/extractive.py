@@ -4,7 +4,7 @@ It ranks the transcript's own sentences and returns them verbatim in the summary
 (Overview, Key points, Decisions, Action items by default). Decisions and action items are detected
 over the whole transcript, not only among the central sentences (`worker.meeting` says what counts
 as a decision stated as made, as talk about deciding and as an action item, who owns it, one item
-per commitment, and where a meeting recaps). Recaps and labelled decisions go first, one item per
+per commitment or decision, and where a meeting recaps). Recaps and labelled decisions go first, one item per
 sentence or number; then the most central talk about deciding (in each language a mixed meeting
 speaks) and action item, the rest by the same MMR as the other picks, which never repeat them. A
 meeting too short for anything else gets its most central item as the overview. Every item names its
@@ -41,6 +41,7 @@ from worker.meeting import (
     found_owners,
     language_for,
     one_per_commitment,
+    one_per_decision,
     resolve_language,
     sentences,
     spoken_languages,
@@ -353,7 +354,9 @@ class ExtractiveEngine:
         ]
         used = sum(s.tokens for s in picked)
         more = self._mmr(explicit, int(budget * EXPLICIT_SHARE) - used, budget - used, relevance, picked)
-        return one_per_commitment(sorted(picked + more, key=lambda s: s.index), signals)
+        return one_per_decision(
+            one_per_commitment(sorted(picked + more, key=lambda s: s.index), signals), signals
+        )
 
     def _sentences(self, content: str) -> tuple[list[_Sentence], DecisionSignals]:
         """The units ranked, and the meeting's own language's cues (detected: a German meeting

@@ -34,6 +34,7 @@ from worker.meeting.signals import (
     due_date,
     found_owners,
     one_per_commitment,
+    one_per_decision,
     spoken_languages,
 )
 from worker.meeting.structure import parse_structure
@@ -96,6 +97,7 @@ __all__ = [
     "lines",
     "normalise",
     "one_per_commitment",
+    "one_per_decision",
     "parse_structure",
     "parse_transcript",
     "part_heading",

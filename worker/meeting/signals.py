@@ -39,7 +39,7 @@ from typing import Protocol, TypeVar
 
 from worker.meeting.languages import LANGUAGES, NAMES, Language, alternation
 from worker.meeting.recaps import ENUMERATED, NUMBER_WORDS
-from worker.meeting.words import STOP_WORDS
+from worker.meeting.words import STOP_WORDS, content_count, terms
 
 # Below this many letters, detection chooses among the localized languages only.
 _SHORT = 120
@@ -593,4 +593,29 @@ def one_per_commitment(items: Sequence[Said], signals: DecisionSignals) -> list[
         item
         for position, item in enumerate(items)
         if not any(keys[position] & later for later in keys[position + 1 :])
+    ]
+
+
+# Two decisions choose the same thing when their first this many content words after the cue agree.
+_OBJECT_WORDS = 2
+
+
+def one_per_decision(items: Sequence[Said], signals: DecisionSignals) -> list[Said]:
+    """One item per decision: of two decisions stated as made that choose the same thing (the same
+    first two content words after their cue: "let's go for a touch screen one with several
+    submenus" and, later, "so let's go with a um touch screen with ... battery technology"), the
+    later, the settled version. Anything else passes untouched, in order."""
+
+    def chosen(item: Said) -> tuple[str, ...] | None:
+        cue = signals._decision_cue(item.text)
+        if cue is None:
+            return None
+        said = [w for w in terms(item.text[cue.end() :]) if w not in STOP_WORDS and content_count([w])]
+        return tuple(said[:_OBJECT_WORDS]) if len(said) >= _OBJECT_WORDS else None
+
+    keys = [chosen(item) for item in items]
+    return [
+        item
+        for position, item in enumerate(items)
+        if keys[position] is None or keys[position] not in keys[position + 1 :]
     ]
