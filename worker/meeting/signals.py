@@ -194,6 +194,11 @@ _ARTICLES = frozenset(w for lang in LANGUAGES.values() for w in lang.articles)
 _NOT_NAMES = frozenset(w for lang in LANGUAGES.values() for w in lang.fillers) | _ARTICLES
 # Never an owner: the fillers, titles ("Chair, ..."), prepositions that open a date ("In May, ...").
 _NOT_OWNERS = _NOT_NAMES | frozenset(w for lang in LANGUAGES.values() for w in lang.not_owners)
+# Which languages have a word as a filler: "ben" is French for "well", and a name in an English meeting.
+_FILLER_OF: dict[str, set[str]] = {}
+for _lang in LANGUAGES.values():
+    for _word in _lang.fillers:
+        _FILLER_OF.setdefault(_word, set()).add(_lang.code)
 
 
 def is_name(name: str, common: Container[str] = ()) -> bool:
@@ -203,7 +208,7 @@ def is_name(name: str, common: Container[str] = ()) -> bool:
     return (
         bool(words)
         and not ENUMERATED.match(f"{name},")  # "Three, hiring is frozen": a numbered item
-        and (not any(w in _NOT_OWNERS for w in words) or _speaks(common, name))
+        and (not any(w in _NOT_OWNERS and not _foreign(common, w) for w in words) or _speaks(common, name))
         and not all(w in common for w in words)
         and next(_dates(name), None) is None
     )
@@ -400,6 +405,7 @@ class LowerCaseWords:
         self._text = text
         self._known: dict[str, bool] = {}
         self._speakers: dict[str, bool] = {}
+        self._languages: set[str] | None = None
 
     def speaks(self, name: str) -> bool:
         """Whether a turn of the text is labelled with `name` ("Ben:", "Ben Stone:"): a speaker's name
@@ -410,6 +416,13 @@ class LowerCaseWords:
             pattern = rf"^[ \t]*(?:\[[\d:.]+\][ \t]*)?{label}[ \t]*[:：]"
             self._speakers[name] = re.search(pattern, self._text, re.MULTILINE) is not None
         return self._speakers[name]
+
+    def languages(self) -> set[str]:
+        """The languages the text speaks (English always: every meeting's cues include it)."""
+        if self._languages is None:
+            spoken = spoken_languages(self._text.splitlines())
+            self._languages = {detect_language(self._text), *spoken, "en"}
+        return self._languages
 
     def __contains__(self, word: object) -> bool:
         if not isinstance(word, str) or not word.islower():
@@ -429,14 +442,22 @@ def _speaks(common: Container[str], name: str) -> bool:
     return isinstance(common, LowerCaseWords) and common.speaks(name)
 
 
+def _foreign(common: Container[str], word: str) -> bool:
+    """A filler only in languages the meeting does not speak ("Ben" in an English meeting)."""
+    of = _FILLER_OF.get(word.lower(), set())
+    return bool(of) and isinstance(common, LowerCaseWords) and not of & common.languages()
+
+
 def _unfilled(text: str, common: Container[str] = ()) -> str:
     text = text.strip()
     for _ in range(3):  # "And so, Dana, ..." : conjunctions and fillers before the name
         first = re.match(r"([^\W\d_]+)[,，]?\s+", text)
         if not first or first.group(1).lower() not in _NOT_NAMES or first.group(1).lower() in _ARTICLES:
             break  # an article stays: the noun after it is no name
-        if first.group(1)[:1].isupper() and _speaks(common, first.group(1)):
-            break  # "Ben, can you ...", said to the meeting's Ben
+        if first.group(1)[:1].isupper() and (
+            _speaks(common, first.group(1)) or _foreign(common, first.group(1))
+        ):
+            break  # "Ben, can you ...", said to the meeting's Ben, or in a meeting that speaks no French
         text = text[first.end() :]
     return text
 

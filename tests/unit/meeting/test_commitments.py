@@ -56,12 +56,14 @@ def test_a_decision_said_again_is_one_item_the_later() -> None:
     items = [
         Said(
             "Project Manager",
-            "Um And we'll yeah tha let's provisionally let's go for a touch screen one with several submenus um for possible extra stuff",
+            "Um And we'll yeah tha let's provisionally let's go for a touch screen one with several submenus"
+            " um for possible extra stuff",
         ),
         Said("Marketing", "I'll check what a docking base costs by Friday."),
         Said(
             "Project Manager",
-            "Okay so let's go with a um touch screen with um some kind of you know with with some kind of cutting edge battery technology",
+            "Okay so let's go with a um touch screen with um some kind of you know with with some kind of"
+            " cutting edge battery technology",
         ),
     ]
     assert one_per_decision(items, DecisionSignals("en")) == items[1:]

@@ -1,0 +1,55 @@
+"""A name that is a filler only in a language the meeting does not speak is a name (issue 22):
+"Ben" is French for "well", so an English meeting's "Ben, can you ...", "Ben will ..." and an
+LLM's "Owner: Ben" gave Ben nothing even when he was not a speaker. In a meeting that speaks
+French it stays a filler ("Ben, je m'en occupe.")."""
+
+from __future__ import annotations
+
+from worker.engines import ExtractiveEngine
+from worker.meeting import addressed_owner, common_words, iter_utterances, parse_structure
+from worker.meeting.signals import is_name
+
+ENGLISH = (
+    "Anna: Okay, the launch plan is ready and the board meets next week.\n"
+    "Carol: The deck is nearly done, only the charts for the pricing are missing.\n"
+)
+
+
+def _actions(meeting: str) -> list[tuple[str | None, str | None]]:
+    read = parse_structure(ExtractiveEngine().summarise(meeting, 1024), list(iter_utterances(meeting)))
+    return [(a["owner"], a["due"]) for a in read["action_items"]]
+
+
+def test_an_absent_person_named_like_another_languages_filler_owns_the_request_put_to_them() -> None:
+    meeting = ENGLISH + "Anna: Ben, can you send the deck to the board by Friday?\nCarol: Good, thanks.\n"
+    assert _actions(meeting) == [("Ben", "Friday")]
+
+
+def test_an_absent_person_named_like_another_languages_filler_owns_the_task_given_to_them() -> None:
+    meeting = ENGLISH + "Anna: Ben will send the deck to the board by Friday.\nCarol: Good, thanks.\n"
+    assert _actions(meeting) == [("Ben", "Friday")]
+
+
+def test_a_models_owner_named_like_another_languages_filler_is_kept() -> None:
+    summary = (
+        "Overview\nPlanning.\n\nDecisions\nNone\n\nAction items\n- Send the deck. Owner: Ben. Due: Friday.\n"
+    )
+    read = parse_structure(summary, list(iter_utterances(ENGLISH)))
+    assert [(a["owner"], a["due"]) for a in read["action_items"]] == [("Ben", "Friday")]
+
+
+def test_in_a_meeting_that_speaks_the_fillers_language_it_stays_a_filler() -> None:
+    french = (
+        "Marie: Le plan de lancement est prêt, il manque seulement les graphiques du prix.\n"
+        "Paul: Ben, je m'en occupe d'ici vendredi.\nMarie: Parfait, merci.\n"
+    )
+    assert _actions(french) == [("Paul", "vendredi")]
+    common = common_words(french)
+    assert addressed_owner("Ben, je m'en occupe d'ici vendredi.", common) is None
+    assert not is_name("Ben", common)
+
+
+def test_a_filler_of_the_meetings_own_language_is_never_a_name() -> None:
+    common = common_words(ENGLISH)
+    assert not is_name("Um", common) and not is_name("Well", common)
+    assert is_name("Ben", common)
