@@ -74,6 +74,7 @@ class Language:
     unsettled_after: tuple[str, ...]  # the same after the cue, for languages that put them there
     conditional: tuple[str, ...]  # before an action cue, a condition: "if we need to", "wenn wir müssen"
     no_one: tuple[str, ...]  # before an action cue, nobody acts: "nobody has been assigned", "niemand"
+    elsewhere: tuple[str, ...]  # before a decision cue, a talk outside the meeting: "I talked to Mari"
     requests: tuple[str, ...]  # a question that asks someone to act ("can you", "kannst du")
     action_cues: tuple[str, ...]
     in_meeting: tuple[str, ...]  # an act of the meeting itself ("I'll show you", "next slide"): no task

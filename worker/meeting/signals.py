@@ -214,11 +214,17 @@ def is_name(name: str, common: Container[str] = ()) -> bool:
     )
 
 
-def _unsettled(codes: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+_Unsettled = tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str]]
+
+
+def _unsettled(codes: tuple[str, ...]) -> _Unsettled:
+    """What makes a decision cue none: in its clause before it, right after it, and anywhere
+    before it in its sentence (a talk outside the meeting, reported: "I talked to Mari and ...")."""
     langs = [LANGUAGES[c] for c in dict.fromkeys((*codes, "en")) if c in LANGUAGES]
     before = re.compile("|".join(_cue(lang, lang.unsettled) for lang in langs), re.IGNORECASE)
     after = [rf"^.{{0,8}}{_cue(lang, lang.unsettled_after)}" for lang in langs if lang.unsettled_after]
-    return before, (re.compile("|".join(after)) if after else None)
+    elsewhere = re.compile("|".join(_cue(lang, lang.elsewhere) for lang in langs), re.IGNORECASE)
+    return before, (re.compile("|".join(after)) if after else None), elsewhere
 
 
 # How far after a cue `unsettled_after` looks ("决定了吗", "we decided that already and").
@@ -272,22 +278,23 @@ def _quoted(before: str) -> bool:
 
 def _settled(
     cues: re.Pattern[str],
-    unsettled: tuple[re.Pattern[str], re.Pattern[str] | None],
+    unsettled: _Unsettled,
     text: str,
     names: bool = True,
 ) -> re.Match[str] | None:
     """A cue that no negation, condition, intention or single person (`names`: where a capital
-    letter marks a name) qualifies, in a sentence that is no question."""
+    letter marks a name) qualifies, outside a quotation or a talk held elsewhere, in a sentence
+    that is no question."""
     if text.rstrip().endswith(("?", "？")):
         return None
-    before, after = unsettled
+    before, after, elsewhere = unsettled
     for match in cues.finditer(text):
         clause = _CLAUSE.search(text[: match.start()])
         if clause and before.search(clause.group(0)):
             continue
         if names and _one_persons(text[: match.start()]):
             continue
-        if _quoted(text[: match.start()]):
+        if _quoted(text[: match.start()]) or elsewhere.search(text[: match.start()]):
             continue
         if after is not None and after.search(text[match.end() : match.end() + _AFTER_CHARS]):
             continue

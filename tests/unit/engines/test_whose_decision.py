@@ -52,6 +52,55 @@ def test_another_bodys_decision_reported_is_none(code: str, sentence: str) -> No
     assert not DecisionSignals(code).is_decision(sentence)
 
 
+# A decision made in a talk outside the meeting, reported ("I talked briefly to Mari and ... we agreed
+# that we would have a telephone meeting"): news for the meeting, not its decision, in each language.
+# QMSum Bmr026, as the transcript says it (up to the sentence's end), then other shapes.
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        (
+            "en",
+            "The only oth thing other thing I was gonna add was that um uh, I talked briefly to Mari and uh"
+            " we had both been busy with other things so we haven't really connected that much since the"
+            " last meeting we had here but we agreed that we would have a telephone meeting the Friday"
+            " after next.",
+        ),
+        ("en", "I spoke with the vendor yesterday and we agreed on a ten percent discount."),
+        ("en", "I had a call with legal, and we decided to delay the filing."),
+        (
+            "de",
+            "Ich habe gestern mit Anna telefoniert, und wir haben beschlossen, den Termin zu verschieben.",
+        ),
+        ("fr", "J'ai parlé avec Marie hier et on a décidé de repousser la réunion."),
+        ("es", "Hablé con Ana ayer y decidimos aplazar la reunión."),
+        ("it", "Ho parlato con Anna ieri e abbiamo deciso di rinviare la riunione."),
+        ("pt", "Falei com a Ana ontem e decidimos adiar a reunião."),
+        ("nl", "Ik heb gisteren met Anna gebeld en we hebben besloten de vergadering te verzetten."),
+        ("zh", "我昨天跟李娜聊了一下，我们决定推迟会议。"),
+        ("ja", "昨日田中さんと話して、会議を延期することに決定しました。"),
+        ("ko", "어제 민수 씨와 통화했는데 회의를 연기하기로 결정했습니다."),
+    ],
+)
+def test_a_decision_made_in_a_talk_outside_the_meeting_is_none(code: str, sentence: str) -> None:
+    assert not DecisionSignals(code).is_decision(sentence)
+
+
+# The meeting's own decision after talk of a conversation is still one, and a talk reported in
+# another sentence changes nothing.
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("en", "After talking it through today, we agreed to switch suppliers."),
+        ("en", "So we decided to call the vendor tomorrow."),
+        ("en", "We talked about the options and we decided to go with rubber."),
+        ("de", "Wir haben beschlossen, morgen mit Anna zu sprechen."),
+        ("fr", "On a décidé de parler avec Marie demain."),
+    ],
+)
+def test_the_meetings_own_decision_beside_talk_of_a_conversation_is_one(code: str, sentence: str) -> None:
+    assert DecisionSignals(code).is_decision(sentence)
+
+
 # A quotation in any script's marks, single ones too (Hansard's 'Let's ...'): someone's words, quoted
 # or imagined, not the meeting's decision. QMSum education_22, as the transcript says it (up to the
 # first closing mark), then other shapes.
