@@ -485,18 +485,27 @@ _DECIDED_THAT = re.compile(
 )
 
 
+# A "dass" / "dat" clause puts its verb last: "dass Anna das Protokoll bis Freitag schickt", "dat Sanne
+# het verslag stuurt" (a verb in -t or a modal at the clause's end; German nouns, capitalised, are none).
+_VERB_LAST = re.compile(
+    rf"^(?P<name>{NAMES['latin']})\s+(?:\S+\s+){{1,8}}?"
+    r"(?:[a-zäöüß]{2,}t|wird|werden|soll|sollte|muss|zal|gaat|moet)(?=\s*(?:[,.;!]|$))"
+)
+
+
 def addressed_owner(text: str, common: Container[str] = ()) -> str | None:
     """The person a sentence gives a task to, if it names one: addressed ("Dave, please ...",
     "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责...", also after
-    a decision: "We decided that Carol will ..."). `common`: the meeting's lower-case words
-    (`common_words`); a name made only of them is none."""
+    a decision: "We decided that Carol will ...", "beschlossen, dass Anna ... schickt"). `common`:
+    the meeting's lower-case words (`common_words`); a name made only of them is none."""
     text = _unfilled(text, common)
     vocative = addressed(text, common)
     if vocative:
         return vocative
     decided = _DECIDED_THAT.search(text)
-    for clause in (text, text[decided.end() :] if decided else ""):
-        assigned = ASSIGNED.match(clause)
+    rest = text[decided.end() :] if decided else ""
+    verb_last = decided is not None and decided.group(0).rstrip().lower().endswith(("dass", "dat"))
+    for assigned in (ASSIGNED.match(text), (verb_last and _VERB_LAST.match(rest)) or ASSIGNED.match(rest)):
         if assigned:
             name = next(n for n in assigned.groups() if n)
             if is_name(name, common):

@@ -378,6 +378,13 @@ def test_a_question_about_the_meetings_connection_is_no_task(code: str, sentence
         ("Hemos acordado que Lucía enviará el informe el viernes.", "Lucía"),
         ("We decided that the launch moves to June.", None),
         ("I'll send it so that Bob will have it by Friday.", None),
+        # German and Dutch put the verb at the end of a "dass" / "dat" clause.
+        ("Wir haben beschlossen, dass Anna das Protokoll bis Freitag schickt.", "Anna"),
+        ("Wir haben vereinbart, dass Jonas sich bis Montag um die Reservierung kümmert.", "Jonas"),
+        ("Wir haben beschlossen, dass Anna das Protokoll bis Freitag schicken wird.", "Anna"),
+        ("We hebben afgesproken dat Sanne het verslag voor vrijdag stuurt.", "Sanne"),
+        ("Wir haben beschlossen, dass das Protokoll bis Freitag fertig ist.", None),
+        ("Wir haben beschlossen, dass Montag der Starttermin ist.", None),
     ],
 )
 def test_a_decision_that_names_who_does_it_gives_them_the_task(sentence: str, owner: str | None) -> None:
