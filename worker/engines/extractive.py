@@ -298,8 +298,8 @@ class ExtractiveEngine:
                 return relevance[s.index] > 0 and _content_words(s) >= _DECISION_WORDS
             if relevance[s.index] <= 0 or relevance[s.index] < floor * top:
                 return False
-            said = content_count(term_weights([signals.decided(s.text)])[0])  # beside a decision's cue
-            return _content_words(s) >= _MIN_WORDS or said >= 1
+            short = _content_words(s) < _MIN_WORDS  # a decision says something beside its cue
+            return not short or content_count(term_weights([signals.decided(s.text)])[0]) >= 1
 
         flagged = [
             s
