@@ -24,6 +24,13 @@ from worker.meeting import DecisionSignals, parse_structure
         "The second battery will have to go because of the cost.",
         "Der Sensor muss raus.",
         "Die Sprachsteuerung muss weg, die ist zu teuer.",
+        # "So it's X" (issue 22's own example), said as the conclusion: with its "then".
+        "So it's rubber, then.",
+        "Okay, so it's the yellow one then.",
+        "So it's Friday then.",
+        "So we go with the rubber case.",
+        "Then we go for the smaller battery.",
+        "The consensus is rubber for the case.",
     ],
 )
 def test_a_decision_said_in_a_set_phrase_is_a_decision(sentence: str) -> None:
@@ -48,6 +55,14 @@ def test_a_decision_said_in_a_set_phrase_is_a_decision(sentence: str) -> None:
         "If the speaker has to go, we lose the locator.",
         "Does the speaker have to go?",
         "Ich muss weg.",
+        "So it's a bit expensive then.",
+        "So it's not clear yet.",
+        "So it's too late then.",
+        "So it's fine then.",
+        "If we go with the rubber case, it costs more.",
+        "Do we go with the rubber case?",
+        "Every time we go for lunch we talk about it.",
+        "There is no consensus yet.",
     ],
 )
 def test_a_sentence_that_only_shares_the_phrase_is_no_decision(sentence: str) -> None:
