@@ -205,8 +205,9 @@ _UNFINISHED = re.compile(r"[^.!?。！？…\s]\s*$")
 _GOES_ON = re.compile(r"^\W*(?:and|or|plus|with|und|oder|sowie|et|ou|y|o|e|en|of)\b", re.IGNORECASE)
 # Between the parts, at most this many sentences of others that say nothing ("Right.", "Yep.").
 _BACKCHANNELS = 3
-# A decision goes on until it is this many times as long as its first part at most.
-_PARTS = 8
+# A decision joined with its rest is this many words at most (an unpunctuated transcript's turns
+# are all unfinished: a long next turn is no rest of a sentence).
+_JOINED_WORDS = 80
 
 
 def _says_nothing(text: str) -> bool:
@@ -227,7 +228,7 @@ def join_continued(
         if head in gone or speaker is None or not _UNFINISHED.search(text) or not decided(text):
             continue
         at, current = head + 1, text
-        while _UNFINISHED.search(current) and len(current) < len(text) * _PARTS:
+        while _UNFINISHED.search(current):
             skipped = 0
             while (
                 at < len(units)
@@ -238,6 +239,8 @@ def join_continued(
                 at, skipped = at + 1, skipped + 1
             rest = units[at][1].lstrip() if at < len(units) and units[at][0] == speaker else ""
             if not (rest[:1].islower() or _GOES_ON.match(rest)):
+                break
+            if len(current.split()) + len(rest.split()) > _JOINED_WORDS:
                 break
             current = f"{current} {rest}"
             gone.add(at)

@@ -211,6 +211,14 @@ def test_a_decision_said_across_backchannels_is_one_item(text: str, decision: st
             " with the blue case.\nLee: Right.\nDana: and then the budget for the launch event in May.\n",
             "So we decided to go with the blue case.",
         ),
+        # An unpunctuated transcript: every turn is unfinished, and a long next turn is its own.
+        (
+            "dana: we looked at both cases and the prices from the two vendors\ndana: so we decided to go"
+            " with the blue case\nlee: right\ndana: and "
+            + "then the budget for the launch event " * 12
+            + "\n",
+            "so we decided to go with the blue case",
+        ),
         # A new sentence, not a continuation.
         (
             "Dana: We looked at both cases and the prices from the two vendors.\nDana: So we decided to go"
