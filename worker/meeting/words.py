@@ -42,7 +42,7 @@ STOP_WORDS = (
     what when where which while who whom why will with would you your yours yourself yourselves
     um uh umm uhm mm mmm hmm yeah yes okay ok oh ah like well right really actually just gonna
     wanna kind sort thing things think know mean guess get got go going one also maybe something
-    stuff lot bit alright yep nope""".split()  # noqa: SIM905 (a word list reads better as prose)
+    stuff lot bit alright yep nope mhm mhmm hm huh aha""".split()  # noqa: SIM905 (a word list reads better as prose)
     )
     | frozenset(
         # Backchannels and copulas of the scripts without spaces, as their terms (characters and

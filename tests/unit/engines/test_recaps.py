@@ -189,6 +189,18 @@ def test_a_pointers_statements_are_items_up_to_its_comment(turn: list[str], stat
             " vendor.\n",
             "So we decided to go with the blue case, plus the rubber buttons from the second vendor.",
         ),
+        (
+            "Jonas: Wir haben die beiden Gehäuse und die Preise der zwei Lieferanten verglichen.\nJonas: Wir"
+            " haben beschlossen, das blaue Gehäuse zu nehmen\nLea: Mhm.\nJonas: und die Gummitasten vom"
+            " zweiten Lieferanten.\nLea: Gut, das passt ins Budget.\n",
+            "Wir haben beschlossen, das blaue Gehäuse zu nehmen und die Gummitasten vom zweiten Lieferanten.",
+        ),
+        (
+            "Marie: On a comparé les deux boîtiers et les prix des deux fournisseurs.\nMarie: On a décidé de"
+            " prendre le boîtier bleu\nPaul: Oui.\nMarie: et les touches en caoutchouc du second"
+            " fournisseur.\nPaul: Parfait, ça rentre dans le budget.\n",
+            "On a décidé de prendre le boîtier bleu et les touches en caoutchouc du second fournisseur.",
+        ),
     ],
 )
 def test_a_decision_said_across_backchannels_is_one_item(text: str, decision: str) -> None:
