@@ -32,6 +32,7 @@ of them adds its cues, so a German meeting's French half still has its decisions
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -170,14 +171,19 @@ _NOT_VERBS = alternation(
 )
 
 
-def _assigned() -> re.Pattern[str]:
+@functools.cache
+def _assigned(speaking: frozenset[str] | None = None) -> re.Pattern[str]:
     """A named owner: a name opening the sentence followed by the words that give them the task
     ("Markus soll ...", "Marie s'occupe de ...", "Carol will draft ...", "张伟负责...", "鈴木さんは...").
-    A verb given by its ending ("Priya sends") is no function word."""
+    A verb given by its ending ("Priya sends") is no function word, and is read only in the
+    languages `speaking` (all when None): German's "-t" ("Anna schickt") is an English past tense
+    ("Tom went to Berlin on Friday"), which reports and assigns nothing."""
     by_person: dict[str, list[str]] = {}
     for lang in _SPACED:
         by_person.setdefault(lang.person, []).extend(
-            rf"(?!(?:{_NOT_VERBS})\b){verb}" if "[" in verb else verb for verb in lang.assigning
+            rf"(?!(?:{_NOT_VERBS})\b){verb}" if "[" in verb else verb
+            for verb in lang.assigning
+            if "[" not in verb or speaking is None or lang.code in speaking
         )
     parts = [
         rf"^(?P<name{i}>{person})\s+(?:{'|'.join(verbs)})\b"
@@ -322,6 +328,11 @@ class DecisionSignals:
         object.__setattr__(self, "_asking", _cues("asking", self.code, self.also))
         object.__setattr__(self, "_agenda", _cues("agenda", self.code, self.also))
 
+    @property
+    def speaking(self) -> tuple[str, ...]:
+        """The languages whose words this reads: the meeting's, the others it speaks, English."""
+        return (self.code, *self.also, "en")
+
     def is_decision(self, text: str) -> bool:
         """A decision stated as made: "we decided", not "we have to decide", "if we go with",
         "we haven't decided", a question, or, undated, the meeting's order of business ("let's go
@@ -361,7 +372,7 @@ class DecisionSignals:
     def is_action(self, text: str) -> bool:
         # A question is an action item only as a request ("Can you ...?", "Pieter, ...?").
         request = self._request.search(text)  # type: ignore[attr-defined]
-        asks = request or addressed_owner(text)
+        asks = request or addressed_owner(text, speaking=self.speaking)
         if text.rstrip().endswith(("?", "？")) and not asks:
             return False
         # Undated, an act of the meeting itself ("I'll show you the tools", "Please, next slide") or
@@ -381,7 +392,7 @@ class DecisionSignals:
                 continue
             if request or not self._conditional.search(before):  # type: ignore[attr-defined]
                 return True
-        return bool(due_date(text) and addressed_owner(text))
+        return bool(due_date(text) and addressed_owner(text, speaking=self.speaking))
 
     def asks(self, text: str) -> bool:
         """A request to someone else ("Can you ...", "Please ...", "Kannst du ..."): its owner is
@@ -393,7 +404,9 @@ class DecisionSignals:
         though it names a date; "Dana sends the deck by Friday, as we agreed" gives a person a task."""
         if not self.is_action(text):
             return False
-        return not self.is_deliberation(text) or bool(due_date(text) and addressed_owner(text))
+        return not self.is_deliberation(text) or bool(
+            due_date(text) and addressed_owner(text, speaking=self.speaking)
+        )
 
 
 def due_date(text: str) -> str | None:
@@ -424,9 +437,10 @@ class LowerCaseWords:
             self._speakers[name] = re.search(pattern, self._text, re.MULTILINE) is not None
         return self._speakers[name]
 
-    def languages(self) -> set[str]:
-        """The languages the text speaks (English always: every meeting's cues include it)."""
-        if self._languages is None:
+    def languages(self) -> set[str] | None:
+        """The languages the text speaks (English always: every meeting's cues include it); None
+        for a text without letters (a structure read back without its transcript)."""
+        if self._languages is None and re.search(r"[^\W\d_]", self._text):
             spoken = spoken_languages(self._text.splitlines())
             self._languages = {detect_language(self._text), *spoken, "en"}
         return self._languages
@@ -452,7 +466,8 @@ def _speaks(common: Container[str], name: str) -> bool:
 def _foreign(common: Container[str], word: str) -> bool:
     """A filler only in languages the meeting does not speak ("Ben" in an English meeting)."""
     of = _FILLER_OF.get(word.lower(), set())
-    return bool(of) and isinstance(common, LowerCaseWords) and not of & common.languages()
+    spoken = common.languages() if isinstance(common, LowerCaseWords) else None
+    return bool(of) and spoken is not None and not of & spoken
 
 
 def _unfilled(text: str, common: Container[str] = ()) -> str:
@@ -493,11 +508,15 @@ _VERB_LAST = re.compile(
 )
 
 
-def addressed_owner(text: str, common: Container[str] = ()) -> str | None:
+def addressed_owner(
+    text: str, common: Container[str] = (), speaking: Iterable[str] | None = None
+) -> str | None:
     """The person a sentence gives a task to, if it names one: addressed ("Dave, please ...",
     "@dana") or named with a verb that assigns ("Marie s'occupe de ...", "张伟负责...", also after
     a decision: "We decided that Carol will ...", "beschlossen, dass Anna ... schickt"). `common`:
-    the meeting's lower-case words (`common_words`); a name made only of them is none."""
+    the meeting's lower-case words (`common_words`); a name made only of them is none. A verb known
+    by its ending counts in the languages `speaking`, else those `common` knows the meeting speaks
+    (all without either)."""
     text = _unfilled(text, common)
     vocative = addressed(text, common)
     if vocative:
@@ -505,7 +524,10 @@ def addressed_owner(text: str, common: Container[str] = ()) -> str | None:
     decided = _DECIDED_THAT.search(text)
     rest = text[decided.end() :] if decided else ""
     verb_last = decided is not None and decided.group(0).rstrip().lower().endswith(("dass", "dat"))
-    for assigned in (ASSIGNED.match(text), (verb_last and _VERB_LAST.match(rest)) or ASSIGNED.match(rest)):
+    if speaking is None and isinstance(common, LowerCaseWords):
+        speaking = common.languages()
+    pattern = _assigned(None if speaking is None else frozenset(speaking))
+    for assigned in (pattern.match(text), (verb_last and _VERB_LAST.match(rest)) or pattern.match(rest)):
         if assigned:
             name = next(n for n in assigned.groups() if n)
             if is_name(name, common):
@@ -620,7 +642,7 @@ def one_per_commitment(items: Sequence[Said], signals: DecisionSignals) -> list[
         if getattr(item, "owned", False):
             owner = getattr(item, "owner", None)
         else:
-            owner = addressed_owner(item.text) or item.speaker
+            owner = addressed_owner(item.text, speaking=signals.speaking) or item.speaker
         if not owner or not signals.is_action_item(item.text):
             return set()
         return {(owner.lower(), when.lower()) for when in (due_date(item.text), _deadline(item.text)) if when}

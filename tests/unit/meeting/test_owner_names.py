@@ -53,3 +53,40 @@ def test_a_filler_of_the_meetings_own_language_is_never_a_name() -> None:
     common = common_words(ENGLISH)
     assert not is_name("Um", common) and not is_name("Well", common)
     assert is_name("Ben", common)
+
+
+# A verb known by its ending is read in the meeting's own languages only: German "schickt" ends in
+# "-t", and so do English past tenses ("went", "sent", "thought"), which report and assign nothing.
+def test_a_past_event_in_an_english_meeting_is_no_task_of_the_person_named() -> None:
+    from worker.meeting import DecisionSignals
+
+    signals = DecisionSignals("en")
+    common = common_words(ENGLISH)
+    for report in (
+        "Tom went to Berlin on Friday.",
+        "Dana sent the deck on Friday.",
+        "Bob thought it was fine on Tuesday.",
+        "Anna left early on Monday.",
+    ):
+        assert not signals.is_action(report), report
+        assert addressed_owner(report, common) is None, report
+    assert signals.is_action("Priya sends the deck by Friday.")
+    assert addressed_owner("Priya sends the deck by Friday.", common) == "Priya"
+
+
+def test_a_task_given_by_a_verb_ending_holds_in_the_language_that_has_it() -> None:
+    from worker.meeting import DecisionSignals
+
+    german = "Anna: Der Entwurf ist fertig, es fehlen nur noch die Zahlen vom Vertrieb.\nJonas: Gut.\n"
+    assert DecisionSignals("de").is_action("Anna schickt das Protokoll bis Freitag.")
+    assert addressed_owner("Anna schickt das Protokoll bis Freitag.", common_words(german)) == "Anna"
+    # A meeting that speaks both: German's endings count.
+    assert DecisionSignals("en", ("de",)).is_action("Anna schickt das Protokoll bis Freitag.")
+
+
+def test_a_past_event_read_back_in_an_english_meeting_is_not_listed_as_an_action_item() -> None:
+    meeting = ENGLISH + (
+        "Anna: Dana sent the deck to the board on Friday.\n"
+        "Carol: Good. I'll send the pricing charts by Wednesday.\n"
+    )
+    assert _actions(meeting) == [("Carol", "Wednesday")]
