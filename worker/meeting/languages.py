@@ -95,6 +95,9 @@ class Language:
     # prepositions that open a date ("In May, ..."), days ("Yesterday, ..."), the verbs that open an
     # instruction ("Compare prices ...").
     not_owners: tuple[str, ...] = ()
+    # Verbs that report a view or a wish ("says", "wants", "meint"): a name before one owns no task,
+    # though the verb ends like one that gives it ("sends", "schickt"; `assigning`'s endings).
+    reporting: tuple[str, ...] = ()
     # A day and month in digits without a year ("4.12.") is a date only after one of these ("bis").
     before_numeric_dates: tuple[str, ...] = ()
     spaced: bool = True  # words are separated by spaces (cue words are matched as whole words)
@@ -114,7 +117,7 @@ class Language:
             "before_dates",
             "unsettled_after",
         }
-        | {"not_owners", "before_numeric_dates"}
+        | {"not_owners", "before_numeric_dates", "reporting"}
     )
 
     @property

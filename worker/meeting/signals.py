@@ -171,6 +171,10 @@ _NOT_VERBS = alternation(
 )
 
 
+# Verbs that report a view or a wish ("says", "meint"): no task, though they end like one.
+_REPORTING = alternation(w for lang in LANGUAGES.values() for w in lang.reporting)
+
+
 @functools.cache
 def _assigned(speaking: frozenset[str] | None = None) -> re.Pattern[str]:
     """A named owner: a name opening the sentence followed by the words that give them the task
@@ -181,7 +185,7 @@ def _assigned(speaking: frozenset[str] | None = None) -> re.Pattern[str]:
     by_person: dict[str, list[str]] = {}
     for lang in _SPACED:
         by_person.setdefault(lang.person, []).extend(
-            rf"(?!(?:{_NOT_VERBS})\b){verb}" if "[" in verb else verb
+            rf"(?!(?:{_NOT_VERBS}|{_REPORTING})\b){verb}" if "[" in verb else verb
             for verb in lang.assigning
             if "[" not in verb or speaking is None or lang.code in speaking
         )

@@ -90,3 +90,22 @@ def test_a_past_event_read_back_in_an_english_meeting_is_not_listed_as_an_action
         "Carol: Good. I'll send the pricing charts by Wednesday.\n"
     )
     assert _actions(meeting) == [("Carol", "Wednesday")]
+
+
+# A verb that reports a view or a wish ("says", "thinks", "wants"; "meint", "findet") gives the
+# person named no task, though it ends like one ("sends", "schickt"): "Bob wants the report by
+# Friday" is a deadline, not Bob's.
+def test_a_view_or_a_wish_reported_with_a_date_is_no_task_of_the_person_named() -> None:
+    from worker.meeting import DecisionSignals
+
+    for code, view, task in (
+        ("en", "Tom says he finished it on Monday.", "Tom checks the logs by Monday."),
+        ("en", "Bob wants the report by Friday.", "Bob writes the report by Friday."),
+        ("en", "Anna thinks the launch is on Friday.", "Anna books the venue by Friday."),
+        ("de", "Anna meint, der Termin am Freitag passt.", "Anna schickt das Protokoll bis Freitag."),
+        ("de", "Jonas findet den Entwurf bis Freitag gut.", "Jonas prüft den Entwurf bis Freitag."),
+    ):
+        assert addressed_owner(view, speaking=[code]) is None, view
+        assert DecisionSignals(code).is_action(task) and addressed_owner(task, speaking=[code]), task
+    # A view with a date and no deadline is no action item at all.
+    assert not DecisionSignals("en").is_action("Tom says he finished it on Monday.")
