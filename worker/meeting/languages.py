@@ -78,6 +78,7 @@ class Language:
     requests: tuple[str, ...]  # a question that asks someone to act ("can you", "kannst du")
     action_cues: tuple[str, ...]
     in_meeting: tuple[str, ...]  # an act of the meeting itself ("I'll show you", "next slide"): no task
+    not_tasks: tuple[str, ...]  # a thanks, praise or absence ("I'll be out on Friday"): no task
     asking: tuple[str, ...]  # a request to say something ("can you tell us"): a question, no task
     agenda: tuple[str, ...]  # the meeting's order of business ("the presentations", "Item 2:"): no decision
     dates: tuple[str, ...]  # weekdays, months, relative days ("tomorrow", "next week")

@@ -242,6 +242,8 @@ _AFTER_CHARS = 24
 # How far before a cue a negation, condition or intention still qualifies it: its clause.
 _NUMBER = re.compile(rf"\b(?:\d+(?:[.,]\d+)?|{NUMBER_WORDS})\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^,;:.!?，、。；：]{0,60}$")
+# An action cue's clause from the cue on: "I'll be out on Friday" up to its comma or stop.
+_CLAUSE_ON = re.compile(r"[^,;:.!?，、。；：]*")
 
 
 # A name right before a decision cue, inside the sentence ("uh Chuck Fillmore agreed to record",
@@ -329,6 +331,7 @@ class DecisionSignals:
         object.__setattr__(self, "_conditional", _cues("conditional", self.code, self.also))
         object.__setattr__(self, "_no_one", _cues("no_one", self.code, self.also))
         object.__setattr__(self, "_in_meeting", _cues("in_meeting", self.code, self.also))
+        object.__setattr__(self, "_not_tasks", _cues("not_tasks", self.code, self.also))
         object.__setattr__(self, "_asking", _cues("asking", self.code, self.also))
         object.__setattr__(self, "_agenda", _cues("agenda", self.code, self.also))
 
@@ -389,14 +392,23 @@ class DecisionSignals:
         # A cue in a condition ("So if we need to have a target group, ...") commits nobody; a
         # request may be put as one ("If you could send it by Friday, please"). Nor does one whose
         # clause says nobody acts ("Nobody has been assigned yet", "Niemand wird ... schicken").
+        # Nor one whose clause thanks, praises or says someone is away ("I'll be out on Friday").
         for match in self._action.finditer(text):  # type: ignore[attr-defined]
             clause = _CLAUSE.search(text[: match.start()])
             before = clause.group(0) if clause else ""
             if self._no_one.search(before):  # type: ignore[attr-defined]
                 continue
+            after = _CLAUSE_ON.match(text, match.start())
+            said = f"{before} {after.group(0) if after else ''}"
+            if self._not_tasks.search(said):  # type: ignore[attr-defined]
+                continue
             if request or not self._conditional.search(before):  # type: ignore[attr-defined]
                 return True
-        return bool(due_date(text) and addressed_owner(text, speaking=self.speaking))
+        return bool(
+            due_date(text)
+            and addressed_owner(text, speaking=self.speaking)
+            and not self._not_tasks.search(text)  # type: ignore[attr-defined]
+        )
 
     def asks(self, text: str) -> bool:
         """A request to someone else ("Can you ...", "Please ...", "Kannst du ..."): its owner is
