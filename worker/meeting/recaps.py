@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Protocol
 
-from worker.meeting.words import STOP_WORDS, terms
+from worker.meeting.words import STOP_WORDS, content_count, terms
 
 # A sentence that opens a recap (it is no item itself).
 RECAP_OPENER = re.compile(
@@ -211,7 +211,7 @@ _JOINED_WORDS = 80
 
 
 def _says_nothing(text: str) -> bool:
-    return not any(len(w) > 1 and w not in STOP_WORDS for w in terms(text))
+    return not content_count(w for w in terms(text) if w not in STOP_WORDS)
 
 
 def join_continued(

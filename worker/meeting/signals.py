@@ -280,7 +280,7 @@ def _quoted(before: str) -> bool:
         elif char == '"':
             open_marks.append(char)
         elif char in "'’":
-            prev, rest = before[i - 1 : i], before[i + 1 :]
+            prev, rest = before[i - 1 : i], before[i + 1 : i + 8]  # a few characters, not a copy
             if top in ("'", "‘") and not rest[:1].isalpha():
                 open_marks.pop()  # closes: "'no', so ..."
             elif char == "'" and not prev.isalnum() and rest[:1].isalpha() and not _ELIDED.match(rest):
