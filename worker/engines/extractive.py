@@ -1,6 +1,7 @@
 """The extractive engine: a real summariser with no model weights, for CPUs and local runs.
 
-It ranks the transcript's own sentences and returns them verbatim in the summary's sections
+It ranks the transcript's own sentences and returns them clean verbatim (no "um", no "it's it's":
+`worker.meeting.clean_verbatim`) in the summary's sections
 (Overview, Key points, Decisions, Action items by default). Decisions and action items are detected
 over the whole transcript, not only among the central sentences (`worker.meeting` says what counts
 as a decision stated as made, as talk about deciding and as an action item, who owns it, one item
@@ -33,6 +34,7 @@ from worker.meeting import (
     Language,
     Utterance,
     addressed_owner,
+    clean_verbatim,
     common_words,
     content_count,
     count_word_tokens,
@@ -368,6 +370,9 @@ class ExtractiveEngine:
                     raw.append((turn.speaker, sentence, turn.start))
         spoken = detect_language(" ".join(u[1] for u in raw[:2000]))
         signals = DecisionSignals(spoken, spoken_languages([u[1] for u in raw]))
+        # Quoted clean verbatim: no "um" or "it's it's" (a sentence all hesitation stays as said).
+        said = (signals.code, *signals.also)
+        raw = [(speaker, clean_verbatim(text, said) or text, start) for speaker, text, start in raw]
         raw = join_continued(raw, signals.is_decision)  # a decision said across "Right." is one unit
         out = []
         weighed = term_weights([u[1] for u in raw])

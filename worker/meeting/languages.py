@@ -87,6 +87,11 @@ class Language:
     relative: tuple[str, ...]  # "May, who is joining us": a relative clause after a name, no owner
     fillers: tuple[str, ...]  # sentence openers that are not names ("okay", "and", "we")
     articles: tuple[str, ...]  # the word after one is a noun, not a name ("The Board will ...")
+    # Sounds that only hold the floor ("um", "äh", "euh"): a clean-verbatim summary leaves them out.
+    hesitations: tuple[str, ...]
+    # Words a sentence says twice on purpose ("I think that that works", "nous nous sommes vus"):
+    # a clean-verbatim summary keeps both, and drops every other word said twice in a row.
+    said_twice: tuple[str, ...]
     assent: tuple[str, ...]  # a reply that takes a request on ("yeah", "will do", "mach ich")
     # Months that are also names or verbs ("May", "march"): a date only beside a day, a year or one
     # of `before_dates` ("by May").
@@ -117,6 +122,8 @@ class Language:
             "ambiguous_months",
             "before_dates",
             "unsettled_after",
+            "hesitations",
+            "said_twice",
         }
         | {"not_owners", "before_numeric_dates", "reporting"}
     )

@@ -6,7 +6,8 @@ and evaluation's budgets; `truncate` cuts a text at the same count. `terms` is w
 compares sentences by: lower-cased words, and character bigrams of a run without spaces (CJK,
 Thai); `STOP_WORDS` (English function words, a meeting's fillers, and the backchannels of the
 scripts without spaces) are the terms it leaves out; `term_weights` weighs each sentence's terms by
-TF-IDF over the meeting, and `content_count` counts a sentence's content words.
+TF-IDF over the meeting, and `content_count` counts a sentence's content words. `clean_verbatim`
+is a sentence as a summary quotes it, without the hesitations and stutters of speech.
 Nothing here knows a model's tokenizer: an engine with a model counts with its own.
 """
 
@@ -16,6 +17,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from worker.meeting.languages import LANGUAGES
 
@@ -124,3 +126,56 @@ def content_count(weighed: Iterable[str]) -> int:
     """Content words of two letters or more among a sentence's weighed terms (the "s" of "that's",
     the "ll" of "we'll" are none; a CJK bigram is one)."""
     return sum(1 for w in weighed if (len(w) > 1 and w not in _CONTRACTED) or DENSE_RUN.fullmatch(w))
+
+
+# A word as it stands between spaces in a clean-verbatim sentence (letters, an inner apostrophe).
+_EDGE = r"(?<![\w'’-])"
+_END = r"(?![\w'’-])"
+_SAID_TWICE = re.compile(rf"{_EDGE}([^\W\d_]+(?:['’][^\W\d_]+)?)\s+(?=\1{_END})", re.IGNORECASE)
+# "to the to the shop", "you can you can": two words said twice.
+_PAIR_TWICE = re.compile(rf"{_EDGE}([^\W\d_]+\s+[^\W\d_]+)\s+(?=\1{_END})", re.IGNORECASE)
+# "we we've", "I I'll": a word, then its own contraction.
+_BEFORE_CONTRACTION = re.compile(rf"{_EDGE}([^\W\d_]+)\s+(?=\1['’][^\W\d_]+{_END})", re.IGNORECASE)
+# "th that", "s so": an English word broken off and started again (lower case, one or two letters).
+_BROKEN_OFF = re.compile(rf"{_EDGE}([a-z]{{1,2}})\s+(?=\1[a-z]{{2,}}{_END})")
+# What a left-out hesitation leaves: "right, ." or "so , we".
+_STRANDED = re.compile(r"\s*[,;](?=\s*[.?!…]|\s*$)|\s+(?=[,.?!…;:])")
+
+
+@lru_cache(maxsize=64)
+def _left_out(codes: tuple[str, ...]) -> tuple[re.Pattern[str] | None, frozenset[str]]:
+    """The hesitations of `codes`' records as one pattern (each with the commas around it), and the
+    words they say twice on purpose; English's for a language without a record. A hesitation of
+    one is kept where it is a word of another (English "um" is Portuguese "a", "er" German "he")."""
+    records = [LANGUAGES[c] for c in codes if c in LANGUAGES] or [LANGUAGES["en"]]
+    words = {w for r in records for w in (*r.fillers, *r.articles) if w not in r.hesitations}
+    sounds = sorted({w for r in records for w in r.hesitations} - words, key=len, reverse=True)
+    pattern = (
+        re.compile(rf"(?:,\s*)?{_EDGE}(?:{'|'.join(map(re.escape, sounds))}){_END}[,;]?\s*", re.IGNORECASE)
+        if sounds
+        else None
+    )
+    return pattern, frozenset(w for r in records for w in r.said_twice)
+
+
+def clean_verbatim(text: str, languages: tuple[str, ...] = ("en",)) -> str:
+    """`text` as a clean-verbatim transcript writes it: the hesitations of the meeting's
+    `languages` ("um", "äh", "euh") and its stutters left out ("it's it's grey to to give" → "it's
+    grey to give", "to the to the shop", "we we've", English's "th that"); a word said twice on
+    purpose stays ("I think that that works"). Every other word is kept as said; a sentence that
+    was all hesitation comes back empty."""
+    hesitation, twice = _left_out(languages)
+    # "So, um, we" → "So we": the commas were the pause the hesitation filled.
+    out = hesitation.sub(lambda m: " " if m.group(0)[0] == "," else "", text) if hesitation else text
+    if out != text:
+        out = _STRANDED.sub("", re.sub(r"\s{2,}", " ", out)).strip()
+    out = _PAIR_TWICE.sub("", out)
+    out = _SAID_TWICE.sub(lambda m: m.group(0) if m.group(1).lower() in twice else "", out)
+    out = _BEFORE_CONTRACTION.sub(lambda m: m.group(0) if m.group(1).lower() in twice else "", out)
+    if "en" in languages[:1]:
+        out = _BROKEN_OFF.sub(lambda m: m.group(0) if m.group(1) in STOP_WORDS else "", out)
+    if not _WORD.search(out):
+        return ""
+    if out[:1].islower() and text[:1].isupper():  # "Um, so we ..." → "So we ..."
+        out = out[0].upper() + out[1:]
+    return out

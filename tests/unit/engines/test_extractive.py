@@ -121,3 +121,23 @@ def test_small_talk_never_fills_a_roomy_budget() -> None:
     text = ExtractiveEngine().summarise("\n".join(substance + small_talk), max_tokens=2000, style="detailed")
     for line in small_talk:
         assert line not in text
+
+
+SPOKEN = """\
+Alice: Um, so the mobile app budget is twelve thousand euros and the the design phase used most of it.
+Carol: The user interface tests, uh, now pass on both phones and tablets after the redesign.
+Alice: We we decided to to move the launch of the mobile app to the end of March.
+Bob: I I'll send the revised budget to the finance team by Friday, erm.
+Dave: The marketing survey says young users want a dark theme and faster search.
+"""
+
+
+def test_quotes_leave_out_hesitations_and_stutters_and_keep_who_said_what() -> None:
+    summary = ExtractiveEngine().summarise(SPOKEN, 400)
+    assert "Alice: We decided to move the launch of the mobile app to the end of March." in summary
+    assert "Bob: I'll send the revised budget to the finance team by Friday." in summary
+    assert (
+        "So the mobile app budget is twelve thousand euros and the design phase used most of it." in summary
+    )
+    for sound in (" um", "Um,", " uh", " erm", "We we", "the the", "to to", "I I'll"):
+        assert sound not in summary

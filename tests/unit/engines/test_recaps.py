@@ -174,8 +174,8 @@ def test_a_pointers_statements_are_items_up_to_its_comment(turn: list[str], stat
             " are also rubber. We're having push-buttons on the outside and then on the inside an L_C_D_"
             " with spinning wheel, and we're incorporating voice recognition.\n",
             "So we've basically worked out that we're going with a simple battery, the advanced chip and a"
-            " curved on one side case which is folded in on itself, um made out of rubber and the buttons"
-            " are also rubber.",
+            " curved on one side case which is folded in on itself made out of rubber and the buttons are"
+            " also rubber.",
         ),
         (
             "Dana: We looked at both cases and the prices from the two vendors.\nDana: So we decided to go"

@@ -1,0 +1,91 @@
+"""Clean verbatim: a summary quotes what was said without the hesitations and stutters of speech
+("um", "äh", "it's it's", "to the to the"), and keeps every word said on purpose, in each language
+the engine localises."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.meeting import clean_verbatim
+
+
+@pytest.mark.parametrize(
+    ("said", "languages", "quoted"),
+    [
+        ("Um, so we decided to go with rubber.", ("en",), "So we decided to go with rubber."),
+        ("I think, uh, the blue one.", ("en",), "I think the blue one."),
+        ("So we, um, decided on blue.", ("en",), "So we decided on blue."),
+        ("That's the price, erm.", ("en",), "That's the price."),
+        ("Äh, wir nehmen, ähm, das blaue Gehäuse.", ("de",), "Wir nehmen das blaue Gehäuse."),
+        ("Euh, on prend le boîtier bleu.", ("fr",), "On prend le boîtier bleu."),
+        ("Eh, we nemen de blauwe.", ("nl",), "We nemen de blauwe."),
+        ("Ehm, prendiamo quello blu.", ("it",), "Prendiamo quello blu."),
+    ],
+)
+def test_hesitations_are_left_out(said: str, languages: tuple[str, ...], quoted: str) -> None:
+    assert clean_verbatim(said, languages) == quoted
+
+
+@pytest.mark.parametrize(
+    ("said", "languages", "quoted"),
+    [
+        ("it's it's grey to to to give it an iron look", ("en",), "it's grey to give it an iron look"),
+        ("we can go to the to the shop", ("en",), "we can go to the shop"),
+        ("you can you can take the deck", ("en",), "you can take the deck"),
+        ("and we we've more or less agreed", ("en",), "and we've more or less agreed"),
+        ("I I'll send it", ("en",), "I'll send it"),
+        ("th th th that middle ring", ("en",), "that middle ring"),
+        ("The the price is fine.", ("en",), "The price is fine."),
+        ("Wir wir nehmen das blaue.", ("de",), "Wir nehmen das blaue."),
+        ("On on prend le bleu.", ("fr",), "On prend le bleu."),
+    ],
+)
+def test_stutters_are_said_once(said: str, languages: tuple[str, ...], quoted: str) -> None:
+    assert clean_verbatim(said, languages) == quoted
+
+
+@pytest.mark.parametrize(
+    ("said", "languages"),
+    [
+        ("I think that that works.", ("en",)),
+        ("I think that that's right.", ("en",)),
+        ("If it had had a screen, we'd keep it.", ("en",)),
+        ("No, no, we keep the price.", ("en",)),  # said twice with a comma: emphasis
+        ("We decide on one tomorrow.", ("en",)),  # "on" is no broken-off "one"
+        ("Talk to tomorrow's team.", ("en",)),
+        ("Nous nous sommes mis d'accord.", ("fr",)),
+        ("Ik denk dat dat goed is.", ("nl",)),
+        ("Antes de decidir el precio.", ("es",)),  # a broken-off word is read only in English
+        ("We sold 2 2 units.", ("en",)),  # numbers are said as written
+        ("The umbrella stand stays.", ("en",)),  # a hesitation inside a word is the word
+        ("Uh-huh, that works.", ("en",)),  # an answer, not a hesitation
+    ],
+)
+def test_words_said_on_purpose_are_kept(said: str, languages: tuple[str, ...]) -> None:
+    assert clean_verbatim(said, languages) == said
+
+
+@pytest.mark.parametrize(
+    ("said", "languages", "quoted"),
+    [
+        # Portuguese "um" is "a": kept where Portuguese is spoken, left out where only English is.
+        ("Vamos usar um sensor.", ("pt", "en"), "Vamos usar um sensor."),
+        ("Um, we use a sensor.", ("en",), "We use a sensor."),
+        # German "er" is "he": an English hesitation, a German word.
+        ("Er schickt das Protokoll.", ("de", "en"), "Er schickt das Protokoll."),
+        ("Er, we send the minutes.", ("en",), "We send the minutes."),
+    ],
+)
+def test_a_hesitation_of_one_language_is_a_word_of_another(
+    said: str, languages: tuple[str, ...], quoted: str
+) -> None:
+    assert clean_verbatim(said, languages) == quoted
+
+
+@pytest.mark.parametrize("said", ["Um.", "Uh, um...", "Hmm?"])
+def test_a_sentence_that_is_all_hesitation_is_empty(said: str) -> None:
+    assert clean_verbatim(said) == ""
+
+
+def test_a_language_without_a_record_is_read_with_englishs_hesitations() -> None:
+    assert clean_verbatim("Um, vi tar den blå.", ("sv",)) == "Vi tar den blå."
