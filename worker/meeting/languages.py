@@ -92,6 +92,9 @@ class Language:
     # Words a sentence says twice on purpose ("I think that that works", "nous nous sommes vus"):
     # a clean-verbatim summary keeps both, and drops every other word said twice in a row.
     said_twice: tuple[str, ...]
+    # Asides that hold the floor when set off by commas (", you know,", ", weißt du,"): left out
+    # there, kept inside a sentence ("Do you know the price?").
+    asides: tuple[str, ...]
     assent: tuple[str, ...]  # a reply that takes a request on ("yeah", "will do", "mach ich")
     # Months that are also names or verbs ("May", "march"): a date only beside a day, a year or one
     # of `before_dates` ("by May").
@@ -124,6 +127,7 @@ class Language:
             "unsettled_after",
             "hesitations",
             "said_twice",
+            "asides",
         }
         | {"not_owners", "before_numeric_dates", "reporting"}
     )

@@ -143,30 +143,51 @@ _STRANDED = re.compile(r"\s*[,;](?=\s*[.?!…]|\s*$)|\s+(?=[,.?!…;:])")
 
 
 @lru_cache(maxsize=64)
-def _left_out(codes: tuple[str, ...]) -> tuple[re.Pattern[str] | None, frozenset[str]]:
-    """The hesitations of `codes`' records as one pattern (each with the commas around it), and the
-    words they say twice on purpose; English's for a language without a record. A hesitation of
-    one is kept where it is a word of another (English "um" is Portuguese "a", "er" German "he")."""
+def _left_out(
+    codes: tuple[str, ...],
+) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None, frozenset[str]]:
+    """The hesitations of `codes`' records as one pattern (each with the commas around it), their
+    asides set off by commas as another, and the words they say twice on purpose; English's for a
+    language without a record. A hesitation of one is kept where it is a word of another (English
+    "um" is Portuguese "a", "er" German "he")."""
     records = [LANGUAGES[c] for c in codes if c in LANGUAGES] or [LANGUAGES["en"]]
     words = {w for r in records for w in (*r.fillers, *r.articles) if w not in r.hesitations}
     sounds = sorted({w for r in records for w in r.hesitations} - words, key=len, reverse=True)
-    pattern = (
+    hesitation = (
         re.compile(rf"(?:,\s*)?{_EDGE}(?:{'|'.join(map(re.escape, sounds))}){_END}[,;]?\s*", re.IGNORECASE)
         if sounds
         else None
     )
-    return pattern, frozenset(w for r in records for w in r.said_twice)
+    said = "|".join(
+        re.escape(a) for a in sorted({a for r in records for a in r.asides}, key=len, reverse=True)
+    )
+    # ", you know, " between commas, "You know, " opening the sentence, ", you know." closing it.
+    aside = (
+        re.compile(
+            rf"(,)\s*(?:{said})\s*,\s*|(^)(?:{said})\s*,\s*|,\s*(?:{said})(?=\s*[.?!…]|\s*$)", re.IGNORECASE
+        )
+        if said
+        else None
+    )
+    return hesitation, aside, frozenset(w for r in records for w in r.said_twice)
 
 
 def clean_verbatim(text: str, languages: tuple[str, ...] = ("en",)) -> str:
     """`text` as a clean-verbatim transcript writes it: the hesitations of the meeting's
-    `languages` ("um", "äh", "euh") and its stutters left out ("it's it's grey to to give" → "it's
-    grey to give", "to the to the shop", "we we've", English's "th that"); a word said twice on
-    purpose stays ("I think that that works"). Every other word is kept as said; a sentence that
-    was all hesitation comes back empty."""
-    hesitation, twice = _left_out(languages)
+    `languages` ("um", "äh", "euh"), their asides set off by commas (", you know,", ", weißt du,")
+    and its stutters left out ("it's it's grey to to give" → "it's grey to give", "to the to the
+    shop", "we we've", English's "th that"); a word said twice on purpose stays ("I think that that
+    works"), and so does an aside that is part of the sentence ("Do you know the price?"). Every
+    other word is kept as said; a sentence that was all hesitation comes back empty."""
+    hesitation, aside, twice = _left_out(languages)
     # "So, um, we" → "So we": the commas were the pause the hesitation filled.
     out = hesitation.sub(lambda m: " " if m.group(0)[0] == "," else "", text) if hesitation else text
+    if aside:
+        # "Weißt du, wann der Termin ist?" asks: an opening aside of a question is its question.
+        question = out.rstrip().endswith("?")
+        out = aside.sub(
+            lambda m: " " if m.group(1) else m.group(0) if question and m.group(2) is not None else "", out
+        )
     if out != text:
         out = _STRANDED.sub("", re.sub(r"\s{2,}", " ", out)).strip()
     out = _PAIR_TWICE.sub("", out)

@@ -68,6 +68,36 @@ def test_words_said_on_purpose_are_kept(said: str, languages: tuple[str, ...]) -
 @pytest.mark.parametrize(
     ("said", "languages", "quoted"),
     [
+        ("We decided, you know, to go with rubber.", ("en",), "We decided to go with rubber."),
+        ("You know, the price is fine.", ("en",), "The price is fine."),
+        ("The price is fine, you see.", ("en",), "The price is fine."),
+        ("Wir nehmen, sozusagen, das blaue Gehäuse.", ("de",), "Wir nehmen das blaue Gehäuse."),
+        ("On garde, tu vois, le boîtier bleu.", ("fr",), "On garde le boîtier bleu."),
+        ("We nemen, zeg maar, de blauwe.", ("nl",), "We nemen de blauwe."),
+    ],
+)
+def test_asides_set_off_by_commas_are_left_out(said: str, languages: tuple[str, ...], quoted: str) -> None:
+    assert clean_verbatim(said, languages) == quoted
+
+
+@pytest.mark.parametrize(
+    ("said", "languages"),
+    [
+        ("Do you know the price?", ("en",)),
+        ("You know the vendor, so you call them.", ("en",)),
+        ("You see the problem.", ("en",)),
+        ("Weißt du, wann der Termin ist?", ("de",)),  # it opens a question: it asks
+        ("You know, what is the price?", ("en",)),
+        ("Tu sais que le prix monte.", ("fr",)),
+    ],
+)
+def test_an_aside_that_is_part_of_the_sentence_is_kept(said: str, languages: tuple[str, ...]) -> None:
+    assert clean_verbatim(said, languages) == said
+
+
+@pytest.mark.parametrize(
+    ("said", "languages", "quoted"),
+    [
         # Portuguese "um" is "a": kept where Portuguese is spoken, left out where only English is.
         ("Vamos usar um sensor.", ("pt", "en"), "Vamos usar um sensor."),
         ("Um, we use a sensor.", ("en",), "We use a sensor."),
