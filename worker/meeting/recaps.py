@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Protocol
 
-from worker.meeting.words import STOP_WORDS, content_count, terms
+from worker.meeting.words import NUMBER_WORDS, STOP_WORDS, content_count, terms
 
 # A sentence that opens a recap (it is no item itself).
 RECAP_OPENER = re.compile(
@@ -90,17 +90,14 @@ _POINTER_LEAD = 6
 RECAP_SENTENCES = 12
 # An item of a numbered list: "1)", "2.", "(3)", "One, ...", "Two: ...", "First(ly), ...", "Erstens",
 # "Premièrement", "第一", "첫째" (a number word only with its comma: "One client called" is none).
-NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eins|zwei|drei|vier|fünf|un|deux|trois|quatre|"
-    "cinq|uno|dos|tres|cuatro|cinco|due|tre|quattro|dois|três|quatro|een|twee|drie"
-)
+_NUMBERS = "|".join(NUMBER_WORDS)
 _ORDINALS = (
     "first(?:ly)?|second(?:ly)?|third(?:ly)?|fourth(?:ly)?|fifth(?:ly)?|lastly|erstens|zweitens|"
     "drittens|viertens|fünftens|premièrement|deuxièmement|troisièmement|quatrièmement|primero|segundo|"
     "tercero|cuarto|primo|secondo|terzo|quarto|primeiro|terceiro|ten eerste|ten tweede|ten derde"
 )
 _MARK = (
-    rf"(?:\(?\d{{1,2}}[.):](?!\d)|(?:number\s+)?(?:{NUMBER_WORDS})[,:]|(?:{_ORDINALS})\b,?|"
+    rf"(?:\(?\d{{1,2}}[.):](?!\d)|(?:number\s+)?(?:{_NUMBERS})[,:]|(?:{_ORDINALS})\b,?|"
     r"第[一二三四五六七八九十]|首先|其次|最后|[一二三四五]つ目|첫째|둘째|셋째|넷째)"
 )
 _AND = r"(?:(?:and|und|et|y|e|en)\s+)?"

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from worker.meeting.languages import LANGUAGES, NAMES, Language, alternation
-from worker.meeting.recaps import ENUMERATED, NUMBER_WORDS
-from worker.meeting.words import STOP_WORDS, content_count, terms
+from worker.meeting.recaps import ENUMERATED
+from worker.meeting.words import NUMBER_WORDS, STOP_WORDS, content_count, terms
 
 # Below this many letters, detection chooses among the localized languages only.
 _SHORT = 120
@@ -240,7 +240,7 @@ def _unsettled(codes: tuple[str, ...]) -> _Unsettled:
 # How far after a cue `unsettled_after` looks ("决定了吗", "we decided that already and").
 _AFTER_CHARS = 24
 # How far before a cue a negation, condition or intention still qualifies it: its clause.
-_NUMBER = re.compile(rf"\b(?:\d+(?:[.,]\d+)?|{NUMBER_WORDS})\b", re.IGNORECASE)
+_NUMBER = re.compile(rf"\b(?:\d+(?:[.,]\d+)?|{'|'.join(NUMBER_WORDS)})\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^,;:.!?，、。；：]{0,60}$")
 # An action cue's clause from the cue on: "I'll be out on Friday" up to its comma or stop.
 _CLAUSE_ON = re.compile(r"[^,;:.!?，、。；：]*")

@@ -33,6 +33,11 @@ _DENSE = (
 _TOKEN = re.compile(rf"[{_DENSE}]|[^\W{_DENSE}]+|[^\w\s]")
 _WORD = re.compile(rf"[{_DENSE}]+|[^\W\d_{_DENSE}]+")
 DENSE_RUN = re.compile(rf"[{_DENSE}]+")
+# One to ten as the Latin-script languages spell them: the marks of a numbered recap ("Two: ...").
+NUMBER_WORDS = tuple(
+    """one two three four five six seven eight nine ten eins zwei drei vier fünf un deux trois quatre
+    cinq uno dos tres cuatro cinco due tre quattro dois três quatro een twee drie""".split()  # noqa: SIM905
+)
 STOP_WORDS = (
     frozenset(
         """a about above after again against all am an and any are as at be because been before being
@@ -45,6 +50,16 @@ STOP_WORDS = (
     um uh umm uhm mm mmm hmm yeah yes okay ok oh ah like well right really actually just gonna
     wanna kind sort thing things think know mean guess get got go going one also maybe something
     stuff lot bit alright yep nope mhm mhmm hm huh aha""".split()  # noqa: SIM905 (a word list reads better as prose)
+    )
+    | frozenset(
+        # A number spelled out is no more content than its digits, which are no word at all (`_WORD`):
+        # "twelve" in one transcript is "12" in another's, and "Fifty one, one, two, three" is a
+        # microphone check, not the meeting's most central sentence.
+        (
+            *NUMBER_WORDS,
+            *"""eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty
+    forty fifty sixty seventy eighty ninety hundred thousand million zero""".split(),  # noqa: SIM905
+        )
     )
     | frozenset(
         # Backchannels and copulas of the scripts without spaces, as their terms (characters and

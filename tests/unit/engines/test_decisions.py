@@ -580,7 +580,7 @@ def test_a_filler_with_two_content_words_is_no_key_point() -> None:
 BUTTONS = """\
 Alice: The remote needs a volume rocker and a channel rocker on the front.
 Bob: Users in the survey wanted bigger buttons for volume and channels.
-Alice: Right, the two buttons we agreed on.
+Alice: Right, the two rubber buttons we agreed on.
 Carol: We decided to put large rubber volume and channel buttons on the front of the remote.
 Bob: I'll draw the button layout for the next meeting.
 """
@@ -588,7 +588,7 @@ Bob: I'll draw the button layout for the next meeting.
 
 def test_a_decision_said_in_passing_without_saying_what_is_a_key_point_not_a_decision() -> None:
     got = _sections(BUTTONS)
-    passing = "Right, the two buttons we agreed on."
+    passing = "Right, the two rubber buttons we agreed on."
     assert not [d for d in got["decisions"] if passing in d], got["decisions"]
     assert [d for d in got["decisions"] if "large rubber volume" in d], got["decisions"]
     assert [k for k in got["key_points"] if passing in k], got["key_points"]

@@ -141,3 +141,32 @@ def test_quotes_leave_out_hesitations_and_stutters_and_keep_who_said_what() -> N
     )
     for sound in (" um", "Um,", " uh", " erm", "We we", "the the", "to to", "I I'll"):
         assert sound not in summary
+
+
+SCORED = """\
+Anna: Two, three, four, five, six, seven, eight.
+Ben: Fifty one, one, two, three, four, five.
+Anna: The evaluation gives the rubber case a two and the scroll wheel a three out of seven.
+Ben: The buttons got a five and the flip screen a four, which is six points over the target.
+Cara: The production cost came to twelve point five euros, two euros over the budget.
+Anna: The sample sensor costs three euros, so dropping it brings the cost under twelve euros.
+"""
+
+
+def test_a_microphone_check_is_never_picked_however_many_numbers_the_meeting_says() -> None:
+    # Digits were never content words; "two, three, four" spelled out were, so a meeting that scores
+    # and prices things in words found its microphone check the most central sentence (AMI ES2006d).
+    summary = ExtractiveEngine().summarise(SCORED, max_tokens=2000, style="detailed")
+    assert "Ben: The buttons got a five and the flip screen a four" in summary
+    assert "seven, eight." not in summary
+    assert "Fifty one" not in summary
+
+
+def test_numbers_spelled_out_or_in_digits_pick_the_same_sentences() -> None:
+    digits = SCORED
+    for word, figure in (("twelve point five", "12.5"), ("twelve", "12"), ("three euros", "3 euros")):
+        digits = digits.replace(word, figure)
+    speakers = [
+        [line.split(":")[0] for line in ExtractiveEngine().rank(text, 40)] for text in (SCORED, digits)
+    ]
+    assert speakers[0] == speakers[1]
