@@ -22,7 +22,8 @@ help:
 	@echo "make bench-gpu [VLLM_PYTHON=…]  on a CUDA machine: presets at real shape, dummy weights → docs/GPU.md"
 	@echo "make bench-floor [FLOOR_PYTHON=…]  torch only, on a GPU: each preset's real shape, random weights:"
 	@echo "                              prefill 8K/16K/32K/128K, decode at 16K/128K, batched decode, peak memory"
-	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval)"
+	@echo "make eval [EVAL_DATA=dir]     ROUGE vs human summaries → docs/EVAL.md (needs ../shared/eval);"
+	@echo "                              EVAL_BEFORE=<commit> pairs it with that engine, meeting by meeting"
 	@echo "make image / push              build / push the worker image (IMAGE=registry/name, MODEL_ID= to bake)"
 	@echo "make deploy-worker             create or update the RunPod template + endpoint (ARGS=--dry-run)"
 	@echo "make deploy-dispatcher         sam build + deploy the S3-triggered Lambda (docs/DEPLOY.md)"
@@ -74,8 +75,11 @@ FLOOR_PYTHON ?= python3
 bench-floor:
 	$(FLOOR_PYTHON) -m bench.floor $(ARGS)
 
+# EVAL_BEFORE: the engine docs/EVAL.md is compared with, meeting by meeting (eval/compare.py); c354eba
+# is the engine before issue 22. EVAL_BEFORE= leaves the comparison out.
+EVAL_BEFORE ?= c354eba
 eval: $(VENV)/.bench-installed
-	$(BIN)/python -m eval.rouge $(if $(EVAL_DATA),--data $(EVAL_DATA))
+	$(BIN)/python -m eval.rouge $(if $(EVAL_DATA),--data $(EVAL_DATA)) $(if $(EVAL_BEFORE),--before $(EVAL_BEFORE))
 
 # ENGINE=vllm: a real language model (SmolLM2-135M-Instruct) on the CPU instead of the extractive engine.
 demo: $(VENV)/.demo-installed $(if $(filter vllm,$(ENGINE)),real-model-deps)

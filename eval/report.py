@@ -61,6 +61,7 @@ def render(
     command: str,
     machine: list[str],
     structure: Sequence[str] = (),
+    before: Sequence[str] = (),
 ) -> str:
     domains = sorted({m.domain for m in meetings})
     ids_by_domain = {d: [m.id for m in meetings if m.domain == d] for d in domains}
@@ -260,6 +261,8 @@ def render(
             for ids in ids_by_domain.values()
         ]
         out.append(f"| {_label(r.system)} | " + " | ".join(cells) + " |")
+    if before:
+        out += ["", *before]
     if structure:
         out += ["", *structure]
     out += [
@@ -272,6 +275,8 @@ def render(
         "    --out docs/EVAL-llm.md                  # adds an LLM served by any OpenAI-compatible server",
         "python -m eval.rouge --structure-only [--engine openai --url URL --model MODEL]",
         "                                            # the structure table alone, printed",
+        "python -m eval.compare BEFORE [AFTER]       # two commits (or score files), meeting by meeting,",
+        "                                            # with a bootstrap interval of the difference",
         "```",
         "",
     ]

@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from eval import report, structure
+from eval import compare, report, structure
 from eval.data import DATA_ENV, DEFAULT_DIR, ROOT, DataMissingError, Meeting, load
 from eval.machine import describe
 from eval.scores import METRICS, Scores
@@ -63,6 +64,31 @@ def score_all(meetings: list[Meeting], systems: Mapping[str, System], progress: 
     return list(results.values())
 
 
+def before_and_after(ref: str | None, data: Path, results: list[Scores]) -> list[str]:
+    """The engine at `ref` against this run, paired by meeting (`eval.compare`); nothing without `ref`."""
+    if not ref:
+        return []
+    after = {r.system: r.f1 for r in results if r.system in compare.SYSTEMS}
+    if not after:
+        return []
+    print(f"scoring the engine at {ref} for the before-and-after table", file=sys.stderr)
+    try:
+        before = compare.scores_at(ref, data)
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+        raise SystemExit(
+            f"make eval: cannot score the engine at {ref} (EVAL_BEFORE= leaves it out): {exc}"
+        ) from exc
+    return [
+        f"## Before and after: the engine at {ref} against this run",
+        "",
+        "Paired by meeting (`eval.compare`): the difference of the macro averages, a 95 % bootstrap interval"
+        " of it (10,000 resamples of the meetings), and how many meetings went up and down. An interval"
+        " that holds 0 is no measured change.",
+        "",
+        *compare.render(before, after, (ref, "this run")),
+    ]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m eval.rouge", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path(os.environ.get(DATA_ENV) or DEFAULT_DIR))
@@ -76,6 +102,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-tokens", type=int, default=256, help="LLM summary budget")
     parser.add_argument(
         "--env", action="append", default=[], metavar="KEY=VALUE", help="extra worker setting for the LLM"
+    )
+    parser.add_argument(
+        "--before",
+        metavar="COMMIT",
+        help="also score the engine at COMMIT and compare it with this run, meeting by meeting",
     )
     parser.add_argument(
         "--structure-only",
@@ -136,7 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.structure_only:
         print("\n".join(table))
         return 0
-    text = report.render(meetings, results, args.data, command.strip(), machine, table)
+    text = report.render(
+        meetings,
+        results,
+        args.data,
+        command.strip(),
+        machine,
+        table,
+        before_and_after(args.before, args.data, results),
+    )
     print(report.headline(results))
     if args.no_write:
         print(text)
