@@ -250,9 +250,9 @@ class OpenAICompatEngine:
                     )
                     raise Retry(error) if answer.status >= 500 else error
             except (aiohttp.ClientConnectionError, ConnectionError) as exc:
-                raise Retry(
-                    EngineUnavailableError(f"the model server at {self.base_url} is gone: {exc}")
-                ) from exc
+                gone = f"the model server at {self.base_url} is gone: {exc}"
+                why = self.server.failure() if self.server is not None else None
+                raise Retry(EngineUnavailableError(f"{gone} ({why})" if why else gone)) from exc
             except TimeoutError as exc:
                 raise EngineError(f"{path} did not answer within {self._timeout_s:.0f}s") from exc
             except (aiohttp.ClientError, ValueError) as exc:

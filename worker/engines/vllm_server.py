@@ -18,6 +18,7 @@ import collections
 import contextlib
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -36,6 +37,12 @@ from worker.errors import EngineUnavailableError
 log = logging.getLogger(__name__)
 
 API_SERVER_MODULE = "vllm.entrypoints.openai.api_server"
+# A Python exception as vLLM logs it, after its prefix: "(EngineCore pid=12) ERROR 12-06 18:22:04
+# [core.py:1512] RuntimeError: Worker failed with error ...". A traceback's code lines are indented.
+_EXCEPTION = re.compile(
+    r"^(?:\([^)]*\)\s+)?(?:[A-Z]+\s+\S+\s+\S+\s+\[[^\]]*\]\s+)?((?:\w+\.)*[A-Z]\w*(?:Error|Exception): \S.*)$"
+)
+_CAUSE_CHARS = 300
 
 
 def free_port() -> int:
@@ -71,6 +78,7 @@ class VllmServer:
         self._process: subprocess.Popen[str] | None = None
         self._stopping = threading.Event()
         self._healthy = False
+        self._cause: str | None = None  # the first exception it logged once healthy
         self._threads: list[threading.Thread] = []
 
     @property
@@ -105,6 +113,14 @@ class VllmServer:
 
     def tail(self) -> str:
         return "\n".join(self._tail)
+
+    def failure(self) -> str | None:
+        """Why a server that was healthy fails: its exit code once it has exited, and the first
+        exception it logged since it became healthy (the root cause; vLLM's later lines say "see
+        above"), e.g. "vLLM exited with code 1: RuntimeError: Worker failed with error ..."."""
+        code = self._process.poll() if self._process is not None else None
+        parts = [f"vLLM exited with code {code}"] if code is not None else []
+        return ": ".join([*parts, *([self._cause] if self._cause else [])]) or None
 
     def start(self) -> None:
         if self._process is not None:
@@ -198,6 +214,8 @@ class VllmServer:
         try:
             for line in self._process.stdout:
                 self._tail.append(line.rstrip("\n"))
+                if self._healthy and self._cause is None and (error := _EXCEPTION.match(line.rstrip())):
+                    self._cause = error.group(1)[:_CAUSE_CHARS]
                 self._sink.write(line)
                 self._sink.flush()
         except (ValueError, OSError):
