@@ -187,6 +187,17 @@ def _left_out(
     return hesitation, aside, frozenset(w for r in records for w in r.said_twice)
 
 
+def _without_hesitation(m: re.Match[str]) -> str:
+    """What a hesitation leaves: "I think, uh, the blue one" → "I think the blue one" (the commas
+    were the pause it filled); after an opening word, that word's own comma ("Yes, uh, no" → "Yes,
+    no"; "So, um, we" → "So, we")."""
+    said = m.group(0)
+    if said[0] != ",":
+        return ""
+    opening = " " not in m.string[: m.start()].strip()
+    return ", " if opening and said.rstrip()[-1] in ",;" else " "
+
+
 def clean_verbatim(text: str, languages: tuple[str, ...] = ("en",)) -> str:
     """`text` as a clean-verbatim transcript writes it: the hesitations of the meeting's
     `languages` ("um", "äh", "euh"), their asides set off by commas (", you know,", ", weißt du,")
@@ -195,8 +206,7 @@ def clean_verbatim(text: str, languages: tuple[str, ...] = ("en",)) -> str:
     works"), and so does an aside that is part of the sentence ("Do you know the price?"). Every
     other word is kept as said; a sentence that was all hesitation comes back empty."""
     hesitation, aside, twice = _left_out(languages)
-    # "So, um, we" → "So we": the commas were the pause the hesitation filled.
-    out = hesitation.sub(lambda m: " " if m.group(0)[0] == "," else "", text) if hesitation else text
+    out = hesitation.sub(_without_hesitation, text) if hesitation else text
     if aside:
         # "Weißt du, wann der Termin ist?" asks: an opening aside of a question is its question.
         question = out.rstrip().endswith("?")

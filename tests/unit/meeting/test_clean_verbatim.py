@@ -20,6 +20,11 @@ from worker.meeting import clean_verbatim
         ("Euh, on prend le boîtier bleu.", ("fr",), "On prend le boîtier bleu."),
         ("Eh, we nemen de blauwe.", ("nl",), "We nemen de blauwe."),
         ("Ehm, prendiamo quello blu.", ("it",), "Prendiamo quello blu."),
+        # An opening word keeps its own comma: "Yes, no" answers, "Yes no" does not read.
+        ("Yes, uh, no, we keep the rubber.", ("en",), "Yes, no, we keep the rubber."),
+        ("So, um, we go with rubber.", ("en",), "So, we go with rubber."),
+        ("Ja, äh, nein, das bleibt so.", ("de",), "Ja, nein, das bleibt so."),
+        ("Bon, euh, on garde le bleu.", ("fr",), "Bon, on garde le bleu."),
     ],
 )
 def test_hesitations_are_left_out(said: str, languages: tuple[str, ...], quoted: str) -> None:
