@@ -237,6 +237,18 @@ def render(
         " (14, reference precision 25.0 %, coverage 2.5 %, hand audit 13 of 14 with the audit's keys"
         " rewritten to the clean text), action items 103 → 106 (owners 87 → 90, 0 bad owners, 0"
         " duplicates).",
+        "- A tenth pass (2026-12-06, stop 31). A number spelled out is no content word, as its digits"
+        ' never were (the ranking reads no digits): "twelve euros" in one transcript is "12 euros" in'
+        " another's, and a microphone check (ES2006d's \"Fifty one, one, two, three, four, five, six,"
+        ' seven, eight.") was among the central sentences of meetings that score and price things in'
+        " words. R-1 / R-2 / R-L / R-Lsum 25.86 / 2.90 / 13.83 / 22.77 → 26.03 / 3.14 / 13.98 / 22.96"
+        " (`rank` 25.88 / 3.35 → 25.84 / 3.41); decisions unchanged (14, reference precision 25.0 %,"
+        " coverage 2.5 %), action items 106 → 105 (precision 3.5 → 3.7 %, 0 bad owners). Against the"
+        " engine before issue 22 (commit c354eba on these meetings) every metric of the structured"
+        " summary is now within the noise of a 35-meeting sample, paired by meeting (the before-and-after"
+        " table below, `eval/compare.py`): R-1 +0.09, R-2 −0.04, R-L +0.29, R-Lsum +0.41, none with a"
+        " 95 % interval that excludes 0 (R-2's: −0.65 to +0.60). The ninth pass's R-2 fall (−0.29) had"
+        " an interval of −0.87 to +0.31: it was not a measured fall either.",
         "",
         "## Overall",
         "",
