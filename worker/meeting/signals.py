@@ -239,8 +239,9 @@ def _unsettled(codes: tuple[str, ...]) -> _Unsettled:
 
 # How far after a cue `unsettled_after` looks ("决定了吗", "we decided that already and").
 _AFTER_CHARS = 24
-# How far before a cue a negation, condition or intention still qualifies it: its clause.
+# A number, in digits or words: a score says nothing decided ("We'll go for a three.").
 _NUMBER = re.compile(rf"\b(?:\d+(?:[.,]\d+)?|{'|'.join(NUMBER_WORDS)})\b", re.IGNORECASE)
+# How far before a cue a negation, condition or intention still qualifies it: its clause.
 _CLAUSE = re.compile(r"[^,;:.!?，、。；：]{0,60}$")
 # An action cue's clause from the cue on: "I'll be out on Friday" up to its comma or stop.
 _CLAUSE_ON = re.compile(r"[^,;:.!?，、。；：]*")

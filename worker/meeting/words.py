@@ -4,10 +4,11 @@
 characters: the token of the engines that have no model (extractive, fixed) and of the benchmarks'
 and evaluation's budgets; `truncate` cuts a text at the same count. `terms` is what a ranking
 compares sentences by: lower-cased words, and character bigrams of a run without spaces (CJK,
-Thai); `STOP_WORDS` (English function words, a meeting's fillers, and the backchannels of the
-scripts without spaces) are the terms it leaves out; `term_weights` weighs each sentence's terms by
-TF-IDF over the meeting, and `content_count` counts a sentence's content words. `clean_verbatim`
-is a sentence as a summary quotes it, without the hesitations and stutters of speech.
+Thai); `STOP_WORDS` (English function words, a meeting's fillers, the backchannels of the scripts
+without spaces, and numbers spelled out, as digits are no words) are the terms it leaves out;
+`term_weights` weighs each sentence's terms by TF-IDF over the meeting, and `content_count` counts
+a sentence's content words. `clean_verbatim` is a sentence as a summary quotes it, without the
+hesitations and stutters of speech.
 Nothing here knows a model's tokenizer: an engine with a model counts with its own.
 """
 
