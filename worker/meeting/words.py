@@ -55,9 +55,10 @@ STOP_WORDS = (
     | frozenset(
         # A number spelled out is no more content than its digits, which are no word at all (`_WORD`):
         # "twelve" in one transcript is "12" in another's, and "Fifty one, one, two, three" is a
-        # microphone check, not the meeting's most central sentence.
+        # microphone check, not the meeting's most central sentence. Italian "due" (two) is also an
+        # English word ("The deck is due Friday.").
         (
-            *NUMBER_WORDS,
+            *(w for w in NUMBER_WORDS if w != "due"),
             *"""eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty
     forty fifty sixty seventy eighty ninety hundred thousand million zero""".split(),  # noqa: SIM905
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from worker.engines import ExtractiveEngine, SummaryTask
-from worker.meeting import ENGLISH, count_word_tokens
+from worker.meeting import ENGLISH, count_word_tokens, term_weights
 
 MEETING = """\
 Alice: Good morning everyone, let's start the budget review for the mobile app project.
@@ -170,3 +170,9 @@ def test_numbers_spelled_out_or_in_digits_pick_the_same_sentences() -> None:
         [line.split(":")[0] for line in ExtractiveEngine().rank(text, 40)] for text in (SCORED, digits)
     ]
     assert speakers[0] == speakers[1]
+
+
+def test_a_number_word_of_another_language_that_is_an_english_word_stays_content() -> None:
+    # Italian "due" (two) is English "due": "The deck is due Friday." says when.
+    (weights,) = term_weights(["The deck is due Friday, two days after the review."])
+    assert "due" in weights and "two" not in weights
