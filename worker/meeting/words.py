@@ -153,8 +153,9 @@ _SAID_TWICE = re.compile(rf"{_EDGE}([^\W\d_]+(?:['’][^\W\d_]+)?)\s+(?=\1{_END}
 _PAIR_TWICE = re.compile(rf"{_EDGE}([^\W\d_]+\s+[^\W\d_]+)\s+(?=\1{_END})", re.IGNORECASE)
 # "we we've", "I I'll": a word, then its own contraction.
 _BEFORE_CONTRACTION = re.compile(rf"{_EDGE}([^\W\d_]+)\s+(?=\1['’][^\W\d_]+{_END})", re.IGNORECASE)
-# "th that", "s so": an English word broken off and started again (lower case, one or two letters).
-_BROKEN_OFF = re.compile(rf"{_EDGE}([a-z]{{1,2}})\s+(?=\1[a-z]{{2,}}{_END})")
+# "th that", "s so", "th that's": an English word broken off and started again (lower case, one or
+# two letters).
+_BROKEN_OFF = re.compile(rf"{_EDGE}([a-z]{{1,2}})\s+(?=\1[a-z]{{2,}}(?:['’][a-z]+)?{_END})")
 # What a left-out hesitation leaves: "right, ." or "so , we".
 _STRANDED = re.compile(r"\s*[,;](?=\s*[.?!…]|\s*$)|\s+(?=[,.?!…;:])")
 

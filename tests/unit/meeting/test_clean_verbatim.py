@@ -40,6 +40,8 @@ def test_hesitations_are_left_out(said: str, languages: tuple[str, ...], quoted:
         ("and we we've more or less agreed", ("en",), "and we've more or less agreed"),
         ("I I'll send it", ("en",), "I'll send it"),
         ("th th th that middle ring", ("en",), "that middle ring"),
+        ("so th that's the price", ("en",), "so that's the price"),
+        ("and wh what's the budget", ("en",), "and what's the budget"),
         ("The the price is fine.", ("en",), "The price is fine."),
         ("Wir wir nehmen das blaue.", ("de",), "Wir nehmen das blaue."),
         ("On on prend le bleu.", ("fr",), "On prend le bleu."),
