@@ -99,7 +99,7 @@ lint: install
 
 # Two runs: the tests that mostly wait on local servers spread over three processes; the ones that
 # start vLLM or measure load and memory over two, a test file to each (its servers and models are
-# built once per process): on 2 cores 25 minutes instead of 31 one at a time, and every wait in
+# built once per process): on 2 cores 23 minutes instead of 31 one at a time, and every wait in
 # them scales with the machine's load.
 SERIAL_TESTS := vllm or real_model or load
 unit: install vllm-venv sam-venv real-model-deps
