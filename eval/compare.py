@@ -137,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"no evaluation meetings in {args.data} (see `make eval`)", file=sys.stderr)
         return 2
-    before, after = scores_at(args.before, args.data), scores_at(args.after, args.data)
+    try:
+        before, after = scores_at(args.before, args.data), scores_at(args.after, args.data)
+    except (OSError, RuntimeError, ValueError, subprocess.CalledProcessError) as exc:
+        print(f"python -m eval.compare: cannot score both sides: {exc}", file=sys.stderr)
+        return 2
     if args.save:
         args.save.write_text(json.dumps(after), encoding="utf-8")
     print("\n".join(render(before, after, (args.before, args.after))))

@@ -89,3 +89,10 @@ def test_a_commit_that_cannot_be_scored_stops_make_eval_with_a_clear_message(tmp
     run = Scores("extractive", f1={"ES2006a": {"rouge1": 30.0}})
     with pytest.raises(SystemExit, match="cannot score the engine at no-such-commit"):
         before_and_after("no-such-commit", tmp_path, [run])
+
+
+def test_a_side_that_is_neither_a_commit_nor_a_scores_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert compare.main(["no-such-commit", "--data", str(tmp_path)]) == 2
+    assert "cannot score both sides" in capsys.readouterr().err
