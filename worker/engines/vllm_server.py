@@ -120,7 +120,9 @@ class VllmServer:
         above"), e.g. "vLLM exited with code 1: RuntimeError: Worker failed with error ..."."""
         code = self._process.poll() if self._process is not None else None
         parts = [f"vLLM exited with code {code}"] if code is not None else []
-        return ": ".join([*parts, *([self._cause] if self._cause else [])]) or None
+        if self._cause:
+            parts.append(self._cause)
+        return ": ".join(parts) or None
 
     def start(self) -> None:
         if self._process is not None:
