@@ -24,7 +24,7 @@ from dispatcher.errors import DispatchError
 from dispatcher.ledger import table_definition
 from tests.support.dispatch import DispatcherEnv
 from tests.support.paths import load_event
-from tests.support.procs import scaled, until, worker_process
+from tests.support.procs import until, worker_process
 
 # Thousands of uploads and records: minutes on 2 cores, so `make test-fast` skips them.
 pytestmark = pytest.mark.load
@@ -140,12 +140,14 @@ def _thousand_records() -> dict[str, Any]:
 
 
 class _LambdaContext:
-    """The template's 60 s timeout, counting down from the invocation's start, stretched by the
-    machine's load: this test checks what is dispatched, not how fast (docs/RELIABILITY.md holds the
-    timings); at load ~5 an unscaled deadline cut 69 records short ("about to time out")."""
+    """A Lambda invocation's clock, counting down from its start. The test gives it Lambda's
+    maximum (900 s): it checks what is dispatched and the memory, not how fast; the deadline's own
+    behaviour is tests/unit/dispatcher/test_dedupe.py's, and the time against the template's 60 s
+    is reported (docs/RELIABILITY.md). With 60 s stretched by the load at the start, CI's run cut
+    196 records short ("about to time out") while the other test process ran vLLM on both cores."""
 
-    def __init__(self, timeout_s: float = 60.0) -> None:
-        self._deadline = time.monotonic() + scaled(timeout_s)
+    def __init__(self, timeout_s: float = 900.0) -> None:
+        self._deadline = time.monotonic() + timeout_s
 
     def get_remaining_time_in_millis(self) -> int:
         return int((self._deadline - time.monotonic()) * 1000)
@@ -176,6 +178,7 @@ def test_1000_record_event_fits_lambda_memory_and_a_retry_resubmits_only_the_fai
     report(
         "dispatcher-1000-records",
         first_attempt_s=round(first_s, 2),
+        template_timeout_s=60,
         failed_first=10,
         retry_s=round(retry_s, 2),
         resubmitted_on_retry=len(retried["dispatched"]),
