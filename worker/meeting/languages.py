@@ -109,6 +109,8 @@ class Language:
     reporting: tuple[str, ...] = ()
     # A day and month in digits without a year ("4.12.") is a date only after one of these ("bis").
     before_numeric_dates: tuple[str, ...] = ()
+    # Before a condition, a concession ("even if", "auch wenn"): the sentence still decides.
+    concessive: tuple[str, ...] = ()
     spaced: bool = True  # words are separated by spaces (cue words are matched as whole words)
     # Every noun is capitalised (German): a capital letter before a decision cue marks no name.
     nouns_capitalised: bool = False
@@ -129,7 +131,7 @@ class Language:
             "said_twice",
             "asides",
         }
-        | {"not_owners", "before_numeric_dates", "reporting"}
+        | {"not_owners", "before_numeric_dates", "reporting", "concessive"}
     )
 
     @property

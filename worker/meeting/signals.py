@@ -224,17 +224,27 @@ def is_name(name: str, common: Container[str] = ()) -> bool:
     )
 
 
-_Unsettled = tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str]]
+_Unsettled = tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str], re.Pattern[str]]
+
+
+def _condition_first(lang: Language) -> str:
+    """A sentence that opens (after fillers) with a condition, its clause closed before the cue:
+    "If the audit passes, we'll go with B", "So, falls es billiger ist, ..." (not "Even if ...")."""
+    openers = rf"(?:(?:{alternation(lang.fillers)})\W+)*" if lang.fillers else ""
+    conceded = "".join(rf"(?<!\b{re.escape(word)}\s)" for word in lang.concessive)
+    return rf"^\W*{openers}{conceded}{_cue(lang, lang.conditional)}[^,;:.!?，、。；：]*[,;:，、；：]"
 
 
 def _unsettled(codes: tuple[str, ...]) -> _Unsettled:
-    """What makes a decision cue none: in its clause before it, right after it, and anywhere
-    before it in its sentence (a talk outside the meeting, reported: "I talked to Mari and ...")."""
+    """What makes a decision cue none: in its clause before it, right after it, anywhere before it
+    in its sentence (a talk outside the meeting, reported: "I talked to Mari and ..."), and a
+    condition the sentence opens with."""
     langs = [LANGUAGES[c] for c in dict.fromkeys((*codes, "en")) if c in LANGUAGES]
     before = re.compile("|".join(_cue(lang, lang.unsettled) for lang in langs), re.IGNORECASE)
     after = [rf"^.{{0,8}}{_cue(lang, lang.unsettled_after)}" for lang in langs if lang.unsettled_after]
     elsewhere = re.compile("|".join(_cue(lang, lang.elsewhere) for lang in langs), re.IGNORECASE)
-    return before, (re.compile("|".join(after)) if after else None), elsewhere
+    conditioned = re.compile("|".join(_condition_first(lang) for lang in langs), re.IGNORECASE)
+    return before, (re.compile("|".join(after)) if after else None), elsewhere, conditioned
 
 
 # How far after a cue `unsettled_after` looks ("决定了吗", "we decided that already and").
@@ -300,7 +310,7 @@ def _settled(
     that is no question."""
     if text.rstrip().endswith(("?", "？")):
         return None
-    before, after, elsewhere = unsettled
+    before, after, elsewhere, conditioned = unsettled
     for match in cues.finditer(text):
         clause = _CLAUSE.search(text[: match.start()])
         if clause and before.search(clause.group(0)):
@@ -308,6 +318,8 @@ def _settled(
         if names and _one_persons(text[: match.start()]):
             continue
         if _quoted(text[: match.start()]) or elsewhere.search(text[: match.start()]):
+            continue
+        if conditioned.match(text[: match.start()]):
             continue
         if after is not None and after.search(text[match.end() : match.end() + _AFTER_CHARS]):
             continue
