@@ -114,6 +114,8 @@ class Language:
     spaced: bool = True  # words are separated by spaces (cue words are matched as whole words)
     # Every noun is capitalised (German): a capital letter before a decision cue marks no name.
     nouns_capitalised: bool = False
+    # The finite verb comes second (German, Dutch): a name right after it is its subject.
+    verb_second: bool = False
 
     # Languages that write relative clauses before the noun and fillers glued to the next word
     # (Chinese, Japanese, Korean) have none to list; a table column may be named by the field alone.

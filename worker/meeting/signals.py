@@ -624,22 +624,39 @@ def _deadline(text: str) -> str | None:
     return first
 
 
-def participant_tasked(speakers: Iterable[str]) -> Callable[[str], str | None] | None:
+def participant_tasked(
+    speakers: Iterable[str], speaking: Iterable[str] | None = None
+) -> Callable[[str], tuple[str, bool] | None] | None:
     """Who of the meeting's `speakers` a sentence gives a task by the name they speak under ("So the
     Industrial Designer will work on the components", "Marketing should look at the trends", "Markus
-    soll ..."), as their label; None for a meeting without names of three letters or more."""
+    soll ..."), as (their label, named after the verb); None for a meeting without names of three
+    letters or more. In the verb-second languages `speaking` (all when None) the name may follow
+    the verb ("Das Protokoll schreibt Bernd", "De notulen maakt Piet"), a verb that reports or
+    states nothing to do excepted ("Das sagt Bernd", "Das hat Bernd erledigt")."""
     labels = {s.lower(): s for s in speakers if len(s) >= 3}
     if not labels:
         return None
+    who = alternation(sorted(labels, key=len, reverse=True))
     verbs = dict.fromkeys(v for lang in _SPACED for v in lang.assigning if "[" not in v and v != "to")
-    pattern = re.compile(
-        rf"\b(?P<who>{alternation(sorted(labels, key=len, reverse=True))})\s+(?:{'|'.join(verbs)})\b",
-        re.IGNORECASE,
+    pattern = re.compile(rf"\b(?P<who>{who})\s+(?:{'|'.join(verbs)})\b", re.IGNORECASE)
+    second = [lang for lang in _SPACED if lang.verb_second and (speaking is None or lang.code in speaking)]
+    # Up to three words before the verb, then the verb (its ending: "-t"), a reflexive, the name.
+    inverted = (
+        None
+        if not second
+        else re.compile(
+            rf"^[\W_]*(?:[\w'’-]+\s+){{1,3}}?(?!(?:{_REPORTING})\b)[^\W\d_]{{2,}}t\s+(?:(?:sich|zich)\s+)?"
+            rf"(?P<who>{who})\b",
+            re.IGNORECASE,
+        )
     )
 
-    def tasked(text: str) -> str | None:
+    def tasked(text: str) -> tuple[str, bool] | None:
         found = pattern.search(text)
-        return labels[found["who"].lower()] if found else None
+        if found:
+            return labels[found["who"].lower()], False
+        found = inverted.search(text) if inverted is not None else None
+        return (labels[found["who"].lower()], True) if found else None
 
     return tasked
 
@@ -651,12 +668,14 @@ def found_owners(
     alone: a request's, the person asked (`person_asked`, None when nobody took it on), and a task
     given to a participant by the label they speak under (`participant_tasked`). `shown`: said
     after the sentence, which a task that names its owner where the parser reads it needs not."""
-    tasked = participant_tasked({s.speaker for s in items if s.speaker})
+    tasked = participant_tasked({s.speaker for s in items if s.speaker}, signals.speaking)
     for position, item in enumerate(items):
         if signals.asks(item.text):
             yield position, person_asked(items, position, signals, common), True
-        elif tasked and (owner := tasked(item.text)) and not signals.is_decision(item.text):
-            named = addressed_owner(item.text, common)
+        elif tasked and (found := tasked(item.text)) and not signals.is_decision(item.text):
+            owner, after_verb = found
+            # Named after the verb, the participant is the subject: the sentence's opener is not.
+            named = None if after_verb else addressed_owner(item.text, common)
             yield position, named or owner, named is None
 
 
