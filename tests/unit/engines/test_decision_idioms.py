@@ -79,3 +79,43 @@ def test_a_set_phrase_decision_is_listed_with_what_it_decides() -> None:
     )
     decisions = parse_structure(ExtractiveEngine().summarise(text, 1024))["decisions"]
     assert [d["text"] for d in decisions] == ["Okay, yellow it is."]
+
+
+# "So we take X" said as the conclusion, in each language the engine localises (the probe that found
+# it: "Also, wir nehmen das blaue Logo." and "Donc on garde le logo bleu." were no decisions, while
+# Spanish's "Entonces nos quedamos con el logo azul." was).
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("de", "Also, wir nehmen das blaue Logo."),
+        ("de", "Dann nehmen wir den kleineren Akku."),
+        ("de", "Gut, dann bleiben wir bei Anbieter B."),
+        ("fr", "Donc on garde le logo bleu."),
+        ("fr", "Bon, alors on prend la batterie la plus petite."),
+        ("es", "Entonces vamos con el proveedor B."),
+        ("it", "Allora prendiamo il logo blu."),
+        ("it", "Quindi andiamo con il fornitore B."),
+        ("pt", "Então vamos com o fornecedor B."),
+        ("pt", "Ficamos com o logo azul."),
+        ("nl", "Dan nemen we het blauwe logo."),
+        ("nl", "Dus we kiezen de kleinere batterij."),
+    ],
+)
+def test_so_we_take_x_said_as_the_conclusion_is_a_decision(code: str, sentence: str) -> None:
+    assert DecisionSignals(code).is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        ("de", "Dann nehmen wir mal an, dass der Akku reicht."),
+        ("de", "Nehmen wir das blaue Logo?"),
+        ("de", "Wenn wir das blaue Logo nehmen, wird es teurer."),
+        ("fr", "Donc on prend une pause de cinq minutes ?"),
+        ("fr", "Si on garde le logo bleu, ça coûte plus cher."),
+        ("it", "Allora prendiamo un caffè?"),
+        ("nl", "Dan nemen we even een pauze?"),
+    ],
+)
+def test_a_question_or_an_assumption_sharing_those_words_is_no_decision(code: str, sentence: str) -> None:
+    assert not DecisionSignals(code).is_decision(sentence)
