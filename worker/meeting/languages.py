@@ -36,7 +36,7 @@ NAMES = {
 # The fields that are regular expressions, one alternative an item.
 PATTERNS = (
     "decision_cues", "deliberation_cues", "unsettled", "unsettled_after", "requests", "action_cues",
-    "in_meeting", "asking", "agenda", "dates", "assigning",
+    "in_meeting", "asking", "agenda", "dates", "assigning", "handing_on",
 )  # fmt: skip
 
 
@@ -109,6 +109,8 @@ class Language:
     reporting: tuple[str, ...] = ()
     # A day and month in digits without a year ("4.12.") is a date only after one of these ("bis").
     before_numeric_dates: tuple[str, ...] = ()
+    # Before a participant's name, the chair handing them a task ("ask", "let's have"): they own it.
+    handing_on: tuple[str, ...] = ()
     # Before a condition, a concession ("even if", "auch wenn"): the sentence still decides.
     concessive: tuple[str, ...] = ()
     spaced: bool = True  # words are separated by spaces (cue words are matched as whole words)
@@ -133,7 +135,7 @@ class Language:
             "said_twice",
             "asides",
         }
-        | {"not_owners", "before_numeric_dates", "reporting", "concessive"}
+        | {"not_owners", "before_numeric_dates", "reporting", "concessive", "handing_on"}
     )
 
     @property

@@ -175,13 +175,27 @@ _NOT_VERBS = alternation(
 _REPORTING = alternation(w for lang in LANGUAGES.values() for w in lang.reporting)
 
 
+def _after_name(verbs: Iterable[str]) -> str:
+    """The words after a name that give it the task: each after a space, except the contractions
+    glued to the name ("Dana'll", "Dana's gonna"); never after a possessive ("Dana's report")."""
+    spaced = [v for v in verbs if not v.startswith(_GLUED)]
+    glued = [v for v in verbs if v.startswith(_GLUED)]
+    after = rf"(?<!['’]s)\s+(?:{'|'.join(spaced)})"
+    return rf"(?:{after}|{'|'.join(glued)})" if glued else after
+
+
+_GLUED = "(?:'|’)"
+# A function word after a name the chair hands a task on to says no task ("ask Ethan about it").
+_STOPPED = alternation(sorted(STOP_WORDS))
+
+
 @functools.cache
 def _assigned(speaking: frozenset[str] | None = None) -> re.Pattern[str]:
     """A named owner: a name opening the sentence followed by the words that give them the task
-    ("Markus soll ...", "Marie s'occupe de ...", "Carol will draft ...", "张伟负责...", "鈴木さんは...").
-    A verb given by its ending ("Priya sends") is no function word, and is read only in the
-    languages `speaking` (all when None): German's "-t" ("Anna schickt") is an English past tense
-    ("Tom went to Berlin on Friday"), which reports and assigns nothing."""
+    ("Markus soll ...", "Marie s'occupe de ...", "Carol will draft ...", "Dana'll send ...", "张伟负责...",
+    "鈴木さんは..."). A verb given by its ending ("Priya sends") is no function word, and is read only
+    in the languages `speaking` (all when None): German's "-t" ("Anna schickt") is an English past
+    tense ("Tom went to Berlin on Friday"), which reports and assigns nothing."""
     by_person: dict[str, list[str]] = {}
     for lang in _SPACED:
         by_person.setdefault(lang.person, []).extend(
@@ -190,14 +204,13 @@ def _assigned(speaking: frozenset[str] | None = None) -> re.Pattern[str]:
             if "[" not in verb or speaking is None or lang.code in speaking
         )
     parts = [
-        rf"^(?P<name{i}>{person})\s+(?:{'|'.join(verbs)})\b"
+        rf"^(?P<name{i}>{person}){_after_name(verbs)}\b"
         for i, (person, verbs) in enumerate(by_person.items())
     ]
     parts += [rf"^(?P<{lang.code}>{lang.person})(?:{'|'.join(lang.assigning)})" for lang in _UNSPACED]
     return re.compile("|".join(parts))
 
 
-ASSIGNED = _assigned()
 # Sentence openers that look like a vocative name but are not one; conjunctions among them are
 # skipped before a name ("Et Paul, tu peux ...", "And Dana, please ...").
 _ARTICLES = frozenset(w for lang in LANGUAGES.values() for w in lang.articles)
@@ -638,7 +651,13 @@ def participant_tasked(
         return None
     who = alternation(sorted(labels, key=len, reverse=True))
     verbs = dict.fromkeys(v for lang in _SPACED for v in lang.assigning if "[" not in v and v != "to")
-    pattern = re.compile(rf"\b(?P<who>{who})\s+(?:{'|'.join(verbs)})\b", re.IGNORECASE)
+    handed = "|".join(lang_handing for lang in _SPACED for lang_handing in lang.handing_on)
+    pattern = re.compile(
+        rf"\b(?P<who>{who}){_after_name(verbs)}\b|"
+        # The chair hands it on: "I'll ask Ethan to book ...", "Let's have Ethan book ...".
+        rf"\b(?:{handed})\s+(?P<handed>{who})\s+(?:to\s+)?(?!(?:{_STOPPED})\b)[^\W\d_]{{2,}}\b",
+        re.IGNORECASE,
+    )
     second = [lang for lang in _SPACED if lang.verb_second and (speaking is None or lang.code in speaking)]
     # Up to three words before the verb, then the verb (its ending: "-t"), a reflexive, the name.
     inverted = (
@@ -654,7 +673,7 @@ def participant_tasked(
     def tasked(text: str) -> tuple[str, bool] | None:
         found = pattern.search(text)
         if found:
-            return labels[found["who"].lower()], False
+            return labels[(found["who"] or found["handed"]).lower()], False
         found = inverted.search(text) if inverted is not None else None
         return (labels[found["who"].lower()], True) if found else None
 
