@@ -118,7 +118,7 @@ _UNSPACED = [lang for lang in LANGUAGES.values() if not lang.spaced]
 # A date or time, in words of a known language or in digits (language-neutral).
 DATE = re.compile(
     rf"(?:\b(?:{'|'.join(d for lang in _SPACED for d in lang.dates)})\b(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?|"
-    r"\b\d{4}-\d{2}-\d{2}\b|(?<![\d.])\b\d{1,2}(?:[./]\d{1,2}(?:[./]\d{2,4}|\.)|/\d{1,2})(?![.\d]*\d)|"
+    r"\b\d{4}-\d{2}-\d{2}\b|(?<![\d.])\b\d{1,2}(?:\.\d{1,2}(?:\.\d{2,4}|\.)|/\d{1,2}(?:/\d{2,4})?)(?![.\d]*\d)|"
     r"\b\d{1,2}:\d{2}\b|"
     rf"{'|'.join(d for lang in _UNSPACED for d in lang.dates)})",
     re.IGNORECASE,
