@@ -322,7 +322,7 @@ def _who_when(parts: list[str], common: Container[str]) -> tuple[str | None, str
     for part in (p.strip().rstrip(".").strip() for p in parts):
         who, due = _OWNER_KEY.match(part), _DUE_KEY.match(part)
         keyed = keyed or bool(who or due)
-        date = due_date(part) if len(part.split()) <= _DATE_WORDS else None
+        date = (due_date(part) or _short_day(part)) if len(part.split()) <= _DATE_WORDS else None
         if who and owner is None and (name := _person(part[who.end() :], common)):
             owner = name
         elif due and when is None and part[due.end() :]:
@@ -336,12 +336,24 @@ def _who_when(parts: list[str], common: Container[str]) -> tuple[str | None, str
     return (owner, when, keyed) if owner or when else None
 
 
+# A weekday as models shorten it in an item's owner and date fields: "(Fri)", "— Thu".
+_SHORT_DAY = re.compile(
+    r"(?:mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\.?(?:\s+\d{1,2}(?:[./]\d{1,2}){0,2})?", re.I
+)
+
+
+def _short_day(part: str) -> str | None:
+    return part if _SHORT_DAY.fullmatch(part) else None
+
+
 def _trailing_group(text: str, common: Container[str]) -> tuple[str, str | None, str | None]:
     """The owner and due date in a trailing bracket with a date or a key in it ("[Bob, Friday]",
-    "(assigned to Bob; deadline: Friday)"), taken out of the text; "(Android, iOS)" stays."""
+    "(assigned to Bob; deadline: Friday)") or with only the name of one of the meeting's speakers
+    ("(Bob)"), taken out of the text; "(Android, iOS)" and "(Android)" stay."""
     group = _TRAILING_GROUP.search(text)
     found = _who_when(re.split(r"[,;]", group.group("inner")), common) if group else None
-    if group is None or found is None or not (found[1] or found[2]):
+    speaker = found is not None and isinstance(common, LowerCaseWords) and common.speaks(found[0] or "")
+    if group is None or found is None or not (found[1] or found[2] or speaker):
         return text, None, None
     return text[: group.start()].rstrip(), found[0], found[1]
 

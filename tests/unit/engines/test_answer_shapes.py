@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.meeting import parse_structure
+from worker.meeting import common_words, parse_structure
 
 
 # More shapes models write an action item in: the owner and the date after the task, after a dash
@@ -115,3 +115,25 @@ def test_a_topic_label_is_no_speaker_of_a_meeting_that_has_none_of_that_name() -
     assert [d["speaker"] for d in decisions] == [None, "Anna"], decisions
     # Without the meeting's turns, a label is read as a speaker, as before.
     assert parse_structure(answer)["decisions"][0] == {"text": "Acme was chosen.", "speaker": "Vendor"}
+
+
+# A weekday as models shorten it ("(Fri)", "— Thu"), end-of-period shorthands ("by EOW"), and a
+# bracket that holds only a name: the owner when the meeting has a speaker of that name (a
+# platform, "(Android)", stays the task's).
+@pytest.mark.parametrize(
+    ("lines", "task", "owner", "due"),
+    [
+        ("- Send the deck → Bob (Fri)", "Send the deck", "Bob", "Fri"),
+        ("- Send the deck — Bob — Thu", "Send the deck", "Bob", "Thu"),
+        ("- Bob to send the deck by EOW", "Bob to send the deck by EOW", "Bob", "EOW"),
+        ("- Send the deck by Friday (Bob)", "Send the deck by Friday", "Bob", "Friday"),
+        ("- Release the app by Friday (Android)", "Release the app by Friday (Android)", None, "Friday"),
+    ],
+)
+def test_short_weekdays_and_a_speakers_name_in_brackets_are_read(
+    lines: str, task: str, owner: str | None, due: str
+) -> None:
+    answer = f"Overview\nPlanning.\n\nDecisions\nNone\n\nAction items\n{lines}\n"
+    turns = "Bob: I can do the deck.\nAlice: Thanks.\n"
+    (item,) = parse_structure(answer, common=common_words(turns))["action_items"]
+    assert (item["task"].rstrip("."), item["owner"], item["due"]) == (task, owner, due), item
