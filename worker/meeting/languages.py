@@ -36,7 +36,7 @@ NAMES = {
 # The fields that are regular expressions, one alternative an item.
 PATTERNS = (
     "decision_cues", "deliberation_cues", "unsettled", "unsettled_after", "requests", "action_cues",
-    "in_meeting", "asking", "agenda", "dates", "assigning", "handing_on",
+    "in_meeting", "asking", "agenda", "dates", "assigning", "handing_on", "questions",
 )  # fmt: skip
 
 
@@ -109,6 +109,8 @@ class Language:
     reporting: tuple[str, ...] = ()
     # A day and month in digits without a year ("4.12.") is a date only after one of these ("bis").
     before_numeric_dates: tuple[str, ...] = ()
+    # A sentence that opens with one asks, its question mark left out ("Have we decided ...").
+    questions: tuple[str, ...] = ()
     # Before a participant's name, the chair handing them a task ("ask", "let's have"): they own it.
     handing_on: tuple[str, ...] = ()
     # Before a condition, a concession ("even if", "auch wenn"): the sentence still decides.
@@ -135,7 +137,7 @@ class Language:
             "said_twice",
             "asides",
         }
-        | {"not_owners", "before_numeric_dates", "reporting", "concessive", "handing_on"}
+        | {"not_owners", "before_numeric_dates", "reporting", "concessive", "handing_on", "questions"}
     )
 
     @property

@@ -248,16 +248,25 @@ def _condition_first(lang: Language) -> str:
     return rf"^\W*{openers}{conceded}{_cue(lang, lang.conditional)}[^,;:.!?，、。；：]*[,;:，、；：]"
 
 
+def _question_first(lang: Language) -> str:
+    """A sentence that asks by its word order, after fillers, its question mark left out: "Have we
+    decided on the colour", "So are we agreed ...", "Haben wir uns geeinigt", "Est-ce qu'on a ..."."""
+    openers = rf"(?:(?:{alternation(lang.fillers)})\W+)*" if lang.fillers else ""
+    return rf"^\W*{openers}(?:{'|'.join(lang.questions)})\b"
+
+
 def _unsettled(codes: tuple[str, ...]) -> _Unsettled:
     """What makes a decision cue none: in its clause before it, right after it, anywhere before it
     in its sentence (a talk outside the meeting, reported: "I talked to Mari and ..."), and a
-    condition the sentence opens with."""
+    condition or a question the sentence opens with."""
     langs = [LANGUAGES[c] for c in dict.fromkeys((*codes, "en")) if c in LANGUAGES]
     before = re.compile("|".join(_cue(lang, lang.unsettled) for lang in langs), re.IGNORECASE)
     after = [rf"^.{{0,8}}{_cue(lang, lang.unsettled_after)}" for lang in langs if lang.unsettled_after]
     elsewhere = re.compile("|".join(_cue(lang, lang.elsewhere) for lang in langs), re.IGNORECASE)
-    conditioned = re.compile("|".join(_condition_first(lang) for lang in langs), re.IGNORECASE)
-    return before, (re.compile("|".join(after)) if after else None), elsewhere, conditioned
+    conditioned = "|".join(_condition_first(lang) for lang in langs)
+    asking = "|".join(_question_first(lang) for lang in langs if lang.questions)
+    opening = re.compile("|".join(p for p in (conditioned, asking) if p), re.IGNORECASE)
+    return before, (re.compile("|".join(after)) if after else None), elsewhere, opening
 
 
 # How far after a cue `unsettled_after` looks ("决定了吗", "we decided that already and").
@@ -323,7 +332,9 @@ def _settled(
     that is no question."""
     if text.rstrip().endswith(("?", "？")):
         return None
-    before, after, elsewhere, conditioned = unsettled
+    before, after, elsewhere, opening = unsettled
+    if opening.match(text):
+        return None  # "If the audit passes, we'll go with B", "Have we decided on the colour"
     for match in cues.finditer(text):
         clause = _CLAUSE.search(text[: match.start()])
         if clause and before.search(clause.group(0)):
@@ -331,8 +342,6 @@ def _settled(
         if names and _one_persons(text[: match.start()]):
             continue
         if _quoted(text[: match.start()]) or elsewhere.search(text[: match.start()]):
-            continue
-        if conditioned.match(text[: match.start()]):
             continue
         if after is not None and after.search(text[match.end() : match.end() + _AFTER_CHARS]):
             continue
