@@ -253,7 +253,10 @@ class ExtractiveEngine:
         # A recap's opener says nothing by itself ("To sum up what we decided:"): no key point.
         rest = [s for s in items if s.index not in chosen and not bare_opener(s.text)]
         picked = self._select(rest, budget - used, relevance, floor, seen=detected)
-        central = sorted(picked, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
+        # The overview tells what the meeting was about: no commitment, question or running of the
+        # meeting ("let me read back the action items") opens it while other picks can.
+        telling = [s for s in picked if _tells(s, signals)] or picked
+        central = sorted(telling, key=lambda s: -relevance[s.index])[: OVERVIEW.get(style, 2)]
         overview = {s.index for s in central}
         # A task given to a participant ("the Industrial Designer will ...") is one too.
         actions = [s for s in detected if signals.is_action_item(s.text) or _given(s, signals)]
@@ -482,6 +485,11 @@ def _owned(
 
 def _owned_and_dated(s: _Sentence) -> bool:
     return bool(due_date(s.text) and (s.speaker or addressed_owner(s.text)))  # an explicit action item
+
+
+def _tells(s: _Sentence, signals: DecisionSignals) -> bool:
+    text = s.text.rstrip()
+    return not (text.endswith(("?", "？")) or signals.is_action(text) or signals.is_deliberation(text))
 
 
 def _given(s: _Sentence, signals: DecisionSignals) -> bool:

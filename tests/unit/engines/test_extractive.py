@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from worker.engines import ExtractiveEngine, SummaryTask
-from worker.meeting import ENGLISH, count_word_tokens, term_weights
+from worker.meeting import ENGLISH, DecisionSignals, count_word_tokens, term_weights
 
 MEETING = """\
 Alice: Good morning everyone, let's start the budget review for the mobile app project.
@@ -176,3 +177,13 @@ def test_a_number_word_of_another_language_that_is_an_english_word_stays_content
     # Italian "due" (two) is English "due": "The deck is due Friday." says when.
     (weights,) = term_weights(["The deck is due Friday, two days after the review."])
     assert "due" in weights and "two" not in weights
+
+
+def test_the_overview_tells_what_the_meeting_was_about_not_how_it_was_run() -> None:
+    # The sample meeting's two most central sentences were a commitment ("I'll have something ...
+    # by Wednesday") and the chair running the meeting ("let me read back the action items").
+    text = (Path(__file__).parents[3] / "samples" / "product_planning_meeting.txt").read_text()
+    sections = ExtractiveEngine().sections(text, 1024)
+    signals = DecisionSignals("en")
+    for s in sections.overview:
+        assert not s.text.endswith("?") and not signals.is_action(s.text), s.text
