@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from worker.engines import ExtractiveEngine
-from worker.meeting import DecisionSignals, parse_structure
+from tests.support.summaries import summarised
+from worker.meeting import DecisionSignals
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_a_conditional_plan_is_not_listed_among_the_decisions() -> None:
         "Dave: We decided to drop the legacy billing API in the next release.\n"
         "Bob: I'll update the onboarding docs for the billing export by Friday.\n"
     )
-    decisions = parse_structure(ExtractiveEngine().summarise(text, 1024))["decisions"]
+    decisions = summarised(text)["decisions"]
     assert [d["text"] for d in decisions] == [
         "We decided to drop the legacy billing API in the next release."
     ]

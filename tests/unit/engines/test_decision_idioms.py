@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from worker.engines import ExtractiveEngine
-from worker.meeting import DecisionSignals, parse_structure
+from tests.support.summaries import summarised
+from worker.meeting import DecisionSignals
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_a_set_phrase_decision_is_listed_with_what_it_decides() -> None:
         "Ana: Okay, yellow it is.\n"
         "Ben: Great, I'll tell the designers about the yellow case tomorrow.\n"
     )
-    decisions = parse_structure(ExtractiveEngine().summarise(text, 1024))["decisions"]
+    decisions = summarised(text)["decisions"]
     assert [d["text"] for d in decisions] == ["Okay, yellow it is."]
 
 

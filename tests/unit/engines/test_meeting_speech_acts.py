@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from worker.engines import ExtractiveEngine
-from worker.meeting import DecisionSignals, parse_structure
+from tests.support.summaries import summarised
+from worker.meeting import DecisionSignals
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_the_meetings_own_acts_are_not_listed_as_action_items() -> None:
         "Bob: I'll send the supplier comparison for the billing export by Friday.\n"
         "Alice: Great, I'll see you next week.\n"
     )
-    items = parse_structure(ExtractiveEngine().summarise(text, 1024))["action_items"]
+    items = summarised(text)["action_items"]
     assert [i["task"] for i in items] == [
         "I'll send the supplier comparison for the billing export by Friday."
     ]

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from worker.engines import ExtractiveEngine
-from worker.meeting import addressed_owner, parse_structure
+from tests.support.summaries import summarised
+from worker.meeting import addressed_owner
 
 _REST = "Bob: Okay.\nCarol: Sure.\nDana: Fine.\nEthan: Yes.\n"
 
 
 def _owners(sentence: str) -> list[object]:
     meeting = f"Alice: We planned the offsite and the launch today.\nAlice: {sentence}\n{_REST}"
-    return [a["owner"] for a in parse_structure(ExtractiveEngine().summarise(meeting, 1024))["action_items"]]
+    return [a["owner"] for a in summarised(meeting)["action_items"]]
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from worker.engines import ExtractiveEngine
-from worker.meeting import addressed_owner, parse_structure
+from tests.support.summaries import summarised
+from worker.meeting import addressed_owner
 
 _DE = "Anna: Wir gehen die Aufgaben für die Messe durch.\nBernd: Gut.\nClaudia: Ja.\n"
 _NL = "Anna: We lopen de taken voor de beurs door.\nPiet: Goed.\nSanne: Ja.\n"
 
 
 def _actions(meeting: str) -> list[dict[str, object]]:
-    return parse_structure(ExtractiveEngine().summarise(meeting, 1024))["action_items"]
+    items: list[dict[str, object]] = summarised(meeting)["action_items"]
+    return items
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.summaries import summarised
 from worker.engines import ExtractiveEngine
 from worker.meeting import parse_structure
 
 
 def _decisions(text: str) -> list[str]:
-    return [d["text"] for d in parse_structure(ExtractiveEngine().summarise(text, 1024))["decisions"]]
+    return [d["text"] for d in summarised(text)["decisions"]]
 
 
 # A meeting that is little more than its numbered recap lists each item, in every language: the

@@ -10,15 +10,13 @@ from __future__ import annotations
 import pytest
 
 from tests.support.paths import ROOT
-from worker.engines import ExtractiveEngine
-from worker.meeting import iter_utterances, parse_structure
+from tests.support.summaries import summarised
 
 SAMPLE = (ROOT / "samples" / "product_planning_meeting.txt").read_text()
 
 
 def _actions(text: str) -> list[dict[str, object]]:
-    summary = ExtractiveEngine().summarise(text, 1024)
-    items: list[dict[str, object]] = parse_structure(summary, list(iter_utterances(text)))["action_items"]
+    items: list[dict[str, object]] = summarised(text)["action_items"]
     return items
 
 
@@ -394,8 +392,6 @@ def test_a_decision_that_names_who_does_it_gives_them_the_task(sentence: str, ow
 
 
 def test_a_decided_task_and_its_read_back_are_one_action_item_of_the_person_named() -> None:
-    from worker.engines import ExtractiveEngine
-    from worker.meeting import iter_utterances, parse_structure
 
     meeting = (
         "Anna: Let's get started with the launch plan.\n"
@@ -404,7 +400,7 @@ def test_a_decided_task_and_its_read_back_are_one_action_item_of_the_person_name
         "Anna: And we agreed to move the launch to June.\n"
         "Anna: Great, thanks all.\n"
     )
-    structure = parse_structure(ExtractiveEngine().summarise(meeting, 1024), list(iter_utterances(meeting)))
+    structure = summarised(meeting)
     actions = [(a["owner"], a["due"]) for a in structure["action_items"]]
     decisions = [d["text"] for d in structure["decisions"]]
     assert actions == [("Carol", "Friday")], structure["action_items"]
@@ -414,11 +410,9 @@ def test_a_decided_task_and_its_read_back_are_one_action_item_of_the_person_name
 # A word that is a filler in one language and a name in another ("ben": French "well", English
 # "Ben") is a name in a meeting with a speaker of that name; in one without, it stays a filler.
 def test_a_speakers_name_that_is_another_languages_filler_owns_what_they_are_asked() -> None:
-    from worker.engines import ExtractiveEngine
-    from worker.meeting import iter_utterances, parse_structure
 
     def actions(meeting: str) -> list[tuple[str | None, str | None]]:
-        read = parse_structure(ExtractiveEngine().summarise(meeting, 1024), list(iter_utterances(meeting)))
+        read = summarised(meeting)
         return [(a["owner"], a["due"]) for a in read["action_items"]]
 
     english = (

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from worker.engines import ExtractiveEngine
-from worker.meeting import DecisionSignals, parse_structure
+from tests.support.summaries import summarised
+from worker.meeting import DecisionSignals
 
 
 @pytest.mark.parametrize(
@@ -58,5 +58,5 @@ def test_unpunctuated_questions_are_not_listed_as_decisions() -> None:
         "Alice: Have we decided on the colour\n"
         "Dave: We've decided nothing yet on the colour.\n"
     )
-    decisions = parse_structure(ExtractiveEngine().summarise(text, 1024))["decisions"]
+    decisions = summarised(text)["decisions"]
     assert [d["text"] for d in decisions] == ["Yes, we decided on the rubber case."]

@@ -5,7 +5,7 @@ French it stays a filler ("Ben, je m'en occupe.")."""
 
 from __future__ import annotations
 
-from worker.engines import ExtractiveEngine
+from tests.support.summaries import summarised
 from worker.meeting import addressed_owner, common_words, iter_utterances, parse_structure
 from worker.meeting.signals import is_name
 
@@ -16,7 +16,7 @@ ENGLISH = (
 
 
 def _actions(meeting: str) -> list[tuple[str | None, str | None]]:
-    read = parse_structure(ExtractiveEngine().summarise(meeting, 1024), list(iter_utterances(meeting)))
+    read = summarised(meeting)
     return [(a["owner"], a["due"]) for a in read["action_items"]]
 
 
